@@ -1,0 +1,5 @@
+"""``python -m data_nexus`` runs the CLI."""
+
+from data_nexus.cli import main
+
+main()

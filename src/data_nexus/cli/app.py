@@ -1,0 +1,35 @@
+"""The Typer application and the entry point.
+
+Each command group lives in its own module under :mod:`data_nexus.cli` and exposes
+``register(app)``; this module wires them together and maps errors to exit codes once.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from data_nexus.cli.errors import run_cli
+
+app = typer.Typer(
+    name="datanexus",
+    help="Data Nexus: a market-data warehouse filled from the EODHD end-of-day API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _register_commands() -> None:
+    from data_nexus.cli import fake_eodhd  # noqa: PLC0415
+
+    for module in (fake_eodhd,):
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry point: run the app with one place that turns errors into exits."""
+    run_cli(app)

@@ -1,0 +1,109 @@
+"""Typed settings, read from the environment and ``.env`` by the CLI only.
+
+Library functions take a :class:`Settings` (or explicit arguments); they never read
+``os.environ`` themselves. The API token is a :class:`~pydantic.SecretStr`, so its ``repr``
+and ``str`` never show it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from data_nexus.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///data_nexus.db"
+DEFAULT_EODHD_BASE_URL = "https://eodhd.com/api"
+
+
+class Settings(BaseSettings):
+    """Everything Data Nexus can be configured with.
+
+    Environment variables (or a ``.env`` file in the working directory):
+
+    - ``DATANEXUS_DATABASE_URL``: SQLAlchemy URL; default ``sqlite:///data_nexus.db``.
+      A bare file path is accepted and means an SQLite file.
+    - ``EODHD_API_TOKEN``: the provider token (secret); default ``demo``.
+    - ``EODHD_BASE_URL``: the API root; default the real EODHD API.
+    - ``DATANEXUS_CHUNK_INTERVAL``: TimescaleDB chunk interval for ``market_data``.
+    - ``DATANEXUS_COMPRESS_AFTER``: age after which TimescaleDB compresses a chunk.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATANEXUS_DATABASE_URL", "database_url"),
+    )
+    eodhd_api_token: SecretStr = Field(
+        default=SecretStr("demo"),
+        validation_alias=AliasChoices("EODHD_API_TOKEN", "eodhd_api_token"),
+    )
+    eodhd_base_url: str = Field(
+        default=DEFAULT_EODHD_BASE_URL,
+        validation_alias=AliasChoices("EODHD_BASE_URL", "eodhd_base_url"),
+    )
+    chunk_interval: str = Field(
+        default="12 months",
+        validation_alias=AliasChoices("DATANEXUS_CHUNK_INTERVAL", "chunk_interval"),
+    )
+    compress_after: str = Field(
+        default="45 days",
+        validation_alias=AliasChoices("DATANEXUS_COMPRESS_AFTER", "compress_after"),
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("the database URL is empty")
+        if "://" not in value:
+            # A bare path means an SQLite file: friendlier than SQLAlchemy's URL grammar.
+            return f"sqlite:///{value}"
+        return value
+
+    @field_validator("eodhd_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("EODHD_BASE_URL must start with http:// or https://")
+        return value
+
+    @field_validator("chunk_interval", "compress_after")
+    @classmethod
+    def _check_interval(cls, value: str) -> str:
+        from data_nexus.storage.timescale import parse_interval  # noqa: PLC0415
+
+        parse_interval(value)
+        return value
+
+    @property
+    def token(self) -> str:
+        """The API token in clear, for the HTTP client only."""
+        return self.eodhd_api_token.get_secret_value()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build :class:`Settings` from the environment plus explicit overrides.
+
+    ``None`` overrides are ignored, so CLI options that were not given fall back to the
+    environment. Invalid values raise :class:`~data_nexus.errors.ConfigError` with one line
+    that names the setting.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting {where}: {message}") from None

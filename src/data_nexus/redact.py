@@ -1,0 +1,36 @@
+"""Keep secrets out of every text we show or store.
+
+Two kinds of secret exist: the provider's API token (sent as the ``api_token`` query
+parameter) and database passwords (inside SQLAlchemy URLs). Every message, log line,
+``last_error`` and progress event is built from redacted values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_MASK = "***"
+_TOKEN_PARAM = re.compile(r"(?i)(api_token=)[^&\s'\"]+")
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*:)([^@\s]*)(@)")
+_KV_PASSWORD = re.compile(r"(?i)\b(password\s*=\s*)('[^']*'|\"[^\"]*\"|\S+)")
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Return ``text`` with every secret replaced by ``***``.
+
+    Masks the ``api_token`` query parameter, passwords in ``scheme://user:password@host``
+    URLs and ``password=…`` pairs, and each literal string in ``secrets`` (ignoring empty
+    ones and ones too short to be secrets).
+    """
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, _MASK)
+    text = _TOKEN_PARAM.sub(lambda m: m.group(1) + _MASK, text)
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + _MASK + m.group(3), text)
+    return _KV_PASSWORD.sub(lambda m: m.group(1) + _MASK, text)
+
+
+def safe_url(url: str) -> str:
+    """A database or API URL fit for messages: password and token masked."""
+    return redact(url)
