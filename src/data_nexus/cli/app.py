@@ -20,6 +20,27 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from data_nexus import __version__  # noqa: PLC0415
+
+        typer.echo(f"datanexus {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Data Nexus: a market-data warehouse filled from the EODHD end-of-day API.
+
+    The database is DATANEXUS_DATABASE_URL (default: the SQLite file ./data_nexus.db);
+    the API token is EODHD_API_TOKEN. Every command also takes --database-url.
+    """
+
+
 def _register_commands() -> None:
     from data_nexus.cli import fake_eodhd  # noqa: PLC0415
 
