@@ -1,0 +1,121 @@
+"""``datanexus db …``: create, upgrade, downgrade and inspect the database schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
+from data_nexus.storage.info import database_info
+from data_nexus.storage.migrate import (
+    current_revision,
+    downgrade_db,
+    head_revision,
+    history,
+    upgrade_db,
+)
+
+db_app = typer.Typer(help="Create, upgrade, downgrade and inspect the database schema.")
+
+
+def _human_bytes(size: int | None) -> str:
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+@db_app.command("upgrade")
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create or upgrade the schema (default: to the newest revision)."""
+    result = upgrade_db(settings_for(database_url), revision)
+    if result.before == result.after:
+        console().print(f"{result.database}: already at {result.after}")
+    else:
+        console().print(f"{result.database}: upgraded {result.before or 'empty'} -> {result.after}")
+
+
+@db_app.command("downgrade")
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision; 'base' removes all tables.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Downgrade the schema to REVISION ('base' drops every Data Nexus table and its data)."""
+    result = downgrade_db(settings_for(database_url), revision)
+    console().print(f"{result.database}: downgraded {result.before} -> {result.after or 'base'}")
+
+
+@db_app.command("current")
+def current(database_url: DatabaseUrl = None) -> None:
+    """Show the schema revision of the database and whether it is the newest."""
+    from data_nexus.storage.engine import open_engine  # noqa: PLC0415
+
+    settings = settings_for(database_url)
+    engine = open_engine(settings.database_url)
+    try:
+        from data_nexus.storage.engine import check_connection  # noqa: PLC0415
+
+        check_connection(engine)
+        with engine.connect() as conn:
+            rev = current_revision(conn)
+    finally:
+        engine.dispose()
+    head = head_revision()
+    state = "(head)" if rev == head else f"(newest is {head}: run 'datanexus db upgrade')"
+    console().print(f"{rev or 'empty'} {state}")
+
+
+@db_app.command("history")
+def show_history() -> None:
+    """List the migrations this version ships."""
+    for rev in history():
+        mark = " (head)" if rev.is_head else ""
+        console().print(f"{rev.down_revision or 'base'} -> {rev.revision}{mark}: {rev.doc}")
+
+
+@db_app.command("info")
+def info(database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
+    """Show the backend, versions, schema revision, table sizes and row counts.
+
+    On TimescaleDB also the chunk interval, compression settings, policy and ratio.
+    """
+    result = database_info(settings_for(database_url))
+    if as_json:
+        print_json(result.as_dict())
+        return
+    out = console()
+    caps = result.capabilities
+    out.print(f"database   {result.database}")
+    backend = caps.backend + (f" {caps.timescale_version}" if caps.timescale_version else "")
+    out.print(f"backend    {backend} (server {caps.server_version})")
+    state = "up to date" if result.up_to_date else f"needs upgrade to {result.head}"
+    out.print(f"schema     {result.revision or 'empty'} ({state})")
+    if result.file_bytes is not None:
+        out.print(f"file size  {_human_bytes(result.file_bytes)}")
+    for table in result.tables:
+        approx = "" if table.rows_exact else "~"
+        out.print(f"  {table.name:<18} {approx}{table.rows:>12,} rows  {_human_bytes(table.bytes):>10}")
+    hyper = result.hypertable
+    if hyper is not None:
+        out.print(f"hypertable market_data: chunk interval {hyper.chunk_interval}, {hyper.chunks} chunks")
+        out.print(
+            f"  compression segmentby {', '.join(hyper.segmentby) or '-'}; "
+            f"orderby {', '.join(hyper.orderby) or '-'}; policy after "
+            f"{hyper.policy_compress_after or 'none'}"
+        )
+        ratio = hyper.compression_ratio
+        ratio_text = f"{ratio:.1f}x" if ratio else "n/a (nothing compressed yet)"
+        out.print(f"  compressed chunks {hyper.compressed_chunks}/{hyper.chunks}, ratio {ratio_text}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``db`` command group to ``app``."""
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,1 @@
+"""Storage: engines and backend capabilities, migrations, and the per-backend writers."""

@@ -1,0 +1,139 @@
+"""Opening a database from a URL, with clear errors and per-backend connection settings.
+
+``postgresql://`` and ``postgres://`` URLs are taken to mean psycopg 3 (the driver Data
+Nexus installs); a bare path means an SQLite file. SQLite connections run in WAL mode with
+foreign keys on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, Engine, make_url
+
+from data_nexus.errors import ConfigError, DatabaseUnavailable
+from data_nexus.redact import redact
+
+SUPPORTED = ("sqlite", "postgresql")
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def parse_database_url(url: str) -> URL:
+    """Parse and normalise a database URL, or raise :class:`ConfigError` saying why."""
+    text = url.strip()
+    if "://" not in text:
+        text = f"sqlite:///{text}"
+    try:
+        parsed = make_url(text)
+    except (exc.ArgumentError, ValueError):
+        raise ConfigError(
+            f"invalid database URL {redact(text)!r}: expected e.g. "
+            "'sqlite:///data_nexus.db' or 'postgresql://user@host:5432/dbname'"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "postgres":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+        backend = "postgresql"
+    if backend not in SUPPORTED:
+        raise ConfigError(
+            f"unsupported database {backend!r} in {redact(text)!r}: "
+            "Data Nexus works with sqlite and postgresql (TimescaleDB is postgresql)"
+        )
+    if backend == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def safe_display(url: URL | str) -> str:
+    """A URL for messages, with the password masked."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    return redact(url)
+
+
+#: Execution option for a write transaction on SQLite: ``BEGIN IMMEDIATE`` takes the write
+#: lock up front, so a transaction that reads and then writes waits for the busy timeout
+#: instead of failing with "database is locked" halfway. Ignored on PostgreSQL.
+SQLITE_IMMEDIATE = "datanexus_sqlite_immediate"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy's documented recipe: stop pysqlite from managing transactions itself, so
+    # that BEGIN is emitted by us (see _sqlite_begin) and DDL is transactional.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute("PRAGMA cache_size=-65536")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def open_engine(url: str | URL, *, echo: bool = False) -> Engine:
+    """Create an :class:`Engine` for ``url`` without connecting yet.
+
+    Raises :class:`ConfigError` for a malformed URL, an unsupported backend, a missing
+    driver, or an SQLite file in a directory that does not exist.
+    """
+    parsed = url if isinstance(url, URL) else parse_database_url(url)
+    backend = parsed.get_backend_name()
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            parent = Path(database).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise ConfigError(
+                    f"cannot create SQLite database {database!r}: directory {str(parent)!r} "
+                    "does not exist"
+                )
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
+    else:
+        kwargs["pool_pre_ping"] = True
+        kwargs["connect_args"] = {"connect_timeout": 10, "application_name": "datanexus"}
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except (exc.NoSuchModuleError, ImportError) as error:
+        raise ConfigError(
+            f"no database driver for {safe_display(parsed)!r} ({error}); "
+            "use 'postgresql+psycopg://…' or 'sqlite:///…'"
+        ) from None
+    except exc.ArgumentError as error:
+        raise ConfigError(f"invalid database URL {safe_display(parsed)!r}: {error}") from None
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def describe_connect_error(url: URL, error: BaseException) -> DatabaseUnavailable:
+    """Turn a driver's connection failure into one redacted line with a next step."""
+    original = getattr(error, "orig", None) or error
+    detail = redact(str(original)).strip().splitlines()
+    reason = detail[0] if detail else type(original).__name__
+    if url.get_backend_name() == "sqlite":
+        hint = "check the file path and its permissions"
+    else:
+        hint = "check the host, port, user, password and database name, and that the server runs"
+    return DatabaseUnavailable(f"cannot open database {safe_display(url)}: {reason} ({hint})")
+
+
+def check_connection(engine: Engine) -> None:
+    """Connect once, raising :class:`DatabaseUnavailable` with a clear line on failure."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except exc.DBAPIError as error:
+        raise describe_connect_error(engine.url, error) from None

@@ -1,0 +1,82 @@
+"""Column types that keep values exact on every backend.
+
+PostgreSQL stores prices as ``NUMERIC``. SQLite has no decimal type: its ``NUMERIC``
+affinity would turn ``123456789.12345678`` into a float and lose digits, so on SQLite the
+same columns are ``TEXT`` holding the canonical decimal text (see
+:func:`data_nexus.decimals.canonical`), which is exact, readable and compares equal exactly
+when the values are equal. Timestamps are always timezone-aware UTC in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+from data_nexus.decimals import canonical
+
+#: Digits kept for prices: 10 before the point, 8 after (``NUMERIC(18, 8)``).
+PRICE_PRECISION = 18
+PRICE_SCALE = 8
+#: Corporate-action amounts and split sides: ``NUMERIC(24, 12)``.
+AMOUNT_PRECISION = 24
+AMOUNT_SCALE = 12
+
+
+class DecimalText(TypeDecorator[Decimal]):
+    """SQLite storage of an exact decimal as its canonical text."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else canonical(Decimal(value))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
+def price_type() -> sa.types.TypeEngine[Decimal]:
+    """``NUMERIC(18, 8)``; ``TEXT`` holding exact decimal text on SQLite."""
+    return sa.Numeric(PRICE_PRECISION, PRICE_SCALE, asdecimal=True).with_variant(
+        DecimalText(), "sqlite"
+    )
+
+
+def amount_type() -> sa.types.TypeEngine[Decimal]:
+    """``NUMERIC(24, 12)``; ``TEXT`` holding exact decimal text on SQLite."""
+    return sa.Numeric(AMOUNT_PRECISION, AMOUNT_SCALE, asdecimal=True).with_variant(
+        DecimalText(), "sqlite"
+    )
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored in UTC and always returned timezone-aware.
+
+    SQLite keeps no zone; PostgreSQL uses ``timestamptz``. Naive values are refused on the
+    way in, so no local clock can leak into stored state.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a timezone-aware UTC timestamp")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)

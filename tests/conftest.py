@@ -1,0 +1,133 @@
+"""Shared fixtures: migrated SQLite in tmp_path, throwaway PostgreSQL, TimescaleDB.
+
+PostgreSQL tests use ``DATANEXUS_TEST_POSTGRES_URL`` (an admin URL of a server where we
+may create databases) when set; otherwise one throwaway cluster is started for the session
+with ``initdb``/``pg_ctl`` on a free port. Without server binaries they skip, unless
+``DATANEXUS_TEST_REQUIRE_POSTGRES=1`` (as in CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from data_nexus.config import Settings
+from data_nexus.storage.migrate import upgrade_db
+from data_nexus.testing.pgcluster import ClusterUnavailable, DatabaseFactory, ThrowawayCluster
+
+REQUIRE_POSTGRES = os.environ.get("DATANEXUS_TEST_REQUIRE_POSTGRES") == "1"
+TIMESCALE_MISSING = (
+    "TimescaleDB extension not available on the test PostgreSQL server "
+    "(install Timescale's packages for this PostgreSQL version to run these tests)"
+)
+
+
+def make_settings(url: str, **extra: object) -> Settings:
+    """Settings for a test database, ignoring the developer's environment and .env."""
+    return Settings(database_url=url, _env_file=None, **extra)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the developer's DATANEXUS_*/EODHD_* settings."""
+    for key in list(os.environ):
+        if key.startswith(("DATANEXUS_", "EODHD_")) and not key.startswith("DATANEXUS_TEST_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """URL of a fresh SQLite file migrated to head."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    upgrade_db(make_settings(url))
+    return url
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    """URL of an SQLite file that does not exist yet."""
+    return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture(scope="session")
+def pg_factory() -> Iterator[DatabaseFactory]:
+    """Creates databases on the test PostgreSQL server (started here when not configured)."""
+    configured = os.environ.get("DATANEXUS_TEST_POSTGRES_URL")
+    if configured:
+        yield DatabaseFactory(configured)
+        return
+    try:
+        cluster = ThrowawayCluster().start()
+    except ClusterUnavailable as error:
+        if REQUIRE_POSTGRES:
+            pytest.fail(f"PostgreSQL is required (DATANEXUS_TEST_REQUIRE_POSTGRES=1): {error}")
+        pytest.skip(f"no PostgreSQL for tests: {error}")
+    try:
+        yield DatabaseFactory(cluster.admin_url)
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def empty_pg_url(pg_factory: DatabaseFactory) -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    url = pg_factory.create()
+    try:
+        yield url
+    finally:
+        pg_factory.drop(url)
+
+
+@pytest.fixture
+def pg_url(empty_pg_url: str) -> str:
+    """URL of a fresh PostgreSQL database migrated to head."""
+    upgrade_db(make_settings(empty_pg_url))
+    return empty_pg_url
+
+
+@pytest.fixture(scope="session")
+def timescale_available(pg_factory: DatabaseFactory) -> bool:
+    """Whether the test server can create the TimescaleDB extension."""
+    return pg_factory.extension_available("timescaledb")
+
+
+@pytest.fixture
+def empty_timescale_url(pg_factory: DatabaseFactory, timescale_available: bool) -> Iterator[str]:
+    """A fresh database with the TimescaleDB extension, not migrated; skipped without it."""
+    if not timescale_available:
+        pytest.skip(TIMESCALE_MISSING)
+    url = pg_factory.create("dn_tsdb", extensions=("timescaledb",))
+    try:
+        yield url
+    finally:
+        pg_factory.drop(url)
+
+
+@pytest.fixture
+def timescale_url(empty_timescale_url: str) -> str:
+    """A fresh TimescaleDB database migrated to head (hypertable and compression set up)."""
+    upgrade_db(make_settings(empty_timescale_url))
+    return empty_timescale_url
+
+
+BACKENDS = ["sqlite", "postgresql", "timescaledb"]
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each backend in turn (TimescaleDB skipped where missing)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'backend.db'}"
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("empty_pg_url"))
+    return str(request.getfixturevalue("empty_timescale_url"))
+
+
+@pytest.fixture
+def backend_url(empty_backend_url: str) -> str:
+    """A migrated database of each backend in turn."""
+    upgrade_db(make_settings(empty_backend_url))
+    return empty_backend_url
