@@ -51,9 +51,7 @@ class Asset(Base):
     country: Mapped[str | None] = mapped_column(sa.String(64))
     venue: Mapped[str | None] = mapped_column(sa.String(32))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, default=True, server_default=sa.true())
-    is_delisted: Mapped[bool] = mapped_column(
-        sa.Boolean, default=False, server_default=sa.false()
-    )
+    is_delisted: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
     unlisted_since: Mapped[dt.date | None] = mapped_column(sa.Date)
     last_synced: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     first_date: Mapped[dt.date | None] = mapped_column(sa.Date)

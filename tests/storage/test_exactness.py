@@ -35,9 +35,11 @@ def test_extreme_prices_round_trip_exactly(backend_url: str) -> None:
             conn.execute(sa.insert(Asset), [{"symbol": "X.CC", "code": "X", "exchange": "CC"}])
             conn.execute(sa.insert(MarketData), rows)
         with engine.connect() as conn:
-            back = conn.execute(
-                sa.select(MarketData.__table__).order_by(MarketData.time)
-            ).mappings().all()
+            back = (
+                conn.execute(sa.select(MarketData.__table__).order_by(MarketData.time))
+                .mappings()
+                .all()
+            )
     finally:
         engine.dispose()
     assert [dict(r) for r in back] == rows
@@ -53,7 +55,9 @@ def test_corporate_action_amounts_and_same_day_split_and_dividend(backend_url: s
     day = dt.date(2020, 8, 31)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.insert(Asset), [{"symbol": "AAPL.US", "code": "AAPL", "exchange": "US"}])
+            conn.execute(
+                sa.insert(Asset), [{"symbol": "AAPL.US", "code": "AAPL", "exchange": "US"}]
+            )
             conn.execute(
                 sa.insert(CorporateAction),
                 [
@@ -67,9 +71,13 @@ def test_corporate_action_amounts_and_same_day_split_and_dividend(backend_url: s
                 ],
             )  # fmt: skip
         with engine.connect() as conn:
-            back = conn.execute(
-                sa.select(CorporateAction.__table__).order_by(CorporateAction.action_type)
-            ).mappings().all()
+            back = (
+                conn.execute(
+                    sa.select(CorporateAction.__table__).order_by(CorporateAction.action_type)
+                )
+                .mappings()
+                .all()
+            )
     finally:
         engine.dispose()
     assert [r["action_type"] for r in back] == ["dividend", "split"]

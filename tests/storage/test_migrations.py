@@ -26,7 +26,9 @@ def _insert_rows(url: str) -> None:
     engine = open_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.insert(Asset), [{"symbol": "AAPL.US", "code": "AAPL", "exchange": "US"}])
+            conn.execute(
+                sa.insert(Asset), [{"symbol": "AAPL.US", "code": "AAPL", "exchange": "US"}]
+            )
             conn.execute(
                 sa.insert(MarketData),
                 [

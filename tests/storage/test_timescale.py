@@ -61,10 +61,15 @@ def test_compressed_rows_read_back_and_downgrade_removes_everything(timescale_ur
             ).scalar_one()
             assert compressed >= 1
         with engine.connect() as conn:
-            back = conn.execute(
-                sa.select(MarketData.time, MarketData.symbol, MarketData.close, MarketData.volume)
-                .order_by(MarketData.time)
-            ).mappings().all()
+            back = (
+                conn.execute(
+                    sa.select(
+                        MarketData.time, MarketData.symbol, MarketData.close, MarketData.volume
+                    ).order_by(MarketData.time)
+                )
+                .mappings()
+                .all()
+            )
         assert [
             {"time": r["time"], "symbol": r["symbol"], "close": r["close"], "volume": r["volume"]}
             for r in back
@@ -75,14 +80,20 @@ def test_compressed_rows_read_back_and_downgrade_removes_everything(timescale_ur
 
         downgrade_db(make_settings(timescale_url), "base")
         with engine.connect() as conn:
-            assert conn.execute(
-                sa.text("SELECT count(*) FROM timescaledb_information.hypertables")
-            ).scalar_one() == 0
-            assert conn.execute(
-                sa.text(
-                    "SELECT count(*) FROM timescaledb_information.jobs "
-                    "WHERE proc_name = 'policy_compression'"
-                )
-            ).scalar_one() == 0
+            assert (
+                conn.execute(
+                    sa.text("SELECT count(*) FROM timescaledb_information.hypertables")
+                ).scalar_one()
+                == 0
+            )
+            assert (
+                conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM timescaledb_information.jobs "
+                        "WHERE proc_name = 'policy_compression'"
+                    )
+                ).scalar_one()
+                == 0
+            )
     finally:
         engine.dispose()

@@ -102,10 +102,14 @@ def info(database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
         out.print(f"file size  {_human_bytes(result.file_bytes)}")
     for table in result.tables:
         approx = "" if table.rows_exact else "~"
-        out.print(f"  {table.name:<18} {approx}{table.rows:>12,} rows  {_human_bytes(table.bytes):>10}")
+        out.print(
+            f"  {table.name:<18} {approx}{table.rows:>12,} rows  {_human_bytes(table.bytes):>10}"
+        )
     hyper = result.hypertable
     if hyper is not None:
-        out.print(f"hypertable market_data: chunk interval {hyper.chunk_interval}, {hyper.chunks} chunks")
+        out.print(
+            f"hypertable market_data: chunk interval {hyper.chunk_interval}, {hyper.chunks} chunks"
+        )
         out.print(
             f"  compression segmentby {', '.join(hyper.segmentby) or '-'}; "
             f"orderby {', '.join(hyper.orderby) or '-'}; policy after "
@@ -113,7 +117,9 @@ def info(database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
         )
         ratio = hyper.compression_ratio
         ratio_text = f"{ratio:.1f}x" if ratio else "n/a (nothing compressed yet)"
-        out.print(f"  compressed chunks {hyper.compressed_chunks}/{hyper.chunks}, ratio {ratio_text}")
+        out.print(
+            f"  compressed chunks {hyper.compressed_chunks}/{hyper.chunks}, ratio {ratio_text}"
+        )
 
 
 def register(app: typer.Typer) -> None:

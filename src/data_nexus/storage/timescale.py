@@ -109,7 +109,7 @@ class HypertableInfo:
 
 
 def hypertable_info(conn: sa.Connection, table: str = "market_data") -> HypertableInfo | None:
-    """Chunking, compression settings, policy and ratio of ``table``; ``None`` if not a hypertable."""
+    """Chunking, compression, policy and ratio of ``table``; ``None`` if not a hypertable."""
     dim = conn.execute(
         sa.text(
             "SELECT time_interval::text FROM timescaledb_information.dimensions "

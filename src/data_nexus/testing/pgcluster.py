@@ -49,7 +49,7 @@ def _has_timescale(bindir: Path) -> bool:
     sharedirs: list[str] = []
     if pg_config.exists():
         with contextlib.suppress(OSError, subprocess.CalledProcessError):
-            out = subprocess.run(
+            out = subprocess.run(  # noqa: S603 - our own fixed arguments
                 [str(pg_config), "--sharedir"], capture_output=True, text=True, check=True
             )
             sharedirs.append(out.stdout.strip())
@@ -84,7 +84,9 @@ class ThrowawayCluster:
         command = list(args)
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        return subprocess.run(  # noqa: S603 - the server's own binaries, fixed arguments
+            command, capture_output=True, text=True, check=False, timeout=120
+        )
 
     def start(self) -> ThrowawayCluster:
         """initdb, then start the server and wait until it accepts connections."""
@@ -172,12 +174,12 @@ class DatabaseFactory:
 
     def drop(self, url: str) -> None:
         """Drop the database at ``url`` even if connections remain."""
-        name = url.rsplit("/", 1)[1].split("?")[0]
+        name = url.rsplit("/", 1)[1].split("?", maxsplit=1)[0]
         with psycopg.connect(self._conninfo, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def extension_available(self, name: str) -> bool:
-        """Whether the server can ``CREATE EXTENSION name`` (installed and, if needed, preloaded)."""
+        """Whether the server can ``CREATE EXTENSION name`` (installed and preloaded if needed)."""
         with psycopg.connect(self._conninfo, autocommit=True) as conn:
             row = conn.execute(
                 "SELECT 1 FROM pg_available_extensions WHERE name = %s", (name,)
