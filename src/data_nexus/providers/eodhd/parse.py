@@ -1,0 +1,335 @@
+"""Pure parsers: EODHD price and corporate-action bodies (bytes) → typed records.
+
+No I/O here. Every parser returns a :class:`~data_nexus.records.Parsed` (records sorted by
+date ascending, plus one-line warnings) or raises :class:`~data_nexus.errors.BadResponse`
+naming the symbol, the field and a short redacted excerpt. :class:`MalformedBody` (a
+``BadResponse``) marks bodies that are not the format asked for at all (truncated or garbled
+JSON, HTML, plain text): the client retries those as transport corruption, but never a
+well-formed body with bad values.
+
+What is tolerated, following ``eodhd-api.md``:
+
+- numbers exactly as sent (``Decimal`` from the text, never through ``float``), whole numbers
+  without a decimal point, numbers sent as strings, ``null``/``""`` for missing values;
+- all-zero rows (every price field 0, listed but not traded): skipped, with one warning
+  counting them;
+- **fractional volume** (six rows in a US bulk file had e.g. ``530131.7``): ``volume`` is
+  stored as a BIGINT, so it is rounded half-even to a whole share and a warning names the
+  symbol, the date and the value as sent; ``null`` volume stays ``None``;
+- the free plan's ``warning`` (a separate last array element, or a ``warning`` key on the
+  last data row): surfaced in ``Parsed.warnings``;
+- CSV bodies with or without a trailing non-data line.
+
+What is rejected: unparseable numbers, missing or invalid dates, duplicate dates (for one
+symbol) in one body, negative prices/volumes/amounts, a missing close, a JSON shape that is
+not an array of objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from decimal import Decimal
+from typing import Any, Literal, TypeVar
+
+from data_nexus.errors import BadResponse
+from data_nexus.providers.eodhd._csv import read_rows
+from data_nexus.providers.eodhd._fields import (
+    Fields,
+    expect_list,
+    expect_object,
+    field_excerpt,
+    load_json,
+    value_text,
+)
+from data_nexus.records import Bar, Dividend, Parsed, Split
+from data_nexus.redact import redact
+
+Format = Literal["json", "csv"]
+R = TypeVar("R", Bar, Split, Dividend)
+
+_PRICE_KEYS = ("open", "high", "low", "close", "adjusted_close")
+_EOD_COLUMNS = ("date", "open", "high", "low", "close", "adjusted_close", "volume")
+_NUM = r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+))"
+_RATIO = re.compile(rf"\s*{_NUM}\s*[/:]\s*{_NUM}\s*")
+_WARNING_KEY = "warning"
+_MAX_NAMED = 5
+
+
+def parse_eod(
+    body: bytes, symbol: str, *, fmt: Format = "json", secrets: Iterable[str] = ()
+) -> Parsed[Bar]:
+    """Daily bars of ``symbol`` from a ``/api/eod/{SYMBOL}`` body (JSON or CSV).
+
+    ``secrets`` are masked in any excerpt an error quotes (the client passes its token).
+    """
+    rows = _rows(body, symbol, fmt, _EOD_COLUMNS, "bars", secrets=secrets)
+    acc = _Acc(secrets)
+    bars = _unique(symbol, rows, acc, lambda f, _row: _bar(f, symbol, acc), _by_date)
+    return Parsed(bars, acc.finish(symbol))
+
+
+def parse_splits(
+    body: bytes, symbol: str, *, fmt: Format = "json", secrets: Iterable[str] = ()
+) -> Parsed[Split]:
+    """Splits of ``symbol`` from a ``/api/splits/{SYMBOL}`` body (JSON or CSV).
+
+    ``"4.000000/1.000000"`` becomes numerator ``4.000000`` and denominator ``1.000000``
+    exactly as sent; reverse (``1.000000/20.000000``) and odd ratios are kept as they are.
+    """
+    rows = _rows(body, symbol, fmt, ("date", "split"), "splits", secrets=secrets)
+    acc = _Acc(secrets)
+    splits = _unique(symbol, rows, acc, lambda f, _row: _split(f, symbol), _by_date)
+    return Parsed(splits, acc.finish(symbol))
+
+
+def parse_dividends(
+    body: bytes, symbol: str, *, fmt: Format = "json", secrets: Iterable[str] = ()
+) -> Parsed[Dividend]:
+    """Dividends of ``symbol`` from a ``/api/div/{SYMBOL}`` body (JSON or CSV).
+
+    Old rows without declaration/record/payment dates or period (``null``, ``""`` or absent)
+    are fine; amounts may be numbers or strings. The two-column CSV (``Date,Dividends``) maps
+    its amount to ``value``.
+    """
+    rows = _rows(body, symbol, fmt, ("date", "value"), "dividends", secrets=secrets)
+    acc = _Acc(secrets)
+    dividends = _unique(symbol, rows, acc, lambda f, _row: _dividend(f, symbol), _by_date)
+    return Parsed(dividends, acc.finish(symbol))
+
+
+def parse_bulk_eod(
+    body: bytes, exchange: str, *, fmt: Format = "json", secrets: Iterable[str] = ()
+) -> Parsed[Bar]:
+    """One day of bars for a whole exchange from ``/api/eod-bulk-last-day/{EXCHANGE}``.
+
+    Each bar's symbol is ``CODE.EXCHANGE``, the exchange taken from the row's
+    ``exchange_short_name`` (CSV ``Ex``) or else ``exchange``. Extra keys (``filter=extended``,
+    ``Prev_close`` …) are ignored. Records are sorted by date, then symbol.
+    """
+    columns = ("code", "exchange_short_name", *_EOD_COLUMNS)
+    rows = _rows(body, exchange, fmt, columns, "bars", secrets=secrets)
+    acc = _Acc(secrets)
+    bars = _unique(
+        exchange,
+        rows,
+        acc,
+        lambda f, row: _bar(f, _bulk_symbol(f, exchange, "exchange_short_name"), acc),
+        _by_date_symbol,
+    )
+    return Parsed(bars, acc.finish(f"bulk {exchange}"))
+
+
+def parse_bulk_splits(
+    body: bytes, exchange: str, *, fmt: Format = "json", secrets: Iterable[str] = ()
+) -> Parsed[Split]:
+    """One day of splits for an exchange (``type=splits``): rows ``code, exchange, date, split``."""
+    columns = ("code", "exchange", "date", "split")
+    rows = _rows(body, exchange, fmt, columns, "splits", secrets=secrets)
+    acc = _Acc(secrets)
+    splits = _unique(
+        exchange,
+        rows,
+        acc,
+        lambda f, _row: _split(f, _bulk_symbol(f, exchange, "exchange")),
+        _by_date_symbol,
+    )
+    return Parsed(splits, acc.finish(f"bulk {exchange}"))
+
+
+def parse_bulk_dividends(
+    body: bytes, exchange: str, *, fmt: Format = "json", secrets: Iterable[str] = ()
+) -> Parsed[Dividend]:
+    """One day of dividends for an exchange (``type=dividends``).
+
+    The amount key is ``dividend`` (``value`` is accepted too); amounts arrive as strings
+    (``"0.27000"``) or numbers; missing dates as ``null`` or ``""``.
+    """
+    columns = ("code", "exchange", "date", "value")
+    rows = _rows(body, exchange, fmt, columns, "dividends", secrets=secrets)
+    acc = _Acc(secrets)
+    dividends = _unique(
+        exchange,
+        rows,
+        acc,
+        lambda f, _row: _dividend(f, _bulk_symbol(f, exchange, "exchange")),
+        _by_date_symbol,
+    )
+    return Parsed(dividends, acc.finish(f"bulk {exchange}"))
+
+
+# --- internals ------------------------------------------------------------------------------
+
+
+class _Acc:
+    """Warnings gathered while parsing one body."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self.secrets = tuple(secrets)
+        self.warnings: list[str] = []
+        self.zero_rows: list[str] = []
+
+    def finish(self, where: str) -> list[str]:
+        if self.zero_rows:
+            named = ", ".join(self.zero_rows[:_MAX_NAMED])
+            more = len(self.zero_rows) - _MAX_NAMED
+            tail = f" (+{more} more)" if more > 0 else ""
+            self.warnings.append(
+                f"{where}: skipped {len(self.zero_rows)} all-zero row(s) "
+                f"(listed but not traded): {named}{tail}"
+            )
+        return self.warnings
+
+
+def _rows(
+    body: bytes,
+    where: str,
+    fmt: Format,
+    columns: tuple[str, ...],
+    what: str,
+    *,
+    secrets: Iterable[str],
+) -> list[Mapping[str, Any]]:
+    secrets = tuple(secrets)
+    if fmt == "csv":
+        return list(read_rows(body, symbol=where, default_columns=columns, secrets=secrets))
+    data = expect_list(
+        load_json(body, symbol=where, secrets=secrets), symbol=where, what=what, secrets=secrets
+    )
+    for row in data:
+        expect_object(row, symbol=where, what=what[:-1], secrets=secrets)
+    return data
+
+
+def _warning_only(where: str, row: Mapping[str, Any], acc: _Acc) -> bool:
+    """Record a free-plan ``warning`` on ``row``; true if the row carries nothing else."""
+    text = row.get(_WARNING_KEY)
+    if text is not None:
+        shown = text if isinstance(text, str) else value_text(text)
+        acc.warnings.append(f"{where}: provider warning: {_one_line(shown, acc.secrets)}")
+    return _WARNING_KEY in row and "date" not in row
+
+
+def _by_date(record: Bar | Split | Dividend) -> Any:
+    return record.date
+
+
+def _by_date_symbol(record: Bar | Split | Dividend) -> Any:
+    return (record.date, record.symbol)
+
+
+def _unique(
+    where: str,
+    rows: list[Mapping[str, Any]],
+    acc: _Acc,
+    build: Callable[[Fields, Mapping[str, Any]], R | None],
+    key: Callable[[R], Any],
+) -> list[R]:
+    """Build a record per row (skipping warning-only rows and ``None``), reject duplicates."""
+    records: list[R] = []
+    seen: set[Any] = set()
+    for row in rows:
+        if _warning_only(where, row, acc):
+            continue
+        fields = Fields(row, symbol=where, secrets=acc.secrets)
+        record = build(fields, row)
+        if record is None:
+            continue
+        k = key(record)
+        if k in seen:
+            raise _duplicate(fields.symbol or where, row, acc.secrets)
+        seen.add(k)
+        records.append(record)
+    records.sort(key=key)
+    return records
+
+
+def _one_line(text: str, secrets: tuple[str, ...]) -> str:
+    """Provider text for a warning: redacted, one line, at most 200 characters."""
+    line = " ".join(redact(text, secrets).split())
+    return line if len(line) <= 200 else line[:199] + "…"
+
+
+def _duplicate(symbol: str, row: Mapping[str, Any], secrets: tuple[str, ...]) -> BadResponse:
+    return BadResponse(
+        f"duplicate date {row.get('date')} in one body",
+        symbol=symbol,
+        field="date",
+        excerpt=field_excerpt("date", row.get("date"), secrets),
+    )
+
+
+def _bulk_symbol(fields: Fields, exchange: str, exchange_key: str) -> str:
+    code = fields.required_text("code")
+    suffix = fields.text(exchange_key) or exchange
+    fields.symbol = f"{code}.{suffix}"
+    return fields.symbol
+
+
+def _bar(fields: Fields, symbol: str, acc: _Acc) -> Bar | None:
+    fields.symbol = symbol
+    day = fields.date()
+    prices = {key: fields.non_negative(key) for key in _PRICE_KEYS}
+    close = prices["close"]
+    if close is None:
+        raise fields.fail("missing close", "close", fields.row.get("close"))
+    volume, fraction = fields.volume()
+    if all(p is None or p == 0 for p in prices.values()):
+        acc.zero_rows.append(f"{symbol} {day.isoformat()}")
+        return None
+    if fraction is not None:
+        acc.warnings.append(
+            f"{symbol} {day.isoformat()}: fractional volume {fraction} rounded to {volume}"
+        )
+    return Bar(
+        symbol=symbol,
+        date=day,
+        open=prices["open"],
+        high=prices["high"],
+        low=prices["low"],
+        close=close,
+        adjusted_close=prices["adjusted_close"],
+        volume=volume,
+    )
+
+
+def _split(fields: Fields, symbol: str) -> Split:
+    fields.symbol = symbol
+    day = fields.date()
+    raw = fields.row.get("split")
+    numerator: Decimal | None
+    denominator: Decimal | None
+    if isinstance(raw, Decimal):  # a bare number n means n/1
+        numerator, denominator = fields.number("split"), Decimal(1)
+    else:
+        match = _RATIO.fullmatch(raw) if isinstance(raw, str) else None
+        if match is None:
+            raise fields.fail("unparseable split ratio", "split", raw)
+        numerator = _ratio_part(fields, match[1])
+        denominator = _ratio_part(fields, match[2])
+    if numerator is None or denominator is None or numerator <= 0 or denominator <= 0:
+        raise fields.fail("split ratio must be positive", "split", raw)
+    return Split(symbol=symbol, date=day, numerator=numerator, denominator=denominator)
+
+
+def _ratio_part(fields: Fields, text: str) -> Decimal | None:
+    part = Fields({"split": text}, symbol=fields.symbol, secrets=fields.secrets)
+    part.when = fields.when
+    return part.number("split")
+
+
+def _dividend(fields: Fields, symbol: str) -> Dividend:
+    fields.symbol = symbol
+    day = fields.date()
+    key = "dividend" if "dividend" in fields.row and "value" not in fields.row else "value"
+    return Dividend(
+        symbol=symbol,
+        date=day,
+        value=fields.required(key, "amount"),
+        unadjusted_value=fields.non_negative("unadjustedValue", "amount"),
+        currency=fields.text("currency"),
+        declaration_date=fields.optional_date("declarationDate"),
+        record_date=fields.optional_date("recordDate"),
+        payment_date=fields.optional_date("paymentDate"),
+        period=fields.text("period"),
+    )
