@@ -1,88 +1,50 @@
 """The store: one transaction per asset for writes, thin exact reads.
 
-THE CONTRACT BELOW IS FIXED (the sync engine, the benchmarks and the query API are being
-written against it): keep these names and semantics; add whatever you need.
+The sync engine writes through :meth:`Store.write_asset` / :meth:`Store.write_assets` (or
+:class:`AsyncWriter` from the event loop); the query API reads through
+:meth:`Store.read_bars`, :meth:`Store.read_day` and :meth:`Store.read_actions`.
 
-## The storage contract (module `data_nexus.storage.store`; other code is being written against it right now — keep these names and semantics; you may ADD things)
+Contract (the sync engine, the benchmarks and the query API build on it):
 
-```python
-@dataclass(frozen=True, slots=True)
-class AssetUpdate:
-    symbol: str
-    bars: Iterable[Bar] = ()                      # data_nexus.records.Bar, all of this symbol; may be a generator (stream it)
-    window: tuple[date, date] | None = None       # authoritative range: stored bars of this symbol inside [start, end] that are
-                                                  # absent from `bars` are deleted (the provider's answer for a range is the truth
-                                                  # for that range); None = pure upsert, nothing deleted
-    actions: Sequence[Split | Dividend] = ()      # data_nexus.records
-    actions_window: tuple[date, date] | None = None  # same semantics for corporate actions of this symbol
-    state: Mapping[str, Any] = field(default_factory=dict)
-        # values for `assets` columns set in the SAME transaction, e.g. last_synced, actions_checked_at,
-        # last_error=None, fail_count=0, next_attempt_at=None, lease_owner=None, lease_expires_at=None.
-        # updated_at is always set to now; first_date/last_date (coverage) are recomputed by the writer
-        # from the stored bars of the symbol after the upsert (cheap, via the (symbol, time) index).
-    lease_owner: str | None = None                # if given: write only if assets.lease_owner IS this worker (or NULL);
-                                                  # otherwise raise errors.LeaseConflict and write nothing
+- :class:`AssetUpdate` carries everything one asset's sync writes: its ``bars`` (any
+  iterable, streamed in chunks), an optional authoritative ``window`` (stored bars of the
+  symbol inside it that are absent from ``bars`` are deleted), its corporate ``actions``
+  with an optional ``actions_window`` (same semantics), ``state`` (``assets`` columns set in
+  the same transaction; ``updated_at`` and the coverage ``first_date``/``last_date`` are
+  maintained by the writer) and ``lease_owner`` (write only if the asset's lease is this
+  worker's or nobody's, else :class:`~data_nexus.errors.LeaseConflict`, nothing written).
+- Everything of one asset commits together or not at all. Values are validated
+  (:mod:`data_nexus.storage.validate`) before they reach the database; a value the schema
+  cannot hold exactly raises :class:`~data_nexus.errors.DataValidationError` naming the
+  symbol, date, field and value, and nothing of that asset is written.
+- Re-sending identical bars rewrites nothing (``unchanged`` counts them).
 
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    symbol: str
-    inserted: int          # new bars
-    updated: int           # bars whose values changed ("revised")
-    unchanged: int         # bars re-sent with identical values (must not be rewritten: no dead tuples)
-    deleted: int           # bars removed by `window`
-    actions_inserted: int
-    actions_updated: int
-    actions_deleted: int
-    first_date: date | None
-    last_date: date | None
-
-class Store:
-    @classmethod
-    def open(cls, settings: Settings | str, *, check_schema: bool = True) -> "Store"
-        # a URL string or data_nexus.config.Settings; uses storage.engine.open_engine, detects
-        # storage.capabilities.Capabilities once; check_schema → storage.migrate.ensure_schema (auto-upgrades SQLite)
-    engine: sqlalchemy.Engine
-    caps: Capabilities
-    def close(self) -> None          # also a context manager
-    def write_asset(self, update: AssetUpdate) -> WriteResult
-        # ONE transaction: bars + actions + state. Validates first (storage.validate) and raises
-        # errors.DataValidationError naming symbol, date, field and value BEFORE touching the database.
-        # The asset row must exist (raise errors.StorageError otherwise). Any failure → rollback, asset exactly as before.
-    def write_assets(self, updates: Sequence[AssetUpdate]) -> list[WriteResult | Exception]
-        # may batch several assets per transaction for speed; if a batch fails, fall back to one-by-one so one
-        # bad asset cannot take the others down; every asset all-or-nothing; results in input order.
-    def read_bars(self, symbols: Sequence[str], start: date | None = None, end: date | None = None) -> list[Bar]
-        # ordered by (symbol, date); exact Decimals; inclusive range
-    def read_day(self, day: date, symbols: Sequence[str] | None = None) -> list[Bar]   # cross-section, ordered by symbol
-    def read_actions(self, symbols: Sequence[str], start: date | None = None, end: date | None = None) -> list[Split | Dividend]
-        # ordered by (symbol, date, action_type)
-
-class AsyncWriter:
-    '''The event-loop side of the write path: one dedicated writer thread per process.'''
-    def __init__(self, store: Store, *, max_batch: int = ...)
-    async def write(self, update: AssetUpdate) -> WriteResult     # never blocks the event loop; may coalesce concurrent
-                                                                  # requests into one write_assets batch; raises the asset's own error
-    async def aclose(self) -> None
-```
-Module `data_nexus.storage.validate`: pure `validate_bars(symbol, bars)` / `validate_actions(symbol, actions)` (or an incremental
-variant usable while streaming): prices ≥ 0, at most 8 decimal places and |x| < 10^10 (the schema is NUMERIC(18,8) —
-PostgreSQL would silently ROUND extra decimals, so we must refuse instead), volume within BIGINT, one bar per date, every
-bar's symbol equals the update's symbol; action amounts at most 12 decimals and < 10^12. Error text example:
-`AAPL.US 2024-01-02 close: 12.123456789 has 9 decimal places; the schema keeps 8 (refusing to round)`.
-Corporate actions map to the `corporate_actions` table: Split → action_type 'split', numerator, denominator, value =
-numerator/denominator rounded half-even to 12 places (documented convenience; exact ratio in numerator/denominator);
-Dividend → action_type 'dividend', value, unadjusted_value, currency, declaration/record/payment dates, period.
-
+Backend differences are chosen once, from :attr:`Store.caps`: the bar sink
+(:mod:`.sqlite_writer` or :mod:`.pg_writer`, with :mod:`.compression` on TimescaleDB).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from data_nexus.config import Settings
 from data_nexus.records import Bar, Dividend, Split
+from data_nexus.storage import reads
+from data_nexus.storage.capabilities import Capabilities, detect_capabilities
+from data_nexus.storage.compression import SEGMENT_DML_VERSION, version_tuple
+from data_nexus.storage.engine import SQLITE_IMMEDIATE, open_engine
+from data_nexus.storage.migrate import ensure_schema
+from data_nexus.storage.pg_writer import PgBarSink
+from data_nexus.storage.sqlite_writer import SqliteBarSink
+from data_nexus.storage.writer import BarSink, Counts, Prepared, write_one
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,3 +74,205 @@ class WriteResult:
     actions_deleted: int
     first_date: dt.date | None
     last_date: dt.date | None
+
+    @classmethod
+    def from_counts(cls, symbol: str, counts: Counts) -> WriteResult:
+        """Attach the symbol to the writer's counts."""
+        return cls(
+            symbol,
+            counts.inserted,
+            counts.updated,
+            counts.unchanged,
+            counts.deleted,
+            counts.actions_inserted,
+            counts.actions_updated,
+            counts.actions_deleted,
+            counts.first_date,
+            counts.last_date,
+        )
+
+
+class Store:
+    """The database behind Data Nexus: bars, corporate actions and asset state.
+
+    Open with :meth:`open`; close with :meth:`close` or use it as a context manager.
+    ``chunk_size`` bars of a streamed update are held in memory at a time; ``batch_assets``
+    assets share one transaction in :meth:`write_assets` (each in its own savepoint).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        caps: Capabilities,
+        *,
+        chunk_size: int = 10_000,
+        batch_assets: int = 64,
+        compress_batch: int = 4,
+    ) -> None:
+        self.engine = engine
+        self.caps = caps
+        self.chunk_size = chunk_size
+        self.batch_assets = batch_assets
+        self.compress_batch = compress_batch
+        self.whole_chunks = caps.is_timescale and (
+            version_tuple(caps.timescale_version or "0") < SEGMENT_DML_VERSION
+        )
+
+    @classmethod
+    def open(cls, settings: Settings | str, *, check_schema: bool = True) -> Store:
+        """Open the database of ``settings`` (or a URL) and detect its capabilities.
+
+        With ``check_schema`` the schema must be at head (an SQLite file is created and
+        upgraded automatically; other databases raise
+        :class:`~data_nexus.errors.SchemaOutOfDate`).
+        """
+        if isinstance(settings, str):
+            settings = Settings.model_construct(database_url=settings)
+        engine = open_engine(settings.database_url)
+        try:
+            if check_schema:
+                ensure_schema(engine, settings)
+            with engine.connect() as conn:
+                caps = detect_capabilities(conn)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, caps)
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- writes ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[sa.Connection, BarSink]]:
+        with self.engine.connect() as plain:
+            conn = plain.execution_options(**{SQLITE_IMMEDIATE: True})
+            with conn.begin():
+                raw = conn.connection.driver_connection
+                if not self.caps.is_postgres:
+                    yield conn, SqliteBarSink(raw)  # type: ignore[arg-type]
+                    return
+                sink = PgBarSink(
+                    raw,  # type: ignore[arg-type]
+                    timescale=self.caps.is_timescale,
+                    compress_batch=self.compress_batch,
+                    whole_chunks=self.whole_chunks,
+                )
+                try:
+                    yield conn, sink
+                finally:
+                    sink.close()
+
+    def _prepare(self, update: AssetUpdate) -> Prepared:
+        return Prepared(update.symbol, update.bars, update.actions, update.state, self.chunk_size)
+
+    @staticmethod
+    def _write(
+        conn: sa.Connection, sink: BarSink, update: AssetUpdate, prepared: Prepared
+    ) -> WriteResult:
+        counts = write_one(
+            conn,
+            sink,
+            prepared,
+            window=update.window,
+            actions_window=update.actions_window,
+            state=update.state,
+            lease_owner=update.lease_owner,
+        )
+        return WriteResult.from_counts(update.symbol, counts)
+
+    def write_asset(self, update: AssetUpdate) -> WriteResult:
+        """Write one asset's bars, actions and state in one transaction.
+
+        Raises :class:`~data_nexus.errors.DataValidationError` (nothing written),
+        :class:`~data_nexus.errors.LeaseConflict` (nothing written) or
+        :class:`~data_nexus.errors.StorageError` for an asset that is not registered.
+        """
+        prepared = self._prepare(update)
+        with self._transaction() as (conn, sink):
+            return self._write(conn, sink, update, prepared)
+
+    def write_assets(self, updates: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
+        """Write several assets, each all-or-nothing; results (or errors) in input order.
+
+        Up to ``batch_assets`` assets share a transaction, each inside its own savepoint, so
+        one bad asset is rolled back alone and the others commit. If the transaction itself
+        fails (say, the connection drops at commit), its assets are retried one by one
+        where their ``bars`` can be read again; the others report the error.
+        """
+        results: list[WriteResult | Exception] = []
+        for first in range(0, len(updates), self.batch_assets):
+            batch = updates[first : first + self.batch_assets]
+            try:
+                results.extend(self._write_batch(batch))
+            except Exception as error:  # the whole transaction failed
+                for update in batch:
+                    if isinstance(update.bars, Collection):
+                        results.append(self._write_alone(update))
+                    else:
+                        results.append(error)
+        return results
+
+    def _write_batch(self, batch: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
+        out: list[WriteResult | Exception] = []
+        with self._transaction() as (conn, sink):
+            for update in batch:
+                try:
+                    prepared = self._prepare(update)
+                except Exception as error:  # invalid before touching the database
+                    out.append(error)
+                    continue
+                savepoint = conn.begin_nested()
+                try:
+                    out.append(self._write(conn, sink, update, prepared))
+                except Exception as error:
+                    savepoint.rollback()
+                    out.append(error)
+                else:
+                    savepoint.commit()
+        return out
+
+    def _write_alone(self, update: AssetUpdate) -> WriteResult | Exception:
+        try:
+            return self.write_asset(update)
+        except Exception as error:
+            return error
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def read_bars(
+        self, symbols: Sequence[str], start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[Bar]:
+        """Bars of ``symbols`` in [start, end] (inclusive), ordered by (symbol, date)."""
+        with self.engine.connect() as conn:
+            return reads.read_bars(conn, self.caps, symbols, start, end)
+
+    def read_day(self, day: dt.date, symbols: Sequence[str] | None = None) -> list[Bar]:
+        """The bars of one date (all symbols, or ``symbols``), ordered by symbol."""
+        with self.engine.connect() as conn:
+            return reads.read_day(conn, self.caps, day, symbols)
+
+    def read_actions(
+        self, symbols: Sequence[str], start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[Split | Dividend]:
+        """Corporate actions of ``symbols`` in [start, end], ordered by (symbol, date, type)."""
+        with self.engine.connect() as conn:
+            return reads.read_actions(conn, symbols, start, end)
+
+
+from data_nexus.storage.async_writer import AsyncWriter  # noqa: E402  (re-export)
+
+__all__ = ["AssetUpdate", "AsyncWriter", "Store", "WriteResult"]

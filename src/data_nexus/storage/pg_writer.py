@@ -1,0 +1,177 @@
+"""The PostgreSQL/TimescaleDB bar sink: ``COPY``, and a staged upsert only where needed.
+
+For each chunk of one asset's validated rows:
+
+1. One indexed query asks whether the symbol has any stored bar in [first, last] of the
+   incoming dates. If not (an initial load, or new days after the stored history), the rows
+   cannot conflict: they are ``COPY``-ed straight into ``market_data``. The asset row is
+   locked (``FOR NO KEY UPDATE``) for the transaction, so no other writer can add bars of
+   the symbol in between.
+2. Otherwise the rows are ``COPY``-ed into a temporary staging table (created once per
+   connection, ``ON COMMIT DELETE ROWS``) and merged by one
+   ``INSERT … SELECT … ON CONFLICT (time, symbol) DO UPDATE … WHERE … IS DISTINCT FROM``.
+   The ``SELECT`` already drops rows identical to the stored ones (an anti-join on the
+   primary key), so unchanged rows are neither locked nor rewritten: no dead tuples, no
+   WAL, and on TimescaleDB no decompression. ``RETURNING (xmax = 0)`` tells inserted from
+   updated rows.
+
+``COPY`` data is built as text by us (the validator already produced canonical decimal
+text): psycopg's binary ``COPY`` of ``Decimal`` values measured about half as fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import psycopg
+
+from data_nexus.storage.compression import Compression, Span
+from data_nexus.storage.validate import BarRow
+
+_COLUMNS = "time, symbol, open, high, low, close, adjusted_close, volume"
+_STAGE = "dn_stage_bars"
+#: Rows per ``copy.write``: small enough that the server works while we format the next.
+_PIECE = 2000
+_N = "\\N"
+
+_CREATE_STAGE = f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE market_data) ON COMMIT DELETE ROWS"
+_ANY_STORED = (
+    "SELECT EXISTS (SELECT 1 FROM market_data WHERE symbol = %s AND time BETWEEN %s AND %s)"
+)
+_VALUES = ("open", "high", "low", "close", "adjusted_close", "volume")
+
+
+def _row(alias: str) -> str:
+    return "(" + ", ".join(f"{alias}.{c}" for c in _VALUES) + ")"
+
+
+_MERGE = f"""
+WITH w AS (
+    INSERT INTO market_data AS m ({_COLUMNS})
+    SELECT s.time, s.symbol, s.open, s.high, s.low, s.close, s.adjusted_close, s.volume
+    FROM {_STAGE} s
+    LEFT JOIN market_data t
+      ON t.time = s.time AND t.symbol = s.symbol
+     AND t.symbol = %(symbol)s AND t.time BETWEEN %(start)s AND %(end)s
+    WHERE s.time BETWEEN %(start)s AND %(end)s
+      AND (t.time IS NULL OR {_row("t")} IS DISTINCT FROM {_row("s")})
+    ON CONFLICT (time, symbol) DO UPDATE SET
+        {", ".join(f"{c} = excluded.{c}" for c in _VALUES)}
+    WHERE {_row("m")} IS DISTINCT FROM {_row("excluded")}
+    RETURNING (m.xmax = 0) AS fresh
+)
+SELECT count(*) FILTER (WHERE fresh), count(*) FILTER (WHERE NOT fresh) FROM w
+"""
+
+
+def copy_text(symbol: str) -> str:
+    """``symbol`` escaped for ``COPY … FROM STDIN`` text format."""
+    return (
+        symbol.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+class PgBarSink:
+    """Writes bars through the raw psycopg connection of the current SQLAlchemy transaction."""
+
+    def __init__(
+        self,
+        raw: psycopg.Connection[Any],
+        *,
+        timescale: bool,
+        compress_batch: int = 4,
+        whole_chunks: bool = False,
+    ) -> None:
+        self.cur: psycopg.Cursor[Any] = raw.cursor()
+        self.compression = (
+            Compression(self.cur, batch=compress_batch, whole_chunks=whole_chunks)
+            if timescale
+            else None
+        )
+
+    def close(self) -> None:
+        """Close the cursor."""
+        self.cur.close()
+
+    # -- upsert ------------------------------------------------------------------------------
+
+    def upsert(self, symbol: str, rows: list[BarRow], first: str, last: str) -> tuple[int, int]:
+        """COPY straight in when nothing can conflict, else stage and merge."""
+        start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        spans = self._spans(start, end)
+        compressed = any(span.chunks for span in spans)
+        if not compressed:
+            self.cur.execute(_ANY_STORED, (symbol, start, end))
+            row = self.cur.fetchone()
+            if row is not None and not row[0]:
+                self._copy("market_data", symbol, rows)
+                return len(rows), 0
+        self.cur.execute(_CREATE_STAGE)
+        self._copy(_STAGE, symbol, rows)
+        inserted = updated = 0
+        for span in spans:
+            new, changed = self._merge(symbol, span)
+            inserted += new
+            updated += changed
+        self.cur.execute(f"TRUNCATE {_STAGE}")
+        return inserted, updated
+
+    def _spans(self, start: dt.date, end: dt.date) -> list[Span]:
+        if self.compression is None:
+            return [Span(start, end)]
+        return self.compression.spans(start, end)
+
+    def _merge(self, symbol: str, span: Span) -> tuple[int, int]:
+        if self.compression is not None and span.chunks:
+            self.compression.before(span)
+        self.cur.execute(_MERGE, {"symbol": symbol, "start": span.start, "end": span.end})
+        row = self.cur.fetchone()
+        inserted, updated = (int(row[0]), int(row[1])) if row else (0, 0)
+        if self.compression is not None and span.chunks:
+            self.compression.after(span, changed=bool(inserted or updated))
+        return inserted, updated
+
+    def _copy(self, table: str, symbol: str, rows: list[BarRow]) -> None:
+        sym = copy_text(symbol)
+        with self.cur.copy(f"COPY {table} ({_COLUMNS}) FROM STDIN") as copy:
+            for i in range(0, len(rows), _PIECE):
+                copy.write(
+                    "".join(
+                        [
+                            f"{d}\t{sym}\t{_N if o is None else o}\t{_N if h is None else h}\t"
+                            f"{_N if lo is None else lo}\t{c}\t{_N if a is None else a}\t"
+                            f"{_N if v is None else v}\n"
+                            for d, o, h, lo, c, a, v in rows[i : i + _PIECE]
+                        ]
+                    )
+                )
+
+    # -- window deletes ----------------------------------------------------------------------
+
+    def stored_dates(self, symbol: str, start: dt.date, end: dt.date) -> set[str]:
+        """ISO dates of the stored bars of ``symbol`` in [start, end]."""
+        self.cur.execute(
+            "SELECT time FROM market_data WHERE symbol = %s AND time BETWEEN %s AND %s",
+            (symbol, start, end),
+        )
+        return {r[0].isoformat() for r in self.cur.fetchall()}
+
+    def delete_dates(self, symbol: str, dates: list[str]) -> int:
+        """Delete these bars of ``symbol``, compressed chunks a few at a time."""
+        days = [dt.date.fromisoformat(d) for d in dates]
+        deleted = 0
+        for span in self._spans(min(days), max(days)):
+            in_span = [d for d in days if span.start <= d <= span.end]
+            if not in_span:
+                continue
+            if self.compression is not None and span.chunks:
+                self.compression.before(span)
+            self.cur.execute(
+                "DELETE FROM market_data WHERE symbol = %s AND time = ANY(%s)", (symbol, in_span)
+            )
+            count = self.cur.rowcount
+            deleted += count
+            if self.compression is not None and span.chunks:
+                self.compression.after(span, changed=count > 0)
+        return deleted

@@ -1,0 +1,169 @@
+"""Thin, exact reads: one SELECT through the raw driver cursor, rows straight into records.
+
+PostgreSQL: psycopg's binary protocol returns ``date`` and ``Decimal`` values already, and
+a row factory builds each :class:`~data_nexus.records.Bar` as the rows arrive, so a read
+costs little more than the bare ``fetchall`` of the same SELECT. SQLite stores prices as
+canonical decimal text, turned into ``Decimal`` here (never through ``float``).
+
+Query plans (see ``tests/storage/test_reads.py``): a symbol range uses
+``ix_market_data_symbol_time``; a one-date cross section uses the primary key
+``(time, symbol)``, which also returns it ordered by symbol.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg.rows import RowMaker
+
+from data_nexus.records import Bar, Dividend, Split
+from data_nexus.storage.capabilities import Capabilities
+from data_nexus.storage.writer import ACTIONS
+
+_BAR_COLUMNS = "symbol, time, open, high, low, close, adjusted_close, volume"
+
+
+def _bar_row(_cursor: Any) -> RowMaker[Bar]:
+    def make(values: Sequence[Any]) -> Bar:
+        return Bar(*values)
+
+    return make
+
+
+def bars_sql(
+    symbols: Sequence[str], start: dt.date | None, end: dt.date | None, *, paramstyle: str
+) -> tuple[str, list[Any]]:
+    """The SELECT of :func:`read_bars` and its parameters (``%s`` or ``?`` placeholders)."""
+    mark = "%s" if paramstyle == "format" else "?"
+    where: list[str] = []
+    params: list[Any] = []
+    if len(symbols) == 1 or paramstyle != "format":
+        where.append(f"symbol IN ({', '.join([mark] * len(symbols))})")
+        params.extend(symbols)
+    else:
+        where.append(f"symbol = ANY({mark})")
+        params.append(list(symbols))
+    if start is not None:
+        where.append(f"time >= {mark}")
+        params.append(start if paramstyle == "format" else start.isoformat())
+    if end is not None:
+        where.append(f"time <= {mark}")
+        params.append(end if paramstyle == "format" else end.isoformat())
+    sql = (
+        f"SELECT {_BAR_COLUMNS} FROM market_data WHERE {' AND '.join(where)} ORDER BY symbol, time"
+    )
+    return sql, params
+
+
+def day_sql(
+    day: dt.date, symbols: Sequence[str] | None, *, paramstyle: str
+) -> tuple[str, list[Any]]:
+    """The SELECT of :func:`read_day` and its parameters."""
+    mark = "%s" if paramstyle == "format" else "?"
+    params: list[Any] = [day if paramstyle == "format" else day.isoformat()]
+    sql = f"SELECT {_BAR_COLUMNS} FROM market_data WHERE time = {mark}"
+    if symbols is not None:
+        if paramstyle == "format":
+            sql += f" AND symbol = ANY({mark})"
+            params.append(list(symbols))
+        else:
+            sql += f" AND symbol IN ({', '.join([mark] * len(symbols))})"
+            params.extend(symbols)
+    return sql + " ORDER BY symbol", params
+
+
+def _postgres(conn: sa.Connection, sql: str, params: list[Any]) -> list[Bar]:
+    raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+    with raw.cursor(row_factory=_bar_row) as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _sqlite(conn: sa.Connection, sql: str, params: list[Any]) -> list[Bar]:
+    raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+    date = dt.date.fromisoformat
+    cur = raw.execute(sql, params)
+    try:
+        return [
+            Bar(
+                s,
+                date(t),
+                None if o is None else Decimal(o),
+                None if h is None else Decimal(h),
+                None if lo is None else Decimal(lo),
+                Decimal(c),
+                None if a is None else Decimal(a),
+                v,
+            )
+            for s, t, o, h, lo, c, a, v in cur
+        ]
+    finally:
+        cur.close()
+
+
+def read_bars(
+    conn: sa.Connection,
+    caps: Capabilities,
+    symbols: Sequence[str],
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[Bar]:
+    """Bars of ``symbols`` in [start, end], ordered by (symbol, date)."""
+    if not symbols:
+        return []
+    if caps.is_postgres:
+        return _postgres(conn, *bars_sql(symbols, start, end, paramstyle="format"))
+    return _sqlite(conn, *bars_sql(symbols, start, end, paramstyle="qmark"))
+
+
+def read_day(
+    conn: sa.Connection, caps: Capabilities, day: dt.date, symbols: Sequence[str] | None = None
+) -> list[Bar]:
+    """The cross section of one date, ordered by symbol."""
+    if symbols is not None and not symbols:
+        return []
+    if caps.is_postgres:
+        return _postgres(conn, *day_sql(day, symbols, paramstyle="format"))
+    return _sqlite(conn, *day_sql(day, symbols, paramstyle="qmark"))
+
+
+def read_actions(
+    conn: sa.Connection,
+    symbols: Sequence[str],
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[Split | Dividend]:
+    """Corporate actions of ``symbols`` in [start, end], ordered by (symbol, date, type)."""
+    if not symbols:
+        return []
+    query = sa.select(ACTIONS).where(ACTIONS.c.symbol.in_(list(symbols)))
+    if start is not None:
+        query = query.where(ACTIONS.c.date >= start)
+    if end is not None:
+        query = query.where(ACTIONS.c.date <= end)
+    query = query.order_by(ACTIONS.c.symbol, ACTIONS.c.date, ACTIONS.c.action_type)
+    out: list[Split | Dividend] = []
+    for r in conn.execute(query):
+        if r.action_type == "split":
+            out.append(Split(r.symbol, r.date, r.numerator, r.denominator))
+        else:
+            out.append(
+                Dividend(
+                    r.symbol,
+                    r.date,
+                    r.value,
+                    unadjusted_value=r.unadjusted_value,
+                    currency=r.currency,
+                    declaration_date=r.declaration_date,
+                    record_date=r.record_date,
+                    payment_date=r.payment_date,
+                    period=r.period,
+                )
+            )
+    return out

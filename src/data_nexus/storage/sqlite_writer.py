@@ -1,0 +1,79 @@
+"""The SQLite bar sink: compare in Python, then ``executemany`` only what changed.
+
+SQLite runs in-process, so reading the stored bars of the incoming date range is cheap; it
+gives exact inserted/updated/unchanged counts and lets identical rows go untouched. Prices
+are stored as canonical decimal text (:class:`data_nexus.types.DecimalText`), the same text
+:class:`~data_nexus.storage.validate.BarValidator` produces, so a row compares equal exactly
+when its values are equal. The transaction is the caller's (``BEGIN IMMEDIATE``: SQLite has
+one writer, so nothing can change between the read and the write).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+from data_nexus.storage.validate import BarRow
+
+_SELECT = (
+    "SELECT time, open, high, low, close, adjusted_close, volume FROM market_data "
+    "WHERE symbol = ? AND time BETWEEN ? AND ?"
+)
+_INSERT = (
+    "INSERT INTO market_data (time, open, high, low, close, adjusted_close, volume, symbol) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE = (
+    "UPDATE market_data SET open = ?, high = ?, low = ?, close = ?, adjusted_close = ?, "
+    "volume = ? WHERE time = ? AND symbol = ?"
+)
+
+
+class SqliteBarSink:
+    """Writes bars through the raw ``sqlite3`` connection of the current transaction."""
+
+    def __init__(self, raw: sqlite3.Connection) -> None:
+        self.raw = raw
+
+    def upsert(self, symbol: str, rows: list[BarRow], first: str, last: str) -> tuple[int, int]:
+        """Insert new rows, update changed ones; return (inserted, updated)."""
+        cur = self.raw.cursor()
+        try:
+            stored = {r[0]: r for r in cur.execute(_SELECT, (symbol, first, last))}
+            new = [(*r, symbol) for r in rows if r[0] not in stored]
+            changed = [
+                (*r[1:], r[0], symbol)
+                for r in rows
+                if (old := stored.get(r[0])) is not None and old != r
+            ]
+            if new:
+                cur.executemany(_INSERT, new)
+            if changed:
+                cur.executemany(_UPDATE, changed)
+        finally:
+            cur.close()
+        return len(new), len(changed)
+
+    def stored_dates(self, symbol: str, start: dt.date, end: dt.date) -> set[str]:
+        """ISO dates of the stored bars of ``symbol`` in [start, end]."""
+        cur = self.raw.cursor()
+        try:
+            cur.execute(
+                "SELECT time FROM market_data WHERE symbol = ? AND time BETWEEN ? AND ?",
+                (symbol, start.isoformat(), end.isoformat()),
+            )
+            return {r[0] for r in cur}
+        finally:
+            cur.close()
+
+    def delete_dates(self, symbol: str, dates: list[str]) -> int:
+        """Delete these bars of ``symbol``."""
+        cur = self.raw.cursor()
+        try:
+            cur.executemany(
+                "DELETE FROM market_data WHERE symbol = ? AND time = ?",
+                [(symbol, day) for day in dates],
+            )
+            return cur.rowcount
+        finally:
+            cur.close()
