@@ -1,0 +1,109 @@
+"""Peak memory of the writer: 1 versus 20 years per symbol, the same number of symbols.
+
+Each measurement runs in a fresh Python process (so earlier work cannot inflate its peak)
+that opens the store, notes its resident set so far, then writes every symbol with
+``write_asset`` from a *generator* of bars, never a list: the bars exist only as the
+writer pulls them, so the peak shows what the writer itself holds. The child reports
+``ru_maxrss`` (peak resident set) and the baseline before writing; a writer that streams
+has about the same peak for 1 and for 20 years.
+
+The child side is ``python -m benchmarks.rss --child URL SYMBOLS YEARS``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.backends import Target
+from benchmarks.data import Dataset
+from benchmarks.write import SYNCED_AT
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _peak_kib() -> int:
+    """Peak resident set of this process so far, KiB (``ru_maxrss`` is KiB on Linux)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def child(url: str, symbols: int, years: int) -> dict[str, Any]:
+    """Write ``symbols`` x ``years`` of streamed bars through our store; memory figures."""
+    from data_nexus.storage.store import AssetUpdate, Store
+
+    dataset = Dataset(symbols, years)
+    days = dataset.days()
+    store = Store.open(url)
+    try:
+        baseline = _peak_kib()
+        start = time.perf_counter()
+        for index in range(symbols):
+            update = AssetUpdate(
+                symbol=dataset.symbol(index),
+                bars=dataset.iter_bars(index),
+                window=(days[0], days[-1]),
+                state={"last_synced": SYNCED_AT},
+            )
+            store.write_asset(update)
+        seconds = time.perf_counter() - start
+    finally:
+        store.close()
+    return {
+        "symbols": symbols,
+        "years": years,
+        "rows": dataset.total_rows,
+        "seconds": round(seconds, 3),
+        "baseline_kib": baseline,
+        "peak_kib": _peak_kib(),
+    }
+
+
+def measure_rss(target: Target, symbols: int, years: tuple[int, ...] = (1, 20)) -> dict[str, Any]:
+    """Run the child for each number of years on a fresh database; peaks and their ratio."""
+    runs = {}
+    for y in years:
+        dataset = Dataset(symbols, y)
+        print(f"  [{target.name}] peak RSS writing {symbols} symbols x {y} years …", flush=True)
+        with target.database(f"rss_{y}y", dataset) as url:
+            runs[f"{y}y"] = _spawn(url, symbols, y)
+    first, last = runs[f"{years[0]}y"], runs[f"{years[-1]}y"]
+    return {
+        "runs": runs,
+        "peak_ratio": round(last["peak_kib"] / first["peak_kib"], 3),
+        "growth_ratio": round(
+            max(1, last["peak_kib"] - last["baseline_kib"])
+            / max(1, first["peak_kib"] - first["baseline_kib"]),
+            3,
+        ),
+    }
+
+
+def _spawn(url: str, symbols: int, years: int) -> dict[str, Any]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.rss", "--child", url, str(symbols), str(years)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"RSS child failed: {done.stderr.strip()[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        print(json.dumps(child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
+    else:
+        print(__doc__)
+        raise SystemExit(2)

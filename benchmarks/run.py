@@ -1,0 +1,197 @@
+"""Data Nexus benchmarks: every figure is ours divided by a baseline from the same run.
+
+    python benchmarks/run.py [--quick] [--postgres-url URL] [--timescale-url URL] [--json FILE]
+                             [--only SECTION[,SECTION…]]
+
+Without URLs a throwaway PostgreSQL cluster is started (``ThrowawayCluster(durable=True)``,
+with TimescaleDB preloaded where installed) and removed at the end. A URL must be an admin
+URL of a server where the benchmark may create and drop databases. ``--quick`` is a smoke
+run of a few seconds' work (CI runs it; it asserts nothing about timings).
+
+Sections: ``postgres`` (writes and reads), ``rss``, ``sqlite``, ``timescale`` (all run by
+default) and ``chunk-interval`` (the TimescaleDB chunk-interval comparison, only on
+request). See ``docs/benchmarks.md`` for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: import `benchmarks` from the checkout
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
+
+from benchmarks import chunk_interval
+from benchmarks.backends import PostgresTarget, sqlite_target
+from benchmarks.data import Dataset
+from benchmarks.queries import read_suite
+from benchmarks.ratios import compute_ratios, render_ratios, render_raw
+from benchmarks.read import measure_reads
+from benchmarks.report import machine_info, write_json
+from benchmarks.rss import measure_rss
+from benchmarks.servers import open_servers, server_version
+from benchmarks.write import measure_writes
+from data_nexus.config import Settings
+
+SECTIONS = ("postgres", "rss", "sqlite", "timescale", "chunk-interval")
+DEFAULT_SECTIONS = ("postgres", "rss", "sqlite", "timescale")
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How much work each section does."""
+
+    symbols: int
+    years: int
+    sqlite_symbols: int
+    orm_symbols: int
+    rss_symbols: int
+    repetitions: int
+    batch: int
+
+    @classmethod
+    def default(cls) -> Sizes:
+        """A few minutes on two cores."""
+        return cls(
+            symbols=1000,
+            years=20,
+            sqlite_symbols=250,
+            orm_symbols=20,
+            rss_symbols=100,
+            repetitions=200,
+            batch=50,
+        )
+
+    @classmethod
+    def quick(cls) -> Sizes:
+        """A smoke run: seconds."""
+        return cls(
+            symbols=20,
+            years=3,
+            sqlite_symbols=20,
+            orm_symbols=4,
+            rss_symbols=3,
+            repetitions=15,
+            batch=8,
+        )
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python benchmarks/run.py", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--quick", action="store_true", help="a small smoke run (CI)")
+    parser.add_argument("--postgres-url", help="admin URL of a PostgreSQL server to use")
+    parser.add_argument("--timescale-url", help="admin URL of a TimescaleDB server to use")
+    parser.add_argument("--json", type=Path, help="write all figures to this JSON file")
+    parser.add_argument("--only", help=f"comma-separated sections among {', '.join(SECTIONS)}")
+    parser.add_argument("--symbols", type=int, help="symbols in the main data set")
+    parser.add_argument("--years", type=int, help="years of daily bars per symbol")
+    args = parser.parse_args(argv)
+    chosen = DEFAULT_SECTIONS
+    if args.only:
+        chosen = tuple(s.strip() for s in args.only.split(",") if s.strip())
+        unknown = sorted(set(chosen) - set(SECTIONS))
+        if unknown:
+            parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {SECTIONS}")
+    args.sections = chosen
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the chosen sections, print the tables, write the JSON."""
+    args = _parse(argv)
+    sizes = Sizes.quick() if args.quick else Sizes.default()
+    dataset = Dataset(args.symbols or sizes.symbols, args.years or sizes.years)
+    sections = set(args.sections)
+    started = time.perf_counter()
+    results: dict[str, Any] = {}
+    versions: dict[str, Any] = {}
+    print(
+        f"Data set: {dataset.symbols:,} symbols x {dataset.years} years = "
+        f"{dataset.total_rows:,} daily bars; sections: {', '.join(args.sections)}"
+    )
+
+    need_pg = bool(sections & {"postgres", "rss"})
+    need_ts = bool(sections & {"timescale", "chunk-interval"})
+    with open_servers(
+        args.postgres_url, args.timescale_url, need_postgres=need_pg, need_timescale=need_ts
+    ) as servers:
+        for factory in (servers.postgres, servers.timescale):
+            if factory is not None and versions.get("timescaledb") is None:
+                versions |= server_version(factory.admin_url)
+        if need_pg and servers.postgres is not None:
+            target = PostgresTarget(servers.postgres)
+            if "postgres" in sections:
+                with target.database("ours", dataset) as url:
+                    writes = measure_writes(
+                        target, url, dataset, batch=sizes.batch, orm_symbols=sizes.orm_symbols
+                    )
+                    print("  [postgresql] reads …", flush=True)
+                    reads = measure_reads(target, url, read_suite(dataset, sizes.repetitions))
+                results["postgres"] = {
+                    "dataset": dataset.describe(),
+                    "write": writes,
+                    "read": reads,
+                }
+            if "rss" in sections:
+                results["rss"] = measure_rss(target, sizes.rss_symbols)
+        if need_ts and servers.timescale is not None:
+            default_interval = Settings.model_fields["chunk_interval"].default
+            suite = read_suite(dataset, sizes.repetitions)
+            if "timescale" in sections:
+                print(f"  [timescaledb] chunk interval {default_interval} …", flush=True)
+                results["timescale"] = chunk_interval.measure_interval(
+                    servers.timescale, dataset, default_interval, suite
+                )
+            if "chunk-interval" in sections:
+                results["chunk_interval"] = chunk_interval.run(
+                    servers.timescale, dataset, chunk_interval.INTERVALS, sizes.repetitions
+                )
+        origin = servers.origin
+
+    if "sqlite" in sections:
+        small = Dataset(min(dataset.symbols, sizes.sqlite_symbols), dataset.years)
+        with sqlite_target() as target_sqlite, target_sqlite.database("ours", small) as url:
+            writes = measure_writes(
+                target_sqlite, url, small, batch=sizes.batch, orm_symbols=sizes.orm_symbols
+            )
+            print("  [sqlite] reads …", flush=True)
+            reads = measure_reads(target_sqlite, url, read_suite(small, sizes.repetitions))
+            results["sqlite"] = {"dataset": small.describe(), "write": writes, "read": reads}
+            print("  [sqlite] peak RSS …", flush=True)
+            results["sqlite"]["rss"] = measure_rss(target_sqlite, sizes.rss_symbols)
+
+    document = {
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])]),
+        "mode": "quick" if args.quick else "default",
+        "machine": machine_info() | {"versions": versions, "servers": origin},
+        "dataset": dataset.describe(),
+        "sizes": asdict(sizes),
+        "ratios": compute_ratios(results),
+        "results": results,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print()
+    print(render_ratios(document["ratios"]))
+    print()
+    print(render_raw(results))
+    if "chunk_interval" in results:
+        print()
+        print(chunk_interval.render(results["chunk_interval"]))
+    print(f"\nTotal {document['seconds']} s")
+    if args.json:
+        write_json(args.json, document)
+        print(f"JSON written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
