@@ -110,3 +110,14 @@ def test_summarize_redacts_the_html_404_page() -> None:
     summary = summarize_errors(body("not_found.html"), secrets=["TOPSECRET-TOKEN-123"])
     assert "TOPSECRET" not in summary
     assert len(summary) <= 60
+
+
+def test_provider_text_never_carries_the_token_into_records() -> None:
+    text = (
+        b'[{"Code":"AAPL","Name":"see ?api_token=SECRET123456"},{"Code":"B","Name":"SECRET123456"}]'
+    )
+    parsed = parse_symbol_list(text, "US", secrets=["SECRET123456"])
+    assert all("SECRET" not in (s.name or "") for s in parsed.records)
+    with pytest.raises(BadResponse, match="implausible Code") as info:
+        parse_symbol_list(b'[{"Code":"api_token=SECRET123456"}]', "US", secrets=["SECRET123456"])
+    assert "SECRET" not in str(info.value)

@@ -62,6 +62,7 @@ def read_rows(
     A first line whose first cell is a date means the body has no header; the cells are then
     read as ``default_columns``.
     """
+    secrets = tuple(secrets)
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -81,6 +82,8 @@ def read_rows(
             "unreadable CSV", symbol=symbol, excerpt=excerpt(stripped, secrets)
         ) from None
     lines = [line for line in lines if any(cell.strip() for cell in line)]
+    if not lines:
+        return []
     first = lines[0]
     if _DATE_LIKE.fullmatch(first[0]):
         columns = list(default_columns)

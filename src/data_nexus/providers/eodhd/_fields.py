@@ -288,10 +288,24 @@ class Fields:
         if is_missing(value):
             return None
         if isinstance(value, str):
-            return value.strip()
+            return self._clean(value.strip())
         if isinstance(value, Decimal) and value.is_finite():
             return str(value)
         raise self.fail("expected text", key, value)
+
+    def _clean(self, text: str) -> str:
+        """Provider text goes into records and messages: never let a secret through."""
+        if "api_token" in text.lower() or any(s in text for s in self.secrets if s):
+            return redact(text, self.secrets)
+        return text
+
+    def code(self, key: str) -> str:
+        """A ticker or exchange code: non-blank, no spaces or control characters."""
+        value = self.row.get(key)
+        code = self.required_text(key)
+        if len(code) > 40 or not code.isprintable() or " " in code or "***" in code:
+            raise self.fail(f"implausible {key}", key, value)
+        return code
 
     def required_text(self, key: str) -> str:
         """A non-blank string."""

@@ -260,8 +260,8 @@ def _duplicate(symbol: str, row: Mapping[str, Any], secrets: tuple[str, ...]) ->
 
 
 def _bulk_symbol(fields: Fields, exchange: str, exchange_key: str) -> str:
-    code = fields.required_text("code")
-    suffix = fields.text(exchange_key) or exchange
+    code = fields.code("code")
+    suffix = fields.code(exchange_key) if fields.text(exchange_key) else exchange
     fields.symbol = f"{code}.{suffix}"
     return fields.symbol
 

@@ -45,7 +45,7 @@ def parse_symbol_list(
     for row in rows:
         expect_object(row, symbol=where, what="symbol", secrets=secrets)
         fields = Fields(row, symbol=where, secrets=secrets)
-        code = fields.required_text("Code")
+        code = fields.code("Code")
         if code in records:
             warnings.append(f"{where}: code {excerpt(code, secrets)} listed twice; kept the first")
             continue
@@ -80,7 +80,7 @@ def parse_exchanges(body: bytes, *, secrets: Iterable[str] = ()) -> Parsed[Excha
     for row in rows:
         expect_object(row, symbol=where, what="exchange", secrets=secrets)
         fields = Fields(row, symbol=where, secrets=secrets)
-        code = fields.required_text("Code")
+        code = fields.code("Code")
         if code in records:
             warnings.append(f"{where}: code {excerpt(code, secrets)} listed twice; kept the first")
             continue
