@@ -1,0 +1,194 @@
+"""The exchanges the emulator knows: their list entries, price precision and trading days.
+
+Trading days are Monday to Friday minus a few fixed-date holidays per exchange (no observed
+holidays, no Easter: the calendar only has to be deterministic and plausible). ``CC``
+(crypto) trades every day of the week.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from data_nexus.records import ExchangeInfo
+
+AssetClass = Literal["stock", "forex", "crypto"]
+Ordinals = npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSpec:
+    """Static facts about one exchange code."""
+
+    code: str
+    name: str
+    operating_mic: str | None
+    country: str
+    currency: str
+    country_iso2: str
+    country_iso3: str
+    asset_class: AssetClass
+    holidays: tuple[tuple[int, int], ...]  # (month, day), closed every year
+    weekends: bool = False  # trades on Saturdays and Sundays
+    price_digits: int = 4  # decimals of raw OHLC
+    adjusted_digits: int = 4  # decimals of adjusted_close
+    price_level: float = 50.0  # typical price of a synthetic symbol
+
+    def info(self) -> ExchangeInfo:
+        """This exchange as a row of ``/exchanges-list``."""
+        mics = tuple(m.strip() for m in (self.operating_mic or "").split(",") if m.strip())
+        return ExchangeInfo(
+            code=self.code,
+            name=self.name,
+            operating_mics=mics,
+            country=self.country,
+            currency=self.currency,
+            country_iso2=self.country_iso2,
+            country_iso3=self.country_iso3,
+        )
+
+
+EXCHANGES: dict[str, ExchangeSpec] = {
+    spec.code: spec
+    for spec in (
+        ExchangeSpec(
+            "US",
+            "USA Stocks",
+            "XNAS, XNYS, OTCM",
+            "USA",
+            "USD",
+            "US",
+            "USA",
+            "stock",
+            holidays=((1, 1), (7, 4), (12, 25)),
+        ),
+        ExchangeSpec(
+            "LSE",
+            "London Exchange",
+            "XLON",
+            "UK",
+            "GBX",
+            "GB",
+            "GBR",
+            "stock",
+            holidays=((1, 1), (12, 25), (12, 26)),
+            price_level=600.0,
+        ),
+        ExchangeSpec(
+            "XETRA",
+            "XETRA Stock Exchange",
+            "XETR",
+            "Germany",
+            "EUR",
+            "DE",
+            "DEU",
+            "stock",
+            holidays=((1, 1), (5, 1), (12, 24), (12, 25), (12, 26), (12, 31)),
+            price_level=60.0,
+        ),
+        ExchangeSpec(
+            "TO",
+            "Toronto Exchange",
+            "XTSE",
+            "Canada",
+            "CAD",
+            "CA",
+            "CAN",
+            "stock",
+            holidays=((1, 1), (7, 1), (12, 25), (12, 26)),
+            price_level=40.0,
+        ),
+        ExchangeSpec(
+            "FOREX",
+            "FOREX",
+            "CDSL",
+            "Unknown",
+            "Unknown",
+            "",
+            "",
+            "forex",
+            holidays=((1, 1), (12, 25)),
+            price_digits=5,
+            adjusted_digits=6,
+            price_level=1.0,
+        ),
+        ExchangeSpec(
+            "CC",
+            "Cryptocurrencies",
+            None,
+            "Unknown",
+            "Unknown",
+            "",
+            "",
+            "crypto",
+            holidays=(),
+            weekends=True,
+            price_digits=6,
+            adjusted_digits=6,
+            price_level=5.0,
+        ),
+    )
+}
+
+#: Venue codes the bulk endpoint accepts in place of ``US``, and the venue they select.
+US_VENUES = {"NYSE": "NYSE", "NASDAQ": "NASDAQ", "BATS": "BATS", "AMEX": "NYSE MKT"}
+
+
+def exchange_spec(code: str) -> ExchangeSpec:
+    """The spec of ``code`` (case-insensitive), or :class:`KeyError`."""
+    return EXCHANGES[code.upper()]
+
+
+class TradingCalendar:
+    """The trading days of one exchange from a start date, computed once and extended lazily."""
+
+    def __init__(self, spec: ExchangeSpec, start: dt.date) -> None:
+        self.spec = spec
+        self.start = start
+        self._lock = threading.Lock()
+        self._ordinals: Ordinals = np.empty(0, dtype=np.int32)
+        self._horizon = start - dt.timedelta(days=1)
+
+    def ordinals(self, until: dt.date) -> Ordinals:
+        """Ordinals (``date.toordinal()``) of every trading day from ``start`` to ``until``."""
+        with self._lock:
+            if until > self._horizon:
+                self._extend(until + dt.timedelta(days=400))
+            end = int(np.searchsorted(self._ordinals, until.toordinal(), side="right"))
+            return self._ordinals[:end]
+
+    def _extend(self, horizon: dt.date) -> None:
+        first, last = self.start.toordinal(), horizon.toordinal()
+        days = np.arange(first, last + 1, dtype=np.int32)
+        keep = np.ones(days.shape, dtype=bool)
+        if not self.spec.weekends:
+            keep &= (days - 1) % 7 < 5  # ordinal 1 (0001-01-01) was a Monday
+        closed = [
+            dt.date(year, month, day).toordinal()
+            for year in range(self.start.year, horizon.year + 1)
+            for month, day in self.spec.holidays
+        ]
+        if closed:
+            keep &= ~np.isin(days, np.array(closed, dtype=np.int32))
+        self._ordinals = days[keep]
+        self._horizon = horizon
+
+    def days(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Trading days in ``[start, end]`` (both inclusive)."""
+        ordinals = self.ordinals(end)
+        first = int(np.searchsorted(ordinals, start.toordinal(), side="left"))
+        return [dt.date.fromordinal(int(o)) for o in ordinals[first:]]
+
+    def last_on_or_before(self, day: dt.date) -> dt.date | None:
+        """The last trading day on or before ``day`` (None before the calendar starts)."""
+        ordinals = self.ordinals(day)
+        return dt.date.fromordinal(int(ordinals[-1])) if len(ordinals) else None
+
+    def is_trading_day(self, day: dt.date) -> bool:
+        """Whether the exchange trades on ``day``."""
+        return self.last_on_or_before(day) == day
