@@ -1,0 +1,116 @@
+"""Every knob of the emulator in one frozen dataclass."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from data_nexus.emulator.exchanges import EXCHANGES
+from data_nexus.emulator.market import DEFAULT_START, Market
+from data_nexus.errors import ConfigError
+
+#: The token the emulator accepts unless told otherwise. ``demo`` is always accepted too,
+#: with the real API's demo restrictions (a handful of symbols only).
+DEFAULT_TOKEN = "test-token"  # noqa: S105 - a documented test key, not a secret
+DEMO_TOKEN = "demo"  # noqa: S105 - EODHD's public demo key
+DEMO_SYMBOLS = frozenset(
+    {"AAPL.US", "MSFT.US", "TSLA.US", "VTI.US", "AMZN.US", "BTC-USD.CC", "EURUSD.FOREX"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatorConfig:
+    """Configuration of an :class:`~data_nexus.emulator.EmulatorServer`.
+
+    Market: ``seed``, ``exchanges`` (any of US, LSE, XETRA, TO, FOREX, CC), ``symbols``
+    active symbols per exchange (plus ``ceil(symbols * delisted_fraction)`` delisted ones),
+    history from ``start`` to ``today`` (None: the current UTC date when the server starts).
+
+    Server: ``host``/``port`` (0 = a free port), ``token`` (the paid key; ``demo`` also
+    works, restricted to the demo symbols).
+
+    Plan and limits: ``bulk_enabled`` (off: bulk answers ``bulk_status``, 403 or 404),
+    ``daily_limit`` calls per day (None = unlimited; reported as 10,000,000),
+    ``rate_limit`` requests per ``rate_window`` seconds (None = unlimited), ``retry_after``
+    (send ``Retry-After`` with 429), ``rate_limit_headers`` (send ``X-RateLimit-*``).
+
+    Faults: ``latency_ms`` added to every API response, ``fail_rate`` of requests answered
+    500/502/503, ``malformed_rate`` of 200 JSON bodies truncated or garbled, drawn from a
+    generator seeded with ``seed``; ``timeout_seconds`` is how long a ``timeout`` fault
+    stalls.
+    """
+
+    seed: int = 42
+    exchanges: tuple[str, ...] = ("US",)
+    symbols: int = 20
+    start: dt.date = DEFAULT_START
+    today: dt.date | None = None
+    delisted_fraction: float = 0.05
+    host: str = "127.0.0.1"
+    port: int = 0
+    token: str = DEFAULT_TOKEN
+    bulk_enabled: bool = True
+    bulk_status: int = 403
+    latency_ms: float = 0.0
+    rate_limit: int | None = None
+    rate_window: float = 60.0
+    retry_after: bool = True
+    rate_limit_headers: bool = True
+    daily_limit: int | None = None
+    fail_rate: float = 0.0
+    malformed_rate: float = 0.0
+    timeout_seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exchanges", tuple(e.strip().upper() for e in self.exchanges))
+        problems = list(self._problems())
+        if problems:
+            raise ConfigError(f"invalid emulator setting: {problems[0]}")
+
+    def _problems(self) -> list[str]:
+        found = []
+        unknown = [e for e in self.exchanges if e not in EXCHANGES]
+        if not self.exchanges:
+            found.append("exchanges: give at least one exchange code")
+        if unknown:
+            found.append(f"unknown exchange {unknown[0]!r} (known: {', '.join(EXCHANGES)})")
+        if self.symbols < 1:
+            found.append(f"symbols must be at least 1, not {self.symbols}")
+        if self.today is not None and self.today < self.start:
+            found.append(f"today {self.today} is before start {self.start}")
+        if not 0 <= self.port <= 65535:
+            found.append(f"port must be between 0 and 65535, not {self.port}")
+        if not self.token.strip():
+            found.append("token must not be empty")
+        if self.bulk_status not in (403, 404):
+            found.append(f"bulk_status must be 403 or 404, not {self.bulk_status}")
+        for name in ("fail_rate", "malformed_rate", "delisted_fraction"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                found.append(f"{name} must be between 0 and 1, not {value}")
+        if self.latency_ms < 0:
+            found.append(f"latency_ms must not be negative, not {self.latency_ms}")
+        if self.rate_limit is not None and self.rate_limit < 1:
+            found.append(f"rate_limit must be at least 1, not {self.rate_limit}")
+        if self.rate_window <= 0:
+            found.append(f"rate_window must be positive, not {self.rate_window}")
+        if self.daily_limit is not None and self.daily_limit < 0:
+            found.append(f"daily_limit must not be negative, not {self.daily_limit}")
+        if self.timeout_seconds < 0:
+            found.append(f"timeout_seconds must not be negative, not {self.timeout_seconds}")
+        return found
+
+    def resolved_today(self) -> dt.date:
+        """``today``, or the current UTC date when it is None (read once, here only)."""
+        return self.today or dt.datetime.now(dt.UTC).date()
+
+    def build_market(self) -> Market:
+        """The synthetic market this configuration describes."""
+        return Market(
+            today=max(self.resolved_today(), self.start),
+            seed=self.seed,
+            exchanges=self.exchanges,
+            symbols=self.symbols,
+            start=self.start,
+            delisted_fraction=self.delisted_fraction,
+        )
