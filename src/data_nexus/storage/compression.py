@@ -28,7 +28,7 @@ _ONE_DAY = dt.timedelta(days=1)
 SEGMENT_DML_VERSION = (2, 11)
 
 _CHUNKS = """
-SELECT format('%%I.%%I', chunk_schema, chunk_name),
+SELECT quote_ident(chunk_schema) || '.' || quote_ident(chunk_name),
        (range_start AT TIME ZONE 'UTC')::date,
        (range_end AT TIME ZONE 'UTC')::date
 FROM timescaledb_information.chunks

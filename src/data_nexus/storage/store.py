@@ -44,7 +44,14 @@ from data_nexus.storage.engine import SQLITE_IMMEDIATE, open_engine
 from data_nexus.storage.migrate import ensure_schema
 from data_nexus.storage.pg_writer import PgBarSink
 from data_nexus.storage.sqlite_writer import SqliteBarSink
-from data_nexus.storage.writer import BarSink, Counts, Prepared, write_one
+from data_nexus.storage.writer import (
+    DRIVER_ERRORS,
+    BarSink,
+    Counts,
+    Prepared,
+    storage_error,
+    write_one,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,15 +190,18 @@ class Store:
     def _write(
         conn: sa.Connection, sink: BarSink, update: AssetUpdate, prepared: Prepared
     ) -> WriteResult:
-        counts = write_one(
-            conn,
-            sink,
-            prepared,
-            window=update.window,
-            actions_window=update.actions_window,
-            state=update.state,
-            lease_owner=update.lease_owner,
-        )
+        try:
+            counts = write_one(
+                conn,
+                sink,
+                prepared,
+                window=update.window,
+                actions_window=update.actions_window,
+                state=update.state,
+                lease_owner=update.lease_owner,
+            )
+        except DRIVER_ERRORS as error:
+            raise storage_error(update.symbol, error) from error
         return WriteResult.from_counts(update.symbol, counts)
 
     def write_asset(self, update: AssetUpdate) -> WriteResult:

@@ -81,7 +81,7 @@ def decimal_text(
 
 def _price(value: object, symbol: str, day: object, field: str) -> str:
     """Fast path of :func:`decimal_text` for prices (most values pass it untouched)."""
-    if type(value) is Decimal and _ZERO <= value < PRICE_LIMIT:
+    if type(value) is Decimal and value.is_finite() and _ZERO <= value < PRICE_LIMIT:
         text = str(value)
         dot = text.find(".")
         if "E" in text or text[0] == "-":  # 1E-7, 0E-10, -0: the slow path canonicalises

@@ -12,16 +12,19 @@ Bars go through the backend sink (set-based, no ORM objects); the few statements
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol, cast
 
+import psycopg
 import sqlalchemy as sa
 
 from data_nexus.errors import LeaseConflict, StorageError
 from data_nexus.models import Asset, CorporateAction, MarketData
 from data_nexus.records import Bar, Dividend, Split
+from data_nexus.redact import redact
 from data_nexus.storage.validate import ACTION_COLUMNS, BarRow, BarValidator, validate_actions
 
 ASSETS = cast(sa.Table, Asset.__table__)
@@ -112,6 +115,18 @@ def _chunks(bars: Iterable[Bar], size: int) -> Iterator[list[Bar]]:
     iterator = iter(bars)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+#: Errors the drivers raise (straight from a raw cursor) or SQLAlchemy wraps them in.
+DRIVER_ERRORS: tuple[type[Exception], ...] = (sa.exc.DBAPIError, psycopg.Error, sqlite3.Error)
+
+
+def storage_error(symbol: str, error: Exception) -> StorageError:
+    """One redacted line for a statement the database refused while writing ``symbol``."""
+    original = getattr(error, "orig", None) or error
+    lines = redact(str(original)).strip().splitlines()
+    reason = lines[0] if lines else type(original).__name__
+    return StorageError(f"{symbol}: the database refused the write, nothing was written: {reason}")
 
 
 def lock_asset(conn: sa.Connection, symbol: str, lease_owner: str | None) -> None:

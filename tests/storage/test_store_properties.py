@@ -1,0 +1,200 @@
+"""Properties of the write path, on every backend: exact round trips, idempotence, atomicity.
+
+Each Hypothesis example uses a fresh symbol in the test's database, so examples do not
+see each other's rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from data_nexus.errors import DataNexusError, DataValidationError
+from data_nexus.records import Bar, Dividend, Split
+from data_nexus.storage import validate
+from data_nexus.storage.store import AssetUpdate, Store
+from tests.storage.conftest import add_assets, snapshot
+
+PROPERTY = settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+EXTREMES = [Decimal("0.00001234"), Decimal("9999999999.99999999"), Decimal(0), Decimal("1E-8")]
+
+prices = st.one_of(
+    st.sampled_from(EXTREMES),
+    st.integers(0, 8).flatmap(
+        lambda places: st.decimals(
+            min_value=0, max_value=Decimal("9999999999.99999999"), places=places
+        )
+    ),
+)
+maybe_prices = st.none() | prices
+volumes = st.none() | st.integers(0, 2**63 - 1)
+# 1970-2040 keeps TimescaleDB's chunk count (12-month chunks) small per example.
+dates = st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2040, 12, 31))
+_names = itertools.count()
+
+
+def fresh_symbol(store: Store) -> str:
+    """A new registered symbol for one example."""
+    symbol = f"P{next(_names)}.US"
+    add_assets(store, symbol)
+    return symbol
+
+
+@st.composite
+def bar_batches(draw: st.DrawFn, min_size: int = 0) -> list[tuple[Any, ...]]:
+    """Bars without a symbol (added per example): unique dates, any exact values."""
+    days = draw(st.lists(dates, min_size=min_size, max_size=40, unique=True))
+    return [
+        (day, draw(maybe_prices), draw(maybe_prices), draw(maybe_prices), draw(prices),
+         draw(maybe_prices), draw(volumes))
+        for day in days
+    ]  # fmt: skip
+
+
+def with_symbol(symbol: str, rows: list[tuple[Any, ...]]) -> list[Bar]:
+    return [Bar(symbol, *row) for row in rows]
+
+
+def row_versions(store: Store, symbol: str) -> list[tuple[str, str, str]]:
+    """PostgreSQL's physical identity of each stored row: (ctid, xmin, xmax)."""
+    with store.engine.connect() as conn:
+        return [
+            (str(r[0]), str(r[1]), str(r[2]))
+            for r in conn.execute(
+                sa.text(
+                    "SELECT ctid::text, xmin::text, xmax::text FROM market_data "
+                    "WHERE symbol = :s ORDER BY time"
+                ),
+                {"s": symbol},
+            )
+        ]
+
+
+@PROPERTY
+@given(rows=bar_batches())
+def test_bars_read_back_exactly_and_a_second_write_changes_nothing(
+    store: Store, rows: list[tuple[Any, ...]]
+) -> None:
+    """Decimal-exact, dates unshifted, None kept; re-sending the batch rewrites no row."""
+    symbol = fresh_symbol(store)
+    bars = with_symbol(symbol, rows)
+    first = store.write_asset(AssetUpdate(symbol, bars))
+    assert (first.inserted, first.updated, first.unchanged) == (len(bars), 0, 0)
+    expected = sorted(bars, key=lambda b: b.date)
+    back = store.read_bars([symbol])
+    assert back == expected
+    for got, sent in zip(back, expected, strict=True):
+        assert got.date == sent.date
+        for name in ("open", "high", "low", "close", "adjusted_close"):
+            a, b = getattr(got, name), getattr(sent, name)
+            assert (a is None) == (b is None)
+            assert a is None or (isinstance(a, Decimal) and a.normalize() == b.normalize())
+    assert (first.first_date, first.last_date) == (
+        (expected[0].date, expected[-1].date) if expected else (None, None)
+    )
+    before = row_versions(store, symbol) if store.caps.is_postgres else None
+    second = store.write_asset(AssetUpdate(symbol, iter(bars)))
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, len(bars))
+    assert store.read_bars([symbol]) == expected
+    if before is not None:
+        # Same ctid and xmin: no new row version; xmax unchanged: not even locked.
+        assert row_versions(store, symbol) == before
+
+
+@PROPERTY
+@given(old=bar_batches(), new=bar_batches())
+def test_an_overlapping_write_counts_exactly_and_the_result_is_the_merge(
+    store: Store, old: list[tuple[Any, ...]], new: list[tuple[Any, ...]]
+) -> None:
+    """inserted/updated/unchanged match a dict merge of old and new bars."""
+    symbol = fresh_symbol(store)
+    store.write_asset(AssetUpdate(symbol, with_symbol(symbol, old)))
+    stored = {row[0]: row for row in old}
+    inserted = sum(row[0] not in stored for row in new)
+    updated = sum(row[0] in stored and stored[row[0]] != row for row in new)
+    result = store.write_asset(AssetUpdate(symbol, with_symbol(symbol, new)))
+    assert (result.inserted, result.updated, result.unchanged) == (
+        inserted, updated, len(new) - inserted - updated)  # fmt: skip
+    merged = {**stored, **{row[0]: row for row in new}}
+    assert store.read_bars([symbol]) == with_symbol(symbol, [merged[d] for d in sorted(merged)])
+
+
+FAILURES = ["stream_raises", "late_validation_error", "database_error"]
+
+
+def failing_update(
+    symbol: str, bars: list[Bar], how: str, monkeypatch: pytest.MonkeyPatch
+) -> AssetUpdate:
+    """An update that fails after some of its bars reached the database."""
+    if how == "stream_raises":
+
+        def stream() -> Iterator[Bar]:
+            yield from bars
+            raise RuntimeError("provider connection lost")
+
+        return AssetUpdate(symbol, stream(), state={"fail_count": 99})
+    if how == "late_validation_error":
+        last = bars[-1]
+        bad = Bar(symbol, last.date + dt.timedelta(days=1), None, None, None,
+                  Decimal("1.123456789"), None, None)  # fmt: skip
+        return AssetUpdate(symbol, iter([*bars, bad]), state={"fail_count": 99})
+    # A corporate action the database refuses (CHECK constraint), after the bars went in.
+    monkeypatch.setattr(validate, "ACTION_TYPES", ("split", "dividend", "bogus"))
+    action = Dividend(symbol, bars[0].date, Decimal("0.5"))
+    object.__setattr__(action, "action_type", "bogus")
+    return AssetUpdate(
+        symbol, bars, actions=[Split(symbol, bars[0].date, Decimal(2), Decimal(1)), action],
+        state={"fail_count": 99},
+    )  # fmt: skip
+
+
+@PROPERTY
+@given(old=bar_batches(), new=bar_batches(min_size=1), how=st.sampled_from(FAILURES))
+def test_a_write_that_fails_midway_leaves_the_asset_exactly_as_before(
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    old: list[tuple[Any, ...]],
+    new: list[tuple[Any, ...]],
+    how: str,
+) -> None:
+    """Bars, actions and state are all as before, whichever step failed."""
+    store.chunk_size = 3  # several chunks reach the database before the failure
+    symbol = fresh_symbol(store)
+    store.write_asset(
+        AssetUpdate(symbol, with_symbol(symbol, old),
+                    actions=[Dividend(symbol, dt.date(2000, 1, 3), Decimal("0.25"))])
+    )  # fmt: skip
+    before = snapshot(store, symbol)
+    with monkeypatch.context() as patch:
+        update = failing_update(symbol, sorted(with_symbol(symbol, new), key=lambda b: b.date),
+                                how, patch)  # fmt: skip
+        with pytest.raises((RuntimeError, DataNexusError)):
+            store.write_asset(update)
+    assert snapshot(store, symbol) == before
+
+
+def test_invalid_values_write_nothing(store: Store) -> None:
+    """A refused value raises the exact line and leaves bars, actions and state alone."""
+    add_assets(store, "V.US")
+    day = dt.date(2024, 1, 2)
+    before = snapshot(store, "V.US")
+    bars = [Bar("V.US", day, None, None, None, Decimal("12.123456789"), None, None)]
+    with pytest.raises(DataValidationError) as caught:
+        store.write_asset(AssetUpdate("V.US", bars, state={"fail_count": 3}))
+    assert str(caught.value) == (
+        "V.US 2024-01-02 close: 12.123456789 has 9 decimal places; "
+        "the schema keeps 8 (refusing to round)"
+    )
+    assert snapshot(store, "V.US") == before
