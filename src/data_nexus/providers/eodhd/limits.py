@@ -36,6 +36,9 @@ ENDPOINT_WEIGHTS: dict[str, int] = {
     "eod-bulk-last-day": 100,
 }
 
+_EPSILON = 1e-9
+_MIN_SLEEP = 1e-4  # seconds; never a wait too short to move a float clock
+
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 Now = Callable[[], dt.datetime]
@@ -125,10 +128,10 @@ class TokenBucket:
                     elapsed = max(0.0, now - self._stamp)
                     self._tokens = min(self.capacity, self._tokens + elapsed * self.rate)
                 self._stamp = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - _EPSILON:  # float dust must not stall a waiter
+                    self._tokens = max(0.0, self._tokens - 1)
                     return
-                await self._sleep((1 - self._tokens) / self.rate)
+                await self._sleep(max(_MIN_SLEEP, (1 - self._tokens) / self.rate))
 
 
 class Unlimited:
