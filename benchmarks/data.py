@@ -176,12 +176,17 @@ class Dataset:
             )
         ]
 
-    def batches(self, size: int, *, limit: int | None = None) -> Iterator[list[list[Bar]]]:
-        """Lists of ``size`` symbols' bars (the last may be shorter), one batch in memory."""
+    def batches(
+        self, size: int, *, first: int = 0, count: int | None = None
+    ) -> Iterator[list[list[Bar]]]:
+        """Lists of ``size`` symbols' bars (the last may be shorter), one batch in memory.
+
+        ``first``/``count`` select the symbols ``first … first + count - 1`` (default: all).
+        """
         days = self.days()
-        count = self.symbols if limit is None else min(limit, self.symbols)
-        for first in range(0, count, size):
-            yield [self.bars(i, days) for i in range(first, min(first + size, count))]
+        stop = self.symbols if count is None else min(first + count, self.symbols)
+        for start in range(first, stop, size):
+            yield [self.bars(i, days) for i in range(start, min(start + size, stop))]
 
 
 def revise(bars: list[Bar], fraction: float, salt: int = 0) -> tuple[list[Bar], int]:

@@ -205,6 +205,23 @@ def _timescale_ratios(ts: dict[str, Any]) -> dict[str, Any]:
             target=None,
             description=f"{what}, raw SQL, compressed vs uncompressed chunks",
         )
+    writes = ts.get("store_writes")
+    if writes:
+        for key, what in (
+            ("resync_unchanged", "our re-sync (nothing changed)"),
+            ("history_rewrite", "our rewrite of whole adjusted histories"),
+        ):
+            packed = writes["compressed"].get(key, {}).get("rows_per_s")
+            plain = writes["uncompressed"].get(key, {}).get("rows_per_s")
+            if packed and plain:
+                out[f"tsdb_{key}_compressed_vs_uncompressed"] = _entry(
+                    packed / plain,
+                    ours=_rate(packed),
+                    baseline=_rate(plain),
+                    better="higher",
+                    target=None,
+                    description=f"{what} into compressed vs uncompressed chunks (throughput)",
+                )
     return out
 
 
@@ -340,6 +357,28 @@ def render_raw(results: dict[str, Any]) -> str:
                 ["read", "rows", "ours p50 / p95", "raw SQL p50 / p95", "p50 ratio", "p95 ratio"],
                 read_rows,
             )
+        )
+    writes = results.get("timescale", {}).get("store_writes")
+    if writes:
+        rows = [
+            [
+                f"{name.replace('_', ' ')}, {phase}",
+                f["rows"],
+                f["seconds"],
+                f["rows_per_s"],
+                f.get("inserted"),
+                f.get("updated"),
+                f.get("unchanged"),
+                f["compressed_chunks_after"],
+            ]
+            for phase, passes in writes.items()
+            for name, f in passes.items()
+        ]
+        headers = ["pass", "rows", "seconds", "rows/s", "inserted", "updated", "unchanged"]
+        parts.append(
+            f"timescaledb: our writes into the hypertable ({results['timescale']['interval']} "
+            f"chunks, {results['timescale']['chunks']} of them)\n"
+            + table([*headers, "compressed chunks after"], rows)
         )
     memory = {"postgres": results.get("rss"), "sqlite": results.get("sqlite", {}).get("rss")}
     for label, figures in memory.items():

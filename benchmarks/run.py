@@ -35,7 +35,8 @@ from benchmarks.ratios import compute_ratios, render_ratios, render_raw
 from benchmarks.read import measure_reads
 from benchmarks.report import machine_info, write_json
 from benchmarks.rss import measure_rss
-from benchmarks.servers import open_servers, server_version
+from benchmarks.servers import Servers, open_servers, server_version
+from benchmarks.tsdb_writes import store_on_hypertable
 from benchmarks.write import measure_writes
 from data_nexus.config import Settings
 
@@ -47,25 +48,29 @@ DEFAULT_SECTIONS = ("postgres", "rss", "sqlite", "timescale")
 class Sizes:
     """How much work each section does."""
 
-    symbols: int
+    symbols: int  # main data set (PostgreSQL, TimescaleDB)
     years: int
-    sqlite_symbols: int
-    orm_symbols: int
-    rss_symbols: int
-    repetitions: int
-    batch: int
+    sqlite_symbols: int  # SQLite uses the first of the same symbols
+    orm_symbols: int  # the ORM baseline is slow: it and our side run on this subset
+    rss_symbols: int  # symbols written by each peak-RSS child (1 and 20 years)
+    repetitions: int  # reads per kind (history and cross-section: a quarter)
+    batch: int  # symbols per write_assets call and per baseline transaction
+    tsdb_store_symbols: int  # our re-sync into the hypertable, per phase
+    tsdb_rewrite_symbols: int  # whole-history rewrites into the hypertable, per phase
 
     @classmethod
     def default(cls) -> Sizes:
-        """A few minutes on two cores."""
+        """A few minutes on two cores; batches as large as ``AsyncWriter``'s (32)."""
         return cls(
-            symbols=1000,
+            symbols=500,
             years=20,
-            sqlite_symbols=250,
+            sqlite_symbols=200,
             orm_symbols=20,
             rss_symbols=100,
             repetitions=200,
-            batch=50,
+            batch=32,
+            tsdb_store_symbols=100,
+            tsdb_rewrite_symbols=10,
         )
 
     @classmethod
@@ -79,6 +84,8 @@ class Sizes:
             rss_symbols=3,
             repetitions=15,
             batch=8,
+            tsdb_store_symbols=4,
+            tsdb_rewrite_symbols=2,
         )
 
 
@@ -104,20 +111,99 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+class Clock:
+    """Seconds spent per section, for the JSON."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._start = time.perf_counter()
+
+    def lap(self, section: str) -> None:
+        """Charge the time since the previous lap to ``section``."""
+        now = time.perf_counter()
+        self.seconds[section] = round(now - self._start, 1)
+        self._start = now
+
+
+def run_postgres(
+    servers: Servers, dataset: Dataset, sizes: Sizes, sections: set[str], clock: Clock
+) -> dict[str, Any]:
+    """Writes and reads (``postgres``) and writer memory (``rss``) on plain PostgreSQL."""
+    results: dict[str, Any] = {}
+    if servers.postgres is None:
+        return results
+    target = PostgresTarget(servers.postgres)
+    if "postgres" in sections:
+        with target.database("ours", dataset) as url:
+            writes = measure_writes(
+                target, url, dataset, batch=sizes.batch, orm_symbols=sizes.orm_symbols
+            )
+            print("  [postgresql] reads …", flush=True)
+            reads = measure_reads(target, url, read_suite(dataset, sizes.repetitions))
+        results["postgres"] = {"dataset": dataset.describe(), "write": writes, "read": reads}
+        clock.lap("postgres")
+    if "rss" in sections:
+        results["rss"] = measure_rss(target, sizes.rss_symbols)
+        clock.lap("rss")
+    return results
+
+
+def run_timescale(
+    servers: Servers, dataset: Dataset, sizes: Sizes, sections: set[str], clock: Clock
+) -> dict[str, Any]:
+    """The default chunk interval with our writes (``timescale``), all intervals on request."""
+    results: dict[str, Any] = {}
+    if servers.timescale is None:
+        return results
+    if "timescale" in sections:
+        interval = Settings.model_fields["chunk_interval"].default
+        print(f"  [timescaledb] chunk interval {interval} …", flush=True)
+        extra = store_on_hypertable(
+            dataset,
+            symbols=sizes.tsdb_store_symbols,
+            rewrite=sizes.tsdb_rewrite_symbols,
+            batch=sizes.batch,
+        )
+        suite = read_suite(dataset, sizes.repetitions)
+        results["timescale"] = chunk_interval.measure_interval(
+            servers.timescale, dataset, interval, suite, extra
+        )
+        clock.lap("timescale")
+    if "chunk-interval" in sections:
+        results["chunk_interval"] = chunk_interval.run(
+            servers.timescale, dataset, chunk_interval.INTERVALS, sizes.repetitions
+        )
+        clock.lap("chunk-interval")
+    return results
+
+
+def run_sqlite(dataset: Dataset, sizes: Sizes, clock: Clock) -> dict[str, Any]:
+    """Writes, reads and writer memory on SQLite (the first ``sqlite_symbols`` symbols)."""
+    small = Dataset(min(dataset.symbols, sizes.sqlite_symbols), dataset.years)
+    with sqlite_target() as target, target.database("ours", small) as url:
+        writes = measure_writes(
+            target, url, small, batch=sizes.batch, orm_symbols=sizes.orm_symbols
+        )
+        print("  [sqlite] reads …", flush=True)
+        reads = measure_reads(target, url, read_suite(small, sizes.repetitions))
+        rss = measure_rss(target, sizes.rss_symbols)
+    clock.lap("sqlite")
+    return {"dataset": small.describe(), "write": writes, "read": reads, "rss": rss}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen sections, print the tables, write the JSON."""
     args = _parse(argv)
     sizes = Sizes.quick() if args.quick else Sizes.default()
     dataset = Dataset(args.symbols or sizes.symbols, args.years or sizes.years)
     sections = set(args.sections)
-    started = time.perf_counter()
+    clock = Clock()
     results: dict[str, Any] = {}
     versions: dict[str, Any] = {}
     print(
         f"Data set: {dataset.symbols:,} symbols x {dataset.years} years = "
         f"{dataset.total_rows:,} daily bars; sections: {', '.join(args.sections)}"
     )
-
     need_pg = bool(sections & {"postgres", "rss"})
     need_ts = bool(sections & {"timescale", "chunk-interval"})
     with open_servers(
@@ -126,58 +212,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         for factory in (servers.postgres, servers.timescale):
             if factory is not None and versions.get("timescaledb") is None:
                 versions |= server_version(factory.admin_url)
-        if need_pg and servers.postgres is not None:
-            target = PostgresTarget(servers.postgres)
-            if "postgres" in sections:
-                with target.database("ours", dataset) as url:
-                    writes = measure_writes(
-                        target, url, dataset, batch=sizes.batch, orm_symbols=sizes.orm_symbols
-                    )
-                    print("  [postgresql] reads …", flush=True)
-                    reads = measure_reads(target, url, read_suite(dataset, sizes.repetitions))
-                results["postgres"] = {
-                    "dataset": dataset.describe(),
-                    "write": writes,
-                    "read": reads,
-                }
-            if "rss" in sections:
-                results["rss"] = measure_rss(target, sizes.rss_symbols)
-        if need_ts and servers.timescale is not None:
-            default_interval = Settings.model_fields["chunk_interval"].default
-            suite = read_suite(dataset, sizes.repetitions)
-            if "timescale" in sections:
-                print(f"  [timescaledb] chunk interval {default_interval} …", flush=True)
-                results["timescale"] = chunk_interval.measure_interval(
-                    servers.timescale, dataset, default_interval, suite
-                )
-            if "chunk-interval" in sections:
-                results["chunk_interval"] = chunk_interval.run(
-                    servers.timescale, dataset, chunk_interval.INTERVALS, sizes.repetitions
-                )
-        origin = servers.origin
-
+        results |= run_postgres(servers, dataset, sizes, sections, clock)
+        results |= run_timescale(servers, dataset, sizes, sections, clock)
     if "sqlite" in sections:
-        small = Dataset(min(dataset.symbols, sizes.sqlite_symbols), dataset.years)
-        with sqlite_target() as target_sqlite, target_sqlite.database("ours", small) as url:
-            writes = measure_writes(
-                target_sqlite, url, small, batch=sizes.batch, orm_symbols=sizes.orm_symbols
-            )
-            print("  [sqlite] reads …", flush=True)
-            reads = measure_reads(target_sqlite, url, read_suite(small, sizes.repetitions))
-            results["sqlite"] = {"dataset": small.describe(), "write": writes, "read": reads}
-            print("  [sqlite] peak RSS …", flush=True)
-            results["sqlite"]["rss"] = measure_rss(target_sqlite, sizes.rss_symbols)
+        results["sqlite"] = run_sqlite(dataset, sizes, clock)
 
     document = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])]),
         "mode": "quick" if args.quick else "default",
-        "machine": machine_info() | {"versions": versions, "servers": origin},
+        "machine": machine_info() | {"versions": versions, "servers": servers.origin},
         "dataset": dataset.describe(),
         "sizes": asdict(sizes),
         "ratios": compute_ratios(results),
         "results": results,
-        "seconds": round(time.perf_counter() - started, 1),
+        "section_seconds": clock.seconds,
+        "seconds": round(sum(clock.seconds.values()), 1),
     }
     print()
     print(render_ratios(document["ratios"]))
@@ -186,7 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "chunk_interval" in results:
         print()
         print(chunk_interval.render(results["chunk_interval"]))
-    print(f"\nTotal {document['seconds']} s")
+    print(f"\nTotal {document['seconds']} s ({clock.seconds})")
     if args.json:
         write_json(args.json, document)
         print(f"JSON written to {args.json}")
