@@ -27,6 +27,13 @@ class Settings(BaseSettings):
       A bare file path is accepted and means an SQLite file.
     - ``EODHD_API_TOKEN``: the provider token (secret); default ``demo``.
     - ``EODHD_BASE_URL``: the API root; default the real EODHD API.
+    - ``EODHD_RATE_LIMIT``: requests per minute the plan allows (default 1000).
+    - ``EODHD_DAILY_BUDGET``: weighted API calls Data Nexus may spend per GMT day
+      (default: what the provider's user endpoint reports as the plan's allowance).
+    - ``DATANEXUS_CORRECTION_SESSIONS``: sessions re-fetched before the last stored bar on
+      each incremental sync, to pick up revisions and detect corporate actions (default 5).
+    - ``DATANEXUS_ACTIONS_EVERY_DAYS``: safety-net schedule for fetching splits and
+      dividends explicitly (default 30).
     - ``DATANEXUS_CHUNK_INTERVAL``: TimescaleDB chunk interval for ``market_data``.
     - ``DATANEXUS_COMPRESS_AFTER``: age after which TimescaleDB compresses a chunk.
     """
@@ -49,6 +56,27 @@ class Settings(BaseSettings):
     eodhd_base_url: str = Field(
         default=DEFAULT_EODHD_BASE_URL,
         validation_alias=AliasChoices("EODHD_BASE_URL", "eodhd_base_url"),
+    )
+    eodhd_rate_limit: int = Field(
+        default=1000,
+        ge=1,
+        validation_alias=AliasChoices("EODHD_RATE_LIMIT", "eodhd_rate_limit"),
+    )
+    eodhd_daily_budget: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias=AliasChoices("EODHD_DAILY_BUDGET", "eodhd_daily_budget"),
+    )
+    correction_sessions: int = Field(
+        default=5,
+        ge=0,
+        le=250,
+        validation_alias=AliasChoices("DATANEXUS_CORRECTION_SESSIONS", "correction_sessions"),
+    )
+    actions_every_days: int = Field(
+        default=30,
+        ge=1,
+        validation_alias=AliasChoices("DATANEXUS_ACTIONS_EVERY_DAYS", "actions_every_days"),
     )
     chunk_interval: str = Field(
         default="12 months",

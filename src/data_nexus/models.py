@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -164,3 +165,12 @@ class ProviderState(Base):
     key: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
     value: Mapped[str] = mapped_column(sa.Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), server_default=_now)
+
+
+# Typed handles on the tables, for SQLAlchemy Core statements (``Model.__table__`` is typed
+# as a generic FromClause).
+ASSETS = cast(sa.Table, Asset.__table__)
+MARKET_DATA = cast(sa.Table, MarketData.__table__)
+CORPORATE_ACTIONS = cast(sa.Table, CorporateAction.__table__)
+SYNC_RUNS = cast(sa.Table, SyncRun.__table__)
+PROVIDER_STATE = cast(sa.Table, ProviderState.__table__)

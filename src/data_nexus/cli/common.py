@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import sys
 from typing import Annotated, Any
 
@@ -10,6 +12,7 @@ import typer
 from rich.console import Console
 
 from data_nexus.config import Settings, load_settings
+from data_nexus.errors import UsageError
 
 DatabaseUrl = Annotated[
     str | None,
@@ -38,3 +41,23 @@ def console(stderr: bool = False) -> Console:
 def print_json(data: Any) -> None:
     """Write ``data`` as JSON on stdout (dates and decimals as strings)."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
+_UNITS = {"": 86400, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, option: str) -> dt.timedelta:
+    """``1d``, ``12h``, ``30m``, ``90s``, ``2w`` or ``0`` as a timedelta (a bare number is days)."""
+    match = _DURATION.match(text)
+    if not match:
+        raise UsageError(f"invalid {option} {text!r}: use e.g. 1d, 12h, 30m or 0")
+    return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    """A ``YYYY-MM-DD`` date, or a one-line usage error naming the option."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"invalid {option} {text!r}: expected a date as YYYY-MM-DD") from None

@@ -1,0 +1,114 @@
+"""``datanexus assets …``: register, discover, list, pause and resume assets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from data_nexus.assets import (
+    add_assets,
+    discover_assets,
+    list_assets,
+    pause_assets,
+    resume_assets,
+)
+from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
+
+assets_app = typer.Typer(help="Register, discover, list, pause and resume assets.")
+
+Symbols = Annotated[list[str], typer.Argument(help="Symbols as CODE.EXCHANGE, e.g. AAPL.US.")]
+
+
+@assets_app.command("add")
+def add(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
+    """Register assets to sync (they start active)."""
+    result = add_assets(settings_for(database_url), symbols)
+    out = console()
+    if result.added:
+        out.print(f"added {len(result.added)}: {', '.join(result.added)}", markup=False)
+    if result.existing:
+        out.print(f"already registered: {', '.join(result.existing)}", markup=False)
+
+
+@assets_app.command("discover")
+def discover(
+    exchange: Annotated[str, typer.Argument(help="Exchange code, e.g. US, LSE, XETRA.")],
+    asset_type: Annotated[
+        str | None,
+        typer.Option(
+            "--type", help="Only this type: common_stock, preferred_stock, stock, etf, fund."
+        ),
+    ] = None,
+    delisted: Annotated[
+        bool, typer.Option("--delisted", help="Also register the exchange's delisted symbols.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register every symbol an exchange lists at EODHD (1 API call; 2 with --delisted).
+
+    Symbols that disappeared from the list are kept and marked, never deleted.
+    """
+    result = discover_assets(
+        settings_for(database_url), exchange, asset_type=asset_type, include_delisted=delisted
+    )
+    console().print(
+        f"{result.exchange}: {result.listed:,} listed; {result.added:,} added, "
+        f"{result.updated:,} updated, {result.unlisted:,} no longer listed, "
+        f"{result.relisted:,} listed again, {result.delisted:,} delisted",
+        markup=False,
+    )
+
+
+@assets_app.command("list")
+def list_(
+    exchange: Annotated[str | None, typer.Option(help="Only this exchange.")] = None,
+    as_json: JsonFlag = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List registered assets with their coverage and sync state."""
+    rows = list_assets(settings_for(database_url), exchange=exchange)
+    if as_json:
+        print_json([row.as_dict() for row in rows])
+        return
+    out = console()
+    if not rows:
+        out.print("no assets registered (datanexus assets add AAPL.US, or assets discover US)")
+        return
+    out.print(
+        f"{'symbol':<18} {'state':<8} {'first':<10} {'last':<10} {'last synced':<16} note",
+        markup=False,
+    )
+    for row in rows:
+        state = "active" if row.is_active else "paused"
+        synced = row.last_synced.strftime("%Y-%m-%d %H:%M") if row.last_synced else "never"
+        note = row.last_error or ""
+        if row.unlisted_since:
+            note = f"not listed since {row.unlisted_since} {note}".strip()
+        if row.is_delisted:
+            note = f"delisted {note}".strip()
+        out.print(
+            f"{row.symbol:<18} {state:<8} {row.first_date or '-'!s:<10} "
+            f"{row.last_date or '-'!s:<10} "
+            f"{synced:<16} {note}",
+            markup=False,
+        )
+
+
+@assets_app.command("pause")
+def pause(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
+    """Exclude assets from syncs (is_active = false); their data stays."""
+    changed = pause_assets(settings_for(database_url), symbols)
+    console().print(f"paused: {', '.join(changed) or 'nothing to change'}", markup=False)
+
+
+@assets_app.command("resume")
+def resume(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
+    """Include paused assets in syncs again (and clear a failure backoff)."""
+    changed = resume_assets(settings_for(database_url), symbols)
+    console().print(f"resumed: {', '.join(changed) or 'nothing to change'}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``assets`` command group to ``app``."""
+    app.add_typer(assets_app, name="assets")

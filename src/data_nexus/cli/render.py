@@ -1,0 +1,185 @@
+"""Rendering sync events: a Rich progress bar on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from data_nexus.sync.events import (
+    AssetFailed,
+    AssetSkipped,
+    AssetSynced,
+    BulkUnavailable,
+    BulkUsed,
+    Notice,
+    RunPlanned,
+    RunStopping,
+    SyncEvent,
+)
+from data_nexus.sync.summary import SyncSummary
+
+
+class SyncRenderer:
+    """Turns :mod:`data_nexus.sync.events` into terminal output.
+
+    ``quiet`` (for ``--json``) prints nothing while running. On a TTY a progress bar shows
+    assets, rows, calls, rate and ETA; otherwise one plain line per asset.
+    """
+
+    def __init__(self, *, quiet: bool = False, stream: TextIO | None = None) -> None:
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.console = Console(file=self.stream, highlight=False, soft_wrap=True)
+        self.tty = self.console.is_terminal
+        self.progress: Progress | None = None
+        self.task: TaskID | None = None
+        self.rows = 0
+        self.calls = 0
+        self.done = 0
+        self.started = time.monotonic()
+
+    def _line(self, text: str) -> None:
+        if self.quiet:
+            return
+        if self.progress is not None:
+            self.progress.console.print(text, markup=False, highlight=False)
+        else:
+            self.console.print(text, markup=False, highlight=False)
+
+    def _stats(self) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed * 60
+        return f"{self.rows:,} rows · {self.calls:,} calls · {rate:,.0f} assets/min"
+
+    def handle(self, event: SyncEvent) -> None:
+        """Render one event."""
+        if isinstance(event, RunPlanned):
+            self._planned(event)
+        elif isinstance(event, AssetSynced):
+            self.done += 1
+            self.rows += event.inserted + event.revised
+            self.calls += event.calls
+            if not self.tty:
+                extra = f", {event.revised} revised" if event.revised else ""
+                extra += f", {event.deleted} removed" if event.deleted else ""
+                self._line(f"synced {event.symbol}: {event.inserted} new{extra} ({event.mode})")
+            self._advance()
+        elif isinstance(event, AssetFailed):
+            self.done += 1
+            self._line(f"failed {event.symbol}: {event.error}")
+            self._advance()
+        elif isinstance(event, AssetSkipped):
+            self._line(f"skipped {event.symbol}: {event.reason}")
+        elif isinstance(event, BulkUsed):
+            days = ", ".join(d.isoformat() for d in event.days)
+            self._line(
+                f"bulk {event.exchange} ({days}): {event.assets} assets updated, "
+                f"{event.refetch} with a new corporate action refetched"
+            )
+        elif isinstance(event, BulkUnavailable):
+            self._line(
+                f"bulk {event.exchange} not in the plan ({event.reason}): syncing per symbol"
+            )
+        elif isinstance(event, Notice):
+            self._line(f"note {event.symbol + ': ' if event.symbol else ''}{event.text}")
+        elif isinstance(event, RunStopping):
+            self._line(event.reason)
+
+    def _planned(self, event: RunPlanned) -> None:
+        skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(event.skipped.items()))
+        budget = (
+            "" if event.calls_remaining is None else f" of {event.calls_remaining:,} left today"
+        )
+        bulk = f"; bulk for {', '.join(event.bulk_exchanges)}" if event.bulk_exchanges else ""
+        self._line(
+            f"{event.due} asset(s) due{f' ({skipped} skipped)' if skipped else ''}; "
+            f"about {event.calls_estimate:,} API calls{budget}{bulk}"
+        )
+        if self.tty and not self.quiet and event.due and event.run_id is not None:
+            self.progress = Progress(
+                TextColumn("[bold]sync"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[stats]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.task = self.progress.add_task("sync", total=event.due, stats="")
+            self.progress.start()
+            self.started = time.monotonic()
+
+    def _advance(self) -> None:
+        if self.progress is not None and self.task is not None:
+            self.progress.update(self.task, advance=1, stats=self._stats())
+
+    def close(self) -> None:
+        """Stop the progress bar."""
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+
+    def summary(self, summary: SyncSummary) -> None:
+        """Print the end-of-run summary."""
+        self.close()
+        out = self.console
+        if summary.status == "dry-run":
+            out.print(
+                f"dry run: {summary.planned} asset(s) would be synced, "
+                f"about {summary.calls_estimate:,} API calls"
+            )
+            for item in summary.plan:
+                start = item.start.isoformat() if item.start else "full history"
+                out.print(
+                    f"  {item.symbol:<20} {item.mode:<34} {start} → {item.end}  "
+                    f"{item.calls} call(s)",
+                    markup=False,
+                )
+            if summary.bulk_used:
+                out.print(f"  bulk requests for: {', '.join(summary.bulk_used)}")
+            return
+        skipped = ", ".join(f"{n} {r}" for r, n in sorted(summary.skipped.items())) or "none"
+        out.print(
+            f"sync {summary.status}: {summary.synced} synced, {len(summary.failed)} failed, "
+            f"skipped: {skipped}",
+            markup=False,
+        )
+        out.print(
+            f"rows: {summary.rows_inserted:,} new, {summary.rows_revised:,} revised, "
+            f"{summary.rows_deleted:,} removed; {summary.full_refreshes} full refresh(es) "
+            "after corporate actions or on request",
+            markup=False,
+        )
+        bulk = f"; bulk used for {', '.join(summary.bulk_used)}" if summary.bulk_used else ""
+        bulk += (
+            f"; bulk unavailable for {', '.join(summary.bulk_unavailable)}"
+            if summary.bulk_unavailable
+            else ""
+        )
+        out.print(
+            f"API: {summary.calls_spent:,} calls spent in {summary.requests_sent:,} requests{bulk}",
+            markup=False,
+        )
+        for symbol, reason in list(summary.failed.items())[:20]:
+            out.print(f"  failed {symbol}: {reason}", markup=False)
+        if len(summary.failed) > 20:
+            out.print(f"  … and {len(summary.failed) - 20} more (datanexus assets list)")
+        if summary.stop_reason:
+            out.print(
+                f"stopped: {summary.stop_reason}; run the same command again to resume",
+                markup=False,
+            )

@@ -1,0 +1,101 @@
+"""``datanexus sync``: the main job."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from data_nexus.cli.common import (
+    DatabaseUrl,
+    JsonFlag,
+    parse_date,
+    parse_duration,
+    print_json,
+    settings_for,
+)
+from data_nexus.cli.render import SyncRenderer
+from data_nexus.errors import UsageError
+from data_nexus.sync.runner import run_sync
+from data_nexus.sync.summary import SyncOptions
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``sync`` command to ``app``."""
+
+    @app.command("sync")
+    def sync(
+        symbols: Annotated[
+            list[str] | None,
+            typer.Argument(
+                help="Symbols to sync (CODE.EXCHANGE); new ones are registered first. "
+                "Default: every active asset.",
+                show_default=False,
+            ),
+        ] = None,
+        exchange: Annotated[str | None, typer.Option(help="Only assets of this exchange.")] = None,
+        max_age: Annotated[
+            str, typer.Option(help="Skip assets synced more recently (e.g. 1d, 12h, 0).")
+        ] = "1d",
+        full: Annotated[bool, typer.Option("--full", help="Refetch every history.")] = False,
+        since: Annotated[
+            str | None, typer.Option(help="Start of the first or full fetch (YYYY-MM-DD).")
+        ] = None,
+        concurrency: Annotated[int, typer.Option(help="Requests in flight at most.")] = 8,
+        rate_limit: Annotated[
+            int | None,
+            typer.Option(help="Requests per minute (default: $EODHD_RATE_LIMIT or 1000)."),
+        ] = None,
+        bulk: Annotated[
+            str,
+            typer.Option(help="Bulk requests per exchange: auto (when cheaper), always, never."),
+        ] = "auto",
+        worker_id: Annotated[
+            str | None,
+            typer.Option(help="Name of this worker when several share a PostgreSQL database."),
+        ] = None,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Show the plan; fetch and write nothing.")
+        ] = False,
+        allow_partial: Annotated[
+            bool,
+            typer.Option(
+                "--allow-partial",
+                help="Start even if today's remaining API calls cannot finish the plan.",
+            ),
+        ] = False,
+        as_json: JsonFlag = False,
+        database_url: DatabaseUrl = None,
+    ) -> None:
+        """Fetch new bars and corporate actions for due assets, one transaction per asset.
+
+        Incremental and resumable: run it again after a failure or Ctrl-C and it carries on.
+        Exit codes: 0 all ok, 1 some assets failed, 2 usage or configuration error, 3 stopped
+        by the provider (authentication or daily quota), 130 interrupted.
+        """
+        if bulk not in ("auto", "always", "never"):
+            raise UsageError(f"invalid --bulk {bulk!r}: use auto, always or never")
+        options = SyncOptions(
+            symbols=tuple(symbols or ()),
+            exchange=exchange,
+            max_age=parse_duration(max_age, "--max-age"),
+            full=full,
+            since=parse_date(since, "--since") if since else None,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            bulk=bulk,  # type: ignore[arg-type]
+            worker_id=worker_id,
+            dry_run=dry_run,
+            allow_partial=allow_partial,
+        )
+        settings = settings_for(database_url)
+        renderer = SyncRenderer(quiet=as_json)
+        try:
+            summary = run_sync(settings, options, on_event=renderer.handle, handle_signals=True)
+        finally:
+            renderer.close()
+        if as_json:
+            print_json(summary.as_dict())
+        else:
+            renderer.summary(summary)
+        raise typer.Exit(summary.exit_code)

@@ -1,0 +1,186 @@
+"""The daily call budget and the request rate, shared by every worker through the database.
+
+Both implement the EODHD client's small protocols (``CallBudget``, ``RateLimiter``). They
+work in blocks to keep database round trips rare: a worker reserves a few calls (or
+request tokens) at a time in one short transaction and spends them locally; unused calls
+are given back when the run ends.
+
+- Calls spent per GMT day live in ``provider_state`` under ``calls:YYYY-MM-DD``; a charge
+  that would pass the limit raises :class:`~data_nexus.errors.QuotaExhausted` before the
+  request is sent.
+- The rate is one token bucket under ``rate:eodhd`` whose capacity is carved out of the
+  rate (as the client's in-memory bucket does), so all workers together stay under the
+  provider's per-minute limit in any sliding window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import math
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+
+from data_nexus.assets import write_transaction
+from data_nexus.clock import Clock, utcnow
+from data_nexus.errors import QuotaExhausted
+from data_nexus.models import PROVIDER_STATE
+from data_nexus.providers.eodhd import next_gmt_midnight
+from data_nexus.storage.store import Store
+
+_table = PROVIDER_STATE
+_c = _table.c
+RATE_KEY = "rate:eodhd"
+
+
+def _calls_key(day: dt.date) -> str:
+    return f"calls:{day.isoformat()}"
+
+
+def _read_int(conn: sa.Connection, key: str) -> int | None:
+    value = conn.execute(sa.select(_c.value).where(_c.key == key)).scalar()
+    return None if value is None else int(value)
+
+
+def _write(conn: sa.Connection, key: str, value: str, now: dt.datetime, exists: bool) -> None:
+    if exists:
+        conn.execute(sa.update(_table).where(_c.key == key).values(value=value, updated_at=now))
+    else:
+        conn.execute(sa.insert(_table).values(key=key, value=value, updated_at=now))
+
+
+def calls_spent_today(store: Store, now: dt.datetime) -> int:
+    """Weighted calls Data Nexus workers recorded for ``now``'s GMT day."""
+    with store.engine.connect() as conn:
+        return _read_int(conn, _calls_key(now.astimezone(dt.UTC).date())) or 0
+
+
+def _lock(conn: sa.Connection, store: Store, key: str) -> None:
+    if store.caps.skip_locked:  # PostgreSQL: serialise on the row (SQLite has BEGIN IMMEDIATE)
+        conn.execute(sa.select(_c.key).where(_c.key == key).with_for_update())
+
+
+class SharedCallBudget:
+    """A daily budget of ``limit`` weighted calls shared through the database."""
+
+    def __init__(
+        self, store: Store, *, limit: int | None, clock: Clock = utcnow, block: int = 20
+    ) -> None:
+        self._store = store
+        self.limit = limit
+        self._clock = clock
+        self._block = max(1, block)
+        self._day: dt.date | None = None
+        self._local = 0
+        self._lock = asyncio.Lock()
+
+    def _reserve(self, day: dt.date, wanted: int, minimum: int) -> int:
+        key = _calls_key(day)
+        now = self._clock()
+        with write_transaction(self._store) as conn:
+            _lock(conn, self._store, key)
+            spent = _read_int(conn, key)
+            current = spent or 0
+            room = wanted if self.limit is None else min(wanted, self.limit - current)
+            if room < minimum:
+                resets = next_gmt_midnight(now)
+                raise QuotaExhausted(
+                    f"the daily budget of {self.limit} API calls is used up; it resets at "
+                    f"{resets:%Y-%m-%d %H:%M} UTC (GMT midnight)",
+                    resets_at=resets,
+                )
+            _write(conn, key, str(current + room), now, spent is not None)
+        return room
+
+    def _give_back(self, day: dt.date, amount: int) -> None:
+        if amount <= 0:
+            return
+        key = _calls_key(day)
+        with write_transaction(self._store) as conn:
+            _lock(conn, self._store, key)
+            spent = _read_int(conn, key)
+            if spent is not None:
+                _write(conn, key, str(max(0, spent - amount)), self._clock(), True)
+
+    async def charge(self, weight: int) -> None:
+        """Take ``weight`` calls from the local reservation, reserving a block when short."""
+        async with self._lock:
+            day = self._clock().astimezone(dt.UTC).date()
+            if day != self._day:
+                if self._day is not None and self._local:
+                    await asyncio.to_thread(self._give_back, self._day, self._local)
+                self._day, self._local = day, 0
+            if self._local < weight:
+                got = await asyncio.to_thread(
+                    self._reserve, day, max(self._block, weight - self._local), weight - self._local
+                )
+                self._local += got
+            self._local -= weight
+
+    async def refund(self, weight: int) -> None:
+        """Return calls the provider did not count to the local reservation."""
+        async with self._lock:
+            self._local += weight
+
+    async def close(self) -> None:
+        """Give the unused reservation back to the shared count."""
+        async with self._lock:
+            if self._day is not None and self._local:
+                await asyncio.to_thread(self._give_back, self._day, self._local)
+            self._local = 0
+
+
+class SharedRateLimiter:
+    """At most ``rate_limit`` requests per ``window`` seconds across all workers."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        rate_limit: int,
+        window: float = 60.0,
+        headroom: float = 0.04,
+        clock: Clock = utcnow,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._store = store
+        self.capacity = max(1, math.floor(headroom * rate_limit / 2))
+        self.rate = rate_limit * (1 - headroom) / window
+        self._block = min(self.capacity, 4)
+        self._clock = clock
+        self._sleep = sleep
+        self._local = 0
+        self._lock = asyncio.Lock()
+
+    def _take(self) -> float:
+        """Take a block from the shared bucket; return 0, or the seconds to wait first."""
+        now = self._clock()
+        with write_transaction(self._store) as conn:
+            _lock(conn, self._store, RATE_KEY)
+            raw = conn.execute(sa.select(_c.value).where(_c.key == RATE_KEY)).scalar()
+            tokens = float(self.capacity)
+            if raw is not None:
+                state = json.loads(raw)
+                elapsed = max(0.0, (now - dt.datetime.fromisoformat(state["at"])).total_seconds())
+                tokens = min(float(self.capacity), float(state["tokens"]) + elapsed * self.rate)
+            wait = 0.0
+            if tokens >= self._block:
+                tokens -= self._block
+            else:
+                wait = (self._block - tokens) / self.rate
+            value = json.dumps({"tokens": tokens, "at": now.isoformat()})
+            _write(conn, RATE_KEY, value, now, raw is not None)
+        return wait
+
+    async def acquire(self) -> None:
+        """Wait for a request token (shared with every other worker)."""
+        async with self._lock:
+            while self._local == 0:
+                wait = await asyncio.to_thread(self._take)
+                if wait == 0.0:
+                    self._local = self._block
+                else:
+                    await self._sleep(wait)
+            self._local -= 1

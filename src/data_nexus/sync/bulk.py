@@ -1,0 +1,151 @@
+"""Updating a whole exchange through EODHD's bulk endpoint.
+
+One bulk day costs three requests (prices, splits, dividends; 100 calls each) instead of
+one request per asset. Assets with a split or dividend in those days get a per-symbol full
+refresh afterwards, so their adjusted history is never stale. A plan without the bulk
+endpoint (HTTP 403/404) is remembered for a day in ``provider_state`` and the exchange is
+synced symbol by symbol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+
+from data_nexus.assets import write_transaction
+from data_nexus.errors import DataNexusError, LeaseConflict, NotFound, NotInPlan, ProviderError
+from data_nexus.models import PROVIDER_STATE
+from data_nexus.records import Bar, Dividend, Parsed, Split
+from data_nexus.storage.store import AssetUpdate, Store
+from data_nexus.sync.events import AssetSynced, BulkUnavailable, BulkUsed, Notice
+from data_nexus.sync.pipeline import RunContext, StopRun, fail_asset
+from data_nexus.sync.plan import AssetState, BulkPlan
+
+RECHECK_AFTER = dt.timedelta(days=1)
+_table = PROVIDER_STATE
+
+
+class BulkProvider(Protocol):
+    """The bulk calls (the EODHD client has them)."""
+
+    async def bulk_eod(self, exchange: str, *, day: dt.date | None = None) -> Parsed[Bar]: ...
+
+    async def bulk_splits(self, exchange: str, *, day: dt.date | None = None) -> Parsed[Split]: ...
+
+    async def bulk_dividends(
+        self, exchange: str, *, day: dt.date | None = None
+    ) -> Parsed[Dividend]: ...
+
+
+def _key(exchange: str) -> str:
+    return f"bulk:{exchange}"
+
+
+def bulk_known_unavailable(store: Store, exchange: str, now: dt.datetime) -> bool:
+    """Whether the plan answered 403/404 to bulk for ``exchange`` less than a day ago."""
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(_table.c.value, _table.c.updated_at).where(_table.c.key == _key(exchange))
+        ).first()
+    return row is not None and row.value == "unavailable" and now - row.updated_at < RECHECK_AFTER
+
+
+def remember_bulk(store: Store, exchange: str, available: bool, now: dt.datetime) -> None:
+    """Record the bulk endpoint's availability for ``exchange`` (shared by all workers)."""
+    key = _key(exchange)
+    with write_transaction(store) as conn:
+        conn.execute(sa.delete(_table).where(_table.c.key == key))
+        if not available:
+            conn.execute(sa.insert(_table).values(key=key, value="unavailable", updated_at=now))
+
+
+async def _fetch_days(
+    provider: BulkProvider, exchange: str, days: Sequence[dt.date]
+) -> tuple[list[Bar], list[Split | Dividend], list[str]]:
+    bars: list[Bar] = []
+    actions: list[Split | Dividend] = []
+    warnings: list[str] = []
+    for day in days:
+        prices, splits, dividends = await asyncio.gather(
+            provider.bulk_eod(exchange, day=day),
+            provider.bulk_splits(exchange, day=day),
+            provider.bulk_dividends(exchange, day=day),
+        )
+        bars += prices.records
+        actions += [*splits.records, *dividends.records]
+        warnings += [*prices.warnings, *splits.warnings, *dividends.warnings]
+    return bars, actions, warnings
+
+
+async def run_bulk(
+    bulk: BulkPlan, states: dict[str, AssetState], ctx: RunContext, provider: BulkProvider
+) -> tuple[list[str], list[str]] | None:
+    """Update ``states`` (already leased) from bulk requests for ``bulk.days``.
+
+    Returns ``(synced, refetch)``: assets written from the bulk data, and assets with a
+    corporate action in those days that need a per-symbol full refresh. Returns ``None``
+    when bulk is not available (or failed), in which case nothing was written and every
+    asset should be synced per symbol.
+    """
+    try:
+        bars, actions, warnings = await _fetch_days(provider, bulk.exchange, bulk.days)
+    except (NotInPlan, NotFound) as error:
+        await asyncio.to_thread(remember_bulk, ctx.store, bulk.exchange, False, ctx.clock())
+        ctx.emit(BulkUnavailable(bulk.exchange, str(error).splitlines()[0]))
+        ctx.summary.bulk_unavailable.append(bulk.exchange)
+        return None
+    except ProviderError as error:
+        if error.stops_run:
+            raise StopRun(error) from None
+        ctx.emit(Notice(None, f"bulk {bulk.exchange} failed ({error}); syncing per symbol"))
+        return None
+    await asyncio.to_thread(remember_bulk, ctx.store, bulk.exchange, True, ctx.clock())
+    for text in warnings:
+        ctx.emit(Notice(None, f"bulk {bulk.exchange}: {text}"))
+    refetch = sorted({a.symbol for a in actions} & states.keys())
+    per_symbol: dict[str, dict[dt.date, Bar]] = defaultdict(dict)
+    for bar in bars:
+        if bar.symbol in states and bar.symbol not in refetch:
+            per_symbol[bar.symbol][bar.date] = bar
+    todo = [s for s in states if s not in refetch]
+    results = await asyncio.gather(
+        *(_write_one(ctx, s, list(per_symbol[s].values())) for s in todo), return_exceptions=True
+    )
+    synced = []
+    for symbol, result in zip(todo, results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, DataNexusError):
+                raise result
+            if isinstance(result, LeaseConflict):
+                continue
+            await fail_asset(ctx, symbol, result)
+        else:
+            synced.append(symbol)
+    ctx.summary.bulk_used.append(bulk.exchange)
+    ctx.emit(BulkUsed(bulk.exchange, bulk.days, len(synced), len(refetch)))
+    return synced, refetch
+
+
+async def _write_one(ctx: RunContext, symbol: str, bars: list[Bar]) -> None:
+    now = ctx.clock()
+    state: dict[str, Any] = {
+        "last_synced": now,
+        "last_error": None,
+        "fail_count": 0,
+        "next_attempt_at": None,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+    result = await ctx.writer.write(
+        AssetUpdate(symbol=symbol, bars=bars, state=state, lease_owner=ctx.owner)
+    )
+    summary = ctx.summary
+    summary.synced += 1
+    summary.rows_inserted += result.inserted
+    summary.rows_revised += result.updated
+    ctx.emit(AssetSynced(symbol, result.inserted, result.updated, 0, 0, 0, "bulk"))

@@ -1,0 +1,252 @@
+"""Pure planning for a sync: what is due, which dates to fetch, what it will cost.
+
+Nothing here touches the network, the database or the clock: every function takes the
+state and ``now`` it needs, so the whole decision logic is unit-tested and ``--dry-run``
+is simply the plan printed instead of executed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from data_nexus.exchanges import exchange_today
+from data_nexus.records import Bar
+
+BulkMode = Literal["auto", "always", "never"]
+
+#: Weighted cost of one bulk request (EODHD: 100 calls) and of a bulk day (prices, splits,
+#: dividends).
+BULK_REQUEST_CALLS = 100
+BULK_DAY_REQUESTS = 3
+#: Assets further behind than this many sessions are synced per symbol even in bulk mode.
+BULK_MAX_DAYS = 5
+BACKOFF_BASE = dt.timedelta(minutes=15)
+BACKOFF_CAP = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class AssetState:
+    """The sync-relevant columns of one ``assets`` row."""
+
+    symbol: str
+    exchange: str
+    is_active: bool = True
+    is_delisted: bool = False
+    last_synced: dt.datetime | None = None
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+    actions_checked_at: dt.datetime | None = None
+    fail_count: int = 0
+    next_attempt_at: dt.datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    """The knobs of a sync that the plan depends on (see ``datanexus sync --help``)."""
+
+    max_age: dt.timedelta = dt.timedelta(days=1)
+    full: bool = False
+    since: dt.date | None = None
+    correction_sessions: int = 5
+    actions_every: dt.timedelta = dt.timedelta(days=30)
+
+
+def sessions_back(day: dt.date, sessions: int) -> dt.date:
+    """The date ``sessions`` weekdays before ``day`` (holidays are not known here)."""
+    current = day
+    remaining = sessions
+    while remaining > 0:
+        current -= dt.timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def weekdays_between(after: dt.date, until: dt.date) -> list[dt.date]:
+    """Weekdays in ``(after, until]``: the candidate sessions after the last stored bar."""
+    days = []
+    current = after + dt.timedelta(days=1)
+    while current <= until:
+        if current.weekday() < 5:
+            days.append(current)
+        current += dt.timedelta(days=1)
+    return days
+
+
+def skip_reason(
+    state: AssetState, *, now: dt.datetime, options: PlanOptions, explicit: bool = False
+) -> str | None:
+    """Why ``state`` is not due now, or ``None`` when it is.
+
+    Due = active, and never synced or last synced longer ago than ``max_age``, and not in
+    backoff after a failure. ``--full`` ignores freshness. Symbols named explicitly ignore
+    the failure backoff (the user asked for them now). A delisted asset whose history is
+    stored is not fetched again unless ``--full``.
+    """
+    if not state.is_active:
+        return "paused"
+    if options.full:
+        return None
+    if not explicit and state.next_attempt_at is not None and state.next_attempt_at > now:
+        return f"in backoff until {state.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+    if state.last_synced is None:
+        return None
+    if state.is_delisted and state.last_date is not None:
+        return "delisted, history complete"
+    if now - state.last_synced < options.max_age:
+        return "fresh"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPlan:
+    """What one asset's per-symbol sync fetches.
+
+    ``start is None`` means the whole history. ``fetch_actions`` adds the splits and
+    dividends requests (first sync, full refresh, or the safety-net schedule).
+    """
+
+    symbol: str
+    exchange: str
+    start: dt.date | None
+    end: dt.date
+    full: bool
+    fetch_actions: bool
+    reason: str
+
+    @property
+    def calls(self) -> int:
+        """Weighted API calls this plan costs (before any refetch it may trigger)."""
+        return 1 + (2 if self.fetch_actions else 0)
+
+
+def plan_fetch(state: AssetState, *, now: dt.datetime, options: PlanOptions) -> FetchPlan:
+    """The fetch for one due asset.
+
+    First sync or ``--full``: the whole history (from ``--since`` if given) plus its
+    actions. Otherwise the incremental window: from ``correction_sessions`` sessions before
+    the last stored bar (re-fetching them corrects provider revisions and partial bars,
+    and reveals new corporate actions through a changed ``adjusted_close``) to today in
+    the exchange's time zone; actions only when the safety-net schedule says so.
+    """
+    today = exchange_today(state.exchange, now)
+    if options.full or state.last_date is None:
+        reason = "full refresh" if options.full else "first sync"
+        return FetchPlan(state.symbol, state.exchange, options.since, today, True, True, reason)
+    start = sessions_back(state.last_date, options.correction_sessions)
+    if options.since is not None and options.since > start:
+        start = options.since
+    stale_actions = (
+        state.actions_checked_at is None or now - state.actions_checked_at >= options.actions_every
+    )
+    reason = "incremental + actions safety net" if stale_actions else "incremental"
+    return FetchPlan(state.symbol, state.exchange, start, today, False, stale_actions, reason)
+
+
+def full_refresh_of(plan: FetchPlan, since: dt.date | None) -> FetchPlan:
+    """The plan that replaces ``plan`` once a corporate action was detected."""
+    return FetchPlan(
+        plan.symbol, plan.exchange, since, plan.end, True, True, "corporate action detected"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCheck:
+    """How the re-fetched sessions compare with what is stored."""
+
+    adjustment_changed: bool
+    revised_dates: tuple[dt.date, ...]
+
+
+def _values(bar: Bar) -> tuple[object, ...]:
+    return (bar.open, bar.high, bar.low, bar.close, bar.adjusted_close, bar.volume)
+
+
+def check_window(stored: Sequence[Bar], fetched: Sequence[Bar]) -> WindowCheck:
+    """Compare the stored bars with the re-fetched ones on the dates both have.
+
+    A day whose raw ``close`` is unchanged but whose ``adjusted_close`` differs means the
+    provider re-adjusted history: a split or dividend happened (or was corrected), so the
+    whole adjusted history must be fetched again. Any other difference is a revision of
+    that bar (late volume, a corrected print) and is simply overwritten.
+    """
+    by_date = {bar.date: bar for bar in fetched}
+    changed = False
+    revised: list[dt.date] = []
+    for old in stored:
+        new = by_date.get(old.date)
+        if new is None:
+            continue
+        if _values(old) != _values(new):
+            revised.append(old.date)
+            if old.close == new.close and old.adjusted_close != new.adjusted_close:
+                changed = True
+    return WindowCheck(changed, tuple(revised))
+
+
+def backoff_delay(fail_count: int) -> dt.timedelta:
+    """Wait before retrying an asset that failed ``fail_count`` times in a row.
+
+    15 minutes, doubling per failure, capped at a day.
+    """
+    if fail_count <= 0:
+        return dt.timedelta(0)
+    delay = BACKOFF_BASE * (1 << min(fail_count - 1, 16))
+    return min(delay, BACKOFF_CAP)
+
+
+@dataclass(frozen=True, slots=True)
+class BulkPlan:
+    """A bulk update of one exchange: these sessions for these assets."""
+
+    exchange: str
+    days: tuple[dt.date, ...]
+    symbols: tuple[str, ...]
+
+    @property
+    def calls(self) -> int:
+        """Weighted calls of the bulk requests (prices, splits, dividends per day)."""
+        return len(self.days) * BULK_DAY_REQUESTS * BULK_REQUEST_CALLS
+
+
+def plan_bulk(
+    exchange: str,
+    plans: Iterable[FetchPlan],
+    states: dict[str, AssetState],
+    *,
+    now: dt.datetime,
+    mode: BulkMode,
+) -> BulkPlan | None:
+    """Whether (and for which assets and days) to update ``exchange`` through bulk requests.
+
+    Only incremental assets at most :data:`BULK_MAX_DAYS` sessions behind can take the bulk
+    path. ``auto`` chooses it when the bulk requests cost fewer calls than one call per
+    asset; ``always`` whenever any asset can take it; ``never`` not at all.
+    """
+    if mode == "never":
+        return None
+    today = exchange_today(exchange, now)
+    eligible: list[FetchPlan] = []
+    oldest: dt.date | None = None
+    for plan in plans:
+        state = states[plan.symbol]
+        if plan.full or plan.fetch_actions or state.last_date is None:
+            continue
+        if len(weekdays_between(state.last_date, today)) > BULK_MAX_DAYS:
+            continue
+        eligible.append(plan)
+        oldest = state.last_date if oldest is None else min(oldest, state.last_date)
+    if not eligible or oldest is None:
+        return None
+    days = tuple(weekdays_between(oldest, today))
+    if not days:  # nothing new: the per-symbol path re-fetches the correction window instead
+        return None
+    bulk = BulkPlan(exchange, days, tuple(p.symbol for p in eligible))
+    per_symbol_calls = sum(p.calls for p in eligible)
+    if mode == "auto" and bulk.calls >= per_symbol_calls:
+        return None
+    return bulk

@@ -1,0 +1,161 @@
+"""The pure planner: due rules, incremental windows, corporate-action detection, bulk choice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from data_nexus.records import Bar
+from data_nexus.sync.plan import (
+    AssetState,
+    FetchPlan,
+    PlanOptions,
+    backoff_delay,
+    check_window,
+    plan_bulk,
+    plan_fetch,
+    sessions_back,
+    skip_reason,
+    weekdays_between,
+)
+
+NOW = dt.datetime(2026, 11, 24, 23, 0, tzinfo=dt.UTC)  # Tuesday 18:00 in New York
+OPTS = PlanOptions()
+ZERO = dt.timedelta(0)
+HOUR = dt.timedelta(hours=1)
+DELISTED_DONE = {
+    "is_delisted": True,
+    "last_synced": NOW - dt.timedelta(days=9),
+    "last_date": dt.date(2020, 1, 2),
+}
+
+
+def state(**kw: object) -> AssetState:
+    base: dict[str, object] = {"symbol": "AAPL.US", "exchange": "US"}
+    base.update(kw)
+    return AssetState(**base)  # type: ignore[arg-type]
+
+
+def bar(day: dt.date, close: str, adj: str, volume: int = 100) -> Bar:
+    c = Decimal(close)
+    return Bar("AAPL.US", day, c, c, c, c, Decimal(adj), volume)
+
+
+@pytest.mark.parametrize(
+    ("kw", "options", "explicit", "expected"),
+    [
+        ({}, OPTS, False, None),  # never synced
+        ({"is_active": False}, OPTS, False, "paused"),
+        ({"last_synced": NOW - dt.timedelta(hours=2)}, OPTS, False, "fresh"),
+        ({"last_synced": NOW - dt.timedelta(days=1)}, OPTS, False, None),
+        ({"last_synced": NOW - dt.timedelta(hours=2)}, PlanOptions(full=True), False, None),
+        ({"last_synced": NOW - dt.timedelta(hours=2)}, PlanOptions(max_age=ZERO), False, None),
+        ({"next_attempt_at": NOW + HOUR}, OPTS, False, "in backoff until 2026-11-25 00:00 UTC"),
+        ({"next_attempt_at": NOW + HOUR}, OPTS, True, None),
+        (DELISTED_DONE, OPTS, False, "delisted, history complete"),
+        ({"is_delisted": True}, OPTS, False, None),
+    ],
+)  # fmt: skip
+def test_skip_reason(
+    kw: dict[str, object], options: PlanOptions, explicit: bool, expected: str | None
+) -> None:
+    """Due = active, never synced or older than max-age, not in backoff (named ones ignore it)."""
+    assert skip_reason(state(**kw), now=NOW, options=options, explicit=explicit) == expected
+
+
+def test_first_sync_fetches_everything_up_to_exchange_today() -> None:
+    """First sync: whole history and actions, up to today in New York (not UTC)."""
+    plan = plan_fetch(state(), now=dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC), options=OPTS)
+    assert plan == FetchPlan("AAPL.US", "US", None, dt.date(2026, 11, 24), True, True, "first sync")
+    assert plan.calls == 3
+
+
+def test_incremental_window_refetches_the_last_sessions() -> None:
+    """Incremental: from five sessions before the last stored bar (over a weekend), 1 call."""
+    s = state(
+        last_synced=NOW - dt.timedelta(days=1),
+        first_date=dt.date(2000, 1, 3),
+        last_date=dt.date(2026, 11, 23),  # Monday
+        actions_checked_at=NOW - dt.timedelta(days=3),
+    )
+    plan = plan_fetch(s, now=NOW, options=OPTS)
+    assert plan.start == dt.date(2026, 11, 16)
+    assert plan.end == dt.date(2026, 11, 24)
+    assert (plan.full, plan.fetch_actions, plan.calls) == (False, False, 1)
+
+
+def test_actions_safety_net() -> None:
+    """Splits/dividends are fetched explicitly when the safety-net period has passed."""
+    s = state(
+        last_synced=NOW - dt.timedelta(days=1),
+        last_date=dt.date(2026, 11, 23),
+        actions_checked_at=NOW - dt.timedelta(days=31),
+    )
+    plan = plan_fetch(s, now=NOW, options=OPTS)
+    assert plan.fetch_actions and plan.calls == 3 and not plan.full
+
+
+def test_since_bounds_first_sync() -> None:
+    """--since bounds the first fetch."""
+    plan = plan_fetch(state(), now=NOW, options=PlanOptions(since=dt.date(2020, 1, 1)))
+    assert plan.start == dt.date(2020, 1, 1)
+
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 1, 1)), st.integers(1, 30))
+def test_sessions_back_counts_weekdays(day: dt.date, n: int) -> None:
+    """sessions_back(d, n) is the weekday such that [start, d) holds exactly n weekdays."""
+    start = sessions_back(day, n)
+    assert start < day and start.weekday() < 5
+    assert 1 + len(weekdays_between(start, day - dt.timedelta(days=1))) == n
+
+
+def test_check_window_detects_readjustment_and_revisions() -> None:
+    """Same close but new adjusted_close → corporate action; other changes → revisions."""
+    d1, d2, d3 = dt.date(2026, 11, 20), dt.date(2026, 11, 23), dt.date(2026, 11, 24)
+    stored = [bar(d1, "10", "10"), bar(d2, "11", "11")]
+    same = check_window(stored, [bar(d1, "10", "10"), bar(d2, "11", "11"), bar(d3, "12", "12")])
+    assert not same.adjustment_changed and same.revised_dates == ()
+    dividend = check_window(stored, [bar(d1, "10", "9.9"), bar(d2, "11", "10.89")])
+    assert dividend.adjustment_changed and dividend.revised_dates == (d1, d2)
+    late_volume = check_window(stored, [bar(d1, "10", "10"), bar(d2, "11", "11", volume=999)])
+    assert not late_volume.adjustment_changed and late_volume.revised_dates == (d2,)
+    corrected = check_window(stored, [bar(d1, "10", "10"), bar(d2, "11.5", "11.5")])
+    assert not corrected.adjustment_changed and corrected.revised_dates == (d2,)
+
+
+def test_backoff_doubles_and_caps() -> None:
+    """15 min, 30 min, 1 h … capped at one day."""
+    assert [backoff_delay(n).total_seconds() / 60 for n in (1, 2, 3)] == [15, 30, 60]
+    assert backoff_delay(40) == dt.timedelta(days=1)
+
+
+def _incremental(n: int, last: dt.date) -> tuple[list[FetchPlan], dict[str, AssetState]]:
+    states = {
+        f"S{i}.US": state(symbol=f"S{i}.US", last_synced=NOW - dt.timedelta(days=1),
+                          last_date=last, actions_checked_at=NOW)
+        for i in range(n)
+    }  # fmt: skip
+    return [plan_fetch(s, now=NOW, options=OPTS) for s in states.values()], states
+
+
+def test_bulk_auto_chooses_the_cheaper_path() -> None:
+    """1,000 assets one day behind → bulk (300 calls); 60 assets → per symbol (60 calls)."""
+    plans, states = _incremental(1000, dt.date(2026, 11, 23))
+    bulk = plan_bulk("US", plans, states, now=NOW, mode="auto")
+    assert bulk is not None and bulk.days == (dt.date(2026, 11, 24),) and bulk.calls == 300
+    plans, states = _incremental(60, dt.date(2026, 11, 23))
+    assert plan_bulk("US", plans, states, now=NOW, mode="auto") is None
+    assert plan_bulk("US", plans, states, now=NOW, mode="always") is not None
+    assert plan_bulk("US", plans, states, now=NOW, mode="never") is None
+
+
+def test_bulk_skips_assets_too_far_behind_or_up_to_date() -> None:
+    """Assets weeks behind go per symbol; nothing new since the last bar → no bulk."""
+    plans, states = _incremental(1000, dt.date(2026, 10, 1))
+    assert plan_bulk("US", plans, states, now=NOW, mode="always") is None
+    plans, states = _incremental(1000, dt.date(2026, 11, 24))
+    assert plan_bulk("US", plans, states, now=NOW, mode="always") is None
