@@ -341,3 +341,16 @@ def test_bad_arguments() -> None:
         )
     with pytest.raises(ValueError, match="empty symbol"):
         run(h.client(responses(OK)), lambda c: c.eod(" "))
+
+
+def test_a_failing_shared_limiter_refunds_the_reserved_calls() -> None:
+    class Broken:
+        async def acquire(self) -> None:
+            raise RuntimeError("database gone")
+
+    h = Harness()
+    budget = InMemoryCallBudget(10, now=lambda: NOW)
+    client = h.client(responses(OK), rate_limiter=Broken(), call_budget=budget)
+    with pytest.raises(RuntimeError, match="database gone"):
+        run(client, lambda c: c.eod("A.US"))
+    assert budget.spent == 0 and client.calls_spent == 0 and h.requests == []

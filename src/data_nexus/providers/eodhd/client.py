@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from data_nexus.errors import ProviderError, ProviderUnavailable, RateLimited
+from data_nexus.errors import ProviderUnavailable
 from data_nexus.providers.eodhd._fields import MalformedBody
 from data_nexus.providers.eodhd.events import ProviderEvent, ProviderWarning, RequestRetried
 from data_nexus.providers.eodhd.limits import (
@@ -47,7 +47,13 @@ from data_nexus.providers.eodhd.parse import (
 )
 from data_nexus.providers.eodhd.parse_meta import parse_exchanges, parse_symbol_list, parse_user
 from data_nexus.providers.eodhd.retry import RetryPolicy
-from data_nexus.providers.eodhd.status import BULK_ENDPOINT, Failure, classify
+from data_nexus.providers.eodhd.status import (
+    BULK_ENDPOINT,
+    Failure,
+    classify,
+    gave_up,
+    too_long,
+)
 from data_nexus.providers.eodhd.transport import TokenTransport
 from data_nexus.records import (
     ApiUsage,
@@ -292,7 +298,7 @@ class EodhdClient:
                 return result
             transient += 1
             if transient >= self._retry.max_attempts:
-                raise _gave_up(outcome.error, transient)
+                raise gave_up(outcome.error, transient)
             await self._retry_wait(endpoint, target, transient + malformed, outcome)
 
     async def _attempt(
@@ -304,16 +310,22 @@ class EodhdClient:
             await self._sleep(wait)
         await self._budget.charge(cost)  # raises QuotaExhausted before anything is sent
         self.calls_spent += cost
+        sent = False
         try:
             async with self._semaphore:
                 await self._limiter.acquire()
                 self.requests_sent += 1
+                sent = True
                 response = await self._http.get(path, params=query)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             await self._refund(cost)  # never reached the provider
             return self._transport_failure(exc, endpoint, target)
-        except httpx.TransportError as exc:  # read timeouts, dropped connections, …
+        except httpx.RequestError as exc:  # read timeouts, dropped connections, bad encoding
             return self._transport_failure(exc, endpoint, target)
+        except BaseException:  # cancelled, or a shared limiter failed, before sending
+            if not sent:
+                await self._refund(cost)
+            raise
         if response.status_code == 200:
             return response.content
         failure = classify(
@@ -332,7 +344,7 @@ class EodhdClient:
         return failure
 
     def _transport_failure(
-        self, exc: httpx.TransportError, endpoint: str, target: str | None
+        self, exc: httpx.RequestError, endpoint: str, target: str | None
     ) -> Failure:
         what = f"{endpoint} {target}" if target else endpoint
         detail = redact(str(exc), self._secrets)
@@ -353,7 +365,7 @@ class EodhdClient:
         retry_after = failure.retry_after
         if retry_after is not None:
             if retry_after > self._retry.max_retry_after:
-                raise _too_long(failure.error, retry_after, self._retry.max_retry_after)
+                raise too_long(failure.error, retry_after, self._retry.max_retry_after)
             delay = max(delay, retry_after)
             self._cooldown_until = max(self._cooldown_until, self._clock() + retry_after)
         self._emit(RequestRetried(endpoint, target, attempt, failure.reason, round(delay, 3)))
@@ -381,17 +393,3 @@ def _range(start: dt.date | None, end: dt.date | None) -> dict[str, str]:
 
 def _day(day: dt.date | None) -> dict[str, str]:
     return {"date": day.isoformat()} if day else {}
-
-
-def _gave_up(error: ProviderError, tries: int) -> ProviderError:
-    text = f"{error} (gave up after {tries} tries)"
-    if isinstance(error, RateLimited):
-        return RateLimited(text, retry_after=error.retry_after)
-    return ProviderUnavailable(text)
-
-
-def _too_long(error: ProviderError, retry_after: float, cap: float) -> ProviderError:
-    text = f"{error} (Retry-After {retry_after:.0f}s exceeds the {cap:.0f}s the client waits)"
-    if isinstance(error, RateLimited):
-        return RateLimited(text, retry_after=retry_after)
-    return ProviderUnavailable(text)

@@ -145,3 +145,19 @@ def classify(
     if 400 <= status <= 499:
         return Failure(BadRequest(f"EODHD answered HTTP {status} for {what}{said}"))
     return Failure(BadResponse(f"unexpected HTTP {status} from EODHD for {what}", symbol=target))
+
+
+def gave_up(error: ProviderError, tries: int) -> ProviderError:
+    """The error to raise when retries ran out: ``error``'s kind, saying so."""
+    text = f"{error} (gave up after {tries} tries)"
+    if isinstance(error, RateLimited):
+        return RateLimited(text, retry_after=error.retry_after)
+    return ProviderUnavailable(text)
+
+
+def too_long(error: ProviderError, retry_after: float, cap: float) -> ProviderError:
+    """The error to raise when ``Retry-After`` asks for more than the client waits."""
+    text = f"{error} (Retry-After {retry_after:.0f}s exceeds the {cap:.0f}s the client waits)"
+    if isinstance(error, RateLimited):
+        return RateLimited(text, retry_after=retry_after)
+    return ProviderUnavailable(text)
