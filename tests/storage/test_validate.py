@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from data_nexus.decimals import canonical
 from data_nexus.errors import DataValidationError
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage.validate import (
     BarValidator,
+    split_prices,
     split_value,
     validate_actions,
     validate_bars,
@@ -84,14 +86,24 @@ def test_a_date_twice_is_refused_even_across_chunks() -> None:
 def test_accepted_values_become_canonical_text(value: Decimal, text: str) -> None:
     """Exact values pass and come out as the canonical text SQLite stores."""
     (row,) = validate_bars("AAPL.US", [bar(close=value)])
-    assert row[4] == text
+    assert split_prices(row[1])[3] == text
 
 
-@given(st.decimals(min_value=0, max_value=Decimal("9999999999.99999999"), places=8))
-def test_every_representable_price_passes_unchanged(value: Decimal) -> None:
-    """Anything NUMERIC(18, 8) holds exactly passes, and its text is the same number."""
-    (row,) = validate_bars("AAPL.US", [bar(close=value)])
-    assert Decimal(row[4]) == value
+@given(
+    st.integers(0, 8).flatmap(
+        lambda places: st.decimals(
+            min_value=0, max_value=Decimal("9999999999.99999999"), places=places
+        )
+    ),
+    st.booleans(),
+)
+def test_every_representable_price_passes_unchanged(value: Decimal, canonical_text: bool) -> None:
+    """Anything NUMERIC(18, 8) holds exactly passes as the same number (canonical on SQLite)."""
+    (row,) = BarValidator("AAPL.US", canonical=canonical_text).rows([bar(close=value)])
+    text = split_prices(row[1])[3]
+    assert text is not None and Decimal(text) == value
+    if canonical_text:
+        assert text == canonical(value)
 
 
 def test_split_value_is_the_ratio_rounded_half_even_to_12_places() -> None:

@@ -36,9 +36,6 @@ _PIECE = 2000
 _N = "\\N"
 
 _CREATE_STAGE = f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE market_data) ON COMMIT DELETE ROWS"
-_ANY_STORED = (
-    "SELECT EXISTS (SELECT 1 FROM market_data WHERE symbol = %s AND time BETWEEN %s AND %s)"
-)
 _VALUES = ("open", "high", "low", "close", "adjusted_close", "volume")
 
 
@@ -96,17 +93,26 @@ class PgBarSink:
 
     # -- upsert ------------------------------------------------------------------------------
 
-    def upsert(self, symbol: str, rows: list[BarRow], first: str, last: str) -> tuple[int, int]:
-        """COPY straight in when nothing can conflict, else stage and merge."""
+    def write(
+        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str]
+    ) -> tuple[int, int]:
+        """COPY new rows straight in; stage and merge the re-sent ones."""
         start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
         spans = self._spans(start, end)
-        compressed = any(span.chunks for span in spans)
-        if not compressed:
-            self.cur.execute(_ANY_STORED, (symbol, start, end))
-            row = self.cur.fetchone()
-            if row is not None and not row[0]:
-                self._copy("market_data", symbol, rows)
-                return len(rows), 0
+        if any(span.chunks for span in spans):  # compressed chunks: merge span by span
+            return self._stage_and_merge(symbol, rows, spans)
+        new = [r for r in rows if r[0] not in stored] if stored else rows
+        if new:
+            self._copy("market_data", symbol, new)
+        if len(new) == len(rows):
+            return len(new), 0
+        old = [r for r in rows if r[0] in stored]
+        inserted, updated = self._stage_and_merge(symbol, old, spans)
+        return len(new) + inserted, updated
+
+    def _stage_and_merge(
+        self, symbol: str, rows: list[BarRow], spans: list[Span]
+    ) -> tuple[int, int]:
         self.cur.execute(_CREATE_STAGE)
         self._copy(_STAGE, symbol, rows)
         inserted = updated = 0
@@ -139,10 +145,8 @@ class PgBarSink:
                 copy.write(
                     "".join(
                         [
-                            f"{d}\t{sym}\t{_N if o is None else o}\t{_N if h is None else h}\t"
-                            f"{_N if lo is None else lo}\t{c}\t{_N if a is None else a}\t"
-                            f"{_N if v is None else v}\n"
-                            for d, o, h, lo, c, a, v in rows[i : i + _PIECE]
+                            f"{d}\t{sym}\t{p}\t{_N if v is None else v}\n"
+                            for d, p, v in rows[i : i + _PIECE]
                         ]
                     )
                 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 
-from data_nexus.storage.validate import BarRow
+from data_nexus.storage.validate import BarRow, split_prices
 
 _SELECT = (
     "SELECT time, open, high, low, close, adjusted_close, volume FROM market_data "
@@ -35,19 +35,23 @@ class SqliteBarSink:
     def __init__(self, raw: sqlite3.Connection) -> None:
         self.raw = raw
 
-    def upsert(self, symbol: str, rows: list[BarRow], first: str, last: str) -> tuple[int, int]:
+    def write(
+        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str]
+    ) -> tuple[int, int]:
         """Insert new rows, update changed ones; return (inserted, updated)."""
+        new = [(d, *split_prices(p), v, symbol) for d, p, v in rows if d not in stored]
         cur = self.raw.cursor()
         try:
-            stored = {r[0]: r for r in cur.execute(_SELECT, (symbol, first, last))}
-            new = [(*r, symbol) for r in rows if r[0] not in stored]
-            changed = [
-                (*r[1:], r[0], symbol)
-                for r in rows
-                if (old := stored.get(r[0])) is not None and old != r
-            ]
             if new:
                 cur.executemany(_INSERT, new)
+            if len(new) == len(rows):
+                return len(new), 0
+            old = {r[0]: r[1:] for r in cur.execute(_SELECT, (symbol, first, last))}
+            changed = [
+                (*values, d, symbol)
+                for d, p, v in rows
+                if d in stored and old.get(d) != (values := (*split_prices(p), v))
+            ]
             if changed:
                 cur.executemany(_UPDATE, changed)
         finally:

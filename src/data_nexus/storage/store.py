@@ -43,6 +43,7 @@ from data_nexus.storage.compression import SEGMENT_DML_VERSION, version_tuple
 from data_nexus.storage.engine import SQLITE_IMMEDIATE, open_engine
 from data_nexus.storage.migrate import ensure_schema
 from data_nexus.storage.pg_writer import PgBarSink
+from data_nexus.storage.prefetch import Prefetch
 from data_nexus.storage.sqlite_writer import SqliteBarSink
 from data_nexus.storage.writer import (
     DRIVER_ERRORS,
@@ -184,7 +185,14 @@ class Store:
                     sink.close()
 
     def _prepare(self, update: AssetUpdate) -> Prepared:
-        return Prepared(update.symbol, update.bars, update.actions, update.state, self.chunk_size)
+        return Prepared(
+            update.symbol,
+            update.bars,
+            update.actions,
+            update.state,
+            self.chunk_size,
+            canonical=not self.caps.is_postgres,  # PostgreSQL parses any exact text
+        )
 
     @staticmethod
     def _write(
@@ -238,12 +246,14 @@ class Store:
 
     def _write_batch(self, batch: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
         out: list[WriteResult | Exception] = []
-        with self._transaction() as (conn, sink):
-            for update in batch:
-                try:
-                    prepared = self._prepare(update)
-                except Exception as error:  # invalid before touching the database
-                    out.append(error)
+        # The next assets are validated on a helper thread while this one is written.
+        with (
+            Prefetch(self._prepare, batch) as prepared_updates,
+            self._transaction() as (conn, sink),
+        ):
+            for update, prepared in zip(batch, prepared_updates, strict=True):
+                if isinstance(prepared, Exception):  # invalid before touching the database
+                    out.append(prepared)
                     continue
                 savepoint = conn.begin_nested()
                 try:

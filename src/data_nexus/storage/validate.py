@@ -17,7 +17,9 @@ bar for the same date).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -35,10 +37,12 @@ BIGINT_MAX = 2**63 - 1
 #: Longest texts of the ``corporate_actions`` columns (PostgreSQL would raise on more).
 TEXT_LIMITS = {"currency": 8, "period": 32}
 
-#: A validated bar: ISO date, open, high, low, close, adjusted close as canonical text
-#: (``None`` where missing), volume.
-BarRow = tuple[str, str | None, str | None, str | None, str, str | None, int | None]
+#: A missing price in a row's price text (also ``COPY``'s text-format NULL).
+MISSING = "\\N"
 PRICE_FIELDS = ("open", "high", "low", "close", "adjusted_close")
+#: A validated bar: (ISO date, its five prices in :data:`PRICE_FIELDS` order as exact
+#: decimal text joined by tabs, :data:`MISSING` where absent, volume or ``None``).
+BarRow = tuple[str, str, int | None]
 
 
 def _fail(symbol: str, day: object, field: str, message: str) -> DataValidationError:
@@ -108,25 +112,55 @@ def _volume(value: object, symbol: str, day: object) -> int | None:
     return value
 
 
+# The fast path checks a whole row's prices with one regular expression over their text:
+# no sign, no exponent, at most 10 digits before the point and 8 after is exactly
+# "0 <= x < 10^10 with at most 8 decimal places". The canonical variant also refuses
+# trailing zeros, so what passes is already the text SQLite stores.
+_PLAIN = r"[0-9]{1,10}(?:\.[0-9]{1,8})?"
+_CANONICAL = r"(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{0,7}[1-9])?"
+_ROW_OK = re.compile("\t".join([_PLAIN] * 5)).fullmatch
+_CANONICAL_ROW_OK = re.compile("\t".join([_CANONICAL] * 5)).fullmatch
+_TRAILING_ZEROS = re.compile(r"\.([0-9]*?)0+(?=\t|$)")
+
+
+def _keep_digits(match: re.Match[str]) -> str:
+    return "." + match.group(1) if match.group(1) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class BarChunk:
+    """Validated rows of one chunk of bars, with their smallest and largest ISO date."""
+
+    rows: list[BarRow]
+    first: str | None
+    last: str | None
+
+
 class BarValidator:
     """Validates one symbol's bars chunk by chunk and turns them into :data:`BarRow` rows.
 
-    Keeps the set of dates seen (ISO text) so a date sent twice, even in different chunks,
-    is refused; ``first``/``last`` are the smallest and largest dates seen so far.
+    Keeps the set of dates seen (ISO text), so a date sent twice, even in different chunks,
+    is refused. With ``canonical`` (SQLite), prices come out as canonical text; without it
+    (PostgreSQL, which parses any exact decimal text), as the shortest exact text at hand.
     """
 
-    def __init__(self, symbol: str) -> None:
+    def __init__(self, symbol: str, *, canonical: bool = True) -> None:
         self.symbol = symbol
         self.dates: set[str] = set()
-        self.first: str | None = None
-        self.last: str | None = None
+        self.canonical = canonical
+        self._row_ok = _CANONICAL_ROW_OK if canonical else _ROW_OK
 
-    def rows(self, bars: Iterable[Bar]) -> list[BarRow]:
-        """Validate ``bars`` and return their rows; raise on the first bad value."""
-        symbol = self.symbol
-        seen = self.dates
+    def _mend(self, text: str, bar: Bar, iso: str) -> str:
+        """Prices that failed the fast check: strip trailing zeros, or check one by one."""
+        if self.canonical and _ROW_OK(text):
+            return _TRAILING_ZEROS.sub(_keep_digits, text)
+        return _prices_text(bar, self.symbol, iso)
+
+    def chunk(self, bars: Iterable[Bar]) -> BarChunk:
+        """Validate ``bars``; raise on the first bad value (nothing is rounded)."""
+        symbol, seen, row_ok, D = self.symbol, self.dates, self._row_ok, Decimal
         out: list[BarRow] = []
-        append = out.append
+        isos: list[str] = []
         for bar in bars:
             day = bar.date
             if type(day) is not dt.date:
@@ -137,26 +171,45 @@ class BarValidator:
             if iso in seen:
                 raise DataValidationError(f"{symbol} {iso}: more than one bar for this date")
             seen.add(iso)
-            o, h, lo, a = bar.open, bar.high, bar.low, bar.adjusted_close
-            if bar.close is None:
-                raise _fail(symbol, iso, "close", "missing (a bar needs a close)")
-            append(
-                (
-                    iso,
-                    None if o is None else _price(o, symbol, iso, "open"),
-                    None if h is None else _price(h, symbol, iso, "high"),
-                    None if lo is None else _price(lo, symbol, iso, "low"),
-                    _price(bar.close, symbol, iso, "close"),
-                    None if a is None else _price(a, symbol, iso, "adjusted_close"),
-                    None if bar.volume is None else _volume(bar.volume, symbol, iso),
-                )
+            isos.append(iso)
+            o, h, lo, c, a, v = (
+                bar.open,
+                bar.high,
+                bar.low,
+                bar.close,
+                bar.adjusted_close,
+                bar.volume,
             )
-        if out:
-            low = min(r[0] for r in out)
-            high = max(r[0] for r in out)
-            self.first = low if self.first is None else min(self.first, low)
-            self.last = high if self.last is None else max(self.last, high)
-        return out
+            if type(o) is D and type(h) is D and type(lo) is D and type(c) is D and type(a) is D:
+                text = f"{o!s}\t{h!s}\t{lo!s}\t{c!s}\t{a!s}"
+                if not row_ok(text):
+                    text = self._mend(text, bar, iso)
+            else:
+                text = _prices_text(bar, symbol, iso)
+            if not (type(v) is int and 0 <= v <= BIGINT_MAX):
+                v = _volume(v, symbol, iso)
+            out.append((iso, text, v))
+        return BarChunk(out, min(isos, default=None), max(isos, default=None))
+
+    def rows(self, bars: Iterable[Bar]) -> list[BarRow]:
+        """Validate ``bars`` and return their rows."""
+        return self.chunk(bars).rows
+
+
+def _prices_text(bar: Bar, symbol: str, iso: str) -> str:
+    """The slow path: each price on its own, canonical, :data:`MISSING` where absent."""
+    if bar.close is None:
+        raise _fail(symbol, iso, "close", "missing (a bar needs a close)")
+    parts = []
+    for name in PRICE_FIELDS:
+        value = getattr(bar, name)
+        parts.append(MISSING if value is None else _price(value, symbol, iso, name))
+    return "\t".join(parts)
+
+
+def split_prices(text: str) -> tuple[str | None, ...]:
+    """A row's price text back into the five values (``None`` where missing)."""
+    return tuple(None if p == MISSING else p for p in text.split("\t"))
 
 
 def validate_bars(symbol: str, bars: Iterable[Bar]) -> list[BarRow]:

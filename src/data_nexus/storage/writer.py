@@ -25,7 +25,13 @@ from data_nexus.errors import LeaseConflict, StorageError
 from data_nexus.models import Asset, CorporateAction, MarketData
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.redact import redact
-from data_nexus.storage.validate import ACTION_COLUMNS, BarRow, BarValidator, validate_actions
+from data_nexus.storage.validate import (
+    ACTION_COLUMNS,
+    BarChunk,
+    BarRow,
+    BarValidator,
+    validate_actions,
+)
 
 ASSETS = cast(sa.Table, Asset.__table__)
 BARS = cast(sa.Table, MarketData.__table__)
@@ -39,16 +45,19 @@ STATE_COLUMNS = frozenset(c.name for c in ASSETS.columns) - _RESERVED
 class BarSink(Protocol):
     """How one backend stores bars (see :mod:`.sqlite_writer`, :mod:`.pg_writer`)."""
 
-    def upsert(self, symbol: str, rows: list[BarRow], first: str, last: str) -> tuple[int, int]:
-        """Insert new rows, rewrite changed ones, leave identical ones untouched.
-
-        ``first``/``last`` are the smallest and largest ISO dates of ``rows``. Returns
-        (inserted, updated); the rest were unchanged.
-        """
+    def stored_dates(self, symbol: str, start: dt.date, end: dt.date) -> set[str]:
+        """ISO dates of the stored bars of ``symbol`` in [start, end] (an index-only read)."""
         ...  # pragma: no cover
 
-    def stored_dates(self, symbol: str, start: dt.date, end: dt.date) -> set[str]:
-        """ISO dates of the stored bars of ``symbol`` in [start, end]."""
+    def write(
+        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str]
+    ) -> tuple[int, int]:
+        """Insert new rows, rewrite changed ones, leave identical ones untouched.
+
+        ``first``/``last`` are the smallest and largest ISO dates of ``rows``; ``stored``
+        holds (at least) the stored dates of the symbol between them, so a row whose date
+        is not in it is new. Returns (inserted, updated); the rest were unchanged.
+        """
         ...  # pragma: no cover
 
     def delete_dates(self, symbol: str, dates: list[str]) -> int:
@@ -85,6 +94,8 @@ class Prepared:
         actions: Sequence[Split | Dividend],
         state: Mapping[str, Any],
         chunk_size: int,
+        *,
+        canonical: bool = True,
     ) -> None:
         unknown = sorted(set(state) - STATE_COLUMNS)
         if unknown:
@@ -93,18 +104,18 @@ class Prepared:
                 f"{sorted(STATE_COLUMNS)}"
             )
         self.symbol = symbol
-        self.validator = BarValidator(symbol)
+        self.validator = BarValidator(symbol, canonical=canonical)
         self.action_rows = validate_actions(symbol, actions)
         self._chunks = _chunks(bars, chunk_size)
-        self.first_rows = self.validator.rows(next(self._chunks, []))
+        self._first: BarChunk | None = self.validator.chunk(next(self._chunks, []))
 
-    def row_chunks(self) -> Iterator[list[BarRow]]:
+    def row_chunks(self) -> Iterator[BarChunk]:
         """The validated rows, chunk by chunk (the first one already in memory)."""
-        if self.first_rows:
-            yield self.first_rows
-        self.first_rows = []
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield first
         for chunk in self._chunks:
-            yield self.validator.rows(chunk)
+            yield self.validator.chunk(chunk)
 
 
 def _chunks(bars: Iterable[Bar], size: int) -> Iterator[list[Bar]]:
@@ -166,18 +177,29 @@ def write_one(
     symbol = prepared.symbol
     lock_asset(conn, symbol, lease_owner)
     inserted = updated = total = 0
-    validator = prepared.validator
-    for rows in prepared.row_chunks():
-        if rows:
-            first = min(r[0] for r in rows)
-            last = max(r[0] for r in rows)
-            new, changed = sink.upsert(symbol, rows, first, last)
-            inserted += new
-            updated += changed
-            total += len(rows)
-    deleted = 0
+    # The stored dates of the window, read before writing: they tell new bars from
+    # re-sent ones for every chunk inside the window, and what the window must delete.
+    in_window: set[str] | None = None
     if window is not None:
-        stale = sink.stored_dates(symbol, *window) - validator.dates
+        in_window = sink.stored_dates(symbol, *window)
+        w_first, w_last = window[0].isoformat(), window[1].isoformat()
+    for chunk in prepared.row_chunks():
+        rows, first, last = chunk.rows, chunk.first, chunk.last
+        if first is None or last is None:
+            continue
+        if in_window is not None and w_first <= first and last <= w_last:
+            stored = in_window
+        else:
+            stored = sink.stored_dates(
+                symbol, dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+            )
+        new, changed = sink.write(symbol, rows, first, last, stored)
+        inserted += new
+        updated += changed
+        total += len(rows)
+    deleted = 0
+    if in_window:
+        stale = in_window - prepared.validator.dates
         if stale:
             deleted = sink.delete_dates(symbol, sorted(stale))
     a_new, a_changed, a_gone = merge_actions(conn, symbol, prepared.action_rows, actions_window)
