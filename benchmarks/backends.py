@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import psycopg
+
 from benchmarks import baselines
 from benchmarks.data import Dataset
 from benchmarks.queries import pg_raw_reader, sqlite_raw_reader
@@ -45,6 +47,10 @@ class Target(Protocol):
 
     def vacuum(self, url: str) -> None:
         """Tidy up after a bulk load (``VACUUM ANALYZE`` / ``ANALYZE``), untimed."""
+        ...
+
+    def settle(self, url: str) -> None:
+        """Flush what earlier work left dirty before a timed pass, untimed."""
         ...
 
     def rewrite_probe(self, url: str) -> Callable[[], dict[str, int] | None]:
@@ -81,10 +87,22 @@ class PostgresTarget:
             yield pg_raw_reader(conn)
 
     def vacuum(self, url: str) -> None:
-        """``VACUUM ANALYZE`` the tables a write touches."""
+        """``VACUUM ANALYZE`` the tables a write touches, then settle (see :meth:`settle`)."""
         with connect(url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE market_data")
             conn.execute("VACUUM ANALYZE assets")
+        self.settle(url)
+
+    def settle(self, url: str) -> None:
+        """``CHECKPOINT``, so a timed pass does not pay for the previous pass's dirty pages.
+
+        Needs a superuser (or ``pg_checkpoint``); skipped where not allowed.
+        """
+        with (
+            connect(url, autocommit=True) as conn,
+            contextlib.suppress(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute("CHECKPOINT")
 
     def rewrite_probe(self, url: str) -> Callable[[], dict[str, int] | None]:
         """Rows whose tuple was (re)written after now, and the table's statistics deltas.
@@ -187,6 +205,14 @@ class SqliteTarget:
         conn = baselines.sqlite_connect(url)
         try:
             conn.execute("ANALYZE")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+
+    def settle(self, url: str) -> None:
+        """A WAL checkpoint."""
+        conn = baselines.sqlite_connect(url)
+        try:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             conn.close()

@@ -3,9 +3,9 @@
 Each measurement runs in a fresh Python process (so earlier work cannot inflate its peak)
 that opens the store, notes its resident set so far, then writes every symbol with
 ``write_asset`` from a *generator* of bars, never a list: the bars exist only as the
-writer pulls them, so the peak shows what the writer itself holds. The child reports
-``ru_maxrss`` (peak resident set) and the baseline before writing; a writer that streams
-has about the same peak for 1 and for 20 years.
+writer pulls them, so the peak shows what the writer itself holds. The child reports its
+peak resident set (``VmHWM``, the ``ru_maxrss`` of its own address space) and the same
+figure before writing; a writer that streams has about the same peak for 1 and 20 years.
 
 The child side is ``python -m benchmarks.rss --child URL SYMBOLS YEARS``.
 """
@@ -29,8 +29,19 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def _peak_kib() -> int:
-    """Peak resident set of this process so far, KiB (``ru_maxrss`` is KiB on Linux)."""
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """Peak resident set of this process so far, KiB.
+
+    ``VmHWM`` from ``/proc/self/status`` where there is one: Linux carries ``ru_maxrss``
+    over ``exec``, so a child started by a big parent would report the parent's peak.
+    Elsewhere, ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak // 1024 if sys.platform == "darwin" else peak)
 
 
 def child(url: str, symbols: int, years: int) -> dict[str, Any]:

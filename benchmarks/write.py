@@ -121,6 +121,7 @@ def measure_writes(
     """All write figures; leaves ``url`` (our database) loaded for the read benchmark."""
     rows = dataset.total_rows
     out: dict[str, Any] = {"rows": rows, "batch_symbols": batch}
+    target.settle(url)
 
     print(f"  [{target.name}] our write into an empty table ({rows:,} rows) …", flush=True)
     empty = store_write(url, dataset.batches(batch))
@@ -133,6 +134,7 @@ def measure_writes(
 
     print(f"  [{target.name}] raw baseline: {target.raw_baseline} …", flush=True)
     with target.database("raw", dataset) as raw_url:
+        target.settle(raw_url)
         raw_s = target.raw_write(raw_url, dataset.batches(batch))
     out["raw"] = {
         "what": target.raw_baseline,
@@ -166,10 +168,13 @@ def measure_writes(
     subset = Dataset(min(orm_symbols, dataset.symbols), dataset.years, dataset.end, dataset.seed)
     print(f"  [{target.name}] ORM add_all baseline ({subset.total_rows:,} rows) …", flush=True)
     with target.database("orm", subset) as orm_url:
+        target.settle(orm_url)
         orm_s = baselines.orm_add_all(orm_url, subset.batches(batch))
     with target.database("ours_subset", subset) as ours_url:
+        target.settle(ours_url)
         ours_subset = store_write(ours_url, subset.batches(batch))
     with target.database("ours_single", subset) as single_url:
+        target.settle(single_url)
         single = store_write(single_url, subset.batches(batch), single=True)
     out["orm"] = {
         "rows": subset.total_rows,
