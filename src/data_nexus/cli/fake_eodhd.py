@@ -1,14 +1,140 @@
-"""``datanexus fake-eodhd``: run the EODHD-compatible emulator (placeholder until it lands)."""
+"""``datanexus fake-eodhd``: run the EODHD-compatible emulator in the foreground."""
 
 from __future__ import annotations
 
+import datetime as dt
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Annotated
+
 import typer
+
+from data_nexus.emulator import DEFAULT_TOKEN, EXCHANGES, EmulatorConfig, EmulatorServer
+from data_nexus.emulator.server import serve
+from data_nexus.errors import UsageError
+
+_KNOWN = ", ".join(EXCHANGES)
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"invalid {option} {text!r}: expected a date like 2024-06-28") from None
+
+
+def _announce(server: EmulatorServer) -> None:
+    config, market = server.config, server.market
+    typer.echo(
+        f"fake-eodhd: {config.symbols} symbols per exchange on {', '.join(config.exchanges)}, "
+        f"seed {config.seed}, history {config.start} to {market.today}"
+    )
+    typer.echo(f"base URL: {server.base_url}")
+    typer.echo(f"export EODHD_BASE_URL={server.base_url} EODHD_API_TOKEN={server.token}")
+    typer.echo(f"admin: {server.url}/_admin/stats   (Ctrl-C to stop)")
+    sys.stdout.flush()  # scripts wait for these lines on a pipe
 
 
 def register(app: typer.Typer) -> None:
     """Add the ``fake-eodhd`` command to ``app``."""
 
     @app.command("fake-eodhd")
-    def fake_eodhd() -> None:
-        """Run an EODHD-compatible HTTP server with synthetic data (for tests and demos)."""
-        raise typer.Exit(0)
+    def fake_eodhd(
+        *,
+        seed: Annotated[int, typer.Option(help="Seed of the synthetic market.")] = 42,
+        symbols: Annotated[
+            int, typer.Option(help="Active symbols per exchange (plus ~5% delisted ones).")
+        ] = 20,
+        exchanges: Annotated[
+            str, typer.Option(help=f"Comma-separated exchange codes ({_KNOWN}).")
+        ] = "US",
+        start: Annotated[str, typer.Option(help="First day of history, YYYY-MM-DD.")] = (
+            "2000-01-03"
+        ),
+        today: Annotated[
+            str | None,
+            typer.Option(
+                help="The emulated today, YYYY-MM-DD (default: the UTC date now).",
+                show_default=False,
+            ),
+        ] = None,
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 0,
+        token: Annotated[
+            str, typer.Option(help="API token to accept (demo is always accepted, restricted).")
+        ] = DEFAULT_TOKEN,
+        no_bulk: Annotated[
+            bool,
+            typer.Option("--no-bulk", help="Refuse the bulk endpoint, as plans without it do."),
+        ] = False,
+        bulk_status: Annotated[
+            int, typer.Option(help="Status of the refused bulk endpoint: 403 or 404.")
+        ] = 403,
+        latency_ms: Annotated[
+            float, typer.Option(help="Delay added to every API response, in milliseconds.")
+        ] = 0.0,
+        rate_limit: Annotated[
+            int | None,
+            typer.Option(
+                help="Requests allowed per --rate-window; over it: 429 + Retry-After.",
+                show_default="unlimited",
+            ),
+        ] = None,
+        rate_window: Annotated[
+            float, typer.Option(help="Length of the rate-limit window, in seconds.")
+        ] = 60.0,
+        daily_limit: Annotated[
+            int | None,
+            typer.Option(help="API calls allowed per day; over it: 402.", show_default="unlimited"),
+        ] = None,
+        fail_rate: Annotated[
+            float, typer.Option(help="Fraction of requests answered 500/502/503 (0 to 1).")
+        ] = 0.0,
+        malformed_rate: Annotated[
+            float, typer.Option(help="Fraction of JSON bodies truncated or garbled (0 to 1).")
+        ] = 0.0,
+    ) -> None:
+        """Run an EODHD-compatible HTTP server with deterministic synthetic data.
+
+        It serves /api/eod, /splits, /div, /eod-bulk-last-day, /exchange-symbol-list,
+        /exchanges-list and /user like the real API (formats, status codes, call costs),
+        for tests, benchmarks and offline demos. Point Data Nexus at it with the printed
+        export line. /_admin/stats counts requests; Ctrl-C stops it.
+        """
+        config = EmulatorConfig(
+            seed=seed,
+            exchanges=tuple(e for e in exchanges.split(",") if e.strip()),
+            symbols=symbols,
+            start=_date(start, "--start") or dt.date(2000, 1, 3),
+            today=_date(today, "--today"),
+            host=host,
+            port=port,
+            token=token,
+            bulk_enabled=not no_bulk,
+            bulk_status=bulk_status,
+            latency_ms=latency_ms,
+            rate_limit=rate_limit,
+            rate_window=rate_window,
+            daily_limit=daily_limit,
+            fail_rate=fail_rate,
+            malformed_rate=malformed_rate,
+        )
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            # Ctrl-C and SIGTERM both stop the server cleanly (even where SIGINT was ignored).
+            previous = {sig: signal.signal(sig, _interrupt) for sig in _STOP_SIGNALS}
+        try:
+            serve(config, on_ready=_announce)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        typer.echo("fake-eodhd: stopped")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

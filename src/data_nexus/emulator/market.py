@@ -23,7 +23,7 @@ import numpy as np
 from data_nexus.emulator.adjustment import SymbolView, build_view
 from data_nexus.emulator.exchanges import ExchangeSpec, TradingCalendar, exchange_spec
 from data_nexus.emulator.formats import scaled
-from data_nexus.emulator.prices import Injection, generate
+from data_nexus.emulator.prices import Injection, RawSeries, generate
 from data_nexus.emulator.universe import Profile, Universe
 from data_nexus.records import Bar, Dividend, ExchangeInfo, ListedSymbol, Split
 
@@ -168,16 +168,27 @@ class Market:
                 self._views.popitem(last=False)
             return view
 
-    def _build(
-        self, profile: Profile, today: dt.date, injections: Sequence[Injection]
-    ) -> SymbolView:
+    def raw_series(self, symbol: str) -> RawSeries:
+        """The unadjusted rows and events of ``symbol`` (not cached; for checks and tests)."""
+        profile = self.profile(symbol)
+        if profile is None:
+            raise KeyError(f"unknown symbol {symbol!r}")
+        with self._lock:
+            return self._raw(profile, self._today, self._injections.get(profile.symbol, ()))
+
+    def _raw(self, profile: Profile, today: dt.date, injections: Sequence[Injection]) -> RawSeries:
         exchange = profile.listed.exchange
-        spec = self._specs[exchange]
         ordinals = self._calendars[exchange].ordinals(today)
         last = min(today, profile.delisted or today)
         lo = int(np.searchsorted(ordinals, profile.listing.toordinal(), side="left"))
         hi = int(np.searchsorted(ordinals, last.toordinal(), side="right"))
-        raw = generate(profile, ordinals[lo:hi], spec.price_digits, injections)
+        return generate(profile, ordinals[lo:hi], self._specs[exchange].price_digits, injections)
+
+    def _build(
+        self, profile: Profile, today: dt.date, injections: Sequence[Injection]
+    ) -> SymbolView:
+        spec = self._specs[profile.listed.exchange]
+        raw = self._raw(profile, today, injections)
         currency = profile.listed.currency or spec.currency
         return build_view(profile.symbol, raw, spec.adjusted_digits, currency)
 
@@ -272,11 +283,11 @@ class Market:
             for key, (split, dividend) in wanted.items():
                 profile = self.profile(key)
                 assert profile is not None
-                probe = self._build(profile, new, self._injections.get(key, ()))
-                first = int(np.searchsorted(probe.ordinals, old.toordinal(), side="right"))
+                probe = self._raw(profile, new, self._injections.get(key, ())).ordinals
+                first = int(np.searchsorted(probe, old.toordinal(), side="right"))
                 if first >= len(probe):
                     raise ValueError(f"{key} has no trading day between {old} and {new}")
-                day = dt.date.fromordinal(int(probe.ordinals[first]))
+                day = dt.date.fromordinal(int(probe[first]))
                 planned[key] = Injection(day, split=split, dividend=dividend)
             for key, injection in planned.items():
                 self._injections.setdefault(key, []).append(injection)

@@ -120,8 +120,8 @@ def generate(
     z_high, z_low = r2 * np.cos(2 * np.pi * u[:, 3]), r2 * np.sin(2 * np.pi * u[:, 3])
     z_vol = r3 * np.cos(2 * np.pi * u[:, 5])
     sigma = profile.volatility
-    step = profile.drift - sigma * sigma / 2 + sigma * z_ret
-    log_close = np.log(profile.price) + _accumulate(step, profile.reversion)
+    log_close = np.log(profile.price) + _walk(z_ret, sigma, profile.drift, profile.reversion)
+    step = np.diff(log_close, prepend=np.log(profile.price))  # before splits shift the path
     present = u[:, 6] >= profile.thin
     present[0] = True
     injected: dict[int, Injection] = {}
@@ -189,14 +189,13 @@ def _merge(first: Injection | None, second: Injection) -> Injection:
     return Injection(first.date, second.split or first.split, second.dividend or first.dividend)
 
 
-def _accumulate(step: Floats, reversion: float) -> Floats:
-    """Cumulative log returns: a plain sum, or an AR(1) sum pulled back towards zero."""
+def _walk(shocks: Floats, sigma: float, drift: float, reversion: float) -> Floats:
+    """Log price moves: a random walk with drift, or an AR(1) around the drift's trend line."""
     if reversion <= 0:
-        return np.cumsum(step)
-    phi = 1.0 - reversion
-    t = np.arange(len(step), dtype=np.float64)
-    weights = phi**-t
-    return np.asarray(np.cumsum(step * weights) / weights, dtype=np.float64)
+        return np.cumsum(drift - sigma * sigma / 2 + sigma * shocks)
+    days = np.arange(1, len(shocks) + 1, dtype=np.float64)
+    weights = (1.0 - reversion) ** -days
+    return np.asarray(drift * days + np.cumsum(sigma * shocks * weights) / weights)
 
 
 def _dividend_schedule(

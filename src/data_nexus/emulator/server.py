@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +54,9 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-eodhd"
+    # Headers and body leave in one segment, without Nagle's delay on keep-alive connections.
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16
     sys_version = ""
     server: _HTTPServer
 
@@ -230,3 +234,18 @@ class EmulatorServer:
     def clear_faults(self) -> None:
         """Remove every injected fault."""
         self.service.faults.clear()
+
+
+def serve(
+    config: EmulatorConfig, on_ready: Callable[[EmulatorServer], object] | None = None
+) -> None:
+    """Run an emulator in the foreground until Ctrl-C (``KeyboardInterrupt``), then close it.
+
+    ``on_ready`` is called once the socket listens (to print the URL, say). This is what
+    ``datanexus fake-eodhd`` runs; a ``KeyboardInterrupt`` ends it normally.
+    """
+    with EmulatorServer(config) as server:
+        if on_ready is not None:
+            on_ready(server)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.wait()

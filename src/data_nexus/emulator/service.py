@@ -142,13 +142,14 @@ class EmulatorService:
             return text(402, PAYMENT_REQUIRED), 0
         if kind == "404":
             response, charged = text(404, TICKER_NOT_FOUND), 1
-        elif found.endpoint == "user":
+        elif found.endpoint == "user":  # charged first: apiRequests includes this call
             self.usage.charge(token, 1, today)
-            return self._user(token), 1
+            response, charged = self._user(token), 1
         else:
             mutation = kind if kind in ROW_KINDS else None
             response, charged = self.api.respond(found, request, mutation)
-        self.usage.charge(token, charged, today)
+        if found.endpoint != "user":
+            self.usage.charge(token, charged, today)
         if response.status == 200:
             response = self._mangled(response, kind)
         return response, charged

@@ -141,6 +141,8 @@ def _known_params(params: _Params, known: Known, spec: ExchangeSpec) -> _Params:
         params,
         price=known.price,
         drift=known.drift,
+        volatility=min(params.volatility, 0.02),
+        reversion=params.reversion if natural_splits else 0.004,  # stay near the trend
         thin=0.0,
         volume=volume,
         payer=known.dividends_from is not None,
