@@ -170,6 +170,7 @@ class _Acc:
         self.zero_rows: list[str] = []
 
     def finish(self, where: str) -> list[str]:
+        """The warnings, with one line counting the skipped all-zero rows."""
         if self.zero_rows:
             named = ", ".join(self.zero_rows[:_MAX_NAMED])
             more = len(self.zero_rows) - _MAX_NAMED
