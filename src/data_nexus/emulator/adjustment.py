@@ -32,7 +32,6 @@ from data_nexus.records import Dividend, Split
 Ints = npt.NDArray[np.int64]
 Prices = npt.NDArray[np.int32] | npt.NDArray[np.int64]
 DIVIDEND_DECIMALS = 6
-_INT64_SAFE = 2**62
 
 
 @dataclass(slots=True)
@@ -51,10 +50,11 @@ class SymbolView:
     high: Prices
     low: Prices
     close: Prices
-    adjusted_close: Ints
-    volume: Ints
+    adjusted_close: Prices
+    volume: Prices
     splits: list[Split]
     dividends: list[Dividend]
+    version: int = 0  # the market's version when built: keys caches of rendered rows
 
     def __len__(self) -> int:
         return len(self.ordinals)
@@ -102,33 +102,34 @@ def dividend_factor(
     return Fraction(numerator, close_num * paid_den)
 
 
-def _scale_exact(values: Ints, factor: Fraction) -> Ints:
-    """``values * factor`` rounded half-even, exactly, vectorised where it is safe."""
-    if factor.denominator == 1 and (not len(values) or int(values.max()) * factor < _INT64_SAFE):
-        return values.astype(np.int64) * factor.numerator
-    approx = values.astype(np.float64) * float(factor)
+def _apply_backwards(values: Ints, factors: dict[int, Fraction], base: Fraction) -> Ints:
+    """``values[r] * base * prod(factors[e] for e > r)``, rounded half-even, per row ``r``.
+
+    Rows between two events share one exact factor. All rows are scaled at once in
+    floating point; a row whose product lands within rounding error of a half (or beyond
+    2**52) is recomputed exactly with integers, so the result is always the exact one.
+    """
+    n = len(values)
+    cuts = sorted(row for row in factors if 0 < row < n)
+    bounds = [0, *cuts, n]
+    segment_factors = [base]
+    for row in reversed(cuts):
+        segment_factors.append(segment_factors[-1] * factors[row])
+    segment_factors.reverse()  # segment k covers rows bounds[k]:bounds[k + 1]
+    per_row = np.repeat([float(f) for f in segment_factors], np.diff(bounds))
+    approx = values.astype(np.float64) * per_row
     out = np.rint(approx)
     tolerance = 1e-9 + np.abs(approx) * 1e-13
     unsure = np.flatnonzero(
         (np.abs(approx - np.floor(approx) - 0.5) < tolerance) | (np.abs(approx) > 2.0**52)
     )
     if len(unsure):
-        n, d = factor.numerator, factor.denominator
-        for i in unsure.tolist():
-            out[i] = round_half_even(int(values[i]) * n, d)
-    return out.astype(np.int64)
-
-
-def _apply_backwards(values: Ints, factors: dict[int, Fraction], base: Fraction) -> Ints:
-    """``values[r] * base * prod(factors[e] for e > r)``, rounded half-even, per row ``r``."""
-    out = np.empty(len(values), dtype=np.int64)
-    cumulative, end = base, len(values)
-    for row in sorted(factors, reverse=True):
-        out[row:end] = _scale_exact(values[row:end], cumulative)
-        cumulative *= factors[row]
-        end = row
-    out[:end] = _scale_exact(values[:end], cumulative)
-    return out
+        segments = np.searchsorted(bounds, unsure, side="right") - 1
+        for row, segment in zip(unsure.tolist(), segments.tolist(), strict=True):
+            factor = segment_factors[segment]
+            out[row] = round_half_even(int(values[row]) * factor.numerator, factor.denominator)
+    result: Ints = out.astype(np.int64)
+    return result
 
 
 def adjusted_closes(raw: RawSeries, adjusted_digits: int) -> Ints:
@@ -206,8 +207,8 @@ def build_view(symbol: str, raw: RawSeries, adjusted_digits: int, currency: str)
         high=_compact(raw.high),
         low=_compact(raw.low),
         close=_compact(raw.close),
-        adjusted_close=adjusted_closes(raw, adjusted_digits),
-        volume=adjusted_volumes(raw),
+        adjusted_close=_compact(adjusted_closes(raw, adjusted_digits)),
+        volume=_compact(adjusted_volumes(raw)),
         splits=splits,
         dividends=dividends,
     )

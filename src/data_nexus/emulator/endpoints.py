@@ -101,7 +101,7 @@ class Api:
             assert columns is not None
             return self._last(columns, wanted or "", fmt), 1
         if columns is None:
-            rows = self._cache.rows(view, fmt, self.market.version)[lo:hi]
+            rows = self._cache.rows(view, fmt)[lo:hi]
         else:
             columns.tamper(mutation)
             rows = columns.json_rows() if fmt == "json" else columns.csv_rows()
@@ -237,7 +237,7 @@ def _aggregate(view: SymbolView, lo: int, hi: int, period: str) -> Columns:
         low=np.minimum.reduceat(view.low[lo:hi], starts).tolist(),
         close=view.close[lo:hi][ends].tolist(),
         adjusted_close=view.adjusted_close[lo:hi][ends].tolist(),
-        volume=np.add.reduceat(view.volume[lo:hi], starts).tolist(),
+        volume=np.add.reduceat(view.volume[lo:hi].astype(np.int64), starts).tolist(),
         price_digits=view.price_digits,
         adjusted_digits=view.adjusted_digits,
     )

@@ -172,9 +172,9 @@ class RowCache:
         self._rows: OrderedDict[tuple[str, str, int], list[str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def rows(self, view: SymbolView, fmt: str, version: int) -> list[str]:
+    def rows(self, view: SymbolView, fmt: str) -> list[str]:
         """All rows of ``view`` rendered as ``fmt`` (``json`` or ``csv``), cached."""
-        key = (view.symbol, fmt, version)
+        key = (view.symbol, fmt, view.version)
         with self._lock:
             if key in self._rows:
                 self._rows.move_to_end(key)

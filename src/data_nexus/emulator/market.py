@@ -190,7 +190,9 @@ class Market:
         spec = self._specs[profile.listed.exchange]
         raw = self._raw(profile, today, injections)
         currency = profile.listed.currency or spec.currency
-        return build_view(profile.symbol, raw, spec.adjusted_digits, currency)
+        view = build_view(profile.symbol, raw, spec.adjusted_digits, currency)
+        view.version = self.version
+        return view
 
     def bars(
         self, symbol: str, start: dt.date | None = None, end: dt.date | None = None

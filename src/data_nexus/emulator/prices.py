@@ -206,15 +206,15 @@ def _dividend_schedule(
     if plan is None:
         return []
     last = int(days[-1])
-    rows = np.flatnonzero(present)
-    found: list[int] = []
+    ordinals: list[int] = []
     year, month = plan.first.year, plan.first.month
     while (ordinal := dt.date(year, month, plan.first.day).toordinal()) <= last:
-        k = int(np.searchsorted(rows, np.searchsorted(days, ordinal)))
-        if k < len(rows) and rows[k] > 0 and (not found or rows[k] > found[-1]):
-            found.append(int(rows[k]))
+        ordinals.append(ordinal)
         year, month = (year + 1, month - 9) if month > 9 else (year, month + 3)
-    return found
+    rows = np.flatnonzero(present)
+    found = rows[np.minimum(np.searchsorted(rows, np.searchsorted(days, ordinals)), len(rows) - 1)]
+    found = found[found >= np.searchsorted(days, ordinals)]  # none after the last row
+    return sorted(int(i) for i in set(found.tolist()) if i > 0)
 
 
 def _splits(
