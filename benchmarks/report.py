@@ -95,6 +95,10 @@ def machine_info() -> dict[str, Any]:
         "sqlite": sqlite3.sqlite_version,
         "sqlalchemy": sqlalchemy.__version__,
         "psycopg": psycopg.__version__,
+        # Other work on the machine skews timings: the 1/5/15-minute load averages at the end.
+        "load_average": [round(x, 2) for x in os.getloadavg()]
+        if hasattr(os, "getloadavg")
+        else None,
         "git_commit": _git("rev-parse", "--short", "HEAD"),
         # Uncommitted changes under src/ mean the figures are for a work in progress.
         "src_uncommitted": bool(_git("status", "--porcelain", "--", "src")),

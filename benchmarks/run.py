@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -198,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     dataset = Dataset(args.symbols or sizes.symbols, args.years or sizes.years)
     sections = set(args.sections)
     clock = Clock()
+    load_before = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     results: dict[str, Any] = {}
     versions: dict[str, Any] = {}
     print(
@@ -221,7 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])]),
         "mode": "quick" if args.quick else "default",
-        "machine": machine_info() | {"versions": versions, "servers": servers.origin},
+        "machine": machine_info()
+        | {"load_average_before": load_before, "versions": versions, "servers": servers.origin},
         "dataset": dataset.describe(),
         "sizes": asdict(sizes),
         "ratios": compute_ratios(results),
@@ -236,7 +239,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "chunk_interval" in results:
         print()
         print(chunk_interval.render(results["chunk_interval"]))
-    print(f"\nTotal {document['seconds']} s ({clock.seconds})")
+    machine = document["machine"]
+    print(
+        f"\nTotal {document['seconds']} s {clock.seconds}; {machine['cpu_count']} CPUs "
+        f"({machine['cpu_model']}), load average before {load_before}, after "
+        f"{machine['load_average']}"
+    )
     if args.json:
         write_json(args.json, document)
         print(f"JSON written to {args.json}")
