@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from data_nexus.storage.reads import bars_sql, day_sql
+from data_nexus.records import Bar
+from data_nexus.storage.reads import bars_sql, day_sql, make_bar
 from data_nexus.storage.store import AssetUpdate, Store
 from tests.storage.conftest import add_assets, make_bars
 
@@ -80,3 +83,13 @@ def test_query_plans_use_the_indexes(store: Store) -> None:
     assert "ix_market_data_symbol_time" in history, history
     assert "pk_market_data" in section, section
     assert "Seq Scan" not in year + history + section
+
+
+def test_make_bar_builds_the_same_record_as_the_constructor() -> None:
+    """The fast row builder fills exactly Bar's fields (guards against a new field)."""
+    values = ("A.US", D0, Decimal("1.5"), None, Decimal(0), Decimal("2"), None, 7)
+    built = make_bar(values)
+    assert built == Bar(*values)
+    assert repr(built) == repr(Bar(*values))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.close = Decimal(3)  # type: ignore[misc]

@@ -1,9 +1,14 @@
 """Thin, exact reads: one SELECT through the raw driver cursor, rows straight into records.
 
-PostgreSQL: psycopg's binary protocol returns ``date`` and ``Decimal`` values already, and
-a row factory builds each :class:`~data_nexus.records.Bar` as the rows arrive, so a read
-costs little more than the bare ``fetchall`` of the same SELECT. SQLite stores prices as
-canonical decimal text, turned into ``Decimal`` here (never through ``float``).
+PostgreSQL: psycopg returns ``date`` and ``Decimal`` values already (its text protocol: the
+binary one decodes ``numeric`` slower), and a row factory builds each
+:class:`~data_nexus.records.Bar` as the rows arrive, so a read costs little more than the
+bare ``fetchall`` of the same SELECT. SQLite stores prices as canonical decimal text,
+turned into ``Decimal`` here (never through ``float``).
+
+Building a frozen dataclass through its ``__init__`` costs more than psycopg's whole
+decoding of the row; :func:`make_bar` fills the slots directly (same result, checked by
+``tests/storage/test_reads.py``).
 
 Query plans (see ``tests/storage/test_reads.py``): a symbol range uses
 ``ix_market_data_symbol_time``; a one-date cross section uses the primary key
@@ -12,6 +17,7 @@ Query plans (see ``tests/storage/test_reads.py``): a symbol range uses
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
@@ -29,11 +35,29 @@ from data_nexus.storage.writer import ACTIONS
 _BAR_COLUMNS = "symbol, time, open, high, low, close, adjusted_close, volume"
 
 
-def _bar_row(_cursor: Any) -> RowMaker[Bar]:
-    def make(values: Sequence[Any]) -> Bar:
-        return Bar(*values)
+_FIELDS = tuple(f.name for f in dataclasses.fields(Bar))
+if _FIELDS != ("symbol", "date", "open", "high", "low", "close", "adjusted_close", "volume"):
+    raise ImportError(f"make_bar needs updating for Bar's fields {_FIELDS}")
+_S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7 = (getattr(Bar, name).__set__ for name in _FIELDS)
+_new = object.__new__
 
-    return make
+
+def make_bar(v: Sequence[Any]) -> Bar:
+    """``Bar(*v)`` without the frozen dataclass's ``__init__`` (it only sets the slots)."""
+    bar: Bar = _new(Bar)
+    _S0(bar, v[0])
+    _S1(bar, v[1])
+    _S2(bar, v[2])
+    _S3(bar, v[3])
+    _S4(bar, v[4])
+    _S5(bar, v[5])
+    _S6(bar, v[6])
+    _S7(bar, v[7])
+    return bar
+
+
+def _bar_row(_cursor: Any) -> RowMaker[Bar]:
+    return make_bar
 
 
 def bars_sql(
@@ -78,28 +102,28 @@ def day_sql(
     return sql + " ORDER BY symbol", params
 
 
-def _postgres(conn: sa.Connection, sql: str, params: list[Any]) -> list[Bar]:
-    raw: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+def _postgres(raw: psycopg.Connection[Any], sql: str, params: list[Any]) -> list[Bar]:
     with raw.cursor(row_factory=_bar_row) as cur:
         cur.execute(sql, params)
         return cur.fetchall()
 
 
-def _sqlite(conn: sa.Connection, sql: str, params: list[Any]) -> list[Bar]:
-    raw: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-    date = dt.date.fromisoformat
+def _sqlite(raw: sqlite3.Connection, sql: str, params: list[Any]) -> list[Bar]:
+    date, dec = dt.date.fromisoformat, Decimal
     cur = raw.execute(sql, params)
     try:
         return [
-            Bar(
-                s,
-                date(t),
-                None if o is None else Decimal(o),
-                None if h is None else Decimal(h),
-                None if lo is None else Decimal(lo),
-                Decimal(c),
-                None if a is None else Decimal(a),
-                v,
+            make_bar(
+                (
+                    s,
+                    date(t),
+                    None if o is None else dec(o),
+                    None if h is None else dec(h),
+                    None if lo is None else dec(lo),
+                    dec(c),
+                    None if a is None else dec(a),
+                    v,
+                )
             )
             for s, t, o, h, lo, c, a, v in cur
         ]
@@ -108,29 +132,33 @@ def _sqlite(conn: sa.Connection, sql: str, params: list[Any]) -> list[Bar]:
 
 
 def read_bars(
-    conn: sa.Connection,
+    raw: Any,
     caps: Capabilities,
     symbols: Sequence[str],
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> list[Bar]:
-    """Bars of ``symbols`` in [start, end], ordered by (symbol, date)."""
+    """Bars of ``symbols`` in [start, end], ordered by (symbol, date).
+
+    ``raw`` is the driver connection (psycopg or sqlite3), in autocommit mode: one SELECT
+    needs no transaction around it.
+    """
     if not symbols:
         return []
     if caps.is_postgres:
-        return _postgres(conn, *bars_sql(symbols, start, end, paramstyle="format"))
-    return _sqlite(conn, *bars_sql(symbols, start, end, paramstyle="qmark"))
+        return _postgres(raw, *bars_sql(symbols, start, end, paramstyle="format"))
+    return _sqlite(raw, *bars_sql(symbols, start, end, paramstyle="qmark"))
 
 
 def read_day(
-    conn: sa.Connection, caps: Capabilities, day: dt.date, symbols: Sequence[str] | None = None
+    raw: Any, caps: Capabilities, day: dt.date, symbols: Sequence[str] | None = None
 ) -> list[Bar]:
-    """The cross section of one date, ordered by symbol."""
+    """The cross section of one date, ordered by symbol (``raw`` as in :func:`read_bars`)."""
     if symbols is not None and not symbols:
         return []
     if caps.is_postgres:
-        return _postgres(conn, *day_sql(day, symbols, paramstyle="format"))
-    return _sqlite(conn, *day_sql(day, symbols, paramstyle="qmark"))
+        return _postgres(raw, *day_sql(day, symbols, paramstyle="format"))
+    return _sqlite(raw, *day_sql(day, symbols, paramstyle="qmark"))
 
 
 def read_actions(

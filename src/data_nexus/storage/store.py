@@ -26,14 +26,17 @@ Backend differences are chosen once, from :attr:`Store.caps`: the bar sink
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import PoolProxiedConnection
 
 from data_nexus.config import Settings
 from data_nexus.records import Bar, Dividend, Split
@@ -53,6 +56,8 @@ from data_nexus.storage.writer import (
     storage_error,
     write_one,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +109,10 @@ class Store:
     """The database behind Data Nexus: bars, corporate actions and asset state.
 
     Open with :meth:`open`; close with :meth:`close` or use it as a context manager.
-    ``chunk_size`` bars of a streamed update are held in memory at a time; ``batch_assets``
-    assets share one transaction in :meth:`write_assets` (each in its own savepoint).
+    ``chunk_size`` bars of a streamed update (any iterable but a list or tuple) are held in
+    memory at a time, so memory stays flat however long the history; ``batch_assets``
+    assets share one transaction in :meth:`write_assets` (each in its own savepoint);
+    ``compress_batch`` compressed TimescaleDB chunks are rewritten at a time.
     """
 
     def __init__(
@@ -113,7 +120,7 @@ class Store:
         engine: Engine,
         caps: Capabilities,
         *,
-        chunk_size: int = 10_000,
+        chunk_size: int = 2_000,
         batch_assets: int = 64,
         compress_batch: int = 4,
     ) -> None:
@@ -122,6 +129,8 @@ class Store:
         self.chunk_size = chunk_size
         self.batch_assets = batch_assets
         self.compress_batch = compress_batch
+        self._lock = threading.Lock()
+        self._readers: list[PoolProxiedConnection] = []
         self.whole_chunks = caps.is_timescale and (
             version_tuple(caps.timescale_version or "0") < SEGMENT_DML_VERSION
         )
@@ -149,6 +158,12 @@ class Store:
 
     def close(self) -> None:
         """Release every connection."""
+        with self._lock:
+            readers, self._readers = self._readers, []
+        for proxied in readers:
+            if self.caps.is_postgres:
+                proxied.driver_connection.autocommit = False  # type: ignore[union-attr]
+            proxied.close()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
@@ -273,17 +288,46 @@ class Store:
 
     # -- reads -------------------------------------------------------------------------------
 
+    @contextmanager
+    def _reader(self) -> Iterator[Any]:
+        """A driver connection in autocommit mode for one read, kept for the next one.
+
+        A read is one SELECT: it needs no transaction, no pool ping and no rollback after,
+        which are most of the cost of a short read through a pooled SQLAlchemy connection.
+        A connection whose read failed is discarded.
+        """
+        with self._lock:
+            proxied = self._readers.pop() if self._readers else None
+        if proxied is None:
+            proxied = self.engine.raw_connection()
+            if self.caps.is_postgres:
+                proxied.driver_connection.autocommit = True  # type: ignore[union-attr]
+        try:
+            yield proxied.driver_connection
+        except BaseException:
+            proxied.invalidate()
+            raise
+        with self._lock:
+            self._readers.append(proxied)
+
+    def _read(self, read: Callable[[Any], list[T]]) -> list[T]:
+        """Run ``read`` on a reader connection; once more on a fresh one if it was dead."""
+        try:
+            with self._reader() as raw:
+                return read(raw)
+        except psycopg.OperationalError:  # e.g. the server restarted since the last read
+            with self._reader() as raw:
+                return read(raw)
+
     def read_bars(
         self, symbols: Sequence[str], start: dt.date | None = None, end: dt.date | None = None
     ) -> list[Bar]:
         """Bars of ``symbols`` in [start, end] (inclusive), ordered by (symbol, date)."""
-        with self.engine.connect() as conn:
-            return reads.read_bars(conn, self.caps, symbols, start, end)
+        return self._read(lambda raw: reads.read_bars(raw, self.caps, symbols, start, end))
 
     def read_day(self, day: dt.date, symbols: Sequence[str] | None = None) -> list[Bar]:
         """The bars of one date (all symbols, or ``symbols``), ordered by symbol."""
-        with self.engine.connect() as conn:
-            return reads.read_day(conn, self.caps, day, symbols)
+        return self._read(lambda raw: reads.read_day(raw, self.caps, day, symbols))
 
     def read_actions(
         self, symbols: Sequence[str], start: dt.date | None = None, end: dt.date | None = None

@@ -118,10 +118,15 @@ class Prepared:
             yield self.validator.chunk(chunk)
 
 
-def _chunks(bars: Iterable[Bar], size: int) -> Iterator[list[Bar]]:
+#: A list or tuple of bars is already in memory: it is written in slices this large (one
+#: COPY for a whole history), where a stream is read ``chunk_size`` bars at a time.
+SEQUENCE_CHUNK = 20_000
+
+
+def _chunks(bars: Iterable[Bar], size: int) -> Iterator[Sequence[Bar]]:
     if isinstance(bars, list | tuple):
-        for start in range(0, len(bars), size):
-            yield list(bars[start : start + size])
+        for start in range(0, len(bars), SEQUENCE_CHUNK):
+            yield bars if len(bars) <= SEQUENCE_CHUNK else bars[start : start + SEQUENCE_CHUNK]
         return
     iterator = iter(bars)
     while chunk := list(islice(iterator, size)):
