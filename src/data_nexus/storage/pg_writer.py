@@ -86,6 +86,9 @@ class PgBarSink:
             if timescale
             else None
         )
+        # Created here, at the start of the transaction: created inside an asset's
+        # savepoint, a rollback of that asset would drop it again.
+        self.cur.execute(_CREATE_STAGE)
 
     def close(self) -> None:
         """Close the cursor."""
@@ -113,30 +116,36 @@ class PgBarSink:
     def _stage_and_merge(
         self, symbol: str, rows: list[BarRow], spans: list[Span]
     ) -> tuple[int, int]:
-        self.cur.execute(_CREATE_STAGE)
         self._copy(_STAGE, symbol, rows)
         inserted = updated = 0
         for span in spans:
-            new, changed = self._merge(symbol, span)
+            first, last = span.start.isoformat(), span.end.isoformat()
+            if len(spans) > 1 and not any(first <= r[0] <= last for r in rows):
+                continue
+            self._open(span)
+            self.cur.execute(_MERGE, {"symbol": symbol, "start": span.start, "end": span.end})
+            row = self.cur.fetchone()
+            new, changed = (int(row[0]), int(row[1])) if row else (0, 0)
+            self._close(span, changed=bool(new or changed))
             inserted += new
             updated += changed
         self.cur.execute(f"TRUNCATE {_STAGE}")
         return inserted, updated
+
+    # -- compressed chunks (TimescaleDB) -----------------------------------------------------
 
     def _spans(self, start: dt.date, end: dt.date) -> list[Span]:
         if self.compression is None:
             return [Span(start, end)]
         return self.compression.spans(start, end)
 
-    def _merge(self, symbol: str, span: Span) -> tuple[int, int]:
+    def _open(self, span: Span) -> None:
         if self.compression is not None and span.chunks:
             self.compression.before(span)
-        self.cur.execute(_MERGE, {"symbol": symbol, "start": span.start, "end": span.end})
-        row = self.cur.fetchone()
-        inserted, updated = (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def _close(self, span: Span, *, changed: bool) -> None:
         if self.compression is not None and span.chunks:
-            self.compression.after(span, changed=bool(inserted or updated))
-        return inserted, updated
+            self.compression.after(span, changed=changed)
 
     def _copy(self, table: str, symbol: str, rows: list[BarRow]) -> None:
         sym = copy_text(symbol)
@@ -156,10 +165,11 @@ class PgBarSink:
     def stored_dates(self, symbol: str, start: dt.date, end: dt.date) -> set[str]:
         """ISO dates of the stored bars of ``symbol`` in [start, end]."""
         self.cur.execute(
-            "SELECT time FROM market_data WHERE symbol = %s AND time BETWEEN %s AND %s",
+            "SELECT to_char(time, 'YYYY-MM-DD') FROM market_data "
+            "WHERE symbol = %s AND time BETWEEN %s AND %s",
             (symbol, start, end),
         )
-        return {r[0].isoformat() for r in self.cur.fetchall()}
+        return {r[0] for r in self.cur.fetchall()}
 
     def delete_dates(self, symbol: str, dates: list[str]) -> int:
         """Delete these bars of ``symbol``, compressed chunks a few at a time."""
@@ -169,13 +179,11 @@ class PgBarSink:
             in_span = [d for d in days if span.start <= d <= span.end]
             if not in_span:
                 continue
-            if self.compression is not None and span.chunks:
-                self.compression.before(span)
+            self._open(span)
             self.cur.execute(
                 "DELETE FROM market_data WHERE symbol = %s AND time = ANY(%s)", (symbol, in_span)
             )
             count = self.cur.rowcount
             deleted += count
-            if self.compression is not None and span.chunks:
-                self.compression.after(span, changed=count > 0)
+            self._close(span, changed=count > 0)
         return deleted
