@@ -16,8 +16,10 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from data_nexus.storage.updates import AssetUpdate, WriteResult
+
 if TYPE_CHECKING:
-    from data_nexus.storage.store import AssetUpdate, Store, WriteResult
+    from data_nexus.storage.store import Store
 
 
 @dataclass(slots=True)

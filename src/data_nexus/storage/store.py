@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -41,6 +40,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from data_nexus.config import Settings
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage import reads
+from data_nexus.storage.async_writer import AsyncWriter
 from data_nexus.storage.capabilities import Capabilities, detect_capabilities
 from data_nexus.storage.compression import SEGMENT_DML_VERSION, version_tuple
 from data_nexus.storage.engine import SQLITE_IMMEDIATE, open_engine
@@ -48,61 +48,16 @@ from data_nexus.storage.migrate import ensure_schema
 from data_nexus.storage.pg_writer import PgBarSink
 from data_nexus.storage.prefetch import Prefetch
 from data_nexus.storage.sqlite_writer import SqliteBarSink
+from data_nexus.storage.updates import AssetUpdate, WriteResult
 from data_nexus.storage.writer import (
     DRIVER_ERRORS,
     BarSink,
-    Counts,
     Prepared,
     storage_error,
     write_one,
 )
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class AssetUpdate:
-    """Everything one asset's sync writes, committed in one transaction (see module doc)."""
-
-    symbol: str
-    bars: Iterable[Bar] = ()
-    window: tuple[dt.date, dt.date] | None = None
-    actions: Sequence[Split | Dividend] = ()
-    actions_window: tuple[dt.date, dt.date] | None = None
-    state: Mapping[str, Any] = field(default_factory=dict)
-    lease_owner: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WriteResult:
-    """What one asset's write changed."""
-
-    symbol: str
-    inserted: int
-    updated: int
-    unchanged: int
-    deleted: int
-    actions_inserted: int
-    actions_updated: int
-    actions_deleted: int
-    first_date: dt.date | None
-    last_date: dt.date | None
-
-    @classmethod
-    def from_counts(cls, symbol: str, counts: Counts) -> WriteResult:
-        """Attach the symbol to the writer's counts."""
-        return cls(
-            symbol,
-            counts.inserted,
-            counts.updated,
-            counts.unchanged,
-            counts.deleted,
-            counts.actions_inserted,
-            counts.actions_updated,
-            counts.actions_deleted,
-            counts.first_date,
-            counts.last_date,
-        )
 
 
 class Store:
@@ -214,18 +169,9 @@ class Store:
         conn: sa.Connection, sink: BarSink, update: AssetUpdate, prepared: Prepared
     ) -> WriteResult:
         try:
-            counts = write_one(
-                conn,
-                sink,
-                prepared,
-                window=update.window,
-                actions_window=update.actions_window,
-                state=update.state,
-                lease_owner=update.lease_owner,
-            )
+            return write_one(conn, sink, update, prepared)
         except DRIVER_ERRORS as error:
             raise storage_error(update.symbol, error) from error
-        return WriteResult.from_counts(update.symbol, counts)
 
     def write_asset(self, update: AssetUpdate) -> WriteResult:
         """Write one asset's bars, actions and state in one transaction.
@@ -336,7 +282,5 @@ class Store:
         with self.engine.connect() as conn:
             return reads.read_actions(conn, symbols, start, end)
 
-
-from data_nexus.storage.async_writer import AsyncWriter  # noqa: E402  (re-export)
 
 __all__ = ["AssetUpdate", "AsyncWriter", "Store", "WriteResult"]

@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol, cast
 
@@ -25,6 +24,7 @@ from data_nexus.errors import LeaseConflict, StorageError
 from data_nexus.models import Asset, CorporateAction, MarketData
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.redact import redact
+from data_nexus.storage.updates import AssetUpdate, WriteResult
 from data_nexus.storage.validate import (
     ACTION_COLUMNS,
     BarChunk,
@@ -63,21 +63,6 @@ class BarSink(Protocol):
     def delete_dates(self, symbol: str, dates: list[str]) -> int:
         """Delete these bars of ``symbol``; return how many were deleted."""
         ...  # pragma: no cover
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """What one asset's write changed (the store turns it into a ``WriteResult``)."""
-
-    inserted: int
-    updated: int
-    unchanged: int
-    deleted: int
-    actions_inserted: int
-    actions_updated: int
-    actions_deleted: int
-    first_date: dt.date | None
-    last_date: dt.date | None
 
 
 class Prepared:
@@ -169,18 +154,11 @@ def lock_asset(conn: sa.Connection, symbol: str, lease_owner: str | None) -> Non
 
 
 def write_one(
-    conn: sa.Connection,
-    sink: BarSink,
-    prepared: Prepared,
-    *,
-    window: tuple[dt.date, dt.date] | None,
-    actions_window: tuple[dt.date, dt.date] | None,
-    state: Mapping[str, Any],
-    lease_owner: str | None,
-) -> Counts:
-    """Write one prepared asset update; the caller commits or rolls back."""
-    symbol = prepared.symbol
-    lock_asset(conn, symbol, lease_owner)
+    conn: sa.Connection, sink: BarSink, update: AssetUpdate, prepared: Prepared
+) -> WriteResult:
+    """Write one asset's ``update``, validated as ``prepared``; the caller commits."""
+    symbol, window = update.symbol, update.window
+    lock_asset(conn, symbol, update.lease_owner)
     inserted = updated = total = 0
     # The stored dates of the window, read before writing: they tell new bars from
     # re-sent ones for every chunk inside the window, and what the window must delete.
@@ -207,9 +185,12 @@ def write_one(
         stale = in_window - prepared.validator.dates
         if stale:
             deleted = sink.delete_dates(symbol, sorted(stale))
-    a_new, a_changed, a_gone = merge_actions(conn, symbol, prepared.action_rows, actions_window)
-    first_date, last_date = set_state(conn, symbol, state)
-    return Counts(
+    a_new, a_changed, a_gone = merge_actions(
+        conn, symbol, prepared.action_rows, update.actions_window
+    )
+    first_date, last_date = set_state(conn, symbol, update.state)
+    return WriteResult(
+        symbol=symbol,
         inserted=inserted,
         updated=updated,
         unchanged=total - inserted - updated,
