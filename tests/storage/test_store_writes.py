@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -192,3 +194,23 @@ def test_validation_happens_before_the_database_is_touched(
     monkeypatch.setattr(store.engine, "connect", no_connection)
     with pytest.raises(DataValidationError):
         store.write_asset(AssetUpdate("V.US", make_bars("V.US", D0, 3, base="-1")))
+
+
+def test_concurrent_writers_of_one_asset_queue_up(pg_store: Store) -> None:
+    """Two workers writing the same new bars at once: the asset lock serialises them.
+
+    Without it, both would see an empty range, both would COPY, and one would fail on the
+    primary key. With it, one inserts and the other finds everything unchanged.
+    """
+    add_assets(pg_store, "R.US")
+    bars = make_bars("R.US", D0, 3000)
+    barrier = threading.Barrier(2)
+
+    def write() -> WriteResult:
+        barrier.wait()
+        return pg_store.write_asset(AssetUpdate("R.US", bars, window=(D0, bars[-1].date)))
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: write(), range(2)))
+    assert sorted((r.inserted, r.unchanged) for r in results) == [(0, 3000), (3000, 0)]
+    assert pg_store.read_bars(["R.US"]) == bars
