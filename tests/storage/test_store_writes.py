@@ -214,3 +214,25 @@ def test_concurrent_writers_of_one_asset_queue_up(pg_store: Store) -> None:
         results = list(pool.map(lambda _: write(), range(2)))
     assert sorted((r.inserted, r.unchanged) for r in results) == [(0, 3000), (3000, 0)]
     assert pg_store.read_bars(["R.US"]) == bars
+
+
+def test_a_failed_batch_transaction_falls_back_to_one_by_one(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the shared transaction itself fails, replayable updates are written alone.
+
+    A generator already consumed cannot be replayed: its caller gets the error to retry.
+    """
+    add_assets(sqlite_store, "A.US", "B.US")
+
+    def lost(self: Store, batch: object) -> list[object]:
+        raise StorageError("connection lost at commit")
+
+    monkeypatch.setattr(Store, "_write_batch", lost)
+    results = sqlite_store.write_assets(
+        [AssetUpdate("A.US", make_bars("A.US", D0, 3)),
+         AssetUpdate("B.US", iter(make_bars("B.US", D0, 3)))]
+    )  # fmt: skip
+    assert isinstance(results[0], WriteResult) and results[0].inserted == 3
+    assert isinstance(results[1], StorageError)
+    assert sqlite_store.read_bars(["B.US"]) == []

@@ -79,9 +79,9 @@ def bars_sql(
     if end is not None:
         where.append(f"time <= {mark}")
         params.append(end if paramstyle == "format" else end.isoformat())
-    sql = (
-        f"SELECT {_BAR_COLUMNS} FROM market_data WHERE {' AND '.join(where)} ORDER BY symbol, time"
-    )
+    # One symbol: ORDER BY time alone lets TimescaleDB append its chunks in order, unsorted.
+    order = "time" if len(symbols) == 1 else "symbol, time"
+    sql = f"SELECT {_BAR_COLUMNS} FROM market_data WHERE {' AND '.join(where)} ORDER BY {order}"
     return sql, params
 
 

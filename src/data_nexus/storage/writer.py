@@ -95,12 +95,19 @@ class Prepared:
         self._first: BarChunk | None = self.validator.chunk(next(self._chunks, []))
 
     def row_chunks(self) -> Iterator[BarChunk]:
-        """The validated rows, chunk by chunk (the first one already in memory)."""
-        if self._first is not None:
-            first, self._first = self._first, None
-            yield first
-        for chunk in self._chunks:
-            yield self.validator.chunk(chunk)
+        """The validated rows, chunk by chunk (the first one already in memory).
+
+        Only one chunk is alive at a time: the bars of a chunk are dropped once validated,
+        and a chunk's rows before the next bars are read (the consumer drops its own).
+        """
+        validated, self._first = self._first, None
+        while validated is not None:
+            yield validated
+            validated = None
+            bars = next(self._chunks, None)
+            if bars is not None:
+                validated = self.validator.chunk(bars)
+                del bars
 
 
 #: A list or tuple of bars is already in memory: it is written in slices this large (one
@@ -180,6 +187,7 @@ def write_one(
         inserted += new
         updated += changed
         total += len(rows)
+        del chunk, rows  # before the next chunk is read: memory stays flat
     deleted = 0
     if in_window:
         stale = in_window - prepared.validator.dates
