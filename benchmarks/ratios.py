@@ -156,7 +156,7 @@ def _read_ratios(prefix: str, r: dict[str, Any], years: int, targets: bool) -> d
 
 def _rss_ratio(name: str, rss: dict[str, Any], targets: bool) -> dict[str, Any]:
     runs = list(rss["runs"].values())
-    first, last = runs[0], runs[-1]
+    first, last = runs[0], runs[1]
     entry = _entry(
         rss["peak_ratio"],
         ours=f"{last['peak_kib'] / 1024:.0f} MiB",
