@@ -88,6 +88,10 @@ def register(app: typer.Typer) -> None:
         rate_window: Annotated[
             float, typer.Option(help="Length of the rate-limit window, in seconds.")
         ] = 60.0,
+        no_retry_after: Annotated[
+            bool,
+            typer.Option("--no-retry-after", help="Send 429 without a Retry-After header."),
+        ] = False,
         daily_limit: Annotated[
             int | None,
             typer.Option(help="API calls allowed per day; over it: 402.", show_default="unlimited"),
@@ -120,6 +124,7 @@ def register(app: typer.Typer) -> None:
             latency_ms=latency_ms,
             rate_limit=rate_limit,
             rate_window=rate_window,
+            retry_after=not no_retry_after,
             daily_limit=daily_limit,
             fail_rate=fail_rate,
             malformed_rate=malformed_rate,
