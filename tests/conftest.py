@@ -9,12 +9,14 @@ with ``initdb``/``pg_ctl`` on a free port. Without server binaries they skip, un
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from data_nexus.config import Settings
+from data_nexus.emulator import EmulatorConfig, EmulatorServer
 from data_nexus.storage.migrate import upgrade_db
 from data_nexus.testing.pgcluster import ClusterUnavailable, DatabaseFactory, ThrowawayCluster
 
@@ -131,3 +133,18 @@ def backend_url(empty_backend_url: str) -> str:
     """A migrated database of each backend in turn."""
     upgrade_db(make_settings(empty_backend_url))
     return empty_backend_url
+
+
+@pytest.fixture
+def start_emulator() -> Iterator[Callable[..., EmulatorServer]]:
+    """Start EODHD emulators on free loopback ports; all are closed after the test."""
+    started: list[EmulatorServer] = []
+
+    def start(**config: Any) -> EmulatorServer:
+        server = EmulatorServer(EmulatorConfig(**config)).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()

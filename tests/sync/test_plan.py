@@ -133,9 +133,11 @@ def test_backoff_doubles_and_caps() -> None:
     assert backoff_delay(40) == dt.timedelta(days=1)
 
 
-def _incremental(n: int, last: dt.date) -> tuple[list[FetchPlan], dict[str, AssetState]]:
+def _incremental(
+    n: int, last: dt.date, synced: dt.datetime = NOW - dt.timedelta(days=1)
+) -> tuple[list[FetchPlan], dict[str, AssetState]]:
     states = {
-        f"S{i}.US": state(symbol=f"S{i}.US", last_synced=NOW - dt.timedelta(days=1),
+        f"S{i}.US": state(symbol=f"S{i}.US", last_synced=synced,
                           last_date=last, actions_checked_at=NOW)
         for i in range(n)
     }  # fmt: skip
@@ -155,7 +157,24 @@ def test_bulk_auto_chooses_the_cheaper_path() -> None:
 
 def test_bulk_skips_assets_too_far_behind_or_up_to_date() -> None:
     """Assets weeks behind go per symbol; nothing new since the last bar → no bulk."""
-    plans, states = _incremental(1000, dt.date(2026, 10, 1))
+    long_ago = dt.datetime(2026, 10, 1, 23, tzinfo=dt.UTC)
+    plans, states = _incremental(1000, dt.date(2026, 10, 1), synced=long_ago)
     assert plan_bulk("US", plans, states, now=NOW, mode="always") is None
     plans, states = _incremental(1000, dt.date(2026, 11, 24))
     assert plan_bulk("US", plans, states, now=NOW, mode="always") is None
+
+
+def test_bulk_days_follow_the_common_session_not_laggards() -> None:
+    """A thinly traded asset (no bar on the last session) cannot stretch the bulk days."""
+    plans, states = _incremental(1000, dt.date(2026, 11, 23))
+    thin = state(symbol="THIN.US", last_synced=NOW - dt.timedelta(days=1),
+                 last_date=dt.date(2026, 11, 18), actions_checked_at=NOW)  # fmt: skip
+    lagging = state(symbol="LAG.US", last_synced=NOW - dt.timedelta(days=3),
+                    last_date=dt.date(2026, 11, 20), actions_checked_at=NOW)  # fmt: skip
+    for extra in (thin, lagging):
+        states[extra.symbol] = extra
+        plans.append(plan_fetch(extra, now=NOW, options=OPTS))
+    bulk = plan_bulk("US", plans, states, now=NOW, mode="auto")
+    assert bulk is not None and bulk.days == (dt.date(2026, 11, 24),)
+    assert "THIN.US" in bulk.symbols  # synced after the close on the 23rd: covered
+    assert "LAG.US" not in bulk.symbols  # last synced on the 21st: per symbol

@@ -71,8 +71,9 @@ async def _fetch_days(
     actions: list[Split | Dividend] = []
     warnings: list[str] = []
     for day in days:
-        prices, splits, dividends = await asyncio.gather(
-            provider.bulk_eod(exchange, day=day),
+        # Prices first: on a plan without bulk, one refused request (not three) tells us.
+        prices = await provider.bulk_eod(exchange, day=day)
+        splits, dividends = await asyncio.gather(
             provider.bulk_splits(exchange, day=day),
             provider.bulk_dividends(exchange, day=day),
         )

@@ -8,11 +8,12 @@ is simply the plan printed instead of executed.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from data_nexus.exchanges import exchange_today
+from data_nexus.exchanges import exchange_today, exchange_zone
 from data_nexus.records import Bar
 
 BulkMode = Literal["auto", "always", "never"]
@@ -23,6 +24,9 @@ BULK_REQUEST_CALLS = 100
 BULK_DAY_REQUESTS = 3
 #: Assets further behind than this many sessions are synced per symbol even in bulk mode.
 BULK_MAX_DAYS = 5
+#: Local time after which an exchange's end-of-day bars for that date are final.
+DATA_READY = dt.time(18, 0)
+ONE_DAY = dt.timedelta(days=1)
 BACKOFF_BASE = dt.timedelta(minutes=15)
 BACKOFF_CAP = dt.timedelta(days=1)
 
@@ -213,6 +217,22 @@ class BulkPlan:
         return len(self.days) * BULK_DAY_REQUESTS * BULK_REQUEST_CALLS
 
 
+def covered_through(state: AssetState) -> dt.date | None:
+    """The last session this asset's stored data is final for (a bar, or no trading).
+
+    The last stored bar, or the exchange date of the last sync when it ran after
+    :data:`DATA_READY` local time (the day's final bars are published by then), else the
+    day before — whichever is later.
+    """
+    if state.last_date is None:
+        return None
+    if state.last_synced is None:
+        return state.last_date
+    local = state.last_synced.astimezone(exchange_zone(state.exchange))
+    synced_day = local.date() if local.time() >= DATA_READY else local.date() - ONE_DAY
+    return max(state.last_date, synced_day)
+
+
 def plan_bulk(
     exchange: str,
     plans: Iterable[FetchPlan],
@@ -223,26 +243,30 @@ def plan_bulk(
 ) -> BulkPlan | None:
     """Whether (and for which assets and days) to update ``exchange`` through bulk requests.
 
-    Only incremental assets at most :data:`BULK_MAX_DAYS` sessions behind can take the bulk
-    path. ``auto`` chooses it when the bulk requests cost fewer calls than one call per
-    asset; ``always`` whenever any asset can take it; ``never`` not at all.
+    Incremental assets covered up to the same session (the most common one, so that a few
+    thinly traded or lagging assets cannot stretch the bulk days) take the bulk path for
+    the sessions since; the rest, and anything more than :data:`BULK_MAX_DAYS` sessions
+    behind, sync per symbol. ``auto`` chooses bulk when its requests cost fewer calls than
+    the per-symbol requests it replaces; ``always`` whenever an asset can take it; ``never``
+    not at all.
     """
     if mode == "never":
         return None
     today = exchange_today(exchange, now)
-    eligible: list[FetchPlan] = []
-    oldest: dt.date | None = None
+    candidates: list[tuple[FetchPlan, dt.date]] = []
     for plan in plans:
-        state = states[plan.symbol]
-        if plan.full or plan.fetch_actions or state.last_date is None:
+        covered = covered_through(states[plan.symbol])
+        if plan.full or plan.fetch_actions or covered is None:
             continue
-        if len(weekdays_between(state.last_date, today)) > BULK_MAX_DAYS:
+        if len(weekdays_between(covered, today)) > BULK_MAX_DAYS:
             continue
-        eligible.append(plan)
-        oldest = state.last_date if oldest is None else min(oldest, state.last_date)
-    if not eligible or oldest is None:
+        candidates.append((plan, covered))
+    if not candidates:
         return None
-    days = tuple(weekdays_between(oldest, today))
+    counts = Counter(covered for _, covered in candidates)
+    common = max(counts, key=lambda day: (counts[day], day))
+    eligible = [plan for plan, covered in candidates if covered >= common]
+    days = tuple(weekdays_between(common, today))
     if not days:  # nothing new: the per-symbol path re-fetches the correction window instead
         return None
     bulk = BulkPlan(exchange, days, tuple(p.symbol for p in eligible))
