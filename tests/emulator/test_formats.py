@@ -78,6 +78,10 @@ def test_eod_csv_is_the_default_with_the_documented_header(client: httpx.Client)
     lines = response.text.splitlines()
     assert lines[0] == "Date,Open,High,Low,Close,Adjusted_close,Volume"
     assert [line.split(",")[0] for line in lines[1:]] == ["2025-06-26", "2025-06-27", "2025-06-30"]
+    descending = client.get("/eod/MSFT.US", params={"from": "2025-06-26", "order": "d"}).text
+    assert descending.splitlines()[1:] == lines[:0:-1]
+    empty = client.get("/eod/MSFT.US", params={"from": "2030-01-01"}).text
+    assert empty == "Date,Open,High,Low,Close,Adjusted_close,Volume\n"
 
 
 def test_eod_parameters_range_order_filter_and_lenient_input(client: httpx.Client) -> None:

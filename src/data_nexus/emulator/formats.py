@@ -10,10 +10,14 @@ import datetime as dt
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from itertools import pairwise
+
+import numpy as np
+import numpy.typing as npt
 
 from data_nexus.decimals import canonical
 from data_nexus.emulator.adjustment import SymbolView
@@ -164,15 +168,47 @@ class Columns:
         return [prefix + ",".join(str(x) for x in self.values(i)) for i in range(len(self))]
 
 
+@dataclass(frozen=True, slots=True)
+class RenderedRows:
+    """Every row of a symbol as one text, each row followed by ``separator``.
+
+    One string plus an array of row offsets takes far less memory than a list of row
+    strings, and a date range is a single slice.
+    """
+
+    text: str
+    starts: npt.NDArray[np.int64]  # offset of each row, plus the end of the text
+    separator: str
+
+    @classmethod
+    def of(cls, rows: list[str], separator: str) -> RenderedRows:
+        """Join ``rows``, remembering where each one starts."""
+        lengths = np.fromiter((len(row) + len(separator) for row in rows), np.int64, len(rows))
+        starts = np.concatenate(([0], np.cumsum(lengths)))
+        return cls("".join(row + separator for row in rows), starts, separator)
+
+    def joined(self, lo: int, hi: int) -> str:
+        """Rows ``lo:hi`` joined by the separator, without a trailing one."""
+        if hi <= lo:
+            return ""
+        return self.text[int(self.starts[lo]) : int(self.starts[hi]) - len(self.separator)]
+
+    def rows(self, lo: int, hi: int) -> list[str]:
+        """Rows ``lo:hi`` as separate strings."""
+        bounds = self.starts[lo : max(lo, hi) + 1].tolist()
+        cut = len(self.separator)
+        return [self.text[a : b - cut] for a, b in pairwise(bounds)]
+
+
 class RowCache:
     """Rendered daily rows of recently served symbols (the whole history, either format)."""
 
     def __init__(self, size: int = 64) -> None:
         self._size = size
-        self._rows: OrderedDict[tuple[str, str, int], list[str]] = OrderedDict()
+        self._rows: OrderedDict[tuple[str, str, int], RenderedRows] = OrderedDict()
         self._lock = threading.Lock()
 
-    def rows(self, view: SymbolView, fmt: str) -> list[str]:
+    def rows(self, view: SymbolView, fmt: str) -> RenderedRows:
         """All rows of ``view`` rendered as ``fmt`` (``json`` or ``csv``), cached."""
         key = (view.symbol, fmt, view.version)
         with self._lock:
@@ -180,10 +216,12 @@ class RowCache:
                 self._rows.move_to_end(key)
                 return self._rows[key]
         columns = Columns.of(view)
-        render: Callable[[], list[str]] = columns.json_rows if fmt == "json" else columns.csv_rows
-        rows = render()
+        if fmt == "json":
+            rendered = RenderedRows.of(columns.json_rows(), ",")
+        else:
+            rendered = RenderedRows.of(columns.csv_rows(), "\n")
         with self._lock:
-            self._rows[key] = rows
+            self._rows[key] = rendered
             while len(self._rows) > self._size:
                 self._rows.popitem(last=False)
-        return rows
+        return rendered
