@@ -114,15 +114,17 @@ def generate(
     if n == 0:
         empty = np.empty(0, dtype=np.int64)
         return RawSeries(days, empty, empty, empty, empty, empty, [], [], price_digits)
-    u = generator(profile.key).random((n, 8))
-    r1, r2, r3 = (np.sqrt(-2.0 * np.log1p(-u[:, c])) for c in (0, 2, 4))
-    z_ret, z_open = r1 * np.cos(2 * np.pi * u[:, 1]), r1 * np.sin(2 * np.pi * u[:, 1])
-    z_high, z_low = r2 * np.cos(2 * np.pi * u[:, 3]), r2 * np.sin(2 * np.pi * u[:, 3])
-    z_vol = r3 * np.cos(2 * np.pi * u[:, 5])
+    # Drawn day by day (row-major), then one contiguous array per column for speed.
+    u = np.ascontiguousarray(generator(profile.key).random((n, 8)).T)
+    r1, r2, r3 = (np.sqrt(-2.0 * np.log1p(-u[c])) for c in (0, 2, 4))
+    angle1, angle2 = 2 * np.pi * u[1], 2 * np.pi * u[3]
+    z_ret, z_open = r1 * np.cos(angle1), r1 * np.sin(angle1)
+    z_high, z_low = r2 * np.cos(angle2), r2 * np.sin(angle2)
+    z_vol = r3 * np.cos(2 * np.pi * u[5])
     sigma = profile.volatility
     log_close = np.log(profile.price) + _walk(z_ret, sigma, profile.drift, profile.reversion)
     step = np.diff(log_close, prepend=np.log(profile.price))  # before splits shift the path
-    present = u[:, 6] >= profile.thin
+    present = u[6] >= profile.thin
     present[0] = True
     injected: dict[int, Injection] = {}
     known = [Injection(day, split=(new, old)) for day, new, old in profile.known_splits]
@@ -148,7 +150,7 @@ def generate(
     if profile.volume > 0:
         noise = np.exp(volume_shift + 0.5 * z_vol - 0.125)
         volume = np.maximum(np.rint(profile.volume * noise), 1).astype(np.int64)
-    quiet = (u[:, 7] < profile.zero_volume) | bool(profile.flat)
+    quiet = (u[7] < profile.zero_volume) | bool(profile.flat)
     for index, _ in splits:
         quiet[index] = False
     volume[quiet] = 0
@@ -156,17 +158,18 @@ def generate(
     for column in (opened, high, low):
         column[quiet] = close[quiet]
     rows = np.flatnonzero(present)
+    keep: slice | npt.NDArray[np.intp] = slice(None) if len(rows) == n else rows
 
     def row_of(index: int) -> int:
         return int(np.searchsorted(rows, index))
 
     series = RawSeries(
-        ordinals=days[rows],
-        open=opened[rows],
-        high=high[rows],
-        low=low[rows],
-        close=close[rows],
-        volume=volume[rows],
+        ordinals=days[keep],
+        open=opened[keep],
+        high=high[keep],
+        low=low[keep],
+        close=close[keep],
+        volume=volume[keep],
         splits=[
             SplitEvent(row_of(i), dt.date.fromordinal(int(days[i])), new, old)
             for i, (new, old) in splits
