@@ -260,11 +260,12 @@ def set_active(
         raise UsageError("no symbols given")
     table = assets_table
     with opened(target) as store, write_transaction(store) as conn:
-        rows = dict(
-            conn.execute(
+        rows = {
+            r.symbol: r.is_active
+            for r in conn.execute(
                 sa.select(table.c.symbol, table.c.is_active).where(table.c.symbol.in_(names))
-            ).tuples()
-        )
+            )
+        }
         unknown = [n for n in names if n not in rows]
         if unknown:
             raise UsageError(

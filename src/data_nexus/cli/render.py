@@ -134,9 +134,9 @@ class SyncRenderer:
             self.progress = None
 
     def summary(self, summary: SyncSummary) -> None:
-        """Print the end-of-run summary."""
+        """Print the end-of-run summary (on stdout; progress went to stderr)."""
         self.close()
-        out = self.console
+        out = Console(highlight=False, soft_wrap=True)
         if summary.status == "dry-run":
             out.print(
                 f"dry run: {summary.planned} asset(s) would be synced, "

@@ -1,0 +1,132 @@
+"""``datanexus demo``: the offline tour.
+
+Starts the EODHD emulator in-process, registers its US universe, syncs it into an SQLite
+database of its own (``data_nexus_demo.db``) and returns what it did. Synthetic prices
+never mix into a real warehouse: the demo marks its database, and refuses a database that
+holds data it did not write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from data_nexus.assets import add_assets, write_transaction
+from data_nexus.clock import Clock, utcnow
+from data_nexus.config import Settings
+from data_nexus.emulator import EmulatorConfig, EmulatorServer
+from data_nexus.errors import UsageError
+from data_nexus.models import ASSETS, PROVIDER_STATE
+from data_nexus.records import Bar, Dividend, Split
+from data_nexus.storage.store import Store
+from data_nexus.sync.events import EventHandler, ignore
+from data_nexus.sync.runner import run_sync
+from data_nexus.sync.summary import SyncOptions, SyncSummary
+
+DEMO_DATABASE_URL = "sqlite:///data_nexus_demo.db"
+DEMO_MARK = "demo"
+DEMO_SHOWCASE = "AAPL.US"
+
+
+@dataclass(slots=True)
+class DemoResult:
+    """What the demo did, and a few rows to show."""
+
+    database: str
+    emulator_url: str
+    symbols: list[str]
+    summary: SyncSummary
+    seconds: float
+    bars: list[Bar] = field(default_factory=list)
+    actions: list[Split | Dividend] = field(default_factory=list)
+    total_bars: int = 0
+    total_actions: int = 0
+
+
+def _claim_database(store: Store, now: dt.datetime) -> None:
+    """Mark the database as the demo's, or refuse one that holds other data."""
+    with write_transaction(store) as conn:
+        marked = conn.execute(
+            sa.select(PROVIDER_STATE.c.value).where(PROVIDER_STATE.c.key == DEMO_MARK)
+        ).scalar()
+        if marked is not None:
+            return
+        if conn.execute(sa.select(sa.func.count()).select_from(ASSETS)).scalar_one():
+            raise UsageError(
+                "this database already holds assets the demo did not write; the demo only "
+                "writes synthetic prices into a database of its own (omit --database-url)"
+            )
+        conn.execute(
+            sa.insert(PROVIDER_STATE).values(
+                key=DEMO_MARK, value="synthetic data from datanexus demo", updated_at=now
+            )
+        )
+
+
+def run_demo(
+    *,
+    database_url: str | None = None,
+    symbols: int = 12,
+    years: int = 10,
+    seed: int = 7,
+    on_event: EventHandler = ignore,
+    clock: Clock = utcnow,
+) -> DemoResult:
+    """Run the offline tour and return what it did (see the module docstring)."""
+    if not 1 <= symbols <= 500:
+        raise UsageError("--symbols must be between 1 and 500")
+    if not 1 <= years <= 30:
+        raise UsageError("--years must be between 1 and 30")
+    now = clock()
+    today = now.date()
+    config = EmulatorConfig(
+        seed=seed,
+        symbols=symbols,
+        exchanges=("US",),
+        start=dt.date(today.year - years, 1, 2),
+        today=today,
+    )
+    with EmulatorServer(config) as emu:
+        settings = Settings(  # type: ignore[call-arg]
+            database_url=database_url or DEMO_DATABASE_URL,
+            eodhd_api_token=emu.token,
+            eodhd_base_url=emu.base_url,
+            eodhd_rate_limit=100_000,
+            _env_file=None,
+        )
+        names = [s.symbol for s in emu.market.symbols("US")]
+        store = Store.open(settings)
+        try:
+            _claim_database(store, now)
+            add_assets(store, names, clock=clock)
+        finally:
+            store.close()
+        started = time.monotonic()
+        summary = run_sync(settings, SyncOptions(concurrency=8), on_event=on_event, clock=clock)
+        seconds = time.monotonic() - started
+        store = Store.open(settings)
+        try:
+            showcase = DEMO_SHOWCASE if DEMO_SHOWCASE in names else names[0]
+            bars = store.read_bars([showcase], start=today - dt.timedelta(days=14))
+            actions = store.read_actions([showcase])
+            with store.engine.connect() as conn:
+                total_bars = conn.execute(sa.text("SELECT count(*) FROM market_data")).scalar_one()
+                total_actions = conn.execute(
+                    sa.text("SELECT count(*) FROM corporate_actions")
+                ).scalar_one()
+        finally:
+            store.close()
+        return DemoResult(
+            database=settings.database_url,
+            emulator_url=emu.base_url,
+            symbols=names,
+            summary=summary,
+            seconds=seconds,
+            bars=bars[-5:],
+            actions=actions[-3:],
+            total_bars=int(total_bars),
+            total_actions=int(total_actions),
+        )
