@@ -90,7 +90,7 @@ def run_demo(
         today=today,
     )
     with EmulatorServer(config) as emu:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = Settings(
             database_url=database_url or DEMO_DATABASE_URL,
             eodhd_api_token=emu.token,
             eodhd_base_url=emu.base_url,

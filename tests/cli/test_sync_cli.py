@@ -88,15 +88,30 @@ def test_assets_discover(tmp_path: Path, start_emulator: Callable[..., EmulatorS
 
 @pytest.mark.parametrize(
     ("args", "message"),
-    [  # fmt: off
-        (["sync", "AAPL"], "error: invalid symbol 'AAPL': expected CODE.EXCHANGE (add the exchange, e.g. 'AAPL.US')"),
-        (["sync", "--since", "2020-13-01"], "error: invalid --since '2020-13-01': expected a date as YYYY-MM-DD"),
-        (["sync", "--bulk", "sometimes"], "error: invalid --bulk 'sometimes': use auto, always or never"),
-        (["sync", "--max-age", "soon"], "error: invalid --max-age 'soon': use e.g. 1d, 12h, 30m or 0"),
+    [
+        (
+            ["sync", "AAPL"],
+            "error: invalid symbol 'AAPL': expected CODE.EXCHANGE (add the exchange, e.g. 'AAPL.US')",
+        ),
+        (
+            ["sync", "--since", "2020-13-01"],
+            "error: invalid --since '2020-13-01': expected a date as YYYY-MM-DD",
+        ),
+        (
+            ["sync", "--bulk", "sometimes"],
+            "error: invalid --bulk 'sometimes': use auto, always or never",
+        ),
+        (
+            ["sync", "--max-age", "soon"],
+            "error: invalid --max-age 'soon': use e.g. 1d, 12h, 30m or 0",
+        ),
         (["sync", "--concurrency", "0"], "error: --concurrency must be at least 1"),
-        (["assets", "discover", "U$"], "error: invalid exchange 'U$': expected a code such as US, LSE or XETRA"),
-    ],  # fmt: on
-)  # fmt: skip
+        (
+            ["assets", "discover", "U$"],
+            "error: invalid exchange 'U$': expected a code such as US, LSE or XETRA",
+        ),
+    ],
+)
 def test_bad_arguments_are_one_line_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
     """Bad CLI input: the exact line, exit code 2, nothing written."""
     out = run_cli(*args, "-d", str(tmp_path / "x.db"), cwd=tmp_path)
