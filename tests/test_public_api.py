@@ -13,7 +13,7 @@ def test_all_is_sorted_and_complete() -> None:
     assert data_nexus.__all__ == sorted(data_nexus.__all__)
     for name in data_nexus.__all__:
         assert hasattr(data_nexus, name), name
-    public = {n for n in vars(data_nexus) if not n.startswith("_") and n[0].isupper() or
+    public = {n for n in vars(data_nexus) if (not n.startswith("_") and n[0].isupper()) or
               (not n.startswith("_") and callable(getattr(data_nexus, n)))}  # fmt: skip
     assert public <= set(data_nexus.__all__)
 
