@@ -7,7 +7,9 @@ writer pulls them, so the peak shows what the writer itself holds. The child rep
 peak resident set (``VmHWM``, the ``ru_maxrss`` of its own address space) and the same
 figure before writing; a writer that streams has about the same peak for 1 and 20 years.
 
-The child side is ``python -m benchmarks.rss --child URL SYMBOLS YEARS``.
+The child side is ``python -m benchmarks.rss --child SYMBOLS YEARS`` with the database URL
+in the ``DATANEXUS_BENCH_URL`` environment variable (not on the command line, where other
+users of the machine could read a password).
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from typing import Any
 from benchmarks.backends import Target
 from benchmarks.data import Dataset
 from benchmarks.write import SYNCED_AT
+from data_nexus.redact import redact
 
 REPO = Path(__file__).resolve().parent.parent
+URL_VARIABLE = "DATANEXUS_BENCH_URL"
 
 
 def _peak_kib() -> int:
@@ -108,8 +112,9 @@ def measure_rss(target: Target, symbols: int, short: int = 1, long: int = 20) ->
 def _spawn(url: str, symbols: int, years: int) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env[URL_VARIABLE] = url
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.rss", "--child", url, str(symbols), str(years)],
+        [sys.executable, "-m", "benchmarks.rss", "--child", str(symbols), str(years)],
         capture_output=True,
         text=True,
         env=env,
@@ -117,14 +122,14 @@ def _spawn(url: str, symbols: int, years: int) -> dict[str, Any]:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"RSS child failed: {done.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"RSS child failed: {redact(done.stderr.strip()[-2000:])}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--child":
-        print(json.dumps(child(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
+    if len(sys.argv) == 4 and sys.argv[1] == "--child" and URL_VARIABLE in os.environ:
+        print(json.dumps(child(os.environ[URL_VARIABLE], int(sys.argv[2]), int(sys.argv[3]))))
     else:
         print(__doc__)
         raise SystemExit(2)

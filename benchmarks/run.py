@@ -40,6 +40,7 @@ from benchmarks.servers import Servers, open_servers, server_version
 from benchmarks.tsdb_writes import store_on_hypertable
 from benchmarks.write import measure_writes
 from data_nexus.config import Settings
+from data_nexus.redact import redact
 
 SECTIONS = ("postgres", "rss", "sqlite", "timescale", "chunk-interval")
 DEFAULT_SECTIONS = ("postgres", "rss", "sqlite", "timescale")
@@ -221,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     document = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": " ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])]),
+        "command": redact(" ".join(["python", "benchmarks/run.py", *(argv or sys.argv[1:])])),
         "mode": "quick" if args.quick else "default",
         "machine": machine_info()
         | {"load_average_before": load_before, "versions": versions, "servers": servers.origin},
