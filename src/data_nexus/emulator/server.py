@@ -24,6 +24,7 @@ from data_nexus.emulator.config import EmulatorConfig
 from data_nexus.emulator.messages import Request, Response
 from data_nexus.emulator.service import EmulatorService
 from data_nexus.errors import ConfigError
+from data_nexus.redact import redact
 
 logger = logging.getLogger("data_nexus.emulator")
 
@@ -100,8 +101,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Requests are logged at debug level only (they carry the token)."""
-        logger.debug("%s %s", self.address_string(), format % args)
+        """Requests are logged at debug level only, with the token masked."""
+        logger.debug("%s %s", self.address_string(), redact(format % args))
 
 
 class EmulatorServer:
