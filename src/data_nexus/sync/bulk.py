@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
 
@@ -23,7 +23,7 @@ from data_nexus.models import PROVIDER_STATE
 from data_nexus.records import Bar, Dividend, Parsed, Split
 from data_nexus.storage.store import AssetUpdate, Store
 from data_nexus.sync.events import AssetSynced, BulkUnavailable, BulkUsed, Notice
-from data_nexus.sync.pipeline import RunContext, StopRun, fail_asset
+from data_nexus.sync.pipeline import RunContext, StopRun, fail_asset, synced_state
 from data_nexus.sync.plan import AssetState, BulkPlan
 
 RECHECK_AFTER = dt.timedelta(days=1)
@@ -133,17 +133,10 @@ async def run_bulk(
 
 
 async def _write_one(ctx: RunContext, symbol: str, bars: list[Bar]) -> None:
-    now = ctx.clock()
-    state: dict[str, Any] = {
-        "last_synced": now,
-        "last_error": None,
-        "fail_count": 0,
-        "next_attempt_at": None,
-        "lease_owner": None,
-        "lease_expires_at": None,
-    }
     result = await ctx.writer.write(
-        AssetUpdate(symbol=symbol, bars=bars, state=state, lease_owner=ctx.owner)
+        AssetUpdate(
+            symbol=symbol, bars=bars, state=synced_state(ctx.clock()), lease_owner=ctx.owner
+        )
     )
     summary = ctx.summary
     summary.synced += 1

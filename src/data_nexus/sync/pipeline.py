@@ -63,6 +63,18 @@ class StopRun(Exception):
         self.error = error
 
 
+def synced_state(now: dt.datetime) -> dict[str, Any]:
+    """The ``assets`` columns a successful sync sets: synced now, error cleared, lease released."""
+    return {
+        "last_synced": now,
+        "last_error": None,
+        "fail_count": 0,
+        "next_attempt_at": None,
+        "lease_owner": None,
+        "lease_expires_at": None,
+    }
+
+
 def _window(bars: Sequence[Bar], end: dt.date) -> tuple[dt.date, dt.date] | None:
     """The range the provider's answer is authoritative for; ``None`` when it is empty.
 
@@ -179,14 +191,7 @@ async def _fetch_and_write(
     for text in warnings:
         ctx.emit(Notice(symbol, text))
     now = ctx.clock()
-    state_values: dict[str, Any] = {
-        "last_synced": now,
-        "last_error": None,
-        "fail_count": 0,
-        "next_attempt_at": None,
-        "lease_owner": None,
-        "lease_expires_at": None,
-    }
+    state_values = synced_state(now)
     actions_window = None
     if actions is not None:
         state_values["actions_checked_at"] = now
