@@ -253,6 +253,7 @@ def set_active(
 ) -> list[str]:
     """Pause (``active=False``) or resume assets; returns the symbols whose state changed.
 
+    Resuming also clears a failure backoff, so the next sync tries the asset at once.
     Unknown symbols raise :class:`UsageError` naming them, and nothing changes.
     """
     names = [str(s) for s in parse_symbols(list(symbols))]
@@ -261,9 +262,11 @@ def set_active(
     table = assets_table
     with opened(target) as store, write_transaction(store) as conn:
         rows = {
-            r.symbol: r.is_active
+            r.symbol: r
             for r in conn.execute(
-                sa.select(table.c.symbol, table.c.is_active).where(table.c.symbol.in_(names))
+                sa.select(table.c.symbol, table.c.is_active, table.c.next_attempt_at).where(
+                    table.c.symbol.in_(names)
+                )
             )
         }
         unknown = [n for n in names if n not in rows]
@@ -271,7 +274,11 @@ def set_active(
             raise UsageError(
                 f"unknown asset(s): {', '.join(unknown)} (add them with 'datanexus assets add')"
             )
-        changed = [n for n in names if rows[n] != active]
+        changed = [
+            n
+            for n in names
+            if rows[n].is_active != active or (active and rows[n].next_attempt_at is not None)
+        ]
         if changed:
             values: dict[str, Any] = {"is_active": active, "updated_at": clock()}
             if active:

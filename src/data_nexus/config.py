@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     - ``EODHD_RATE_LIMIT``: requests per minute the plan allows (default 1000).
     - ``EODHD_DAILY_BUDGET``: weighted API calls Data Nexus may spend per GMT day
       (default: what the provider's user endpoint reports as the plan's allowance).
+    - ``EODHD_MAX_RETRIES``: retries of a request after 429, 5xx, timeouts (default 5).
     - ``DATANEXUS_CORRECTION_SESSIONS``: sessions re-fetched before the last stored bar on
       each incremental sync, to pick up revisions and detect corporate actions (default 5).
     - ``DATANEXUS_ACTIONS_EVERY_DAYS``: safety-net schedule for fetching splits and
@@ -66,6 +67,12 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         validation_alias=AliasChoices("EODHD_DAILY_BUDGET", "eodhd_daily_budget"),
+    )
+    eodhd_max_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        validation_alias=AliasChoices("EODHD_MAX_RETRIES", "eodhd_max_retries"),
     )
     correction_sessions: int = Field(
         default=5,

@@ -157,3 +157,19 @@ def test_quota_is_planned_and_a_402_stops_cleanly(
     synced = [a.symbol for a in list_assets(settings) if a.last_synced is not None]
     assert mismatches(sqlite_url, emu, synced) == []
     assert all(a.lease_owner is None for a in list_assets(settings) if hasattr(a, "lease_owner"))
+
+
+def test_an_unreachable_provider_stops_the_run_early(
+    sqlite_url: str, start_emulator: Callable[..., EmulatorServer]
+) -> None:
+    """When every request fails with server errors, the run stops after a few assets."""
+    emu = start_emulator(seed=2, symbols=20, start=dt.date(2024, 1, 2), today=TODAY)
+    settings = settings_for(sqlite_url, emu, eodhd_max_retries=1)
+    add_assets(settings, symbols_of(emu))
+    emu.set_fault("*", "503")
+    summary = run_sync(settings, SyncOptions(concurrency=3), clock=clock_at(TODAY))
+    assert summary.exit_code == 3 and summary.status == "stopped"
+    assert "failed for 3 assets in a row" in (summary.stop_reason or "")
+    assert len(summary.failed) == 2 and summary.synced == 0
+    untouched = [a for a in list_assets(settings) if a.fail_count == 0]
+    assert len(untouched) == 18  # not marked failed for an outage that is not theirs

@@ -98,6 +98,8 @@ class SyncRenderer:
             self._line(event.reason)
 
     def _planned(self, event: RunPlanned) -> None:
+        if not event.due:
+            return  # the summary says why nothing ran
         skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(event.skipped.items()))
         budget = (
             "" if event.calls_remaining is None else f" of {event.calls_remaining:,} left today"
@@ -151,6 +153,12 @@ class SyncRenderer:
                 )
             if summary.bulk_used:
                 out.print(f"  bulk requests for: {', '.join(summary.bulk_used)}")
+            return
+        if not summary.planned and not summary.skipped:
+            out.print(
+                "nothing to sync: no assets registered here (datanexus assets add AAPL.US, "
+                "or datanexus assets discover US)"
+            )
             return
         skipped = ", ".join(f"{n} {r}" for r, n in sorted(summary.skipped.items())) or "none"
         out.print(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from data_nexus.clock import Clock
-from data_nexus.errors import DataNexusError, LeaseConflict, ProviderError
+from data_nexus.errors import DataNexusError, LeaseConflict, ProviderError, ProviderUnavailable
 from data_nexus.records import Bar, Dividend, Parsed, Split
 from data_nexus.storage.store import AssetUpdate, AsyncWriter, Store, WriteResult
 from data_nexus.sync.events import AssetFailed, AssetSkipped, AssetSynced, EventHandler, Notice
@@ -53,6 +53,12 @@ class RunContext:
     emit: EventHandler
     summary: SyncSummary
     secrets: tuple[str, ...] = ()
+    unreachable_streak: int = 0
+
+
+#: Consecutive assets failing with server errors or timeouts (after the client's own
+#: retries) before the run stops instead of marking every asset failed.
+UNREACHABLE_LIMIT = 3
 
 
 class StopRun(Exception):
@@ -125,11 +131,22 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
     except ProviderError as error:
         if error.stops_run:
             raise StopRun(error) from None
+        if isinstance(error, ProviderUnavailable):
+            ctx.unreachable_streak += 1
+            if ctx.unreachable_streak >= UNREACHABLE_LIMIT:
+                raise StopRun(
+                    ProviderUnavailable(
+                        f"the provider failed for {UNREACHABLE_LIMIT} assets in a row "
+                        f"(last: {str(error).splitlines()[0]}); check the network and "
+                        "EODHD_BASE_URL, then run again"
+                    )
+                ) from None
         await fail_asset(ctx, symbol, error)
         return False
     except DataNexusError as error:
         await fail_asset(ctx, symbol, error)
         return False
+    ctx.unreachable_streak = 0
     summary = ctx.summary
     summary.synced += 1
     summary.rows_inserted += result.inserted

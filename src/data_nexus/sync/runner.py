@@ -20,7 +20,7 @@ from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.errors import AuthFailed, ProviderError, QuotaExhausted, UsageError
-from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried
+from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried, RetryPolicy
 from data_nexus.storage.store import AsyncWriter, Store
 from data_nexus.symbols import parse_exchange, parse_symbols
 from data_nexus.sync.budget import SharedCallBudget, SharedRateLimiter, calls_spent_today
@@ -298,6 +298,7 @@ async def _execute(
             rate_limiter=limiter,
             call_budget=budget,
             concurrency=options.concurrency,
+            retry=RetryPolicy(max_attempts=settings.eodhd_max_retries + 1),
             on_event=lambda e: on_event(_notice_for(e)),
         )
         try:
