@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from data_nexus.errors import DataNexusError, DataValidationError
 from data_nexus.records import Bar, Dividend, Split
-from data_nexus.storage import validate
+from data_nexus.storage import pg_writer, validate
 from data_nexus.storage.store import AssetUpdate, Store
 from tests.storage.conftest import add_assets, snapshot
 
@@ -43,6 +43,19 @@ volumes = st.none() | st.integers(0, 2**63 - 1)
 # 1970-2040 keeps TimescaleDB's chunk count (12-month chunks) small per example.
 dates = st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2040, 12, 31))
 _names = itertools.count()
+
+
+@pytest.fixture(params=["arrays", "copy"])
+def write_path(
+    request: pytest.FixtureRequest, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """PostgreSQL merges small chunks from array parameters and large ones through COPY:
+    run each property through both (SQLite has one path)."""
+    if request.param == "copy":
+        if not store.caps.is_postgres:
+            pytest.skip("SQLite has a single write path")
+        monkeypatch.setattr(pg_writer, "SMALL_CHUNK", 0)
+    return str(request.param)
 
 
 def fresh_symbol(store: Store) -> str:
@@ -82,6 +95,7 @@ def row_versions(store: Store, symbol: str) -> list[tuple[str, str, str]]:
         ]
 
 
+@pytest.mark.usefixtures("write_path")
 @PROPERTY
 @given(rows=bar_batches())
 def test_bars_read_back_exactly_and_a_second_write_changes_nothing(
@@ -113,6 +127,7 @@ def test_bars_read_back_exactly_and_a_second_write_changes_nothing(
         assert row_versions(store, symbol) == before
 
 
+@pytest.mark.usefixtures("write_path")
 @PROPERTY
 @given(old=bar_batches(), new=bar_batches())
 def test_an_overlapping_write_counts_exactly_and_the_result_is_the_merge(
@@ -160,6 +175,7 @@ def failing_update(
     )  # fmt: skip
 
 
+@pytest.mark.usefixtures("write_path")
 @PROPERTY
 @given(old=bar_batches(), new=bar_batches(min_size=1), how=st.sampled_from(FAILURES))
 def test_a_write_that_fails_midway_leaves_the_asset_exactly_as_before(

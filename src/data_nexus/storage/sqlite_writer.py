@@ -36,9 +36,13 @@ class SqliteBarSink:
         self.raw = raw
 
     def write(
-        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str]
+        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str] | None
     ) -> tuple[int, int]:
         """Insert new rows, update changed ones; return (inserted, updated)."""
+        if stored is None:
+            stored = self.stored_dates(
+                symbol, dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+            )
         new = [(d, *split_prices(p), v, symbol) for d, p, v in rows if d not in stored]
         cur = self.raw.cursor()
         try:

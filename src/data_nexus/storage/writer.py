@@ -50,13 +50,14 @@ class BarSink(Protocol):
         ...  # pragma: no cover
 
     def write(
-        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str]
+        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str] | None
     ) -> tuple[int, int]:
         """Insert new rows, rewrite changed ones, leave identical ones untouched.
 
-        ``first``/``last`` are the smallest and largest ISO dates of ``rows``; ``stored``
-        holds (at least) the stored dates of the symbol between them, so a row whose date
-        is not in it is new. Returns (inserted, updated); the rest were unchanged.
+        ``first``/``last`` are the smallest and largest ISO dates of ``rows``. ``stored``,
+        when known, holds (at least) the stored dates of the symbol between them, so a row
+        whose date is not in it is new; ``None`` lets the sink find out if it needs to.
+        Returns (inserted, updated); the rest were unchanged.
         """
         ...  # pragma: no cover
 
@@ -177,13 +178,8 @@ def write_one(
         rows, first, last = chunk.rows, chunk.first, chunk.last
         if first is None or last is None:
             continue
-        if in_window is not None and w_first <= first and last <= w_last:
-            stored = in_window
-        else:
-            stored = sink.stored_dates(
-                symbol, dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-            )
-        new, changed = sink.write(symbol, rows, first, last, stored)
+        covered = in_window is not None and w_first <= first and last <= w_last
+        new, changed = sink.write(symbol, rows, first, last, in_window if covered else None)
         inserted += new
         updated += changed
         total += len(rows)
