@@ -93,3 +93,15 @@ def test_make_bar_builds_the_same_record_as_the_constructor() -> None:
     assert repr(built) == repr(Bar(*values))
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.close = Decimal(3)  # type: ignore[misc]
+
+
+def test_many_symbols_in_one_read(store: Store) -> None:
+    """More symbols than SQLite takes parameters in one statement: still one ordered answer."""
+    symbols = [f"M{i:04d}.US" for i in range(1200)]
+    add_assets(store, *symbols)
+    store.write_assets([AssetUpdate(s, make_bars(s, D0, 2)) for s in symbols])
+    got = store.read_bars(list(reversed(symbols)))
+    assert [(b.symbol, b.date) for b in got] == [
+        (s, D0 + dt.timedelta(days=i)) for s in symbols for i in range(2)
+    ]
+    assert [b.symbol for b in store.read_day(D0, symbols[::-1])] == symbols

@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +32,8 @@ from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage.capabilities import Capabilities
 from data_nexus.storage.writer import ACTIONS
 
+#: Symbols per SQLite statement (it allows 32,766 parameters since 3.32, 999 before).
+SQLITE_SYMBOLS = 500
 _BAR_COLUMNS = "symbol, time, open, high, low, close, adjusted_close, volume"
 
 
@@ -131,6 +133,22 @@ def _sqlite(raw: sqlite3.Connection, sql: str, params: list[Any]) -> list[Bar]:
         cur.close()
 
 
+def _sqlite_grouped(
+    raw: sqlite3.Connection,
+    symbols: Sequence[str],
+    sql_for: Callable[[Sequence[str]], tuple[str, list[Any]]],
+) -> list[Bar]:
+    """SQLite caps a statement's parameters: many symbols are read in sorted groups, whose
+    results concatenate in symbol order (SQLite's BINARY collation is code-point order)."""
+    if len(symbols) <= SQLITE_SYMBOLS:
+        return _sqlite(raw, *sql_for(symbols))
+    ordered = sorted(set(symbols))
+    out: list[Bar] = []
+    for i in range(0, len(ordered), SQLITE_SYMBOLS):
+        out.extend(_sqlite(raw, *sql_for(ordered[i : i + SQLITE_SYMBOLS])))
+    return out
+
+
 def read_bars(
     raw: Any,
     caps: Capabilities,
@@ -147,7 +165,9 @@ def read_bars(
         return []
     if caps.is_postgres:
         return _postgres(raw, *bars_sql(symbols, start, end, paramstyle="format"))
-    return _sqlite(raw, *bars_sql(symbols, start, end, paramstyle="qmark"))
+    return _sqlite_grouped(
+        raw, symbols, lambda group: bars_sql(group, start, end, paramstyle="qmark")
+    )
 
 
 def read_day(
@@ -158,7 +178,9 @@ def read_day(
         return []
     if caps.is_postgres:
         return _postgres(raw, *day_sql(day, symbols, paramstyle="format"))
-    return _sqlite(raw, *day_sql(day, symbols, paramstyle="qmark"))
+    if symbols is None:
+        return _sqlite(raw, *day_sql(day, None, paramstyle="qmark"))
+    return _sqlite_grouped(raw, symbols, lambda group: day_sql(day, group, paramstyle="qmark"))
 
 
 def read_actions(
