@@ -5,8 +5,11 @@ rendered exactly as the server renders them) and a ``/eod-bulk-last-day`` body o
 synthetic exchange. No network, no database: this times ``parse_eod`` and ``parse_bulk_eod``
 alone, best of several repeats (the machine is shared, so the minimum is the honest figure).
 
-Run ``python -m benchmarks.parse_speed`` (``--help`` for the sizes); ``--careful`` also times
-the parsers' careful row-by-row path (what every row went through before the fast path).
+Run ``python -m benchmarks.parse_speed`` (``--help`` for the sizes). Each JSON case is also
+timed through the careful row-by-row parser alone (every value through ``Fields``), which is
+how every body was parsed before the fast paths: that is the "before" figure. For a true
+before/after, run this file against an older checkout too (``PYTHONPATH=<old>/src:.``); it
+then reports only the cases that version has.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from data_nexus.emulator import Market
 from data_nexus.emulator.bulk import bulk_response
 from data_nexus.emulator.formats import EOD_CSV_HEADER, Columns, csv_table, json_array
 from data_nexus.emulator.messages import Request
-from data_nexus.providers.eodhd import parse_bulk_eod, parse_eod
+from data_nexus.providers.eodhd import parse, parse_bulk_eod, parse_eod
+from data_nexus.records import Bar, Parsed
 
 TODAY = dt.date(2024, 6, 28)
 START = dt.date(2004, 6, 28)
@@ -41,6 +45,31 @@ def bulk_body(market: Market, exchange: str) -> bytes:
     request = Request.from_target("GET", f"/api/eod-bulk-last-day/{exchange}?fmt=json", "x")
     response, _ = bulk_response(market, exchange, request)
     return response.body
+
+
+def careful_eod(body: bytes, symbol: str) -> Parsed[Bar]:
+    """``parse_eod`` with every row through the careful parser (the code before the fast paths)."""
+    rows = parse._rows(body, symbol, "json", parse._EOD_COLUMNS, "bars", secrets=())
+    acc = parse._Acc(())
+    bars = parse._unique(
+        symbol, rows, acc, lambda f, _row: parse._bar(f, symbol, acc), parse._by_date
+    )
+    return Parsed(bars, acc.finish(symbol))
+
+
+def careful_bulk(body: bytes, exchange: str) -> Parsed[Bar]:
+    """``parse_bulk_eod`` with every row through the careful parser."""
+    columns = ("code", "exchange_short_name", *parse._EOD_COLUMNS)
+    rows = parse._rows(body, exchange, "json", columns, "bars", secrets=())
+    acc = parse._Acc(())
+    bars = parse._unique(
+        exchange,
+        rows,
+        acc,
+        lambda f, _row: parse._bar(f, parse._bulk_symbol(f, exchange, "exchange_short_name"), acc),
+        parse._by_date_symbol,
+    )
+    return Parsed(bars, acc.finish(f"bulk {exchange}"))
 
 
 def best_seconds(run: Callable[[], Any], repeats: int) -> float:
@@ -68,7 +97,6 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--symbols", type=int, default=2000, help="symbols in the bulk body")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per case (best wins)")
-    parser.add_argument("--careful", action="store_true", help="also time the careful path")
     args = parser.parse_args(argv)
 
     market = Market(today=TODAY, symbols=args.symbols, start=START, delisted_fraction=0.0)
@@ -84,22 +112,11 @@ def main(argv: list[str] | None = None) -> None:
         ("parse_eod csv", eod_csv, lambda: parse_eod(eod_csv, symbol, fmt="csv")),
         ("parse_bulk_eod json", bulk, lambda: parse_bulk_eod(bulk, "US")),
     ]
-    if args.careful:
-        from data_nexus.providers.eodhd import parse as module
-
-        careful = getattr(module, "careful_parsing", None)
-        if careful is None:
-            print("(this version has no careful_parsing switch; --careful ignored)")
-        else:
-
-            def slow(run: Callable[[], Any]) -> Callable[[], Any]:
-                def wrapped() -> Any:
-                    with careful():
-                        return run()
-
-                return wrapped
-
-            cases += [(f"{name} (careful)", body, slow(run)) for name, body, run in cases]
+    if hasattr(parse, "_careful"):  # this version has fast paths: time the careful one too
+        cases += [
+            ("parse_eod json, careful", eod_json, lambda: careful_eod(eod_json, symbol)),
+            ("parse_bulk_eod json, careful", bulk, lambda: careful_bulk(bulk, "US")),
+        ]
     for name, body, run in cases:
         report(name, body, run, args.repeats)
 

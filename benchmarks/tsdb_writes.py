@@ -9,9 +9,9 @@ Two passes per phase, on symbols the data set already holds:
   provider does after a split or dividend. On compressed chunks the store writes into
   them a few chunks at a time and compresses them again.
 
-Each phase uses different symbols for the rewrite, so the compressed phase never meets
-rows the uncompressed phase already rewrote. The figures include how many chunks are
-compressed after the pass (all of them should still be).
+The compressed phase runs first; then every chunk is decompressed for the uncompressed
+phase. Each phase rewrites different symbols. The figures include how many chunks are
+compressed after the pass (in the compressed phase, all of them should still be).
 """
 
 from __future__ import annotations
