@@ -164,15 +164,6 @@ class Store:
             canonical=not self.caps.is_postgres,  # PostgreSQL parses any exact text
         )
 
-    @staticmethod
-    def _write(
-        conn: sa.Connection, sink: BarSink, update: AssetUpdate, prepared: Prepared
-    ) -> WriteResult:
-        try:
-            return write_one(conn, sink, update, prepared)
-        except DRIVER_ERRORS as error:
-            raise storage_error(update.symbol, error) from error
-
     def write_asset(self, update: AssetUpdate) -> WriteResult:
         """Write one asset's bars, actions and state in one transaction.
 
@@ -181,8 +172,11 @@ class Store:
         :class:`~data_nexus.errors.StorageError` for an asset that is not registered.
         """
         prepared = self._prepare(update)
-        with self._transaction() as (conn, sink):
-            return self._write(conn, sink, update, prepared)
+        try:
+            with self._transaction() as (conn, sink):
+                return write_one(conn, sink, update, prepared)
+        except DRIVER_ERRORS as error:  # a statement, the commit or the connection failed
+            raise storage_error(update.symbol, error) from error
 
     def write_assets(self, updates: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
         """Write several assets, each all-or-nothing; results (or errors) in input order.
@@ -197,10 +191,12 @@ class Store:
             batch = updates[first : first + self.batch_assets]
             try:
                 results.extend(self._write_batch(batch))
-            except Exception as error:  # the whole transaction failed
+            except Exception as error:  # the shared transaction failed (commit, connection)
                 for update in batch:
                     if isinstance(update.bars, Collection):
                         results.append(self._write_alone(update))
+                    elif isinstance(error, DRIVER_ERRORS):
+                        results.append(storage_error(update.symbol, error))
                     else:
                         results.append(error)
         return results
@@ -218,10 +214,11 @@ class Store:
                     continue
                 savepoint = conn.begin_nested()
                 try:
-                    out.append(self._write(conn, sink, update, prepared))
+                    out.append(write_one(conn, sink, update, prepared))
                 except Exception as error:
                     savepoint.rollback()
-                    out.append(error)
+                    wrapped = isinstance(error, DRIVER_ERRORS)
+                    out.append(storage_error(update.symbol, error) if wrapped else error)
                 else:
                     savepoint.commit()
         return out

@@ -131,11 +131,15 @@ DRIVER_ERRORS: tuple[type[Exception], ...] = (sa.exc.DBAPIError, psycopg.Error, 
 
 
 def storage_error(symbol: str, error: Exception) -> StorageError:
-    """One redacted line for a statement the database refused while writing ``symbol``."""
+    """One redacted line for a database failure while writing ``symbol`` (cause attached)."""
     original = getattr(error, "orig", None) or error
     lines = redact(str(original)).strip().splitlines()
     reason = lines[0] if lines else type(original).__name__
-    return StorageError(f"{symbol}: the database refused the write, nothing was written: {reason}")
+    wrapped = StorageError(
+        f"{symbol}: the database refused the write, nothing was written: {reason}"
+    )
+    wrapped.__cause__ = error  # as after `raise … from error`, also when it is not raised
+    return wrapped
 
 
 def lock_asset(conn: sa.Connection, symbol: str, lease_owner: str | None) -> None:
