@@ -115,9 +115,10 @@ def test_sigint_finishes_in_flight_assets_and_exits_130(
     proc = sync_process(sqlite_url, emu, "--concurrency", "2", cwd=tmp_path)
     time.sleep(2.0)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
+    out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
-    assert "sync interrupted" in err and "run the same command again to resume" in err
+    assert "interrupted: in-flight assets finished, the rest stays due" in err  # progress
+    assert "sync interrupted" in out and "run the same command again to resume" in out
     done = assert_every_asset_whole_or_untouched(sqlite_url, emu, symbols)
     assert 0 < done < len(symbols)
 
