@@ -9,14 +9,14 @@ between them. Each group is written (TimescaleDB ≥ 2.11 decompresses only the 
 the chunks first) and compressed again before the next group is touched, so a rewrite never
 holds the whole table decompressed at once.
 
-The list of compressed chunks is read once per transaction. A chunk the policy compresses
-while we write is still written correctly (TimescaleDB handles DML on it); it is just left
-for the policy to recompress.
+The list of compressed chunks is cached for a minute (:class:`CompressedChunks`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,24 +83,57 @@ def version_tuple(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".") if p.isdigit())
 
 
+class CompressedChunks:
+    """The list of compressed chunks, shared by a store's transactions for ``ttl`` seconds.
+
+    Reading it costs a few milliseconds with hundreds of chunks, more than an incremental
+    write of one asset; the compression policy changes it a few times a day. A stale list
+    is harmless: a chunk compressed since is still written correctly (TimescaleDB handles
+    the DML) and left for the policy to recompress.
+    """
+
+    def __init__(self, ttl: float = 60.0) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._chunks: list[Chunk] = []
+        self._read_at: float | None = None
+
+    def invalidate(self) -> None:
+        """Read the list again at the next write (after compressing chunks by hand)."""
+        with self._lock:
+            self._read_at = None
+
+    def get(self, cur: psycopg.Cursor[Any]) -> list[Chunk]:
+        """The cached list, read again through ``cur`` when older than ``ttl``."""
+        with self._lock:
+            now = time.monotonic()
+            if self._read_at is None or now - self._read_at > self.ttl:
+                cur.execute(_CHUNKS)
+                self._chunks = [Chunk(str(r[0]), r[1], r[2]) for r in cur.fetchall()]
+                self._read_at = now
+            return self._chunks
+
+
 class Compression:
-    """The compressed chunks of ``market_data`` seen by one transaction."""
+    """Writes of one transaction into the compressed chunks of ``market_data``."""
 
     def __init__(
-        self, cur: psycopg.Cursor[Any], *, batch: int = 4, whole_chunks: bool = False
+        self,
+        cur: psycopg.Cursor[Any],
+        known: CompressedChunks,
+        *,
+        batch: int = 4,
+        whole_chunks: bool = False,
     ) -> None:
         self.cur = cur
+        self.known = known
         self.batch = batch
         self.whole_chunks = whole_chunks
-        self._chunks: list[Chunk] | None = None
 
     @property
     def chunks(self) -> list[Chunk]:
-        """All compressed chunks, oldest first (read once)."""
-        if self._chunks is None:
-            self.cur.execute(_CHUNKS)
-            self._chunks = [Chunk(str(r[0]), r[1], r[2]) for r in self.cur.fetchall()]
-        return self._chunks
+        """All compressed chunks, oldest first (see :class:`CompressedChunks`)."""
+        return self.known.get(self.cur)
 
     def spans(self, start: dt.date, end: dt.date) -> list[Span]:
         """See :func:`plan_spans`."""

@@ -28,7 +28,7 @@ from typing import Any
 
 import psycopg
 
-from data_nexus.storage.compression import Compression, Span
+from data_nexus.storage.compression import CompressedChunks, Compression, Span
 from data_nexus.storage.validate import MISSING, BarRow
 
 _COLUMNS = "time, symbol, open, high, low, close, adjusted_close, volume"
@@ -89,21 +89,24 @@ def copy_text(symbol: str) -> str:
 
 
 class PgBarSink:
-    """Writes bars through the raw psycopg connection of the current SQLAlchemy transaction."""
+    """Writes bars through the raw psycopg connection of the current SQLAlchemy transaction.
+
+    ``compressed`` is given on TimescaleDB only: the store's list of compressed chunks.
+    """
 
     def __init__(
         self,
         raw: psycopg.Connection[Any],
         *,
-        timescale: bool,
+        compressed: CompressedChunks | None,
         compress_batch: int = 4,
         whole_chunks: bool = False,
     ) -> None:
         self.cur: psycopg.Cursor[Any] = raw.cursor()
         self.compression = (
-            Compression(self.cur, batch=compress_batch, whole_chunks=whole_chunks)
-            if timescale
-            else None
+            None
+            if compressed is None
+            else Compression(self.cur, compressed, batch=compress_batch, whole_chunks=whole_chunks)
         )
         # Created here, at the start of the transaction: created inside an asset's
         # savepoint, a rollback of that asset would drop it again.

@@ -42,7 +42,11 @@ from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage import reads
 from data_nexus.storage.async_writer import AsyncWriter
 from data_nexus.storage.capabilities import Capabilities, detect_capabilities
-from data_nexus.storage.compression import SEGMENT_DML_VERSION, version_tuple
+from data_nexus.storage.compression import (
+    SEGMENT_DML_VERSION,
+    CompressedChunks,
+    version_tuple,
+)
 from data_nexus.storage.engine import SQLITE_IMMEDIATE, open_engine
 from data_nexus.storage.migrate import ensure_schema
 from data_nexus.storage.pg_writer import PgBarSink
@@ -67,7 +71,8 @@ class Store:
     ``chunk_size`` bars of a streamed update (any iterable but a list or tuple) are held in
     memory at a time, so memory stays flat however long the history; ``batch_assets``
     assets share one transaction in :meth:`write_assets` (each in its own savepoint);
-    ``compress_batch`` compressed TimescaleDB chunks are rewritten at a time.
+    ``compress_batch`` compressed TimescaleDB chunks are rewritten at a time, and
+    ``compressed_chunks`` is the (cached) list of them.
     """
 
     def __init__(
@@ -85,6 +90,7 @@ class Store:
         self.batch_assets = batch_assets
         self.compress_batch = compress_batch
         self._lock = threading.Lock()
+        self.compressed_chunks = CompressedChunks() if caps.is_timescale else None
         self._readers: list[PoolProxiedConnection] = []
         self.whole_chunks = caps.is_timescale and (
             version_tuple(caps.timescale_version or "0") < SEGMENT_DML_VERSION
@@ -145,7 +151,7 @@ class Store:
                     return
                 sink = PgBarSink(
                     raw,  # type: ignore[arg-type]
-                    timescale=self.caps.is_timescale,
+                    compressed=self.compressed_chunks,
                     compress_batch=self.compress_batch,
                     whole_chunks=self.whole_chunks,
                 )
