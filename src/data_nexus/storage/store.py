@@ -50,7 +50,6 @@ from data_nexus.storage.compression import (
 from data_nexus.storage.engine import SQLITE_IMMEDIATE, open_engine
 from data_nexus.storage.migrate import ensure_schema
 from data_nexus.storage.pg_writer import PgBarSink
-from data_nexus.storage.prefetch import Prefetch
 from data_nexus.storage.sqlite_writer import SqliteBarSink
 from data_nexus.storage.updates import AssetUpdate, WriteResult
 from data_nexus.storage.writer import (
@@ -209,14 +208,12 @@ class Store:
 
     def _write_batch(self, batch: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
         out: list[WriteResult | Exception] = []
-        # The next assets are validated on a helper thread while this one is written.
-        with (
-            Prefetch(self._prepare, batch) as prepared_updates,
-            self._transaction() as (conn, sink),
-        ):
-            for update, prepared in zip(batch, prepared_updates, strict=True):
-                if isinstance(prepared, Exception):  # invalid before touching the database
-                    out.append(prepared)
+        with self._transaction() as (conn, sink):
+            for update in batch:
+                try:
+                    prepared = self._prepare(update)
+                except Exception as error:  # invalid before touching the database
+                    out.append(error)
                     continue
                 savepoint = conn.begin_nested()
                 try:
