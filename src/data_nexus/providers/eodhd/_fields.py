@@ -173,6 +173,16 @@ def _shape(value: Any) -> str:
     return "a number"
 
 
+def duplicate(symbol: str, row: Mapping[str, Any], secrets: Iterable[str]) -> BadResponse:
+    """The error for a second row of ``symbol`` on the same date in one body."""
+    return BadResponse(
+        f"duplicate date {row.get('date')} in one body",
+        symbol=symbol,
+        field="date",
+        excerpt=field_excerpt("date", row.get("date"), secrets),
+    )
+
+
 def is_missing(value: Any) -> bool:
     """``None`` or a blank string: the provider's ways of saying "no value"."""
     return value is None or (isinstance(value, str) and not value.strip())

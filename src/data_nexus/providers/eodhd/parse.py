@@ -28,17 +28,18 @@ not an array of objects.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from data_nexus.errors import BadResponse
+from data_nexus.providers.eodhd._bars import bulk_bars, eod_bars
+from data_nexus.providers.eodhd._compact import compact_bulk, compact_eod
 from data_nexus.providers.eodhd._csv import read_rows
 from data_nexus.providers.eodhd._fields import (
     Fields,
+    duplicate,
     expect_list,
     expect_object,
-    field_excerpt,
     load_json,
     value_text,
 )
@@ -62,10 +63,21 @@ def parse_eod(
     """Daily bars of ``symbol`` from a ``/api/eod/{SYMBOL}`` body (JSON or CSV).
 
     ``secrets`` are masked in any excerpt an error quotes (the client passes its token).
+    A body in EODHD's compact JSON is read by :mod:`._compact`; plain rows of any other
+    body by :mod:`._bars`; every other row by the careful code below. All three give the
+    same records, warnings and errors.
     """
-    rows = _rows(body, symbol, fmt, _EOD_COLUMNS, "bars", secrets=secrets)
     acc = _Acc(secrets)
-    bars = _unique(symbol, rows, acc, lambda f, _row: _bar(f, symbol, acc), _by_date)
+    bars = None
+    if fmt == "json":
+        bars = compact_eod(body, symbol, zero_rows=acc.zero_rows, secrets=acc.secrets)
+    if bars is None:
+        rows = _rows(body, symbol, fmt, _EOD_COLUMNS, "bars", secrets=acc.secrets)
+
+        def careful(row: Mapping[str, Any]) -> tuple[Bar, str] | None:
+            return _careful(symbol, row, acc, lambda f, _row: _bar(f, symbol, acc))
+
+        bars = eod_bars(rows, symbol, careful, zero_rows=acc.zero_rows, secrets=acc.secrets)
     return Parsed(bars, acc.finish(symbol))
 
 
@@ -107,16 +119,21 @@ def parse_bulk_eod(
     ``exchange_short_name`` (CSV ``Ex``) or else ``exchange``. Extra keys (``filter=extended``,
     ``Prev_close`` …) are ignored. Records are sorted by date, then symbol.
     """
-    columns = ("code", "exchange_short_name", *_EOD_COLUMNS)
-    rows = _rows(body, exchange, fmt, columns, "bars", secrets=secrets)
     acc = _Acc(secrets)
-    bars = _unique(
-        exchange,
-        rows,
-        acc,
-        lambda f, row: _bar(f, _bulk_symbol(f, exchange, "exchange_short_name"), acc),
-        _by_date_symbol,
-    )
+    bars = None
+    if fmt == "json":
+        bars = compact_bulk(body, exchange, zero_rows=acc.zero_rows, secrets=acc.secrets)
+    if bars is None:
+        columns = ("code", "exchange_short_name", *_EOD_COLUMNS)
+        rows = _rows(body, exchange, fmt, columns, "bars", secrets=acc.secrets)
+
+        def build(fields: Fields, _row: Mapping[str, Any]) -> Bar | None:
+            return _bar(fields, _bulk_symbol(fields, exchange, "exchange_short_name"), acc)
+
+        def careful(row: Mapping[str, Any]) -> tuple[Bar, str] | None:
+            return _careful(exchange, row, acc, build)
+
+        bars = bulk_bars(rows, exchange, careful, zero_rows=acc.zero_rows, secrets=acc.secrets)
     return Parsed(bars, acc.finish(f"bulk {exchange}"))
 
 
@@ -190,7 +207,7 @@ def _rows(
     what: str,
     *,
     secrets: Iterable[str],
-) -> list[Mapping[str, Any]]:
+) -> list[dict[str, Any]]:
     secrets = tuple(secrets)
     if fmt == "csv":
         return list(read_rows(body, symbol=where, default_columns=columns, secrets=secrets))
@@ -221,7 +238,7 @@ def _by_date_symbol(record: Bar | Split | Dividend) -> Any:
 
 def _unique(
     where: str,
-    rows: list[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     acc: _Acc,
     build: Callable[[Fields, Mapping[str, Any]], R | None],
     key: Callable[[R], Any],
@@ -230,34 +247,40 @@ def _unique(
     records: list[R] = []
     seen: set[Any] = set()
     for row in rows:
-        if _warning_only(where, row, acc):
+        picked = _careful(where, row, acc, build)
+        if picked is None:
             continue
-        fields = Fields(row, symbol=where, secrets=acc.secrets)
-        record = build(fields, row)
-        if record is None:
-            continue
+        record, symbol = picked
         k = key(record)
         if k in seen:
-            raise _duplicate(fields.symbol or where, row, acc.secrets)
+            raise duplicate(symbol, row, acc.secrets)
         seen.add(k)
         records.append(record)
     records.sort(key=key)
     return records
 
 
+def _careful(
+    where: str,
+    row: Mapping[str, Any],
+    acc: _Acc,
+    build: Callable[[Fields, Mapping[str, Any]], R | None],
+) -> tuple[R, str] | None:
+    """The record of one row and the symbol that names it; ``None`` for a skipped row
+    (warning-only, or ``build`` said so). Raises the row's ``BadResponse``."""
+    if _warning_only(where, row, acc):
+        return None
+    fields = Fields(row, symbol=where, secrets=acc.secrets)
+    record = build(fields, row)
+    if record is None:
+        return None
+    return record, fields.symbol or where
+
+
 def _one_line(text: str, secrets: tuple[str, ...]) -> str:
     """Provider text for a warning: redacted, one line, at most 200 characters."""
     line = " ".join(redact(text, secrets).split())
     return line if len(line) <= 200 else line[:199] + "…"
-
-
-def _duplicate(symbol: str, row: Mapping[str, Any], secrets: tuple[str, ...]) -> BadResponse:
-    return BadResponse(
-        f"duplicate date {row.get('date')} in one body",
-        symbol=symbol,
-        field="date",
-        excerpt=field_excerpt("date", row.get("date"), secrets),
-    )
 
 
 def _bulk_symbol(fields: Fields, exchange: str, exchange_key: str) -> str:
