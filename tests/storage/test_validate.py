@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from data_nexus.decimals import canonical
+from data_nexus.decimals import canonical, decimal_places
 from data_nexus.errors import DataValidationError
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage.validate import (
+    MISSING,
     BarValidator,
     split_prices,
     split_value,
@@ -136,3 +137,43 @@ def test_actions_map_to_rows_and_refuse_bad_amounts() -> None:
         validate_actions("AAPL.US", [Dividend("AAPL.US", DAY, Decimal(1))] * 2)
     with pytest.raises(DataValidationError, match="currency: 'DOLLARS-US' is longer than 8"):
         validate_actions("AAPL.US", [Dividend("AAPL.US", DAY, Decimal(1), currency="DOLLARS-US")])
+
+
+any_price = st.none() | st.integers(0, 10).flatmap(
+    lambda places: st.decimals(
+        min_value=Decimal("-1"), max_value=Decimal("20000000000"), places=places
+    )
+)
+
+
+@given(st.lists(any_price, min_size=5, max_size=5), st.booleans())
+def test_the_fast_row_check_agrees_with_checking_each_value(
+    prices: list[Decimal | None], canonical_text: bool
+) -> None:
+    """One regular expression per row decides exactly as the per-value rules would."""
+    if prices[3] is None:
+        prices[3] = Decimal(1)  # a bar needs a close
+    values = dict(zip(("open", "high", "low", "close", "adjusted_close"), prices, strict=True))
+    expected: list[str] | None = []
+    for price in prices:
+        ok = price is None or (
+            Decimal(0) <= price < Decimal(10) ** 10 and decimal_places(price) <= 8
+        )
+        if not ok:
+            expected = None
+            break
+        assert expected is not None
+        expected.append(MISSING if price is None else canonical(price))
+    validator = BarValidator("AAPL.US", canonical=canonical_text)
+    if expected is None:
+        with pytest.raises(DataValidationError):
+            validator.rows([bar(**values)])
+        return
+    (row,) = validator.rows([bar(**values)])
+    got = row[1].split("\t")
+    if canonical_text:
+        assert got == expected
+    else:
+        assert [None if g == MISSING else Decimal(g) for g in got] == [
+            None if e == MISSING else Decimal(e) for e in expected
+        ]

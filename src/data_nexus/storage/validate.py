@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -84,17 +84,6 @@ def decimal_text(
 
 
 def _price(value: object, symbol: str, day: object, field: str) -> str:
-    """Fast path of :func:`decimal_text` for prices (most values pass it untouched)."""
-    if type(value) is Decimal and value.is_finite() and _ZERO <= value < PRICE_LIMIT:
-        text = str(value)
-        dot = text.find(".")
-        if "E" in text or text[0] == "-":  # 1E-7, 0E-10, -0: the slow path canonicalises
-            pass
-        elif dot < 0:
-            return text
-        elif len(text) - dot <= PRICE_SCALE + 1:
-            text = text.rstrip("0")
-            return text[:-1] if text[-1] == "." else text
     return decimal_text(
         value, symbol=symbol, day=day, field=field, scale=PRICE_SCALE, limit=PRICE_LIMIT
     )
@@ -115,11 +104,19 @@ def _volume(value: object, symbol: str, day: object) -> int | None:
 # The fast path checks a whole row's prices with one regular expression over their text:
 # no sign, no exponent, at most 10 digits before the point and 8 after is exactly
 # "0 <= x < 10^10 with at most 8 decimal places". The canonical variant also refuses
-# trailing zeros, so what passes is already the text SQLite stores.
+# trailing zeros, so what passes is already the text SQLite stores. Every price but the
+# close may be missing ("None" in the text, then written as MISSING).
 _PLAIN = r"[0-9]{1,10}(?:\.[0-9]{1,8})?"
 _CANONICAL = r"(?:0|[1-9][0-9]{0,9})(?:\.[0-9]{0,7}[1-9])?"
-_ROW_OK = re.compile("\t".join([_PLAIN] * 5)).fullmatch
-_CANONICAL_ROW_OK = re.compile("\t".join([_CANONICAL] * 5)).fullmatch
+
+
+def _row_pattern(price: str) -> Callable[[str], re.Match[str] | None]:
+    optional = f"(?:{price}|None)"
+    return re.compile("\t".join([optional, optional, optional, price, optional])).fullmatch
+
+
+_ROW_OK = _row_pattern(_PLAIN)
+_CANONICAL_ROW_OK = _row_pattern(_CANONICAL)
 _TRAILING_ZEROS = re.compile(r"\.([0-9]*?)0+(?=\t|$)")
 
 
@@ -166,7 +163,7 @@ class BarValidator:
     def _mend(self, text: str, bar: Bar, iso: str) -> str:
         """Prices that failed the fast check: strip trailing zeros, or check one by one."""
         if self.canonical and _ROW_OK(text):
-            return _TRAILING_ZEROS.sub(_keep_digits, text)
+            return _TRAILING_ZEROS.sub(_keep_digits, text).replace("None", MISSING)
         return _prices_text(bar, self.symbol, iso)
 
     def chunk(self, bars: Iterable[Bar]) -> BarChunk:
@@ -194,10 +191,18 @@ class BarValidator:
                 bar.adjusted_close,
                 bar.volume,
             )
-            if type(o) is D and type(h) is D and type(lo) is D and type(c) is D and type(a) is D:
+            if (
+                type(c) is D
+                and (type(o) is D or o is None)
+                and (type(h) is D or h is None)
+                and (type(lo) is D or lo is None)
+                and (type(a) is D or a is None)
+            ):
                 text = f"{o!s}\t{h!s}\t{lo!s}\t{c!s}\t{a!s}"
                 if not row_ok(text):
                     text = self._mend(text, bar, iso)
+                elif "N" in text:
+                    text = text.replace("None", MISSING)
             else:
                 text = _prices_text(bar, symbol, iso)
             if not (type(v) is int and 0 <= v <= BIGINT_MAX):

@@ -118,8 +118,11 @@ SEQUENCE_CHUNK = 20_000
 
 def _chunks(bars: Iterable[Bar], size: int) -> Iterator[Sequence[Bar]]:
     if isinstance(bars, list | tuple):
+        if len(bars) <= SEQUENCE_CHUNK:
+            yield bars  # no copy
+            return
         for start in range(0, len(bars), SEQUENCE_CHUNK):
-            yield bars if len(bars) <= SEQUENCE_CHUNK else bars[start : start + SEQUENCE_CHUNK]
+            yield bars[start : start + SEQUENCE_CHUNK]
         return
     iterator = iter(bars)
     while chunk := list(islice(iterator, size)):
