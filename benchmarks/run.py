@@ -59,6 +59,7 @@ class Sizes:
     batch: int  # symbols per write_assets call and per baseline transaction
     tsdb_store_symbols: int  # our re-sync into the hypertable, per phase
     tsdb_rewrite_symbols: int  # whole-history rewrites into the hypertable, per phase
+    rounds: int  # write passes per scenario; the fastest counts (noise only slows down)
 
     @classmethod
     def default(cls) -> Sizes:
@@ -66,13 +67,14 @@ class Sizes:
         return cls(
             symbols=500,
             years=20,
-            sqlite_symbols=200,
-            orm_symbols=20,
+            sqlite_symbols=150,
+            orm_symbols=30,
             rss_symbols=100,
             repetitions=200,
             batch=32,
             tsdb_store_symbols=100,
             tsdb_rewrite_symbols=10,
+            rounds=2,
         )
 
     @classmethod
@@ -88,6 +90,7 @@ class Sizes:
             batch=8,
             tsdb_store_symbols=4,
             tsdb_rewrite_symbols=2,
+            rounds=1,
         )
 
 
@@ -138,7 +141,12 @@ def run_postgres(
     if "postgres" in sections:
         with target.database("ours", dataset) as url:
             writes = measure_writes(
-                target, url, dataset, batch=sizes.batch, orm_symbols=sizes.orm_symbols
+                target,
+                url,
+                dataset,
+                batch=sizes.batch,
+                orm_symbols=sizes.orm_symbols,
+                rounds=sizes.rounds,
             )
             print("  [postgresql] reads …", flush=True)
             reads = measure_reads(target, url, read_suite(dataset, sizes.repetitions))
@@ -184,7 +192,12 @@ def run_sqlite(dataset: Dataset, sizes: Sizes, clock: Clock) -> dict[str, Any]:
     small = Dataset(min(dataset.symbols, sizes.sqlite_symbols), dataset.years)
     with sqlite_target() as target, target.database("ours", small) as url:
         writes = measure_writes(
-            target, url, small, batch=sizes.batch, orm_symbols=sizes.orm_symbols
+            target,
+            url,
+            small,
+            batch=sizes.batch,
+            orm_symbols=sizes.orm_symbols,
+            rounds=sizes.rounds,
         )
         print("  [sqlite] reads …", flush=True)
         reads = measure_reads(target, url, read_suite(small, sizes.repetitions))
