@@ -79,29 +79,51 @@ def url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
 
 
+def _synced_count(url: str) -> int:
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(ASSETS.c.last_synced.is_not(None))
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
 def test_sigkill_at_random_points_then_rerun(
     url: str, start_emulator: Callable[..., EmulatorServer], tmp_path: Path
 ) -> None:
-    """kill -9 mid-sync, several times: every asset stays whole or untouched; a rerun finishes."""
-    emu = start_emulator(seed=21, symbols=60, start=START, latency_ms=15)
+    """kill -9 mid-sync, several times: every asset stays whole or untouched; a rerun finishes.
+
+    Each round waits until a random number of further assets has committed, then a random
+    fraction of a second more (so the kill lands anywhere, also inside a write), and kills.
+    """
+    emu = start_emulator(seed=21, symbols=80, start=START, latency_ms=15)
     symbols = symbols_of(emu)
     add_assets(settings_for(url, emu), symbols)
     rng = random.Random(1234)
-    progress = []
+    done = 0
     for _ in range(4):
+        target = done + rng.randint(2, 12)
         proc = sync_process(url, emu, "--concurrency", "4", cwd=tmp_path)
-        time.sleep(rng.uniform(0.8, 2.5))
+        deadline = time.monotonic() + 120
+        while _synced_count(url) < target and proc.poll() is None:
+            assert time.monotonic() < deadline, "the sync made no progress"
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, 0.3))
         proc.kill()
         proc.wait(timeout=30)
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()  # type: ignore[union-attr]
-        progress.append(assert_every_asset_whole_or_untouched(url, emu, symbols))
-    assert progress[-1] < len(symbols), "the kills came too late to interrupt anything"
+        done = assert_every_asset_whole_or_untouched(url, emu, symbols)
+    assert done < len(symbols), "the kills came too late to interrupt anything"
     final = sync_process(url, emu, "--json", cwd=tmp_path)
     out, err = final.communicate(timeout=300)
     assert final.returncode == 0, err
     summary = json.loads(out)
-    assert summary["status"] == "ok" and summary["synced"] == len(symbols) - progress[-1]
+    assert summary["status"] == "ok" and summary["synced"] == len(symbols) - done
     assert assert_every_asset_whole_or_untouched(url, emu, symbols) == len(symbols)
 
 
@@ -113,7 +135,10 @@ def test_sigint_finishes_in_flight_assets_and_exits_130(
     symbols = symbols_of(emu)
     add_assets(settings_for(sqlite_url, emu), symbols)
     proc = sync_process(sqlite_url, emu, "--concurrency", "2", cwd=tmp_path)
-    time.sleep(2.0)
+    deadline = time.monotonic() + 120
+    while _synced_count(sqlite_url) < 3:
+        assert time.monotonic() < deadline and proc.poll() is None, "no progress"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
