@@ -1,0 +1,198 @@
+"""Scheduling a sync run: the run's plan, and the loop that claims and syncs assets.
+
+:func:`plan_run` reads the registry and applies the pure planner (what is due, the bulk
+choice, the call estimate); :func:`process_run` updates bulk exchanges first, then claims
+the remaining due assets in small leased batches and syncs them with bounded concurrency
+until done or asked to stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+
+from data_nexus.config import Settings
+from data_nexus.storage.store import Store
+from data_nexus.sync.bulk import BulkProvider, bulk_known_unavailable, run_bulk
+from data_nexus.sync.events import RunStopping
+from data_nexus.sync.leases import claim_due, load_states, release
+from data_nexus.sync.pipeline import RunContext, StopRun, sync_asset
+from data_nexus.sync.plan import (
+    AssetState,
+    BulkPlan,
+    FetchPlan,
+    full_refresh_of,
+    plan_bulk,
+    plan_fetch,
+    skip_reason,
+)
+from data_nexus.sync.summary import SyncOptions
+
+EXIT_PROVIDER_STOP = 3
+
+
+@dataclass(slots=True)
+class StopSignal:
+    """Set by a signal handler (or a caller) to stop scheduling new assets."""
+
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+    reason: str | None = None
+
+    def set(self, reason: str) -> None:
+        """Ask the run to stop (the first reason wins)."""
+        if self.reason is None:
+            self.reason = reason
+        self.event.set()
+
+    @property
+    def is_set(self) -> bool:
+        """Whether a stop was asked."""
+        return self.event.is_set()
+
+
+@dataclass(slots=True)
+class RunPlan:
+    """The assets due now, their fetch plans, the bulk updates and the call estimate."""
+
+    due: list[AssetState]
+    plans: dict[str, FetchPlan]
+    bulk: list[BulkPlan]
+    skipped: dict[str, int]
+    calls_estimate: int
+
+
+def plan_run(
+    store: Store,
+    *,
+    settings: Settings,
+    options: SyncOptions,
+    symbols: list[str] | None,
+    exchange: str | None,
+    now: dt.datetime,
+) -> RunPlan:
+    popts = options.plan_options(
+        settings.correction_sessions, dt.timedelta(days=settings.actions_every_days)
+    )
+    states = {s.symbol: s for s in load_states(store, symbols=symbols, exchange=exchange)}
+    for name in symbols or []:  # dry run: named symbols not registered yet
+        if name not in states:
+            states[name] = AssetState(symbol=name, exchange=name.rsplit(".", 1)[1])
+    skipped: dict[str, int] = {}
+    due: list[AssetState] = []
+    for state in states.values():
+        reason = skip_reason(state, now=now, options=popts, explicit=bool(symbols))
+        if reason is None:
+            due.append(state)
+        else:
+            key = "in backoff" if reason.startswith("in backoff") else reason
+            skipped[key] = skipped.get(key, 0) + 1
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    due.sort(key=lambda s: (s.last_synced is not None, s.last_synced or epoch, s.symbol))
+    plans = {s.symbol: plan_fetch(s, now=now, options=popts) for s in due}
+    bulk: list[BulkPlan] = []
+    shared_pool = options.worker_id is not None and store.caps.multi_writer
+    if options.bulk == "always" or (options.bulk == "auto" and not shared_pool):
+        by_exchange: dict[str, list[FetchPlan]] = {}
+        for plan in plans.values():
+            by_exchange.setdefault(plan.exchange, []).append(plan)
+        for ex, ex_plans in sorted(by_exchange.items()):
+            if options.bulk == "auto" and bulk_known_unavailable(store, ex, now):
+                continue
+            chosen = plan_bulk(ex, ex_plans, states, now=now, mode=options.bulk)
+            if chosen is not None:
+                bulk.append(chosen)
+    in_bulk = {s for b in bulk for s in b.symbols}
+    estimate = sum(p.calls for s, p in plans.items() if s not in in_bulk)
+    estimate += sum(b.calls for b in bulk)
+    return RunPlan(due, plans, bulk, skipped, estimate)
+
+
+async def process_run(
+    ctx: RunContext,
+    *,
+    client: BulkProvider,
+    options: SyncOptions,
+    plan: RunPlan,
+    stop: StopSignal,
+    run_start: dt.datetime,
+) -> None:
+    """Bulk exchanges first, then every remaining due asset per symbol, in claimed batches."""
+    claim_now = run_start
+    popts = ctx.plan_options
+    explicit = bool(options.symbols)
+    done: set[str] = set()
+    refresh: list[AssetState] = []
+
+    def claim(names: list[str]) -> list[AssetState]:
+        return claim_due(
+            ctx.store,
+            owner=ctx.owner,
+            now=claim_now,
+            options=popts,
+            limit=len(names),
+            lease_ttl=options.lease_ttl,
+            symbols=names,
+            explicit=explicit,
+        )
+
+    def stop_for(error: StopRun) -> None:
+        if ctx.summary.stop_reason is None:
+            ctx.summary.stop_reason = str(error)
+            ctx.summary.stop_exit_code = EXIT_PROVIDER_STOP
+            ctx.emit(RunStopping(str(error)))
+        stop.set("provider")
+
+    async def guarded(job: Awaitable[object]) -> None:
+        try:
+            await job
+        except StopRun as error:
+            stop_for(error)
+
+    for bulk in plan.bulk:
+        if stop.is_set:
+            break
+        claimed = await asyncio.to_thread(claim, list(bulk.symbols))
+        states = {s.symbol: s for s in claimed}
+        result: tuple[list[str], list[str]] | None = None
+        try:
+            result = await run_bulk(bulk, states, ctx, client)
+        except StopRun as error:
+            stop_for(error)
+        if result is None:
+            await asyncio.to_thread(release, ctx.store, list(states), owner=ctx.owner)
+            continue
+        synced, refetch = result
+        done.update(synced)
+        refresh += [states[s] for s in refetch]
+        done.update(refetch)
+
+    semaphore = asyncio.Semaphore(options.concurrency)
+
+    async def one(state: AssetState, fetch: FetchPlan | None = None) -> None:
+        async with semaphore:
+            if stop.is_set:
+                await asyncio.to_thread(release, ctx.store, [state.symbol], owner=ctx.owner)
+                return
+            await guarded(sync_asset(state, ctx, plan=fetch))
+
+    tasks = [
+        asyncio.create_task(one(s, full_refresh_of(plan.plans[s.symbol], popts.since)))
+        for s in refresh
+    ]
+    queue = [s.symbol for s in plan.due if s.symbol not in done]
+    batch = max(2, options.concurrency * 2)
+    pending: set[asyncio.Task[None]] = set(tasks)
+    position = 0
+    while not stop.is_set and position < len(queue):
+        while len(pending) >= options.concurrency * 2:
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        names = queue[position : position + batch]
+        position += batch
+        for state in await asyncio.to_thread(claim, names):
+            pending.add(asyncio.create_task(one(state)))
+    if pending:
+        await asyncio.gather(*pending)
+    if stop.is_set and ctx.summary.stop_reason is None and stop.reason == "interrupted":
+        ctx.emit(RunStopping("interrupted: in-flight assets finished, the rest stays due"))
