@@ -31,7 +31,13 @@ from benchmarks.baselines import pg_copy
 from benchmarks.data import Dataset
 from benchmarks.queries import ReadSuite, pg_raw_reader, read_suite
 from benchmarks.report import machine_info, table, write_json
-from benchmarks.servers import connect, fresh_database, insert_assets, open_servers
+from benchmarks.servers import (
+    connect,
+    exit_on_sigterm,
+    fresh_database,
+    insert_assets,
+    open_servers,
+)
 from benchmarks.timing import latency, time_calls
 from data_nexus.testing.pgcluster import DatabaseFactory
 
@@ -270,6 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timescale-url", help="admin URL of a TimescaleDB server")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     dataset = Dataset(
         args.symbols or (20 if args.quick else 1000), args.years or (3 if args.quick else 20)
     )

@@ -36,7 +36,7 @@ from benchmarks.ratios import compute_ratios, render_ratios, render_raw
 from benchmarks.read import measure_reads
 from benchmarks.report import machine_info, write_json
 from benchmarks.rss import measure_rss
-from benchmarks.servers import Servers, open_servers, server_version
+from benchmarks.servers import Servers, exit_on_sigterm, open_servers, server_version
 from benchmarks.tsdb_writes import store_on_hypertable
 from benchmarks.write import measure_writes
 from data_nexus.config import Settings
@@ -209,6 +209,7 @@ def run_sqlite(dataset: Dataset, sizes: Sizes, clock: Clock) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the chosen sections, print the tables, write the JSON."""
     args = _parse(argv)
+    exit_on_sigterm()
     sizes = Sizes.quick() if args.quick else Sizes.default()
     dataset = Dataset(args.symbols or sizes.symbols, args.years or sizes.years)
     sections = set(args.sections)

@@ -13,6 +13,8 @@ Every measurement uses a fresh database, migrated with the packaged Alembic scri
 from __future__ import annotations
 
 import contextlib
+import signal
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -21,6 +23,15 @@ import psycopg
 from data_nexus.config import Settings
 from data_nexus.storage.migrate import upgrade_db
 from data_nexus.testing.pgcluster import ClusterUnavailable, DatabaseFactory, ThrowawayCluster
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM (a CI timeout, ``kill``) into ``SystemExit``, so clusters get removed.
+
+    Python's default SIGTERM action ends the process without running ``finally`` blocks,
+    which would leave a throwaway cluster running and its directory behind.
+    """
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
 
 
 def settings_for(url: str, **extra: object) -> Settings:
