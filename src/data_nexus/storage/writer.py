@@ -15,13 +15,13 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 import psycopg
 import sqlalchemy as sa
 
 from data_nexus.errors import LeaseConflict, StorageError
-from data_nexus.models import Asset, CorporateAction, MarketData
+from data_nexus.models import ASSETS, CORPORATE_ACTIONS, MARKET_DATA
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.redact import redact
 from data_nexus.storage.updates import AssetUpdate, WriteResult
@@ -33,9 +33,8 @@ from data_nexus.storage.validate import (
     validate_actions,
 )
 
-ASSETS = cast(sa.Table, Asset.__table__)
-BARS = cast(sa.Table, MarketData.__table__)
-ACTIONS = cast(sa.Table, CorporateAction.__table__)
+BARS = MARKET_DATA
+ACTIONS = CORPORATE_ACTIONS
 
 #: ``assets`` columns the writer itself maintains; ``state`` may not set them.
 _RESERVED = frozenset({"symbol", "first_date", "last_date", "updated_at", "created_at"})
