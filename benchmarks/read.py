@@ -13,12 +13,11 @@ from typing import Any
 from benchmarks.backends import Target
 from benchmarks.queries import ReadCase, ReadSuite
 from benchmarks.timing import latency, time_calls
+from data_nexus.storage.store import Store
 
 
 def measure_reads(target: Target, url: str, suite: ReadSuite) -> dict[str, Any]:
     """p50/p95 of ours and raw SQL for each read kind, and their ratio."""
-    from data_nexus.storage.store import Store
-
     store = Store.open(url)
     try:
 

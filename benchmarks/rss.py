@@ -27,6 +27,7 @@ from benchmarks.backends import Target
 from benchmarks.data import Dataset
 from benchmarks.write import SYNCED_AT
 from data_nexus.redact import redact
+from data_nexus.storage.store import AssetUpdate, Store
 
 REPO = Path(__file__).resolve().parent.parent
 URL_VARIABLE = "DATANEXUS_BENCH_URL"
@@ -50,8 +51,6 @@ def _peak_kib() -> int:
 
 def child(url: str, symbols: int, years: int) -> dict[str, Any]:
     """Write ``symbols`` x ``years`` of streamed bars through our store; memory figures."""
-    from data_nexus.storage.store import AssetUpdate, Store
-
     dataset = Dataset(symbols, years)
     days = dataset.days()
     store = Store.open(url)

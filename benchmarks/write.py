@@ -11,7 +11,8 @@ Our side sends one :class:`AssetUpdate` per symbol, the way the sync engine does
 symbol's bars, its authoritative window (first to last bar date) and ``last_synced``.
 ``write_assets`` gets ``batch`` symbols per call (the writer thread coalesces concurrent
 syncs the same way); ``single`` mode calls ``write_asset`` per symbol instead.
-Generating the bars is never timed.
+Generating the bars is never timed. Each scenario can run several rounds, alternating
+which side goes first; the fastest pass of each side is reported.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from benchmarks import baselines
 from benchmarks.backends import Target
 from benchmarks.data import Dataset, revise
 from data_nexus.records import Bar
+from data_nexus.storage.store import AssetUpdate, Store
 
 #: The ``last_synced`` our benchmark writes (fixed: benchmarks do not read the clock).
 SYNCED_AT = dt.datetime(2026, 1, 2, 22, 0, tzinfo=dt.UTC)
@@ -50,9 +52,7 @@ class StoreFigures:
             self.totals[name] = self.totals.get(name, 0) + int(getattr(result, name))
 
 
-def _update(bars: list[Bar]) -> Any:
-    from data_nexus.storage.store import AssetUpdate
-
+def _update(bars: list[Bar]) -> AssetUpdate:
     return AssetUpdate(
         symbol=bars[0].symbol,
         bars=bars,
@@ -75,8 +75,6 @@ def store_write(
     applied, each revising a different ``changed_fraction`` of every symbol's adjusted
     closes: written in order, every pass changes just ``changed_fraction`` of the rows.
     """
-    from data_nexus.storage.store import Store
-
     figures = StoreFigures()
     store = Store.open(url)
     try:
