@@ -57,6 +57,44 @@ def _has_timescale(bindir: Path) -> bool:
     return any(Path(d, "extension", "timescaledb.control").exists() for d in sharedirs)
 
 
+_PREFIX = "datanexus-pg-"
+_OWNER_FILE = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_orphans(bindir: Path) -> int:
+    """Stop and remove throwaway clusters whose owning process is gone; return how many.
+
+    A test run killed from outside (a CI timeout's SIGTERM) cannot stop its cluster; the
+    next run does it, so orphans never pile up.
+    """
+    swept = 0
+    for root in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        owner = root / _OWNER_FILE
+        try:
+            pid = int(owner.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(pid):
+            continue
+        command = [str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, capture_output=True, check=False, timeout=60)  # noqa: S603
+        shutil.rmtree(root, ignore_errors=True)
+        swept += 1
+    return swept
+
+
 class ThrowawayCluster:
     """A PostgreSQL cluster that lives as long as this object (use it as a context manager)."""
 
@@ -72,7 +110,9 @@ class ThrowawayCluster:
         self.durable = durable
         self.timescale = _has_timescale(bindir) if timescale is None else timescale
         self.port = _free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="datanexus-pg-"))
+        sweep_orphans(bindir)
+        self.root = Path(tempfile.mkdtemp(prefix=_PREFIX))
+        (self.root / _OWNER_FILE).write_text(str(os.getpid()))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self._as_postgres = os.geteuid() == 0
