@@ -22,6 +22,7 @@ import math
 from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from data_nexus.assets import write_transaction
 from data_nexus.clock import Clock, utcnow
@@ -44,22 +45,32 @@ def _read_int(conn: sa.Connection, key: str) -> int | None:
     return None if value is None else int(value)
 
 
-def _write(conn: sa.Connection, key: str, value: str, now: dt.datetime, exists: bool) -> None:
-    if exists:
-        conn.execute(sa.update(_table).where(_c.key == key).values(value=value, updated_at=now))
-    else:
-        conn.execute(sa.insert(_table).values(key=key, value=value, updated_at=now))
-
-
 def calls_spent_today(store: Store, now: dt.datetime) -> int:
     """Weighted calls Data Nexus workers recorded for ``now``'s GMT day."""
     with store.engine.connect() as conn:
         return _read_int(conn, _calls_key(now.astimezone(dt.UTC).date())) or 0
 
 
-def _lock(conn: sa.Connection, store: Store, key: str) -> None:
-    if store.caps.skip_locked:  # PostgreSQL: serialise on the row (SQLite has BEGIN IMMEDIATE)
-        conn.execute(sa.select(_c.key).where(_c.key == key).with_for_update())
+def _locked(conn: sa.Connection, store: Store, key: str, initial: str, now: dt.datetime) -> str:
+    """The row's value, locked for this transaction; created with ``initial`` if missing.
+
+    Creating the row first (``ON CONFLICT DO NOTHING``) means two workers starting at once
+    both lock the same row instead of racing to insert it.
+    """
+    insert = (postgresql.insert if store.caps.is_postgres else sqlite.insert)(_table)
+    conn.execute(
+        insert.values(key=key, value=initial, updated_at=now).on_conflict_do_nothing(
+            index_elements=[_c.key]
+        )
+    )
+    query = sa.select(_c.value).where(_c.key == key)
+    if store.caps.skip_locked:  # PostgreSQL: a row lock (SQLite already has BEGIN IMMEDIATE)
+        query = query.with_for_update()
+    return str(conn.execute(query).scalar_one())
+
+
+def _update(conn: sa.Connection, key: str, value: str, now: dt.datetime) -> None:
+    conn.execute(sa.update(_table).where(_c.key == key).values(value=value, updated_at=now))
 
 
 class SharedCallBudget:
@@ -78,11 +89,9 @@ class SharedCallBudget:
 
     def _reserve(self, day: dt.date, wanted: int, minimum: int) -> int:
         key = _calls_key(day)
-        now = self._clock()
         with write_transaction(self._store) as conn:
-            _lock(conn, self._store, key)
-            spent = _read_int(conn, key)
-            current = spent or 0
+            now = self._clock()
+            current = int(_locked(conn, self._store, key, "0", now))
             room = wanted if self.limit is None else min(wanted, self.limit - current)
             if room < minimum:
                 resets = next_gmt_midnight(now)
@@ -91,7 +100,7 @@ class SharedCallBudget:
                     f"{resets:%Y-%m-%d %H:%M} UTC (GMT midnight)",
                     resets_at=resets,
                 )
-            _write(conn, key, str(current + room), now, spent is not None)
+            _update(conn, key, str(current + room), now)
         return room
 
     def _give_back(self, day: dt.date, amount: int) -> None:
@@ -99,10 +108,9 @@ class SharedCallBudget:
             return
         key = _calls_key(day)
         with write_transaction(self._store) as conn:
-            _lock(conn, self._store, key)
-            spent = _read_int(conn, key)
-            if spent is not None:
-                _write(conn, key, str(max(0, spent - amount)), self._clock(), True)
+            now = self._clock()
+            spent = int(_locked(conn, self._store, key, "0", now))
+            _update(conn, key, str(max(0, spent - amount)), now)
 
     async def charge(self, weight: int) -> None:
         """Take ``weight`` calls from the local reservation, reserving a block when short."""
@@ -156,22 +164,21 @@ class SharedRateLimiter:
 
     def _take(self) -> float:
         """Take a block from the shared bucket; return 0, or the seconds to wait first."""
-        now = self._clock()
         with write_transaction(self._store) as conn:
-            _lock(conn, self._store, RATE_KEY)
-            raw = conn.execute(sa.select(_c.value).where(_c.key == RATE_KEY)).scalar()
-            tokens = float(self.capacity)
-            if raw is not None:
-                state = json.loads(raw)
-                elapsed = max(0.0, (now - dt.datetime.fromisoformat(state["at"])).total_seconds())
-                tokens = min(float(self.capacity), float(state["tokens"]) + elapsed * self.rate)
+            # Read the clock under the row lock, and never move the bucket's time back:
+            # a worker whose clock reading is older than the last update refills nothing.
+            now = self._clock()
+            full = json.dumps({"tokens": float(self.capacity), "at": now.isoformat()})
+            state = json.loads(_locked(conn, self._store, RATE_KEY, full, now))
+            at = max(now, dt.datetime.fromisoformat(state["at"]))
+            elapsed = (at - dt.datetime.fromisoformat(state["at"])).total_seconds()
+            tokens = min(float(self.capacity), float(state["tokens"]) + elapsed * self.rate)
             wait = 0.0
             if tokens >= self._block:
                 tokens -= self._block
             else:
                 wait = (self._block - tokens) / self.rate
-            value = json.dumps({"tokens": tokens, "at": now.isoformat()})
-            _write(conn, RATE_KEY, value, now, raw is not None)
+            _update(conn, RATE_KEY, json.dumps({"tokens": tokens, "at": at.isoformat()}), now)
         return wait
 
     async def acquire(self) -> None:
