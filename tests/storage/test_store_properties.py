@@ -45,16 +45,19 @@ dates = st.dates(min_value=dt.date(1970, 1, 1), max_value=dt.date(2040, 12, 31))
 _names = itertools.count()
 
 
-@pytest.fixture(params=["arrays", "copy"])
+@pytest.fixture(params=["arrays", "copy", "pieces"])
 def write_path(
     request: pytest.FixtureRequest, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> str:
-    """PostgreSQL merges small chunks from array parameters and large ones through COPY:
-    run each property through both (SQLite has one path)."""
-    if request.param == "copy":
+    """PostgreSQL merges small chunks from array parameters and large ones through COPY,
+    streamed in pieces validated one at a time: run each property through each path,
+    "pieces" with three bars a piece (SQLite has one path)."""
+    if request.param != "arrays":
         if not store.caps.is_postgres:
             pytest.skip("SQLite has a single write path")
         monkeypatch.setattr(pg_writer, "SMALL_CHUNK", 0)
+    if request.param == "pieces":
+        monkeypatch.setattr(pg_writer, "PIECE", 3)
     return str(request.param)
 
 
@@ -144,6 +147,53 @@ def test_an_overlapping_write_counts_exactly_and_the_result_is_the_merge(
         inserted, updated, len(new) - inserted - updated)  # fmt: skip
     merged = {**stored, **{row[0]: row for row in new}}
     assert store.read_bars([symbol]) == with_symbol(symbol, [merged[d] for d in sorted(merged)])
+
+
+@st.composite
+def windowed(draw: st.DrawFn) -> tuple[list[Any], list[Any], tuple[dt.date, dt.date], bool]:
+    """One asset's stored bars, the bars sent, the window and whether a bad value follows."""
+    old = draw(bar_batches())
+    new = draw(bar_batches())
+    start, end = sorted(draw(st.tuples(dates, dates)))
+    if new and draw(st.booleans()):  # mostly the window the sync sends: the bars' range
+        start, end = min(r[0] for r in new), max(r[0] for r in new)
+    return old, new, (start, end), draw(st.integers(0, 4)) == 0
+
+
+@pytest.mark.usefixtures("write_path")
+@PROPERTY
+@given(assets=st.lists(windowed(), min_size=1, max_size=4))
+def test_a_batch_of_windowed_writes_is_each_merge_minus_what_its_window_dropped(
+    store: Store, assets: list[tuple[list[Any], list[Any], tuple[dt.date, dt.date], bool]]
+) -> None:
+    """write_assets with windows (first loads share one COPY on PostgreSQL): each asset's
+    counts and bars are the dict model's; one with a bad last value changes nothing."""
+    symbols = [fresh_symbol(store) for _ in assets]
+    updates, expected = [], []
+    for symbol, (old, new, window, bad) in zip(symbols, assets, strict=True):
+        store.write_asset(AssetUpdate(symbol, with_symbol(symbol, old)))
+        stored = {row[0]: row for row in old}
+        sent = {row[0]: row for row in new}
+        gone = [d for d in stored if window[0] <= d <= window[1] and d not in sent]
+        inserted = sum(d not in stored for d in sent)
+        updated = sum(d in stored and stored[d] != row for d, row in sent.items())
+        merged = {d: r for d, r in stored.items() if d not in gone} | sent
+        bars = with_symbol(symbol, new)
+        if bad:
+            day = max([*sent, window[1]]) + dt.timedelta(days=1)
+            bars.append(Bar(symbol, day, None, None, None, Decimal("0.123456789"), None, None))
+            merged = stored
+        updates.append(AssetUpdate(symbol, bars, window=window))
+        counts = (inserted, updated, len(new) - inserted - updated, len(gone))
+        expected.append((None if bad else counts, [merged[d] for d in sorted(merged)]))
+    results = store.write_assets(updates)
+    for symbol, result, (counts, rows) in zip(symbols, results, expected, strict=True):
+        if counts is None:
+            assert isinstance(result, DataValidationError)
+        else:
+            assert not isinstance(result, Exception), result
+            assert (result.inserted, result.updated, result.unchanged, result.deleted) == counts
+        assert store.read_bars([symbol]) == with_symbol(symbol, rows)
 
 
 FAILURES = ["stream_raises", "late_validation_error", "database_error"]

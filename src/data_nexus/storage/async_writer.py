@@ -4,7 +4,7 @@ Database writes are blocking (SQLAlchemy Core and psycopg/sqlite3 in a thread); 
 side of a sync is asyncio. :class:`AsyncWriter` hands each :class:`AssetUpdate` to its own
 thread through a queue and awaits a future the thread settles, so the event loop never
 waits on the database. Updates queued while a write runs are coalesced into one
-:meth:`Store.write_assets` batch (each asset still all-or-nothing, in its own savepoint).
+:meth:`Store.write_assets` batch (each asset still all-or-nothing).
 """
 
 from __future__ import annotations

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterable
 
 from data_nexus.storage.validate import BarRow, split_prices
+from data_nexus.storage.writer import Chunk, Known, write_validated
 
 _SELECT = (
     "SELECT time, open, high, low, close, adjusted_close, volume FROM market_data "
@@ -61,6 +63,18 @@ class SqliteBarSink:
         finally:
             cur.close()
         return len(new), len(changed)
+
+    def write_chunks(
+        self, symbol: str, chunks: Iterable[Chunk], known: Known | None
+    ) -> tuple[int, int, int]:
+        """Each chunk validated whole, then written (in-process SQLite gains nothing from
+        pieces); (inserted, updated, rows)."""
+        inserted = updated = total = 0
+        for chunk in chunks:
+            new, changed, count = write_validated(self, symbol, chunk, known)
+            inserted, updated, total = inserted + new, updated + changed, total + count
+            del chunk  # before the next chunk is read: memory stays flat
+        return inserted, updated, total
 
     def stored_dates(self, symbol: str, start: dt.date, end: dt.date) -> set[str]:
         """ISO dates of the stored bars of ``symbol`` in [start, end]."""

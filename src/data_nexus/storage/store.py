@@ -16,7 +16,10 @@ Contract (the sync engine, the benchmarks and the query API build on it):
 - Everything of one asset commits together or not at all. Values are validated
   (:mod:`data_nexus.storage.validate`) before they reach the database; a value the schema
   cannot hold exactly raises :class:`~data_nexus.errors.DataValidationError` naming the
-  symbol, date, field and value, and nothing of that asset is written.
+  symbol, date, field and value, and nothing of that asset is written. The first chunk
+  (on PostgreSQL, the first :data:`~data_nexus.storage.pg_writer.PIECE` bars) is
+  validated before the database is touched, the rest piece by piece as it is sent, so the
+  server works while the next piece is validated; a bad value there rolls the asset back.
 - Re-sending identical bars rewrites nothing (``unchanged`` counts them).
 
 Backend differences are chosen once, from :attr:`Store.caps`: the bar sink
@@ -39,7 +42,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from data_nexus.config import Settings
 from data_nexus.records import Bar, Dividend, Split
-from data_nexus.storage import reads
+from data_nexus.storage import pg_batch, pg_writer, reads
 from data_nexus.storage.async_writer import AsyncWriter
 from data_nexus.storage.capabilities import Capabilities, detect_capabilities
 from data_nexus.storage.compression import (
@@ -69,7 +72,7 @@ class Store:
     Open with :meth:`open`; close with :meth:`close` or use it as a context manager.
     ``chunk_size`` bars of a streamed update (any iterable but a list or tuple) are held in
     memory at a time, so memory stays flat however long the history; ``batch_assets``
-    assets share one transaction in :meth:`write_assets` (each in its own savepoint);
+    assets share one transaction in :meth:`write_assets` (each all-or-nothing);
     ``compress_batch`` compressed TimescaleDB chunks are rewritten at a time, and
     ``compressed_chunks`` is the (cached) list of them.
     """
@@ -167,6 +170,7 @@ class Store:
             update.state,
             self.chunk_size,
             canonical=not self.caps.is_postgres,  # PostgreSQL parses any exact text
+            piece=pg_writer.PIECE if self.caps.is_postgres else None,
         )
 
     def write_asset(self, update: AssetUpdate) -> WriteResult:
@@ -187,9 +191,12 @@ class Store:
         """Write several assets, each all-or-nothing; results (or errors) in input order.
 
         Up to ``batch_assets`` assets share a transaction, each inside its own savepoint, so
-        one bad asset is rolled back alone and the others commit. If the transaction itself
-        fails (say, the connection drops at commit), its assets are retried one by one
-        where their ``bars`` can be read again; the others report the error.
+        one bad asset is rolled back alone and the others commit. On PostgreSQL the batch's
+        first loads (lists of bars with a window over no stored bar) share one savepoint and
+        one ``COPY`` (:mod:`.pg_batch`); if anything in it fails, it is rolled back and they
+        are written one by one. If the transaction itself fails (say, the connection drops
+        at commit), its assets are retried one by one where their ``bars`` can be read
+        again; the others report the error.
         """
         results: list[WriteResult | Exception] = []
         for first in range(0, len(updates), self.batch_assets):
@@ -207,24 +214,58 @@ class Store:
         return results
 
     def _write_batch(self, batch: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
-        out: list[WriteResult | Exception] = []
+        out: dict[int, WriteResult | Exception] = {}
         with self._transaction() as (conn, sink):
-            for update in batch:
+            prepared: dict[int, Prepared] = {}
+            for i, update in enumerate(batch):
                 try:
-                    prepared = self._prepare(update)
+                    prepared[i] = self._prepare(update)
                 except Exception as error:  # invalid before touching the database
-                    out.append(error)
-                    continue
+                    out[i] = error
+            if isinstance(sink, PgBarSink):
+                self._write_shared(conn, sink, batch, prepared, out)
+            for i, ready in prepared.items():
                 savepoint = conn.begin_nested()
                 try:
-                    out.append(write_one(conn, sink, update, prepared))
+                    out[i] = write_one(conn, sink, batch[i], ready)
                 except Exception as error:
                     savepoint.rollback()
                     wrapped = isinstance(error, DRIVER_ERRORS)
-                    out.append(storage_error(update.symbol, error) if wrapped else error)
+                    out[i] = storage_error(batch[i].symbol, error) if wrapped else error
                 else:
                     savepoint.commit()
-        return out
+        return [out[i] for i in range(len(batch))]
+
+    def _write_shared(
+        self,
+        conn: sa.Connection,
+        sink: PgBarSink,
+        batch: Sequence[AssetUpdate],
+        prepared: dict[int, Prepared],
+        out: dict[int, WriteResult | Exception],
+    ) -> None:
+        """The batch's first loads through one COPY (:mod:`.pg_batch`), in one savepoint.
+
+        Moves what it wrote from ``prepared`` to ``out``. If it fails, the savepoint is
+        rolled back and the assets whose bars it read (lists) are prepared again, to be
+        written one by one.
+        """
+        savepoint = conn.begin_nested()
+        try:
+            done = pg_batch.write_shared(conn, sink, batch, prepared)
+        except Exception:  # a bad value, a refused row: each asset on its own instead
+            savepoint.rollback()
+            for i in [i for i, ready in prepared.items() if ready.started]:
+                try:
+                    prepared[i] = self._prepare(batch[i])
+                except Exception as error:
+                    del prepared[i]
+                    out[i] = error
+            return
+        savepoint.commit()
+        for i, result in done.items():
+            del prepared[i]
+            out[i] = result
 
     def _write_alone(self, update: AssetUpdate) -> WriteResult | Exception:
         try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol
 
@@ -60,16 +61,104 @@ class BarSink(Protocol):
         """
         ...  # pragma: no cover
 
+    def write_chunks(
+        self, symbol: str, chunks: Iterable[Chunk], known: Known | None
+    ) -> tuple[int, int, int]:
+        """:meth:`write` for chunks not validated yet; (inserted, updated, rows) in all.
+
+        ``known``, when given, holds the stored dates of a range (the update's window). A
+        sink may validate and write a chunk piece by piece (see :meth:`Chunk.pieces`); it
+        asks for the next chunk only once done with the previous one.
+        """
+        ...  # pragma: no cover
+
     def delete_dates(self, symbol: str, dates: list[str]) -> int:
         """Delete these bars of ``symbol``; return how many were deleted."""
         ...  # pragma: no cover
 
 
+@dataclass(frozen=True, slots=True)
+class Known:
+    """The stored dates of a symbol in [first, last] (ISO dates), read before writing."""
+
+    stored: set[str]
+    first: str
+    last: str
+
+    def dates(self) -> tuple[dt.date, dt.date]:
+        """The range as dates."""
+        return dt.date.fromisoformat(self.first), dt.date.fromisoformat(self.last)
+
+    def covers(self, first: str, last: str) -> bool:
+        """Whether [first, last] lies inside the known range."""
+        return self.first <= first and last <= self.last
+
+
+class Chunk:
+    """One chunk of an update's bars, validated as it is consumed (once).
+
+    :meth:`pieces` validates ``piece`` bars at a time, each just before it is handed out, so
+    a sink can send one piece to the server while the next is validated; :meth:`validated`
+    validates the whole chunk at once. ``head``, when given, is the first piece, validated
+    already (see :class:`Prepared`).
+    """
+
+    def __init__(
+        self, bars: Sequence[Bar], validator: BarValidator, piece: int, head: BarChunk | None
+    ) -> None:
+        self.size = len(bars)
+        self._bars = bars
+        self._validator = validator
+        self._piece = max(1, piece)
+        self._head = head
+
+    def pieces(self) -> Iterator[BarChunk]:
+        """The validated rows, piece by piece (a bad value raises when its piece is reached)."""
+        bars, self._bars = self._bars, ()
+        head, self._head = self._head, None
+        start, step = 0, self._piece
+        if head is not None:
+            yield head
+            start = step
+        for i in range(start, len(bars), step):
+            yield self._validator.chunk(bars[i : i + step])
+
+    def validated(self) -> BarChunk:
+        """All rows of the chunk, validated."""
+        pieces = list(self.pieces())
+        if len(pieces) == 1:
+            return pieces[0]
+        return join_pieces(pieces)
+
+
+def join_pieces(pieces: Sequence[BarChunk]) -> BarChunk:
+    """Validated pieces as one :class:`BarChunk`."""
+    firsts = [p.first for p in pieces if p.first is not None]
+    lasts = [p.last for p in pieces if p.last is not None]
+    return BarChunk(
+        [row for p in pieces for row in p.rows], min(firsts, default=None), max(lasts, default=None)
+    )
+
+
+def write_validated(
+    sink: BarSink, symbol: str, chunk: Chunk, known: Known | None
+) -> tuple[int, int, int]:
+    """Write one chunk through :meth:`BarSink.write`, validating all of it first."""
+    validated = chunk.validated()
+    rows, first, last = validated.rows, validated.first, validated.last
+    if first is None or last is None:
+        return 0, 0, 0
+    stored = known.stored if known is not None and known.covers(first, last) else None
+    new, changed = sink.write(symbol, rows, first, last, stored)
+    return new, changed, len(rows)
+
+
 class Prepared:
     """An update validated as far as possible before the database is touched.
 
-    The actions and the first chunk of bars are validated here; later chunks of a streamed
-    ``bars`` iterable are validated as they are read (a failure then rolls the asset back).
+    The actions and the first ``piece`` bars (by default the whole first chunk) are
+    validated here; the other bars as they are written (see :class:`Chunk`), so a bad value
+    among them rolls the asset back.
     """
 
     def __init__(
@@ -81,6 +170,7 @@ class Prepared:
         chunk_size: int,
         *,
         canonical: bool = True,
+        piece: int | None = None,
     ) -> None:
         unknown = sorted(set(state) - STATE_COLUMNS)
         if unknown:
@@ -92,22 +182,28 @@ class Prepared:
         self.validator = BarValidator(symbol, canonical=canonical)
         self.action_rows = validate_actions(symbol, actions)
         self._chunks = _chunks(bars, chunk_size)
-        self._first: BarChunk | None = self.validator.chunk(next(self._chunks, []))
+        self._piece = piece
+        first = next(self._chunks, ())
+        step = len(first) if piece is None else piece
+        head = self.validator.chunk(first[:step] if step < len(first) else first)
+        self._first: Chunk | None = Chunk(first, self.validator, step, head)
+        #: Whether :meth:`chunks` began reading the bars (they cannot be read twice).
+        self.started = False
 
-    def row_chunks(self) -> Iterator[BarChunk]:
-        """The validated rows, chunk by chunk (the first one already in memory).
+    def chunks(self) -> Iterator[Chunk]:
+        """The bars, chunk by chunk (the first one already in memory, its head validated).
 
-        Only one chunk is alive at a time: the bars of a chunk are dropped once validated,
-        and a chunk's rows before the next bars are read (the consumer drops its own).
+        Only one chunk is alive at a time: the next bars are read once the consumer is done
+        with a chunk and asks for the next one.
         """
-        validated, self._first = self._first, None
-        while validated is not None:
-            yield validated
-            validated = None
-            bars = next(self._chunks, None)
-            if bars is not None:
-                validated = self.validator.chunk(bars)
-                del bars
+        self.started = True
+        first, self._first = self._first, None
+        if first is not None:
+            yield first
+            del first
+        for bars in self._chunks:
+            yield Chunk(bars, self.validator, self._piece or len(bars), None)
+            del bars
 
 
 #: A list or tuple of bars is already in memory: it is written in slices this large (one
@@ -173,26 +269,16 @@ def write_one(
     """Write one asset's ``update``, validated as ``prepared``; the caller commits."""
     symbol, window = update.symbol, update.window
     lock_asset(conn, symbol, update.lease_owner)
-    inserted = updated = total = 0
     # The stored dates of the window, read before writing: they tell new bars from
     # re-sent ones for every chunk inside the window, and what the window must delete.
-    in_window: set[str] | None = None
+    known: Known | None = None
     if window is not None:
-        in_window = sink.stored_dates(symbol, *window)
-        w_first, w_last = window[0].isoformat(), window[1].isoformat()
-    for chunk in prepared.row_chunks():
-        rows, first, last = chunk.rows, chunk.first, chunk.last
-        if first is None or last is None:
-            continue
-        covered = in_window is not None and w_first <= first and last <= w_last
-        new, changed = sink.write(symbol, rows, first, last, in_window if covered else None)
-        inserted += new
-        updated += changed
-        total += len(rows)
-        del chunk, rows  # before the next chunk is read: memory stays flat
+        stored = sink.stored_dates(symbol, *window)
+        known = Known(stored, window[0].isoformat(), window[1].isoformat())
+    inserted, updated, total = sink.write_chunks(symbol, prepared.chunks(), known)
     deleted = 0
-    if in_window:
-        stale = in_window - prepared.validator.dates
+    if known is not None and known.stored:
+        stale = known.stored - prepared.validator.dates
         if stale:
             deleted = sink.delete_dates(symbol, sorted(stale))
     a_new, a_changed, a_gone = merge_actions(
