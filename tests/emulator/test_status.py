@@ -11,7 +11,9 @@ import httpx
 import pytest
 
 from data_nexus.emulator import EmulatorServer
+from data_nexus.emulator.config import EmulatorConfig
 from data_nexus.emulator.messages import PAYMENT_REQUIRED
+from data_nexus.exchanges import exchange_today
 from tests.emulator.conftest import client_for
 
 Make = Callable[..., EmulatorServer]
@@ -233,6 +235,23 @@ def test_unknown_fault_kinds_are_refused(server: EmulatorServer) -> None:
         server.set_fault("AAPL.US", "500", count=0)
 
 
-def test_today_defaults_to_the_current_utc_date(make_server: Make) -> None:
+def test_today_defaults_to_the_exchange_date_not_utc(make_server: Make) -> None:
+    """Between midnight UTC and midnight in New York, US has no bar for the UTC date yet."""
+    before = dt.datetime.now(dt.UTC)
     server = make_server(today=None)
-    assert server.market.today == dt.datetime.now(dt.UTC).date()
+    after = dt.datetime.now(dt.UTC)
+    assert server.market.today in {exchange_today("US", before), exchange_today("US", after)}
+
+
+def test_today_is_the_earliest_date_among_the_emulated_exchanges() -> None:
+    config = EmulatorConfig(exchanges=("US", "LSE"), today=None)
+    # 02:00 UTC: already the 25th in London, still the 24th in New York.
+    assert config.resolved_today(dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)) == dt.date(
+        2026, 11, 24
+    )
+    assert config.resolved_today(dt.datetime(2026, 11, 25, 6, 0, tzinfo=dt.UTC)) == dt.date(
+        2026, 11, 25
+    )
+    assert EmulatorConfig(exchanges=("LSE",), today=None).resolved_today(
+        dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
+    ) == dt.date(2026, 11, 25)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from data_nexus.emulator.exchanges import EXCHANGES
 from data_nexus.emulator.market import DEFAULT_START, Market
 from data_nexus.errors import ConfigError
+from data_nexus.exchanges import exchange_today
 
 #: The token the emulator accepts unless told otherwise. ``demo`` is always accepted too,
 #: with the real API's demo restrictions (a handful of symbols only).
@@ -24,7 +25,8 @@ class EmulatorConfig:
 
     Market: ``seed``, ``exchanges`` (any of US, LSE, XETRA, TO, FOREX, CC), ``symbols``
     active symbols per exchange (plus ``ceil(symbols * delisted_fraction)`` delisted ones),
-    history from ``start`` to ``today`` (None: the current UTC date when the server starts).
+    history from ``start`` to ``today`` (None: the current date when the server starts, in the
+    time zone of the emulated exchange where it is earliest).
 
     Server: ``host``/``port`` (0 = a free port), ``token`` (the paid key; ``demo`` also
     works, restricted to the demo symbols).
@@ -100,9 +102,17 @@ class EmulatorConfig:
             found.append(f"timeout_seconds must not be negative, not {self.timeout_seconds}")
         return found
 
-    def resolved_today(self) -> dt.date:
-        """``today``, or the current UTC date when it is None (read once, here only)."""
-        return self.today or dt.datetime.now(dt.UTC).date()
+    def resolved_today(self, now: dt.datetime | None = None) -> dt.date:
+        """``today``, or the current date when it is None (read once, here only).
+
+        The current date is taken where it is earliest among the emulated exchanges (New
+        York's for US): a real provider has no bar for a session that has not happened in
+        the exchange's own time zone, even when it is already tomorrow in UTC.
+        """
+        if self.today is not None:
+            return self.today
+        now = now or dt.datetime.now(dt.UTC)
+        return min(exchange_today(code, now) for code in self.exchanges)
 
     def build_market(self) -> Market:
         """The synthetic market this configuration describes."""
