@@ -70,15 +70,16 @@ def test_200_symbols_20_years_incremental_and_corporate_actions(
     assert later.rows_revised > 1000  # ... and the re-adjusted histories were rewritten
     assert mismatches(url, emu, symbols) == []
 
-    engine = open_engine(url)
-    try:
-        with engine.connect() as conn:
-            runs = conn.execute(sa.select(SYNC_RUNS).order_by(SYNC_RUNS.c.id)).mappings().all()
-    finally:
-        engine.dispose()
-    assert [r["status"] for r in runs] == ["ok", "ok"]  # the no-op run started no run row
+    runs = sync_runs(url)
+    assert [r["status"] for r in runs] == ["ok", "ok", "ok"]  # the no-op run is recorded too
+    assert all(r["finished_at"] is not None and r["finished_at"] >= r["started_at"] for r in runs)
     assert runs[0]["assets_synced"] == 200 and runs[0]["rows_written"] == first.rows_written
-    assert runs[1]["calls_spent"] == later.calls_spent
+    assert (runs[1]["assets_synced"], runs[1]["assets_skipped"], runs[1]["calls_spent"]) == (
+        0,
+        200,
+        0,
+    )
+    assert runs[2]["calls_spent"] == later.calls_spent
 
 
 def test_failures_are_isolated_recorded_and_retried(
@@ -137,6 +138,20 @@ def test_auth_failure_stops_the_run(
     with pytest.raises(AuthFailed):
         run_sync(settings, SyncOptions(symbols=tuple(symbols_of(emu))), clock=clock_at(TODAY))
     assert all(a.last_synced is None for a in list_assets(settings))
+    (run,) = sync_runs(sqlite_url)
+    assert run["status"] == "stopped" and run["finished_at"] is not None
+    assert "401" in run["message"] or "auth" in run["message"].lower()
+    assert "bad" not in run["message"].split()  # the token is never stored
+
+
+def sync_runs(url: str) -> list[sa.RowMapping]:
+    """Every ``sync_runs`` row, oldest first."""
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.select(SYNC_RUNS).order_by(SYNC_RUNS.c.id)).mappings())
+    finally:
+        engine.dispose()
 
 
 def test_quota_is_planned_and_a_402_stops_cleanly(
@@ -157,6 +172,14 @@ def test_quota_is_planned_and_a_402_stops_cleanly(
     synced = [a.symbol for a in list_assets(settings) if a.last_synced is not None]
     assert mismatches(sqlite_url, emu, synced) == []
     assert all(a.lease_owner is None for a in list_assets(settings) if hasattr(a, "lease_owner"))
+    refused, stopped = sync_runs(sqlite_url)
+    assert (refused["status"], refused["assets_synced"], refused["calls_spent"]) == (
+        "stopped",
+        0,
+        0,
+    )
+    assert "needs about 30 API calls" in refused["message"]
+    assert stopped["status"] == "stopped" and stopped["assets_synced"] == partial.synced
 
 
 def test_an_unreachable_provider_stops_the_run_early(

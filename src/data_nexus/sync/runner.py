@@ -20,6 +20,7 @@ from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.errors import AuthFailed, ProviderError, QuotaExhausted, UsageError
 from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried, RetryPolicy
+from data_nexus.redact import redact
 from data_nexus.storage.store import AsyncWriter, Store
 from data_nexus.symbols import parse_exchange, parse_symbols
 from data_nexus.sync.budget import SharedCallBudget, SharedRateLimiter, calls_spent_today
@@ -41,6 +42,7 @@ from data_nexus.sync.schedule import (
 )
 from data_nexus.sync.summary import (
     STATUS_DRY_RUN,
+    STATUS_FAILED,
     STATUS_INTERRUPTED,
     STATUS_PARTIAL,
     STATUS_STOPPED,
@@ -147,7 +149,14 @@ async def arun_sync(
             summary.status = STATUS_DRY_RUN
             return summary
         if not plan.due:
-            on_event(RunPlanned(None, 0, summary.skipped, 0, None, ()))
+            # Recorded all the same: a scheduled run that found everything fresh is evidence
+            # that the schedule runs.
+            summary.run_id = await asyncio.to_thread(
+                start_run, store, worker=owner, options=options, now=run_start
+            )
+            on_event(RunPlanned(summary.run_id, 0, summary.skipped, 0, None, ()))
+            summary.finished_at = clock()
+            await asyncio.to_thread(finish_run, store, summary)
             return summary
         await _execute(
             store,
@@ -223,6 +232,9 @@ async def _execute(
         )
         try:
             async with client:
+                summary.run_id = await asyncio.to_thread(
+                    start_run, store, worker=owner, options=options, now=run_start
+                )
                 limit, remaining = await _remaining_calls(client, store, settings, run_start)
                 summary.calls_remaining = remaining
                 if (
@@ -230,15 +242,15 @@ async def _execute(
                     and plan.calls_estimate > remaining
                     and not options.allow_partial
                 ):
-                    raise QuotaExhausted(
+                    refused = QuotaExhausted(
                         f"this sync needs about {plan.calls_estimate} API calls but only "
                         f"{remaining} remain today; run it with --allow-partial to sync what "
                         "fits (it stops cleanly when the quota runs out), or after GMT midnight"
                     )
+                    summary.stop_reason = str(refused)
+                    summary.stop_exit_code = EXIT_PROVIDER_STOP
+                    raise refused
                 budget.limit = limit
-                summary.run_id = await asyncio.to_thread(
-                    start_run, store, worker=owner, options=options, now=run_start
-                )
                 on_event(
                     RunPlanned(
                         summary.run_id,
@@ -277,6 +289,14 @@ async def _execute(
                     await writer.aclose()
                 summary.calls_spent = client.calls_spent
                 summary.requests_sent = client.requests_sent
+        except (AuthFailed, QuotaExhausted) as exc:  # before the first asset: a recorded stop
+            summary.stop_reason = summary.stop_reason or str(exc)
+            summary.stop_exit_code = EXIT_PROVIDER_STOP
+            raise
+        except Exception as exc:
+            summary.status = STATUS_FAILED
+            summary.stop_reason = redact(f"{type(exc).__name__}: {exc}", (settings.token,))
+            raise
         finally:
             await budget.close()
             if heartbeat is not None:
@@ -284,11 +304,17 @@ async def _execute(
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
             _finish(summary, stop)
-            if summary.run_id is not None:
+            summary.finished_at = clock()
+            if summary.run_id is not None and summary.status == STATUS_FAILED:
+                with contextlib.suppress(Exception):  # the database may be what failed
+                    await asyncio.to_thread(finish_run, store, summary)
+            elif summary.run_id is not None:
                 await asyncio.to_thread(finish_run, store, summary)
 
 
 def _finish(summary: SyncSummary, stop: StopSignal) -> None:
+    if summary.status == STATUS_FAILED:
+        return
     if stop.reason == "interrupted":
         summary.status = STATUS_INTERRUPTED
         summary.stop_reason = summary.stop_reason or "interrupted by a signal"

@@ -13,6 +13,8 @@ STATUS_PARTIAL = "partial"
 STATUS_STOPPED = "stopped"
 STATUS_INTERRUPTED = "interrupted"
 STATUS_DRY_RUN = "dry-run"
+#: The run ended on an unexpected error (its message is in ``sync_runs.message``).
+STATUS_FAILED = "failed"
 
 
 @dataclass(frozen=True, slots=True)
