@@ -242,14 +242,11 @@ async def _execute(
                     and plan.calls_estimate > remaining
                     and not options.allow_partial
                 ):
-                    refused = QuotaExhausted(
+                    raise QuotaExhausted(
                         f"this sync needs about {plan.calls_estimate} API calls but only "
                         f"{remaining} remain today; run it with --allow-partial to sync what "
                         "fits (it stops cleanly when the quota runs out), or after GMT midnight"
                     )
-                    summary.stop_reason = str(refused)
-                    summary.stop_exit_code = EXIT_PROVIDER_STOP
-                    raise refused
                 budget.limit = limit
                 on_event(
                     RunPlanned(
