@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from data_nexus.assets import assets_table, write_transaction
 from data_nexus.errors import LeaseConflict
 from data_nexus.models import PROVIDER_STATE
+from data_nexus.processes import pid_alive
 from data_nexus.redact import redact
 from data_nexus.storage.store import Store
 from data_nexus.sync.plan import AssetState, PlanOptions, backoff_delay
@@ -35,21 +36,11 @@ def make_owner(worker_id: str | None = None) -> str:
     return f"{worker_id or 'sync'}@{socket.gethostname()}:{os.getpid()}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _owner_is_dead(owner: str) -> bool:
     """Whether ``owner`` names a process on this host that no longer runs."""
     _, _, where = owner.rpartition("@")
     host, _, pid = where.rpartition(":")
-    return host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+    return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
 def _state(row: Any) -> AssetState:

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import psycopg
 
+from data_nexus.processes import pid_alive
+
 
 class ClusterUnavailable(RuntimeError):
     """No PostgreSQL server binaries, or the cluster did not start; the text says why."""
@@ -61,16 +63,6 @@ _PREFIX = "datanexus-pg-"
 _OWNER_FILE = "owner.pid"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_orphans(bindir: Path) -> int:
     """Stop and remove throwaway clusters whose owning process is gone; return how many.
 
@@ -84,7 +76,7 @@ def sweep_orphans(bindir: Path) -> int:
             pid = int(owner.read_text().strip())
         except (OSError, ValueError):
             continue
-        if _alive(pid):
+        if pid_alive(pid):
             continue
         command = [str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"]
         if os.geteuid() == 0:
