@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+import sqlalchemy as sa
+
 from data_nexus.config import Settings
 from data_nexus.emulator import EmulatorServer
+from data_nexus.models import SYNC_RUNS
+from data_nexus.storage.engine import open_engine
 from data_nexus.storage.store import Store
 from tests.conftest import make_settings
 
@@ -54,3 +58,13 @@ def price_calls(emu: EmulatorServer) -> int:
     """Per-symbol and bulk price/action requests the emulator received since the last reset."""
     requests = emu.stats()["requests"]
     return sum(requests[k] for k in ("eod", "splits", "div", "eod-bulk-last-day"))
+
+
+def sync_runs(url: str) -> list[sa.RowMapping]:
+    """Every ``sync_runs`` row, oldest first."""
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(conn.execute(sa.select(SYNC_RUNS).order_by(SYNC_RUNS.c.id)).mappings())
+    finally:
+        engine.dispose()

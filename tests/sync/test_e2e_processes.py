@@ -25,7 +25,7 @@ from data_nexus.emulator import EmulatorServer
 from data_nexus.models import ASSETS
 from data_nexus.storage.engine import open_engine
 from data_nexus.storage.store import Store
-from tests.sync.helpers import mismatches, settings_for, symbols_of
+from tests.sync.helpers import mismatches, settings_for, symbols_of, sync_runs
 
 START = dt.date(2012, 1, 3)
 
@@ -125,6 +125,8 @@ def test_sigkill_at_random_points_then_rerun(
     summary = json.loads(out)
     assert summary["status"] == "ok" and summary["synced"] == len(symbols) - done
     assert assert_every_asset_whole_or_untouched(url, emu, symbols) == len(symbols)
+    # the killed runs' rows were closed by the next run that started
+    assert [r["status"] for r in sync_runs(url)] == ["abandoned"] * 4 + ["ok"]
 
 
 def test_sigint_finishes_in_flight_assets_and_exits_130(

@@ -11,16 +11,20 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-import sqlalchemy as sa
 
 from data_nexus.assets import add_assets, list_assets
 from data_nexus.emulator import EmulatorServer
-from data_nexus.models import SYNC_RUNS
-from data_nexus.storage.engine import open_engine
 from data_nexus.sync.events import AssetFailed, SyncEvent
 from data_nexus.sync.runner import run_sync
 from data_nexus.sync.summary import SyncOptions
-from tests.sync.helpers import clock_at, mismatches, price_calls, settings_for, symbols_of
+from tests.sync.helpers import (
+    clock_at,
+    mismatches,
+    price_calls,
+    settings_for,
+    symbols_of,
+    sync_runs,
+)
 
 TODAY = dt.date(2025, 6, 30)  # a Monday
 
@@ -142,16 +146,6 @@ def test_auth_failure_stops_the_run(
     assert run["status"] == "stopped" and run["finished_at"] is not None
     assert "401" in run["message"] or "auth" in run["message"].lower()
     assert "bad" not in run["message"].split()  # the token is never stored
-
-
-def sync_runs(url: str) -> list[sa.RowMapping]:
-    """Every ``sync_runs`` row, oldest first."""
-    engine = open_engine(url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(sa.select(SYNC_RUNS).order_by(SYNC_RUNS.c.id)).mappings())
-    finally:
-        engine.dispose()
 
 
 def test_quota_is_planned_and_a_402_stops_cleanly(

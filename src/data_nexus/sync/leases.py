@@ -36,7 +36,7 @@ def make_owner(worker_id: str | None = None) -> str:
     return f"{worker_id or 'sync'}@{socket.gethostname()}:{os.getpid()}"
 
 
-def _owner_is_dead(owner: str) -> bool:
+def owner_is_dead(owner: str) -> bool:
     """Whether ``owner`` names a process on this host that no longer runs."""
     _, _, where = owner.rpartition("@")
     host, _, pid = where.rpartition(":")
@@ -109,7 +109,7 @@ def claim_due(
             .where(c.lease_owner.is_not(None), c.lease_owner != owner, c.lease_expires_at > now)
             .distinct()
         ).scalars()
-        dead = [h for h in holders if _owner_is_dead(h)]
+        dead = [h for h in holders if owner_is_dead(h)]
         lease_free = sa.or_(
             c.lease_owner.is_(None),
             c.lease_expires_at <= now,
@@ -214,7 +214,7 @@ def acquire_run_lock(store: Store, *, owner: str, now: dt.datetime, ttl: dt.time
             info = json.loads(held)
             expires = dt.datetime.fromisoformat(info["expires"])
             holder = str(info["owner"])
-            if holder != owner and expires > now and not _owner_is_dead(holder):
+            if holder != owner and expires > now and not owner_is_dead(holder):
                 raise LeaseConflict(
                     f"another datanexus sync ({holder}, since {info['since'][:19]} UTC) is "
                     "writing to this SQLite database, which allows one writer: wait for it to "

@@ -8,6 +8,8 @@ from typing import Any
 
 from data_nexus.sync.plan import BulkMode, PlanOptions
 
+#: A run in progress (or one whose process was killed on another host).
+STATUS_RUNNING = "running"
 STATUS_OK = "ok"
 STATUS_PARTIAL = "partial"
 STATUS_STOPPED = "stopped"
@@ -15,6 +17,8 @@ STATUS_INTERRUPTED = "interrupted"
 STATUS_DRY_RUN = "dry-run"
 #: The run ended on an unexpected error (its message is in ``sync_runs.message``).
 STATUS_FAILED = "failed"
+#: Its process was found gone (on this host) while the row still said ``running``.
+STATUS_ABANDONED = "abandoned"
 
 
 @dataclass(frozen=True, slots=True)
