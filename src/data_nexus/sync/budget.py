@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import math
 from collections.abc import Awaitable, Callable
 
 import sqlalchemy as sa
@@ -29,6 +28,7 @@ from data_nexus.clock import Clock, utcnow
 from data_nexus.errors import QuotaExhausted
 from data_nexus.models import PROVIDER_STATE
 from data_nexus.providers.eodhd import next_gmt_midnight
+from data_nexus.providers.eodhd.limits import bucket_shape
 from data_nexus.storage.store import Store
 
 _table = PROVIDER_STATE
@@ -154,8 +154,7 @@ class SharedRateLimiter:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store = store
-        self.capacity = max(1, math.floor(headroom * rate_limit / 2))
-        self.rate = rate_limit * (1 - headroom) / window
+        self.capacity, self.rate = bucket_shape(rate_limit, window, headroom)
         self._block = min(self.capacity, 4)
         self._clock = clock
         self._sleep = sleep

@@ -86,6 +86,16 @@ class CallBudget(Protocol):
         ...
 
 
+def bucket_shape(rate_limit: int, window: float, headroom: float) -> tuple[int, float]:
+    """(burst capacity, refill tokens per second) of a bucket that never lets ``rate_limit``
+    requests into any ``window``-second span (see the module docstring)."""
+    if rate_limit < 1 or window <= 0:
+        raise ValueError("rate_limit must be ≥ 1 and window > 0")
+    if not 0 < headroom < 1:
+        raise ValueError("headroom must be between 0 and 1")
+    return max(1, math.floor(headroom * rate_limit / 2)), rate_limit * (1 - headroom) / window
+
+
 class TokenBucket:
     """In-memory :class:`RateLimiter`: at most ``rate_limit`` requests in any sliding window of
     ``window`` seconds (see the module docstring for why), FIFO among waiters.
@@ -102,14 +112,9 @@ class TokenBucket:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if rate_limit < 1 or window <= 0:
-            raise ValueError("rate_limit must be ≥ 1 and window > 0")
-        if not 0 < headroom < 1:
-            raise ValueError("headroom must be between 0 and 1")
+        self.capacity, self.rate = bucket_shape(rate_limit, window, headroom)
         self.rate_limit = rate_limit
         self.window = window
-        self.capacity = max(1, math.floor(headroom * rate_limit / 2))
-        self.rate = rate_limit * (1 - headroom) / window  # tokens per second
         self._clock = clock
         self._sleep = sleep
         self._tokens = float(self.capacity)
