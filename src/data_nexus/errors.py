@@ -1,11 +1,33 @@
 """The one exception tree of Data Nexus.
 
-Every error a user can cause or meet derives from :class:`DataNexusError`. Messages are one
-line, say what went wrong and where, and, where there is one, what to do next. They never
-contain the API token or a database password: build them from redacted values only
-(see :mod:`data_nexus.redact`).
+::
 
-The CLI maps each class to an exit code in one place (``data_nexus.cli.errors``).
+    DataNexusError
+    ├── ConfigError                 a setting or URL is wrong (CLI exit 2)
+    │   └── UsageError              arguments that cannot work (exit 2)
+    │       └── InvalidOption       one option's value; .option names it
+    ├── ProviderError               the data provider failed (.stops_run, .retryable)
+    │   ├── AuthFailed              HTTP 401; stops the run (exit 3)
+    │   ├── QuotaExhausted          HTTP 402 or our budget; stops the run (exit 3)
+    │   │   └── BudgetTooSmall      today's remaining calls cannot finish the plan
+    │   ├── NotInPlan               HTTP 403
+    │   │   └── BulkUnavailable     (also a NotFound) bulk endpoint refused: fall back
+    │   ├── NotFound                HTTP 404
+    │   ├── BadRequest              HTTP 422
+    │   ├── RateLimited             HTTP 429 after the retries
+    │   ├── ProviderUnavailable     5xx, timeouts, broken connections after the retries
+    │   └── BadResponse             a body that cannot be parsed
+    ├── DataValidationError         a record the schema cannot store exactly
+    └── StorageError                the database cannot be reached or used (exit 2)
+        ├── DatabaseUnavailable
+        ├── SchemaOutOfDate
+        └── LeaseConflict
+
+Every error a user can cause or meet derives from :class:`DataNexusError`. Messages are one
+line and say what went wrong and where. They never contain the API token or a database
+password: build them from redacted values only (see :mod:`data_nexus.redact`). They name
+no command-line flag: the library does not know how it was called. The CLI maps each class
+to an exit code, and adds the flag to use next, in one place (``data_nexus.cli.errors``).
 """
 
 from __future__ import annotations
@@ -26,6 +48,20 @@ class ConfigError(DataNexusError):
 
 class UsageError(ConfigError):
     """A command was called with arguments that cannot work together."""
+
+
+class InvalidOption(UsageError):
+    """One option has a value that cannot work.
+
+    ``option`` is the option's Python name (``since``, ``max_age``); the CLI shows the
+    matching flag. The message reads ``invalid <option> <value>: <problem>``.
+    """
+
+    def __init__(self, option: str, value: object, problem: str) -> None:
+        self.option = option
+        self.value = value
+        self.problem = problem
+        super().__init__(f"invalid {option} {value}: {problem}")
 
 
 # --- provider (network) side --------------------------------------------------------------
@@ -56,12 +92,36 @@ class QuotaExhausted(ProviderError):
         self.resets_at = resets_at
 
 
+class BudgetTooSmall(QuotaExhausted):
+    """Today's remaining API calls cannot finish the planned sync; nothing was fetched.
+
+    ``needed`` is the plan's estimate, ``remaining`` the calls left today.
+    """
+
+    def __init__(self, needed: int, remaining: int) -> None:
+        super().__init__(
+            f"this sync needs about {needed} API calls but only {remaining} remain today"
+        )
+        self.needed = needed
+        self.remaining = remaining
+
+
 class NotInPlan(ProviderError):
     """The endpoint or exchange is not part of the subscription (HTTP 403)."""
 
 
 class NotFound(ProviderError):
     """The symbol (or path) is unknown to the provider (HTTP 404)."""
+
+
+class BulkUnavailable(NotInPlan, NotFound):
+    """The bulk endpoint answered 403 or 404: not in the plan (or an unknown exchange).
+
+    A capability answer rather than a failure: callers fall back to symbol-by-symbol
+    requests. It is both a :class:`NotInPlan` and a :class:`NotFound`, so either ``except``
+    catches it. (The progress event for the same answer is
+    :class:`data_nexus.sync.events.BulkRefused`.)
+    """
 
 
 class BadRequest(ProviderError):

@@ -105,7 +105,7 @@ def test_assets_discover(tmp_path: Path, start_emulator: Callable[..., EmulatorS
             ["sync", "--max-age", "soon"],
             "error: invalid --max-age 'soon': use e.g. 1d, 12h, 30m or 0",
         ),
-        (["sync", "--concurrency", "0"], "error: --concurrency must be at least 1"),
+        (["sync", "--concurrency", "0"], "error: invalid --concurrency 0: must be at least 1"),
         (
             ["assets", "discover", "U$"],
             "error: invalid exchange 'U$': expected a code such as US, LSE or XETRA",

@@ -22,7 +22,7 @@ from data_nexus.errors import DataNexusError, LeaseConflict, NotFound, NotInPlan
 from data_nexus.models import PROVIDER_STATE
 from data_nexus.records import Bar, Dividend, Parsed, Split
 from data_nexus.storage.store import AssetUpdate, Store
-from data_nexus.sync.events import AssetSynced, BulkUnavailable, BulkUsed, Notice
+from data_nexus.sync.events import AssetSynced, BulkRefused, BulkUsed, Notice
 from data_nexus.sync.pipeline import RunContext, StopRun, fail_asset, synced_state
 from data_nexus.sync.plan import AssetState, BulkPlan
 
@@ -97,8 +97,7 @@ async def run_bulk(
         bars, actions, warnings = await _fetch_days(provider, bulk.exchange, bulk.days)
     except (NotInPlan, NotFound) as error:
         await asyncio.to_thread(remember_bulk, ctx.store, bulk.exchange, False, ctx.clock())
-        ctx.emit(BulkUnavailable(bulk.exchange, str(error).splitlines()[0]))
-        ctx.summary.bulk_unavailable.append(bulk.exchange)
+        ctx.emit(BulkRefused(bulk.exchange, str(error).splitlines()[0]))
         return None
     except ProviderError as error:
         if error.stops_run:
@@ -127,7 +126,6 @@ async def run_bulk(
             await fail_asset(ctx, symbol, result)
         else:
             synced.append(symbol)
-    ctx.summary.bulk_used.append(bulk.exchange)
     ctx.emit(BulkUsed(bulk.exchange, bulk.days, len(synced), len(refetch)))
     return synced, refetch
 
@@ -138,8 +136,4 @@ async def _write_one(ctx: RunContext, symbol: str, bars: list[Bar]) -> None:
             symbol=symbol, bars=bars, state=synced_state(ctx.clock()), lease_owner=ctx.owner
         )
     )
-    summary = ctx.summary
-    summary.synced += 1
-    summary.rows_inserted += result.inserted
-    summary.rows_revised += result.updated
     ctx.emit(AssetSynced(symbol, result.inserted, result.updated, 0, 0, 0, "bulk"))

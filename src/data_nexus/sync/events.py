@@ -2,11 +2,16 @@
 
 ``run_sync(on_event=…)`` calls the handler with these dataclasses; the CLI renders them
 with Rich, a Python user may log or ignore them. Texts are already redacted.
+
+The events are also the run's record: :func:`data_nexus.sync.summary.summarize` folds them
+into the :class:`~data_nexus.sync.summary.SyncSummary`, so what the user saw and what the
+summary counts cannot disagree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +39,8 @@ class AssetSynced:
     actions_changed: int
     calls: int
     mode: str  # "first sync", "incremental", "full refresh", "corporate action detected", "bulk"
+    #: The whole history was refetched (on request, or after a corporate action).
+    full_refresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +54,15 @@ class AssetFailed:
 
 @dataclass(frozen=True, slots=True)
 class AssetSkipped:
-    """An asset that was due but was not synced in this run (e.g. the lease was lost)."""
+    """An asset that was due but was not synced in this run.
+
+    ``reason`` is the short category the summary counts (``"lease lost"``); ``detail`` the
+    one-line explanation shown beside it.
+    """
 
     symbol: str
     reason: str
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +76,12 @@ class BulkUsed:
 
 
 @dataclass(frozen=True, slots=True)
-class BulkUnavailable:
-    """The plan lacks the bulk endpoint (HTTP 403/404): per-symbol sync instead."""
+class BulkRefused:
+    """The provider refused the bulk endpoint (HTTP 403/404: not in the plan).
+
+    The exchange is synced per symbol instead. (The exception for the same answer is
+    :class:`data_nexus.providers.eodhd.BulkUnavailable`.)
+    """
 
     exchange: str
     reason: str
@@ -79,11 +95,30 @@ class Notice:
     text: str
 
 
+class StopCause(enum.StrEnum):
+    """Why a run stops before its plan is done."""
+
+    #: A first SIGINT/SIGTERM: no new assets; in-flight ones commit or roll back.
+    INTERRUPTED = "interrupted"
+    #: A second signal: in-flight work is cancelled at once.
+    ABORTED = "aborted"
+    #: The provider ended the run: authentication, daily quota, or repeated failures.
+    PROVIDER = "provider"
+
+
 @dataclass(frozen=True, slots=True)
 class RunStopping:
-    """The run stops scheduling new assets (signal, quota, authentication)."""
+    """The run stops scheduling new assets; ``cause`` says why, ``reason`` in words."""
 
     reason: str
+    cause: StopCause
+
+
+@dataclass(frozen=True, slots=True)
+class RunFailed:
+    """The run ended on an unexpected error (its redacted one-line text)."""
+
+    error: str
 
 
 SyncEvent = (
@@ -92,9 +127,10 @@ SyncEvent = (
     | AssetFailed
     | AssetSkipped
     | BulkUsed
-    | BulkUnavailable
+    | BulkRefused
     | Notice
     | RunStopping
+    | RunFailed
 )
 EventHandler = Callable[[SyncEvent], None]
 

@@ -21,7 +21,6 @@ from data_nexus.sync.events import AssetFailed, AssetSkipped, AssetSynced, Event
 from data_nexus.sync.leases import record_failure
 from data_nexus.sync.plan import AssetState, FetchPlan, PlanOptions, check_window, full_refresh_of
 from data_nexus.sync.plan import plan_fetch as make_plan
-from data_nexus.sync.summary import SyncSummary
 
 
 class Provider(Protocol):
@@ -51,7 +50,6 @@ class RunContext:
     plan_options: PlanOptions
     clock: Clock
     emit: EventHandler
-    summary: SyncSummary
     secrets: tuple[str, ...] = ()
     unreachable_streak: int = 0
 
@@ -125,8 +123,7 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
     try:
         result, calls, mode, actions_changed = await _fetch_and_write(state, plan, ctx)
     except LeaseConflict as error:
-        ctx.emit(AssetSkipped(symbol, f"lease lost: {error}"))
-        ctx.summary.skipped["lease lost"] = ctx.summary.skipped.get("lease lost", 0) + 1
+        ctx.emit(AssetSkipped(symbol, "lease lost", str(error)))
         return False
     except ProviderError as error:
         if error.stops_run:
@@ -147,17 +144,16 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
         await fail_asset(ctx, symbol, error)
         return False
     ctx.unreachable_streak = 0
-    summary = ctx.summary
-    summary.synced += 1
-    summary.rows_inserted += result.inserted
-    summary.rows_revised += result.updated
-    summary.rows_deleted += result.deleted
-    summary.actions_changed += actions_changed
-    if mode in ("full refresh", "corporate action detected"):
-        summary.full_refreshes += 1
     ctx.emit(
         AssetSynced(
-            symbol, result.inserted, result.updated, result.deleted, actions_changed, calls, mode
+            symbol,
+            result.inserted,
+            result.updated,
+            result.deleted,
+            actions_changed,
+            calls,
+            mode,
+            full_refresh=mode in ("full refresh", "corporate action detected"),
         )
     )
     return True
@@ -174,8 +170,7 @@ async def fail_asset(ctx: RunContext, symbol: str, error: BaseException) -> None
         now=ctx.clock(),
         secrets=ctx.secrets,
     )
-    ctx.summary.failed[symbol] = text.splitlines()[0][:300]
-    ctx.emit(AssetFailed(symbol, ctx.summary.failed[symbol], retry_at))
+    ctx.emit(AssetFailed(symbol, text.splitlines()[0][:300], retry_at))
 
 
 async def _fetch_and_write(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from data_nexus.config import Settings
 from data_nexus.storage.store import Store
 from data_nexus.sync.bulk import BulkProvider, bulk_known_unavailable, run_bulk
-from data_nexus.sync.events import RunStopping
+from data_nexus.sync.events import RunStopping, StopCause
 from data_nexus.sync.leases import claim_due, load_states, release
 from data_nexus.sync.pipeline import RunContext, StopRun, sync_asset
 from data_nexus.sync.plan import (
@@ -29,8 +29,6 @@ from data_nexus.sync.plan import (
     skip_reason,
 )
 from data_nexus.sync.summary import SyncOptions
-
-EXIT_PROVIDER_STOP = 3
 
 
 @dataclass(slots=True)
@@ -137,11 +135,12 @@ async def process_run(
             explicit=explicit,
         )
 
+    provider_stops: list[StopRun] = []
+
     def stop_for(error: StopRun) -> None:
-        if ctx.summary.stop_reason is None:
-            ctx.summary.stop_reason = str(error)
-            ctx.summary.stop_exit_code = EXIT_PROVIDER_STOP
-            ctx.emit(RunStopping(str(error)))
+        if not provider_stops:  # said once; the first reason is the run's
+            provider_stops.append(error)
+            ctx.emit(RunStopping(str(error), StopCause.PROVIDER))
         stop.set("provider")
 
     async def guarded(job: Awaitable[object]) -> None:
@@ -194,5 +193,10 @@ async def process_run(
             pending.add(asyncio.create_task(one(state)))
     if pending:
         await asyncio.gather(*pending)
-    if stop.is_set and ctx.summary.stop_reason is None and stop.reason == "interrupted":
-        ctx.emit(RunStopping("interrupted: in-flight assets finished, the rest stays due"))
+    if stop.reason == "interrupted":
+        ctx.emit(
+            RunStopping(
+                "interrupted: in-flight assets finished, the rest stays due",
+                StopCause.INTERRUPTED,
+            )
+        )

@@ -1,24 +1,78 @@
-"""The options of a sync run and the summary it returns (also stored in ``sync_runs``)."""
+"""The options of a sync run and the summary it returns (also stored in ``sync_runs``).
+
+:class:`SyncOptions` refuses, when it is built, a value a run could not use (an unknown bulk
+mode, a ``since`` after today, a duration out of range). :class:`SyncSummary` is what a run
+did, built by :func:`summarize` as a pure fold over the run's
+:mod:`~data_nexus.sync.events` plus the run's frame (:class:`RunFrame`). Its
+:class:`SyncOutcome` is typed; exit codes are the CLI's business (``data_nexus.cli.errors``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import InitVar, asdict, dataclass, field
 from typing import Any
 
+from data_nexus.errors import InvalidOption
+from data_nexus.sync.events import (
+    AssetFailed,
+    AssetSkipped,
+    AssetSynced,
+    BulkRefused,
+    BulkUsed,
+    RunFailed,
+    RunPlanned,
+    RunStopping,
+    StopCause,
+    SyncEvent,
+)
 from data_nexus.sync.plan import BulkMode, PlanOptions
 
 #: A run in progress (or one whose process was killed on another host).
 STATUS_RUNNING = "running"
-STATUS_OK = "ok"
-STATUS_PARTIAL = "partial"
-STATUS_STOPPED = "stopped"
-STATUS_INTERRUPTED = "interrupted"
-STATUS_DRY_RUN = "dry-run"
-#: The run ended on an unexpected error (its message is in ``sync_runs.message``).
-STATUS_FAILED = "failed"
 #: Its process was found gone (on this host) while the row still said ``running``.
 STATUS_ABANDONED = "abandoned"
+
+#: The bulk modes :class:`SyncOptions` accepts.
+BULK_MODES: tuple[str, ...] = ("auto", "always", "never")
+#: The longest ``max_age`` and ``lease_ttl`` accepted (100 years: beyond, dates overflow).
+MAX_DURATION = dt.timedelta(days=36_525)
+
+
+class SyncOutcome(enum.StrEnum):
+    """How a run ended (also its ``sync_runs.status``)."""
+
+    #: Every due asset committed (or nothing was due).
+    OK = "ok"
+    #: The run went through; some assets failed and are retried later with backoff.
+    PARTIAL = "partial"
+    #: The provider stopped the run (authentication, daily quota, repeated failures).
+    STOPPED = "stopped"
+    #: A signal stopped the run; what committed stays, the rest stays due.
+    INTERRUPTED = "interrupted"
+    #: A dry run: planned and reported, nothing fetched or written.
+    DRY_RUN = "dry-run"
+    #: The run ended on an unexpected error (its message is ``stop_reason``).
+    FAILED = "failed"
+
+
+STATUS_OK = SyncOutcome.OK.value
+STATUS_PARTIAL = SyncOutcome.PARTIAL.value
+STATUS_STOPPED = SyncOutcome.STOPPED.value
+STATUS_INTERRUPTED = SyncOutcome.INTERRUPTED.value
+STATUS_DRY_RUN = SyncOutcome.DRY_RUN.value
+STATUS_FAILED = SyncOutcome.FAILED.value
+
+
+def _check_duration(option: str, value: dt.timedelta, *, minimum: dt.timedelta) -> None:
+    if not minimum <= value <= MAX_DURATION:
+        raise InvalidOption(
+            option,
+            f"{value.total_seconds():g}s",
+            f"out of range ({minimum.total_seconds():g}s to {MAX_DURATION.days} days)",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +87,11 @@ class SyncOptions:
     ``worker_id`` names this worker when several share a PostgreSQL database.
     ``dry_run`` plans and reports without fetching or writing. ``allow_partial`` starts
     even when the remaining daily budget cannot finish the plan.
+
+    Built only when it can run: an unknown ``bulk``, ``concurrency`` or ``rate_limit``
+    below 1, ``max_age`` or ``lease_ttl`` outside 0 (1 s for the lease) to 100 years, or
+    ``since`` after ``today`` raise :class:`~data_nexus.errors.InvalidOption`. ``today``
+    (the caller's clock; not stored) is needed for the last check only.
     """
 
     symbols: tuple[str, ...] = ()
@@ -47,6 +106,28 @@ class SyncOptions:
     dry_run: bool = False
     allow_partial: bool = False
     lease_ttl: dt.timedelta = dt.timedelta(minutes=10)
+    today: InitVar[dt.date | None] = None
+
+    def __post_init__(self, today: dt.date | None) -> None:
+        if self.bulk not in BULK_MODES:
+            raise InvalidOption("bulk", repr(self.bulk), "use auto, always or never")
+        if self.concurrency < 1:
+            raise InvalidOption("concurrency", self.concurrency, "must be at least 1")
+        if self.rate_limit is not None and self.rate_limit < 1:
+            raise InvalidOption(
+                "rate_limit", self.rate_limit, "must be at least 1 request per minute"
+            )
+        _check_duration("max_age", self.max_age, minimum=dt.timedelta(0))
+        _check_duration("lease_ttl", self.lease_ttl, minimum=dt.timedelta(seconds=1))
+        if today is not None:
+            self.check_since(today)
+
+    def check_since(self, today: dt.date) -> None:
+        """Raise :class:`InvalidOption` when ``since`` is after ``today``."""
+        if self.since is not None and self.since > today:
+            raise InvalidOption(
+                "since", self.since.isoformat(), f"it is after today ({today.isoformat()})"
+            )
 
     def plan_options(self, correction_sessions: int, actions_every: dt.timedelta) -> PlanOptions:
         """The part of the options the pure planner needs."""
@@ -61,6 +142,7 @@ class SyncOptions:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (stored with the run)."""
         data = asdict(self)
+        data["bulk"] = str(self.bulk)
         data["max_age"] = self.max_age.total_seconds()
         data["lease_ttl"] = self.lease_ttl.total_seconds()
         data["since"] = self.since.isoformat() if self.since else None
@@ -79,12 +161,30 @@ class PlannedAsset:
     calls: int
 
 
+@dataclass(frozen=True, slots=True)
+class RunFrame:
+    """What a run knows outside its events: who, when, what it planned and spent."""
+
+    worker: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None = None
+    run_id: int | None = None
+    planned: int = 0
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    calls_estimate: int = 0
+    calls_spent: int = 0
+    requests_sent: int = 0
+    dry_run: bool = False
+    plan: tuple[PlannedAsset, ...] = ()
+    bulk_planned: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class SyncSummary:
-    """What a sync did. ``exit_code`` follows the CLI's documented codes."""
+    """What a sync did; ``outcome`` says how it ended (the CLI maps it to an exit code)."""
 
     run_id: int | None = None
-    status: str = STATUS_OK
+    outcome: SyncOutcome = SyncOutcome.OK
     worker: str = ""
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
@@ -104,30 +204,28 @@ class SyncSummary:
     bulk_used: list[str] = field(default_factory=list)
     bulk_unavailable: list[str] = field(default_factory=list)
     stop_reason: str | None = None
-    stop_exit_code: int | None = None
     notices: list[str] = field(default_factory=list)
     plan: list[PlannedAsset] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """The outcome as the text stored in ``sync_runs.status``."""
+        return self.outcome.value
 
     @property
     def rows_written(self) -> int:
         """New plus revised bars."""
         return self.rows_inserted + self.rows_revised
 
-    @property
-    def exit_code(self) -> int:
-        """0 all ok; 1 some assets failed; 3 quota/auth stop; 130 interrupted."""
-        if self.stop_exit_code is not None:
-            return self.stop_exit_code
-        return 1 if self.failed else 0
-
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (``--json``)."""
+        """A JSON-ready view (``--json``; the CLI adds its exit code)."""
         data = asdict(self)
+        del data["outcome"]
+        data["status"] = self.status
         for key in ("started_at", "finished_at"):
             value = getattr(self, key)
             data[key] = value.isoformat() if value else None
         data["rows_written"] = self.rows_written
-        data["exit_code"] = self.exit_code
         data["plan"] = [
             {
                 **asdict(p),
@@ -137,3 +235,75 @@ class SyncSummary:
             for p in self.plan
         ]
         return data
+
+
+#: The stop reason of a run interrupted by a signal (the first one).
+INTERRUPTED_REASON = "interrupted by a signal"
+#: The stop reason of a run aborted by a second signal.
+ABORTED_REASON = "aborted by a second signal: in-flight assets were rolled back"
+
+
+def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
+    """Fold a run's events into its summary (pure: same events, same summary).
+
+    Precedence of the outcome: a failed run, then an interrupted (or aborted) one, then a
+    provider stop, then some failed assets (partial), else ok. A dry run has no events.
+    """
+    summary = SyncSummary(
+        run_id=frame.run_id,
+        worker=frame.worker,
+        started_at=frame.started_at,
+        finished_at=frame.finished_at,
+        planned=frame.planned,
+        skipped=dict(frame.skipped),
+        calls_estimate=frame.calls_estimate,
+        calls_spent=frame.calls_spent,
+        requests_sent=frame.requests_sent,
+        plan=list(frame.plan),
+    )
+    if frame.dry_run:
+        summary.outcome = SyncOutcome.DRY_RUN
+        summary.bulk_used = list(frame.bulk_planned)
+        return summary
+    provider_stop: str | None = None
+    interrupted = aborted = False
+    failure: str | None = None
+    for event in events:
+        if isinstance(event, RunPlanned):
+            summary.calls_remaining = event.calls_remaining
+            if event.run_id is not None:
+                summary.run_id = event.run_id
+        elif isinstance(event, AssetSynced):
+            summary.synced += 1
+            summary.rows_inserted += event.inserted
+            summary.rows_revised += event.revised
+            summary.rows_deleted += event.deleted
+            summary.actions_changed += event.actions_changed
+            summary.full_refreshes += event.full_refresh
+        elif isinstance(event, AssetFailed):
+            summary.failed[event.symbol] = event.error
+        elif isinstance(event, AssetSkipped):
+            summary.skipped[event.reason] = summary.skipped.get(event.reason, 0) + 1
+        elif isinstance(event, BulkUsed):
+            summary.bulk_used.append(event.exchange)
+        elif isinstance(event, BulkRefused):
+            summary.bulk_unavailable.append(event.exchange)
+        elif isinstance(event, RunStopping):
+            if event.cause is StopCause.PROVIDER:
+                provider_stop = provider_stop or event.reason
+            elif event.cause is StopCause.ABORTED:
+                aborted = True
+            else:
+                interrupted = True
+        elif isinstance(event, RunFailed):
+            failure = failure or event.error
+    if failure is not None:
+        summary.outcome, summary.stop_reason = SyncOutcome.FAILED, failure
+    elif aborted or interrupted:
+        summary.outcome = SyncOutcome.INTERRUPTED
+        summary.stop_reason = ABORTED_REASON if aborted else (provider_stop or INTERRUPTED_REASON)
+    elif provider_stop is not None:
+        summary.outcome, summary.stop_reason = SyncOutcome.STOPPED, provider_stop
+    elif summary.failed:
+        summary.outcome = SyncOutcome.PARTIAL
+    return summary

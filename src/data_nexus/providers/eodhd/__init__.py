@@ -1,5 +1,6 @@
 """The EODHD end-of-day API: an asynchronous client (I/O) and pure parsers."""
 
+from data_nexus.errors import BulkUnavailable
 from data_nexus.providers.eodhd._fields import MalformedBody
 from data_nexus.providers.eodhd.client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, EodhdClient
 from data_nexus.providers.eodhd.events import ProviderEvent, ProviderWarning, RequestRetried
@@ -28,7 +29,6 @@ from data_nexus.providers.eodhd.parse_meta import (
     summarize_errors,
 )
 from data_nexus.providers.eodhd.retry import RetryPolicy, parse_retry_after
-from data_nexus.providers.eodhd.status import BulkUnavailable
 
 __all__ = [
     "DEFAULT_BASE_URL",
