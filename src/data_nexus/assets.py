@@ -24,7 +24,7 @@ from data_nexus.models import ASSETS
 from data_nexus.records import ListedSymbol, Parsed
 from data_nexus.storage.engine import SQLITE_IMMEDIATE
 from data_nexus.storage.store import Store
-from data_nexus.symbols import parse_exchange, parse_symbols
+from data_nexus.symbols import parse_exchange, parse_listing_type, parse_symbols
 
 assets_table = ASSETS
 
@@ -312,6 +312,7 @@ async def adiscover_assets(
 ) -> DiscoverResult:
     """Fetch ``exchange``'s symbol list (and its delisted list) and merge it into the registry."""
     exchange = parse_exchange(exchange)
+    asset_type = parse_listing_type(asset_type) if asset_type is not None else None
     listed = await provider.symbol_list(exchange, asset_type=asset_type)
     delisted = (
         (await provider.symbol_list(exchange, asset_type=asset_type, delisted=True)).records

@@ -23,6 +23,8 @@
         ├── SchemaOutOfDate
         └── LeaseConflict
 
+    SettingsWarning (a UserWarning)   a .env key no setting reads (the CLI prints it)
+
 Every error a user can cause or meet derives from :class:`DataNexusError`. Messages are one
 line and say what went wrong and where. They never contain the API token or a database
 password: build them from redacted values only (see :mod:`data_nexus.redact`). They name
@@ -44,6 +46,10 @@ class DataNexusError(Exception):
 
 class ConfigError(DataNexusError):
     """A setting, URL or command-line value is wrong; the user must change it."""
+
+
+class SettingsWarning(UserWarning):
+    """A configuration that works but is probably not what was meant (e.g. a typo in .env)."""
 
 
 class UsageError(ConfigError):

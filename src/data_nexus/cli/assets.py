@@ -14,6 +14,7 @@ from data_nexus.assets import (
     resume_assets,
 )
 from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
+from data_nexus.symbols import LISTING_TYPES, parse_exchange, parse_listing_type
 
 assets_app = typer.Typer(help="Register, discover, list, pause and resume assets.")
 
@@ -36,9 +37,7 @@ def discover(
     exchange: Annotated[str, typer.Argument(help="Exchange code, e.g. US, LSE, XETRA.")],
     asset_type: Annotated[
         str | None,
-        typer.Option(
-            "--type", help="Only this type: common_stock, preferred_stock, stock, etf, fund."
-        ),
+        typer.Option("--type", help=f"Only this type: {', '.join(LISTING_TYPES)}."),
     ] = None,
     delisted: Annotated[
         bool, typer.Option("--delisted", help="Also register the exchange's delisted symbols.")
@@ -49,6 +48,8 @@ def discover(
 
     Symbols that disappeared from the list are kept and marked, never deleted.
     """
+    exchange = parse_exchange(exchange)
+    asset_type = parse_listing_type(asset_type) if asset_type is not None else None
     result = discover_assets(
         settings_for(database_url), exchange, asset_type=asset_type, include_delisted=delisted
     )

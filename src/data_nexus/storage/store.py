@@ -51,8 +51,8 @@ from data_nexus.storage.compression import (
     version_tuple,
 )
 from data_nexus.storage.engine import SQLITE_IMMEDIATE, open_engine
-from data_nexus.storage.migrate import ensure_schema
 from data_nexus.storage.pg_writer import PgBarSink
+from data_nexus.storage.schema import ensure_schema
 from data_nexus.storage.sqlite_writer import SqliteBarSink
 from data_nexus.storage.updates import AssetUpdate, WriteResult
 from data_nexus.storage.writer import (

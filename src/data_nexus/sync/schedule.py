@@ -184,15 +184,23 @@ async def process_run(
     batch = max(2, options.concurrency * 2)
     pending: set[asyncio.Task[None]] = set(tasks)
     position = 0
-    while not stop.is_set and position < len(queue):
-        while len(pending) >= options.concurrency * 2:
-            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        names = queue[position : position + batch]
-        position += batch
-        for state in await asyncio.to_thread(claim, names):
-            pending.add(asyncio.create_task(one(state)))
-    if pending:
-        await asyncio.gather(*pending)
+    try:
+        while not stop.is_set and position < len(queue):
+            while len(pending) >= options.concurrency * 2:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            names = queue[position : position + batch]
+            position += batch
+            for state in await asyncio.to_thread(claim, names):
+                pending.add(asyncio.create_task(one(state)))
+        if pending:
+            await asyncio.gather(*pending)
+    except asyncio.CancelledError:
+        # Aborted (a second signal): cancel the in-flight assets and wait until they are
+        # gone, so none outlives the client it fetches with.
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        raise
     if stop.reason == "interrupted":
         ctx.emit(
             RunStopping(

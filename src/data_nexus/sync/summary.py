@@ -219,9 +219,9 @@ class SyncSummary:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (``--json``; the CLI adds its exit code)."""
-        data = asdict(self)
-        del data["outcome"]
-        data["status"] = self.status
+        fields = asdict(self)
+        del fields["outcome"]
+        data = {"run_id": fields.pop("run_id"), "status": self.status, **fields}
         for key in ("started_at", "finished_at"):
             value = getattr(self, key)
             data[key] = value.isoformat() if value else None
