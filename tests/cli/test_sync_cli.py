@@ -13,6 +13,15 @@ from data_nexus.cli import app
 from data_nexus.emulator import EmulatorServer
 from tests.cli.test_db_cli import run_cli
 
+#: The fields of `sync --json` (stable: scripts read them; exit codes are the CLI's own).
+JSON_FIELDS = {
+    "run_id", "status", "worker", "started_at", "finished_at", "planned", "synced", "skipped",
+    "failed", "rows_inserted", "rows_revised", "rows_deleted", "actions_changed",
+    "full_refreshes", "calls_estimate", "calls_spent", "requests_sent", "calls_remaining",
+    "bulk_used", "bulk_unavailable", "stop_reason", "stop_exit_code", "notices", "plan",
+    "rows_written", "exit_code",
+}  # fmt: skip
+
 
 def _emulator_env(emu: EmulatorServer, db: Path) -> dict[str, str]:
     return {
@@ -59,6 +68,7 @@ def test_sync_json_dry_run_and_assets(
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert summary["synced"] == 2 and summary["status"] == "ok" and summary["exit_code"] == 0
+    assert set(summary) == JSON_FIELDS  # scripts depend on these names
     assert summary["calls_spent"] >= 6 and summary["rows_inserted"] > 1000
     listed = json.loads(run_cli("assets", "list", "--json", cwd=tmp_path, env=env).stdout)
     assert [a["symbol"] for a in listed] == ["AAPL.US", "MSFT.US"]
