@@ -17,6 +17,7 @@
     │   ├── RateLimited             HTTP 429 after the retries
     │   ├── ProviderUnavailable     5xx, timeouts, broken connections after the retries
     │   └── BadResponse             a body that cannot be parsed
+    │       └── MalformedBody       not the format asked for (retried: looks like corruption)
     ├── DataValidationError         a record the schema cannot store exactly
     └── StorageError                the database cannot be reached or used (exit 2)
         ├── DatabaseUnavailable
@@ -177,6 +178,15 @@ class BadResponse(ProviderError):
         self.symbol = symbol
         self.field = field
         self.excerpt = excerpt
+
+
+class MalformedBody(BadResponse):
+    """The body is not the format that was asked for: truncated or garbled JSON, an HTML page,
+    plain text, bytes that are not UTF-8.
+
+    Unlike a well-formed body with bad values, this looks like transport corruption, so the
+    client retries it a couple of times before giving up.
+    """
 
 
 # --- data validation at the write boundary -------------------------------------------------

@@ -1,7 +1,6 @@
 """The EODHD end-of-day API: an asynchronous client (I/O) and pure parsers."""
 
-from data_nexus.errors import BulkUnavailable
-from data_nexus.providers.eodhd._fields import MalformedBody
+from data_nexus.errors import BulkUnavailable, MalformedBody
 from data_nexus.providers.eodhd.client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, EodhdClient
 from data_nexus.providers.eodhd.events import ProviderEvent, ProviderWarning, RequestRetried
 from data_nexus.providers.eodhd.limits import (

@@ -22,8 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from data_nexus.errors import ProviderUnavailable
-from data_nexus.providers.eodhd._fields import MalformedBody
+from data_nexus.errors import MalformedBody, ProviderUnavailable
 from data_nexus.providers.eodhd.events import ProviderEvent, ProviderWarning, RequestRetried
 from data_nexus.providers.eodhd.limits import (
     ENDPOINT_WEIGHTS,
