@@ -52,7 +52,6 @@ OPTION_FLAGS: dict[str, str] = {
     "concurrency": "--concurrency",
     "rate_limit": "--rate-limit",
     "max_age": "--max-age",
-    "lease_ttl": "--lease-ttl",
     "since": "--since",
     "asset_type": "--type",
 }
