@@ -35,10 +35,17 @@ def test_second_sigint_aborts_rolls_back_in_flight_and_exits_130(
         assert time.monotonic() < deadline and proc.poll() is None, "the sync did not start"
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.3)  # the first signal's message is out; fetches take 1.5 s each
+    # Wait for the first signal's line, so the second one is a second one (fetches take
+    # 1.5 s each, so in-flight assets are still running).
+    seen: list[str] = []
+    while not any("signal again to abort" in line for line in seen):
+        line = proc.stderr.readline()  # type: ignore[union-attr]
+        assert line, f"the sync ended before the second signal: {seen}"
+        seen.append(line)
     assert proc.poll() is None, "the first signal should let in-flight assets finish"
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    out, rest = proc.communicate(timeout=120)
+    err = "".join(seen) + rest
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "CancelledError" not in err
     assert "stopping: finishing in-flight assets (signal again to abort)" in err
