@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from data_nexus.records import Bar
 from data_nexus.sync.plan import (
     AssetState,
+    FetchMode,
     FetchPlan,
     PlanOptions,
+    SkipReason,
     backoff_delay,
     check_window,
     plan_bulk,
@@ -54,7 +56,7 @@ def bar(day: dt.date, close: str, adj: str, volume: int = 100) -> Bar:
         ({"last_synced": NOW - dt.timedelta(days=1)}, OPTS, False, None),
         ({"last_synced": NOW - dt.timedelta(hours=2)}, PlanOptions(full=True), False, None),
         ({"last_synced": NOW - dt.timedelta(hours=2)}, PlanOptions(max_age=ZERO), False, None),
-        ({"next_attempt_at": NOW + HOUR}, OPTS, False, "in backoff until 2026-11-25 00:00 UTC"),
+        ({"next_attempt_at": NOW + HOUR}, OPTS, False, SkipReason.IN_BACKOFF),
         ({"next_attempt_at": NOW + HOUR}, OPTS, True, None),
         (DELISTED_DONE, OPTS, False, "delisted, history complete"),
         ({"is_delisted": True}, OPTS, False, None),
@@ -70,7 +72,9 @@ def test_skip_reason(
 def test_first_sync_fetches_everything_up_to_exchange_today() -> None:
     """First sync: whole history and actions, up to today in New York (not UTC)."""
     plan = plan_fetch(state(), now=dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC), options=OPTS)
-    assert plan == FetchPlan("AAPL.US", "US", None, dt.date(2026, 11, 24), True, True, "first sync")
+    assert plan == FetchPlan(
+        "AAPL.US", "US", None, dt.date(2026, 11, 24), True, True, FetchMode.FIRST_SYNC
+    )
     assert plan.calls == 3
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Protocol, runtime_checkable
 
-from data_nexus.records import Bar, Dividend, Parsed, Split
+from data_nexus.records import Bar, Dividend, ListedSymbol, Parsed, Split
 
 
 @runtime_checkable
@@ -34,3 +34,42 @@ class MarketDataProvider(Protocol):
     ) -> Parsed[Dividend]:
         """Dividends of ``symbol`` with ex-dates in the range."""
         ...
+
+
+@runtime_checkable
+class BulkProvider(Protocol):
+    """One exchange's whole day in one request each (EODHD's bulk endpoint).
+
+    A plan without bulk access raises :class:`~data_nexus.errors.NotInPlan` (or
+    :class:`~data_nexus.errors.NotFound`); ``day`` ``None`` means the last session.
+    """
+
+    async def bulk_eod(self, exchange: str, *, day: dt.date | None = None) -> Parsed[Bar]:
+        """Every symbol's bar of ``exchange`` for ``day``."""
+        ...
+
+    async def bulk_splits(self, exchange: str, *, day: dt.date | None = None) -> Parsed[Split]:
+        """The splits of ``exchange`` with ex-date ``day``."""
+        ...
+
+    async def bulk_dividends(
+        self, exchange: str, *, day: dt.date | None = None
+    ) -> Parsed[Dividend]:
+        """The dividends of ``exchange`` with ex-date ``day``."""
+        ...
+
+
+@runtime_checkable
+class SymbolListProvider(Protocol):
+    """The symbols an exchange lists (discovery, ``datanexus assets discover``)."""
+
+    async def symbol_list(
+        self, exchange: str, *, asset_type: str | None = None, delisted: bool = False
+    ) -> Parsed[ListedSymbol]:
+        """The listed (or, with ``delisted``, the delisted) symbols, optionally of one type."""
+        ...
+
+
+@runtime_checkable
+class SyncProvider(MarketDataProvider, BulkProvider, Protocol):
+    """Everything a sync run calls: per-symbol history and the bulk endpoint."""

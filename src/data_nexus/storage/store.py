@@ -143,24 +143,44 @@ class Store:
     # -- writes ------------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[tuple[sa.Connection, BarSink]]:
+    def atomic(self) -> Iterator[sa.Connection]:
+        """One write transaction: everything done on the connection commits together.
+
+        Commits when the block ends, rolls back if it raises. On SQLite the transaction
+        starts with ``BEGIN IMMEDIATE`` (the write lock is taken at once, so a read that
+        later writes cannot deadlock with another writer); on PostgreSQL it is an ordinary
+        transaction (use row locks for read-then-write). The statements themselves live in
+        the ``storage`` modules (:mod:`.registry`, :mod:`.leases`, :mod:`.runs`,
+        :mod:`.provider_state`), which take this connection.
+        """
         with self.engine.connect() as plain:
             conn = plain.execution_options(**{SQLITE_IMMEDIATE: True})
             with conn.begin():
-                raw = conn.connection.driver_connection
-                if not self.caps.is_postgres:
-                    yield conn, SqliteBarSink(raw)  # type: ignore[arg-type]
-                    return
-                sink = PgBarSink(
-                    raw,  # type: ignore[arg-type]
-                    compressed=self.compressed_chunks,
-                    compress_batch=self.compress_batch,
-                    whole_chunks=self.whole_chunks,
-                )
-                try:
-                    yield conn, sink
-                finally:
-                    sink.close()
+                yield conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sa.Connection]:
+        """A connection for reads (no write lock); rolled back when the block ends."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[sa.Connection, BarSink]]:
+        with self.atomic() as conn:
+            raw = conn.connection.driver_connection
+            if not self.caps.is_postgres:
+                yield conn, SqliteBarSink(raw)  # type: ignore[arg-type]
+                return
+            sink = PgBarSink(
+                raw,  # type: ignore[arg-type]
+                compressed=self.compressed_chunks,
+                compress_batch=self.compress_batch,
+                whole_chunks=self.whole_chunks,
+            )
+            try:
+                yield conn, sink
+            finally:
+                sink.close()
 
     def _prepare(self, update: AssetUpdate) -> Prepared:
         return Prepared(

@@ -131,7 +131,7 @@ async def arun_sync(
             )
         )
         summary.planned = len(plan.due)
-        summary.skipped = dict(plan.skipped)
+        summary.skipped = {str(reason): n for reason, n in plan.skipped.items()}
         summary.calls_estimate = plan.calls_estimate
         if options.dry_run:
             in_bulk = {s for b in plan.bulk for s in b.symbols}

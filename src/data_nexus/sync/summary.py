@@ -42,7 +42,7 @@ class SyncOptions:
     since: dt.date | None = None
     concurrency: int = 8
     rate_limit: int | None = None
-    bulk: BulkMode = "auto"
+    bulk: BulkMode = BulkMode.AUTO
     worker_id: str | None = None
     dry_run: bool = False
     allow_partial: bool = False
