@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from data_nexus.records import Bar
 from data_nexus.sync.plan import (
     AssetState,
+    BulkMode,
     FetchMode,
     FetchPlan,
     PlanOptions,
@@ -151,21 +152,21 @@ def _incremental(
 def test_bulk_auto_chooses_the_cheaper_path() -> None:
     """1,000 assets one day behind → bulk (300 calls); 60 assets → per symbol (60 calls)."""
     plans, states = _incremental(1000, dt.date(2026, 11, 23))
-    bulk = plan_bulk("US", plans, states, now=NOW, mode="auto")
+    bulk = plan_bulk("US", plans, states, now=NOW, mode=BulkMode.AUTO)
     assert bulk is not None and bulk.days == (dt.date(2026, 11, 24),) and bulk.calls == 300
     plans, states = _incremental(60, dt.date(2026, 11, 23))
-    assert plan_bulk("US", plans, states, now=NOW, mode="auto") is None
-    assert plan_bulk("US", plans, states, now=NOW, mode="always") is not None
-    assert plan_bulk("US", plans, states, now=NOW, mode="never") is None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.AUTO) is None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.ALWAYS) is not None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.NEVER) is None
 
 
 def test_bulk_skips_assets_too_far_behind_or_up_to_date() -> None:
     """Assets weeks behind go per symbol; nothing new since the last bar → no bulk."""
     long_ago = dt.datetime(2026, 10, 1, 23, tzinfo=dt.UTC)
     plans, states = _incremental(1000, dt.date(2026, 10, 1), synced=long_ago)
-    assert plan_bulk("US", plans, states, now=NOW, mode="always") is None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.ALWAYS) is None
     plans, states = _incremental(1000, dt.date(2026, 11, 24))
-    assert plan_bulk("US", plans, states, now=NOW, mode="always") is None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.ALWAYS) is None
 
 
 def test_bulk_days_follow_the_common_session_not_laggards() -> None:
@@ -178,7 +179,7 @@ def test_bulk_days_follow_the_common_session_not_laggards() -> None:
     for extra in (thin, lagging):
         states[extra.symbol] = extra
         plans.append(plan_fetch(extra, now=NOW, options=OPTS))
-    bulk = plan_bulk("US", plans, states, now=NOW, mode="auto")
+    bulk = plan_bulk("US", plans, states, now=NOW, mode=BulkMode.AUTO)
     assert bulk is not None and bulk.days == (dt.date(2026, 11, 24),)
     assert "THIN.US" in bulk.symbols  # synced after the close on the 23rd: covered
     assert "LAG.US" not in bulk.symbols  # last synced on the 21st: per symbol
