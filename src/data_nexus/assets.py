@@ -310,15 +310,10 @@ def discover_assets(
     Name, type, currency and ISIN are kept; assets that disappeared from the list are kept
     and marked ``unlisted_since``, never deleted.
     """
-    from data_nexus.providers.eodhd import EodhdClient  # noqa: PLC0415 - keeps imports light
+    from data_nexus.providers.eodhd.factory import make_client  # noqa: PLC0415 - light imports
 
     async def main() -> DiscoverResult:
-        async with EodhdClient(
-            settings.token,
-            base_url=settings.eodhd_base_url,
-            transport=transport,
-            rate_limit=settings.eodhd_rate_limit,
-        ) as client:
+        async with make_client(settings, transport=transport) as client:
             return await adiscover_assets(
                 settings,
                 client,

@@ -19,7 +19,8 @@ from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.errors import AuthFailed, ProviderError, QuotaExhausted, UsageError
-from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried, RetryPolicy
+from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried
+from data_nexus.providers.eodhd.factory import make_client
 from data_nexus.redact import redact
 from data_nexus.storage.store import AsyncWriter, Store
 from data_nexus.symbols import parse_exchange, parse_symbols
@@ -219,16 +220,14 @@ async def _execute(
             else asyncio.create_task(_heartbeat(store, owner, clock))
         )
         budget = SharedCallBudget(store, limit=None, clock=clock)
-        client = EodhdClient(
-            settings.token,
-            base_url=settings.eodhd_base_url,
-            transport=transport,
+        client = make_client(
+            settings,
             rate_limit=rate,
             rate_limiter=limiter,
             call_budget=budget,
             concurrency=options.concurrency,
-            retry=RetryPolicy(max_attempts=settings.eodhd_max_retries + 1),
             on_event=lambda e: on_event(_notice_for(e)),
+            transport=transport,
         )
         try:
             async with client:
