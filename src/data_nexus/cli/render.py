@@ -21,7 +21,7 @@ from data_nexus.sync.events import (
     AssetFailed,
     AssetSkipped,
     AssetSynced,
-    BulkUnavailable,
+    BulkRefused,
     BulkUsed,
     Notice,
     RunPlanned,
@@ -88,7 +88,7 @@ class SyncRenderer:
                 f"bulk {event.exchange} ({days}): {event.assets} assets updated, "
                 f"{event.refetch} with a new corporate action refetched"
             )
-        elif isinstance(event, BulkUnavailable):
+        elif isinstance(event, BulkRefused):
             self._line(
                 f"bulk {event.exchange} not in the plan ({event.reason}): syncing per symbol"
             )

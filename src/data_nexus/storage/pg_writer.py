@@ -45,7 +45,7 @@ from data_nexus.storage.writer import Chunk, Known, write_validated
 _COLUMNS = "time, symbol, open, high, low, close, adjusted_close, volume"
 _STAGE = "dn_stage_bars"
 #: Rows per ``copy.write``: small enough that the server works while we format the next.
-_PIECE = 2000
+_COPY_WRITE_ROWS = 2000
 #: Bars validated at a time when a chunk is streamed: the server ingests one piece while
 #: the next is validated (the first piece of an asset is validated before the write starts).
 PIECE = 250
@@ -329,8 +329,8 @@ class PgBarSink:
     def _copy(self, table: str, symbol: str, rows: list[BarRow]) -> None:
         sym = copy_text(symbol)
         with self.cur.copy(copy_sql(table)) as copy:
-            for i in range(0, len(rows), _PIECE):
-                copy.write(copy_lines(sym, rows[i : i + _PIECE]))
+            for i in range(0, len(rows), _COPY_WRITE_ROWS):
+                copy.write(copy_lines(sym, rows[i : i + _COPY_WRITE_ROWS]))
 
     # -- compressed chunks (TimescaleDB) -----------------------------------------------------
 

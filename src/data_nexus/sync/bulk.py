@@ -19,7 +19,7 @@ from data_nexus.providers.protocol import BulkProvider
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage import provider_state
 from data_nexus.storage.store import AssetUpdate, Store
-from data_nexus.sync.events import AssetSynced, BulkUnavailable, BulkUsed, Notice
+from data_nexus.sync.events import AssetSynced, BulkRefused, BulkUsed, Notice
 from data_nexus.sync.pipeline import RunContext, StopRun, fail_asset, synced_state
 from data_nexus.sync.plan import AssetState, BulkPlan, FetchMode
 
@@ -72,7 +72,7 @@ async def run_bulk(
         bars, actions, warnings = await _fetch_days(provider, bulk.exchange, bulk.days)
     except (NotInPlan, NotFound) as error:
         await asyncio.to_thread(remember_bulk, ctx.store, bulk.exchange, False, ctx.clock())
-        ctx.emit(BulkUnavailable(bulk.exchange, str(error).splitlines()[0]))
+        ctx.emit(BulkRefused(bulk.exchange, str(error).splitlines()[0]))
         ctx.summary.bulk_unavailable.append(bulk.exchange)
         return None
     except ProviderError as error:

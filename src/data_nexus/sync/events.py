@@ -64,7 +64,7 @@ class BulkUsed:
 
 
 @dataclass(frozen=True, slots=True)
-class BulkUnavailable:
+class BulkRefused:
     """The plan lacks the bulk endpoint (HTTP 403/404): per-symbol sync instead."""
 
     exchange: str
@@ -92,7 +92,7 @@ SyncEvent = (
     | AssetFailed
     | AssetSkipped
     | BulkUsed
-    | BulkUnavailable
+    | BulkRefused
     | Notice
     | RunStopping
 )
