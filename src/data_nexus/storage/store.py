@@ -7,7 +7,7 @@ The sync engine writes through :meth:`Store.write_asset` / :meth:`Store.write_as
 Contract (the sync engine, the benchmarks and the query API build on it):
 
 - :class:`AssetUpdate` carries everything one asset's sync writes: its ``bars`` (any
-  iterable, streamed in chunks), an optional authoritative ``window`` (stored bars of the
+  iterable, streamed in batches), an optional authoritative ``window`` (stored bars of the
   symbol inside it that are absent from ``bars`` are deleted), its corporate ``actions``
   with an optional ``actions_window`` (same semantics), ``state`` (``assets`` columns set in
   the same transaction; ``updated_at`` and the coverage ``first_date``/``last_date`` are
@@ -16,7 +16,7 @@ Contract (the sync engine, the benchmarks and the query API build on it):
 - Everything of one asset commits together or not at all. Values are validated
   (:mod:`data_nexus.storage.validate`) before they reach the database; a value the schema
   cannot hold exactly raises :class:`~data_nexus.errors.DataValidationError` naming the
-  symbol, date, field and value, and nothing of that asset is written. The first chunk
+  symbol, date, field and value, and nothing of that asset is written. The first batch
   (on PostgreSQL, the first :data:`~data_nexus.storage.pg_writer.PIECE` bars) is
   validated before the database is touched, the rest piece by piece as it is sent, so the
   server works while the next piece is validated; a bad value there rolls the asset back.
@@ -70,7 +70,7 @@ class Store:
     """The database behind Data Nexus: bars, corporate actions and asset state.
 
     Open with :meth:`open`; close with :meth:`close` or use it as a context manager.
-    ``chunk_size`` bars of a streamed update (any iterable but a list or tuple) are held in
+    ``batch_size`` bars of a streamed update (any iterable but a list or tuple) are held in
     memory at a time, so memory stays flat however long the history; ``batch_assets``
     assets share one transaction in :meth:`write_assets` (each all-or-nothing);
     ``compress_batch`` compressed TimescaleDB chunks are rewritten at a time, and
@@ -82,13 +82,13 @@ class Store:
         engine: Engine,
         caps: Capabilities,
         *,
-        chunk_size: int = 2_000,
+        batch_size: int = 2_000,
         batch_assets: int = 64,
         compress_batch: int = 4,
     ) -> None:
         self.engine = engine
         self.caps = caps
-        self.chunk_size = chunk_size
+        self.batch_size = batch_size
         self.batch_assets = batch_assets
         self.compress_batch = compress_batch
         self._lock = threading.Lock()
@@ -188,7 +188,7 @@ class Store:
             update.bars,
             update.actions,
             update.state,
-            self.chunk_size,
+            self.batch_size,
             canonical=not self.caps.is_postgres,  # PostgreSQL parses any exact text
             piece=pg_writer.PIECE if self.caps.is_postgres else None,
         )
