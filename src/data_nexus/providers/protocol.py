@@ -1,7 +1,10 @@
-"""What the sync engine needs from a source of daily bars and corporate actions.
+"""What the library needs from a provider: the one place the provider calls are declared.
 
-:class:`~data_nexus.providers.eodhd.EodhdClient` implements it; so can a CSV folder or a test
-double. Methods return :class:`~data_nexus.records.Parsed` records sorted by date, and raise
+:class:`MarketDataProvider` (per-symbol history, the sync pipeline), :class:`BulkProvider`
+(one exchange's day, the bulk path) and :class:`SymbolListProvider` (discovery).
+:class:`~data_nexus.providers.eodhd.EodhdClient` implements all three (build it with
+:func:`~data_nexus.providers.eodhd.make_client`); so can a CSV folder or a test double.
+Methods return :class:`~data_nexus.records.Parsed` records sorted by date, and raise
 errors from :mod:`data_nexus.errors` (``ProviderError`` subclasses).
 """
 
@@ -68,8 +71,3 @@ class SymbolListProvider(Protocol):
     ) -> Parsed[ListedSymbol]:
         """The listed (or, with ``delisted``, the delisted) symbols, optionally of one type."""
         ...
-
-
-@runtime_checkable
-class SyncProvider(MarketDataProvider, BulkProvider, Protocol):
-    """Everything a sync run calls: per-symbol history and the bulk endpoint."""

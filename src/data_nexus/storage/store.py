@@ -24,6 +24,12 @@ Contract (the sync engine, the benchmarks and the query API build on it):
 
 Backend differences are chosen once, from :attr:`Store.caps`: the bar sink
 (:mod:`.sqlite_writer` or :mod:`.pg_writer`, with :mod:`.compression` on TimescaleDB).
+
+Every other write goes through :meth:`Store.atomic`, the one write transaction (``BEGIN
+IMMEDIATE`` on SQLite), with its statements in :mod:`.registry` (the asset registry),
+:mod:`.leases` (sync leases and failures), :mod:`.runs` (``sync_runs``) and
+:mod:`.provider_state` (typed shared facts); reads of those take :meth:`Store.connection`.
+No module outside ``storage`` builds SQL.
 """
 
 from __future__ import annotations
