@@ -47,7 +47,8 @@ _EXPORTS = {
     **dict.fromkeys(("downgrade_db", "upgrade_db"), "data_nexus.storage.migrate"),
     "Store": "data_nexus.storage.store",
     **dict.fromkeys(("arun_sync", "run_sync"), "data_nexus.sync.runner"),
-    **dict.fromkeys(("SyncOptions", "SyncOutcome", "SyncSummary"), "data_nexus.sync.summary"),
+    "RunStatus": "data_nexus.sync.status",
+    **dict.fromkeys(("SyncOptions", "SyncSummary"), "data_nexus.sync.summary"),
 }  # fmt: skip
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "ProviderUnavailable",
     "QuotaExhausted",
     "RateLimited",
+    "RunStatus",
     "SchemaOutOfDate",
     "Settings",
     "SettingsWarning",
@@ -82,7 +84,6 @@ __all__ = [
     "StorageError",
     "Store",
     "SyncOptions",
-    "SyncOutcome",
     "SyncSummary",
     "UsageError",
     "__version__",
@@ -142,4 +143,5 @@ if TYPE_CHECKING:
     from data_nexus.storage.migrate import downgrade_db, upgrade_db
     from data_nexus.storage.store import Store
     from data_nexus.sync.runner import arun_sync, run_sync
-    from data_nexus.sync.summary import SyncOptions, SyncOutcome, SyncSummary
+    from data_nexus.sync.status import RunStatus
+    from data_nexus.sync.summary import SyncOptions, SyncSummary

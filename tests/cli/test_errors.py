@@ -14,7 +14,8 @@ from data_nexus.errors import (
     SchemaOutOfDate,
     UsageError,
 )
-from data_nexus.sync.summary import SyncOptions, SyncOutcome, SyncSummary
+from data_nexus.sync.status import RunStatus
+from data_nexus.sync.summary import SyncOptions, SyncSummary
 
 
 def test_documented_codes() -> None:
@@ -25,17 +26,17 @@ def test_documented_codes() -> None:
 @pytest.mark.parametrize(
     ("outcome", "code"),
     [
-        (SyncOutcome.OK, 0),
-        (SyncOutcome.DRY_RUN, 0),
-        (SyncOutcome.PARTIAL, 1),
-        (SyncOutcome.FAILED, 1),
-        (SyncOutcome.STOPPED, 3),
-        (SyncOutcome.INTERRUPTED, 130),
+        (RunStatus.OK, 0),
+        (RunStatus.DRY_RUN, 0),
+        (RunStatus.PARTIAL, 1),
+        (RunStatus.FAILED, 1),
+        (RunStatus.STOPPED, 3),
+        (RunStatus.INTERRUPTED, 130),
     ],
 )
-def test_every_outcome_has_a_code(outcome: SyncOutcome, code: int) -> None:
+def test_every_outcome_has_a_code(outcome: RunStatus, code: int) -> None:
     """The summary carries an outcome; only the CLI turns it into an exit code."""
-    assert exit_code_of(SyncSummary(outcome=outcome)) == code
+    assert exit_code_of(SyncSummary(status=outcome)) == code
     assert not hasattr(SyncSummary(), "exit_code")
 
 

@@ -20,12 +20,13 @@ from data_nexus.sync.events import (
     StopCause,
     SyncEvent,
 )
+from data_nexus.sync.plan import FetchMode, SkipReason
+from data_nexus.sync.status import RunStatus
 from data_nexus.sync.summary import (
     ABORTED_REASON,
     INTERRUPTED_REASON,
     RunFrame,
     SyncOptions,
-    SyncOutcome,
     summarize,
 )
 
@@ -36,10 +37,10 @@ FRAME = RunFrame(worker="w", started_at=None, planned=3, skipped={"fresh": 2}, c
 def _run(*extra: SyncEvent) -> list[SyncEvent]:
     return [
         RunPlanned(9, 3, {"fresh": 2}, 7, 100, ("US",)),
-        AssetSynced("A.US", 10, 2, 1, 3, 3, "first sync"),
-        AssetSynced("B.US", 5, 0, 0, 0, 3, "corporate action detected", full_refresh=True),
+        AssetSynced("A.US", 10, 2, 1, 3, 3, FetchMode.FIRST_SYNC),
+        AssetSynced("B.US", 5, 0, 0, 0, 3, FetchMode.CORPORATE_ACTION),
         Notice("B.US", "a warning"),
-        AssetSkipped("C.US", "lease lost", "held by worker x"),
+        AssetSkipped("C.US", SkipReason.LEASE_LOST, "held by worker x"),
         BulkUsed("US", (TODAY,), 1, 0),
         BulkRefused("LSE", "HTTP 403"),
         *extra,
@@ -49,7 +50,7 @@ def _run(*extra: SyncEvent) -> list[SyncEvent]:
 def test_the_fold_counts_every_event() -> None:
     """Figures come from the events alone; the frame gives what events cannot know."""
     summary = summarize(_run(), FRAME)
-    assert summary.outcome is SyncOutcome.OK and summary.status == "ok"
+    assert summary.status is RunStatus.OK and summary.status == "ok"
     assert (summary.run_id, summary.planned, summary.calls_remaining) == (9, 3, 100)
     assert (summary.synced, summary.rows_inserted, summary.rows_revised) == (2, 15, 2)
     assert (summary.rows_deleted, summary.actions_changed, summary.full_refreshes) == (1, 3, 1)
@@ -62,19 +63,19 @@ def test_the_fold_counts_every_event() -> None:
 @pytest.mark.parametrize(
     ("extra", "outcome", "reason"),
     [
-        ((AssetFailed("D.US", "NotFound: gone", None),), SyncOutcome.PARTIAL, None),
-        ((RunStopping("quota used up", StopCause.PROVIDER),), SyncOutcome.STOPPED, "quota used up"),
+        ((AssetFailed("D.US", "NotFound: gone", None),), RunStatus.PARTIAL, None),
+        ((RunStopping("quota used up", StopCause.PROVIDER),), RunStatus.STOPPED, "quota used up"),
         (
             (
                 RunStopping("first", StopCause.PROVIDER),
                 RunStopping("second", StopCause.PROVIDER),
             ),
-            SyncOutcome.STOPPED,
+            RunStatus.STOPPED,
             "first",
         ),
         (
             (RunStopping("stopping", StopCause.INTERRUPTED),),
-            SyncOutcome.INTERRUPTED,
+            RunStatus.INTERRUPTED,
             INTERRUPTED_REASON,
         ),
         (
@@ -82,22 +83,22 @@ def test_the_fold_counts_every_event() -> None:
                 RunStopping("stopping", StopCause.INTERRUPTED),
                 RunStopping("aborting", StopCause.ABORTED),
             ),
-            SyncOutcome.INTERRUPTED,
+            RunStatus.INTERRUPTED,
             ABORTED_REASON,
         ),
         (
             (AssetFailed("D.US", "x", None), RunFailed("OperationalError: disk full")),
-            SyncOutcome.FAILED,
+            RunStatus.FAILED,
             "OperationalError: disk full",
         ),
     ],
 )
 def test_outcome_precedence(
-    extra: tuple[SyncEvent, ...], outcome: SyncOutcome, reason: str | None
+    extra: tuple[SyncEvent, ...], outcome: RunStatus, reason: str | None
 ) -> None:
     """failed > interrupted > provider stop > partial > ok."""
     summary = summarize(_run(*extra), FRAME)
-    assert (summary.outcome, summary.stop_reason) == (outcome, reason)
+    assert (summary.status, summary.stop_reason) == (outcome, reason)
 
 
 def test_dry_run_ignores_events_and_json_has_no_exit_code() -> None:
@@ -105,7 +106,7 @@ def test_dry_run_ignores_events_and_json_has_no_exit_code() -> None:
     summary = summarize(
         [], RunFrame(worker="w", started_at=None, dry_run=True, bulk_planned=("US",))
     )
-    assert summary.outcome is SyncOutcome.DRY_RUN and summary.bulk_used == ["US"]
+    assert summary.status is RunStatus.DRY_RUN and summary.bulk_used == ["US"]
     data = summary.as_dict()
     assert data["status"] == "dry-run" and "exit_code" not in data and "outcome" not in data
 

@@ -68,16 +68,19 @@ def exit_code_for(error: BaseException) -> ExitCode:
 
 def exit_code_of(summary: SyncSummary) -> ExitCode:
     """The exit code of a sync's outcome: 0 ok or dry run, 1 partial or failed, 3, 130."""
-    from data_nexus.sync.summary import SyncOutcome  # noqa: PLC0415 - keeps start-up light
+    from data_nexus.sync.status import RunStatus  # noqa: PLC0415 - keeps start-up light
 
-    return {
-        SyncOutcome.OK: ExitCode.OK,
-        SyncOutcome.DRY_RUN: ExitCode.OK,
-        SyncOutcome.PARTIAL: ExitCode.PARTIAL,
-        SyncOutcome.FAILED: ExitCode.PARTIAL,
-        SyncOutcome.STOPPED: ExitCode.PROVIDER_STOP,
-        SyncOutcome.INTERRUPTED: ExitCode.INTERRUPTED,
-    }[summary.outcome]
+    codes = {
+        RunStatus.OK: ExitCode.OK,
+        RunStatus.DRY_RUN: ExitCode.OK,
+        RunStatus.PARTIAL: ExitCode.PARTIAL,
+        RunStatus.FAILED: ExitCode.PARTIAL,
+        RunStatus.STOPPED: ExitCode.PROVIDER_STOP,
+        RunStatus.INTERRUPTED: ExitCode.INTERRUPTED,
+    }
+    if summary.status not in codes:  # running/abandoned describe rows, never a summary
+        raise ValueError(f"a run with status {summary.status!r} has not ended")
+    return codes[summary.status]
 
 
 def hint_for(error: BaseException) -> str | None:

@@ -28,7 +28,8 @@ from data_nexus.sync.events import (
     RunStopping,
     SyncEvent,
 )
-from data_nexus.sync.summary import SyncOutcome, SyncSummary
+from data_nexus.sync.status import RunStatus
+from data_nexus.sync.summary import SyncSummary
 
 
 class SyncRenderer:
@@ -140,7 +141,7 @@ class SyncRenderer:
         """Print the end-of-run summary (on stdout; progress went to stderr)."""
         self.close()
         out = Console(highlight=False, soft_wrap=True)
-        if summary.outcome is SyncOutcome.DRY_RUN:
+        if summary.status is RunStatus.DRY_RUN:
             out.print(
                 f"dry run: {summary.planned} asset(s) would be synced, "
                 f"about {summary.calls_estimate:,} API calls"

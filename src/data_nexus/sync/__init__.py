@@ -1,7 +1,7 @@
 """The sync engine: plan (pure), leases and state, the runner, and its events.
 
 The face: :func:`run_sync`/:func:`arun_sync` with :class:`SyncOptions` in, a
-:class:`SyncSummary` (with its :class:`SyncOutcome`) out, and the progress events passed to
+:class:`SyncSummary` (its ``status`` a :class:`RunStatus`) out, and the progress events passed to
 ``on_event`` (:mod:`data_nexus.sync.events`). Names load on first use.
 """
 
@@ -19,8 +19,9 @@ _EXPORTS = {
         "data_nexus.sync.events",
     ),
     **dict.fromkeys(("arun_sync", "run_sync"), "data_nexus.sync.runner"),
+    "RunStatus": "data_nexus.sync.status",
     **dict.fromkeys(
-        ("RunFrame", "SyncOptions", "SyncOutcome", "SyncSummary", "summarize"),
+        ("RunFrame", "SyncOptions", "SyncSummary", "summarize"),
         "data_nexus.sync.summary",
     ),
 }  # fmt: skip
@@ -36,11 +37,11 @@ __all__ = [
     "RunFailed",
     "RunFrame",
     "RunPlanned",
+    "RunStatus",
     "RunStopping",
     "StopCause",
     "SyncEvent",
     "SyncOptions",
-    "SyncOutcome",
     "SyncSummary",
     "arun_sync",
     "run_sync",
@@ -65,4 +66,5 @@ if TYPE_CHECKING:
         SyncEvent,
     )
     from data_nexus.sync.runner import arun_sync, run_sync
-    from data_nexus.sync.summary import RunFrame, SyncOptions, SyncOutcome, SyncSummary, summarize
+    from data_nexus.sync.status import RunStatus
+    from data_nexus.sync.summary import RunFrame, SyncOptions, SyncSummary, summarize

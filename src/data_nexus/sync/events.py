@@ -15,6 +15,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from data_nexus.sync.plan import FetchMode, SkipReason
+
 
 @dataclass(frozen=True, slots=True)
 class RunPlanned:
@@ -38,9 +40,8 @@ class AssetSynced:
     deleted: int
     actions_changed: int
     calls: int
-    mode: str  # "first sync", "incremental", "full refresh", "corporate action detected", "bulk"
-    #: The whole history was refetched (on request, or after a corporate action).
-    full_refresh: bool = False
+    #: How it was fetched; ``mode.is_full`` when the whole history was refetched.
+    mode: FetchMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +57,12 @@ class AssetFailed:
 class AssetSkipped:
     """An asset that was due but was not synced in this run.
 
-    ``reason`` is the short category the summary counts (``"lease lost"``); ``detail`` the
-    one-line explanation shown beside it.
+    ``reason`` is the category the summary counts; ``detail`` the one-line explanation
+    shown beside it.
     """
 
     symbol: str
-    reason: str
+    reason: SkipReason
     detail: str = ""
 
 

@@ -21,7 +21,8 @@ from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.errors import AuthFailed, BudgetTooSmall, ProviderError, QuotaExhausted
-from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried, RetryPolicy
+from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried
+from data_nexus.providers.eodhd.factory import make_client
 from data_nexus.redact import redact
 from data_nexus.storage.store import AsyncWriter, Store
 from data_nexus.symbols import parse_exchange, parse_symbols
@@ -50,11 +51,11 @@ from data_nexus.sync.schedule import (
     plan_run,
     process_run,
 )
+from data_nexus.sync.status import RunStatus
 from data_nexus.sync.summary import (
     PlannedAsset,
     RunFrame,
     SyncOptions,
-    SyncOutcome,
     SyncSummary,
     summarize,
 )
@@ -175,7 +176,9 @@ async def arun_sync(
             )
         )
         record.update(
-            planned=len(plan.due), skipped=dict(plan.skipped), calls_estimate=plan.calls_estimate
+            planned=len(plan.due),
+            skipped={str(reason): n for reason, n in plan.skipped.items()},
+            calls_estimate=plan.calls_estimate,
         )
         if options.dry_run:
             in_bulk = {s for b in plan.bulk for s in b.symbols}
@@ -201,7 +204,7 @@ async def arun_sync(
                 start_run, store, worker=owner, options=options, now=run_start
             )
             record.update(run_id=run_id)
-            record.emit(RunPlanned(run_id, 0, dict(plan.skipped), 0, None, ()))
+            record.emit(RunPlanned(run_id, 0, dict(record.frame.skipped), 0, None, ()))
             summary = record.summary(clock())
             await asyncio.to_thread(finish_run, store, summary)
             return summary
@@ -263,16 +266,14 @@ async def _execute(
             else asyncio.create_task(_heartbeat(store, owner, clock))
         )
         budget = SharedCallBudget(store, limit=None, clock=clock)
-        client = EodhdClient(
-            settings.token,
-            base_url=settings.eodhd_base_url,
-            transport=transport,
+        client = make_client(
+            settings,
             rate_limit=rate,
             rate_limiter=limiter,
             call_budget=budget,
             concurrency=options.concurrency,
-            retry=RetryPolicy(max_attempts=settings.eodhd_max_retries + 1),
             on_event=lambda e: record.emit(_notice_for(e)),
+            transport=transport,
         )
         try:
             async with client:
@@ -292,7 +293,7 @@ async def _execute(
                     RunPlanned(
                         run_id,
                         len(plan.due),
-                        dict(plan.skipped),
+                        dict(record.frame.skipped),
                         plan.calls_estimate,
                         remaining,
                         tuple(b.exchange for b in plan.bulk),
@@ -348,7 +349,7 @@ async def _execute(
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
             summary = record.summary(clock())
-            if summary.run_id is not None and summary.outcome is SyncOutcome.FAILED:
+            if summary.run_id is not None and summary.status is RunStatus.FAILED:
                 with contextlib.suppress(Exception):  # the database may be what failed
                     await asyncio.to_thread(finish_run, store, summary)
             elif summary.run_id is not None:

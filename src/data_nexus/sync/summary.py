@@ -3,14 +3,14 @@
 :class:`SyncOptions` refuses, when it is built, a value a run could not use (an unknown bulk
 mode, a ``since`` after today, a duration out of range). :class:`SyncSummary` is what a run
 did, built by :func:`summarize` as a pure fold over the run's
-:mod:`~data_nexus.sync.events` plus the run's frame (:class:`RunFrame`). Its
-:class:`SyncOutcome` is typed; exit codes are the CLI's business (``data_nexus.cli.errors``).
+:mod:`~data_nexus.sync.events` plus the run's frame (:class:`RunFrame`). Its ``status`` is a
+:class:`~data_nexus.sync.status.RunStatus`; exit codes are the CLI's business
+(``data_nexus.cli.errors``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, asdict, dataclass, field
 from typing import Any
@@ -29,41 +29,10 @@ from data_nexus.sync.events import (
     SyncEvent,
 )
 from data_nexus.sync.plan import BulkMode, PlanOptions
+from data_nexus.sync.status import RunStatus
 
-#: A run in progress (or one whose process was killed on another host).
-STATUS_RUNNING = "running"
-#: Its process was found gone (on this host) while the row still said ``running``.
-STATUS_ABANDONED = "abandoned"
-
-#: The bulk modes :class:`SyncOptions` accepts.
-BULK_MODES: tuple[str, ...] = ("auto", "always", "never")
 #: The longest ``max_age`` and ``lease_ttl`` accepted (100 years: beyond, dates overflow).
 MAX_DURATION = dt.timedelta(days=36_525)
-
-
-class SyncOutcome(enum.StrEnum):
-    """How a run ended (also its ``sync_runs.status``)."""
-
-    #: Every due asset committed (or nothing was due).
-    OK = "ok"
-    #: The run went through; some assets failed and are retried later with backoff.
-    PARTIAL = "partial"
-    #: The provider stopped the run (authentication, daily quota, repeated failures).
-    STOPPED = "stopped"
-    #: A signal stopped the run; what committed stays, the rest stays due.
-    INTERRUPTED = "interrupted"
-    #: A dry run: planned and reported, nothing fetched or written.
-    DRY_RUN = "dry-run"
-    #: The run ended on an unexpected error (its message is ``stop_reason``).
-    FAILED = "failed"
-
-
-STATUS_OK = SyncOutcome.OK.value
-STATUS_PARTIAL = SyncOutcome.PARTIAL.value
-STATUS_STOPPED = SyncOutcome.STOPPED.value
-STATUS_INTERRUPTED = SyncOutcome.INTERRUPTED.value
-STATUS_DRY_RUN = SyncOutcome.DRY_RUN.value
-STATUS_FAILED = SyncOutcome.FAILED.value
 
 
 def _check_duration(option: str, value: dt.timedelta, *, minimum: dt.timedelta) -> None:
@@ -101,7 +70,7 @@ class SyncOptions:
     since: dt.date | None = None
     concurrency: int = 8
     rate_limit: int | None = None
-    bulk: BulkMode = "auto"
+    bulk: BulkMode = BulkMode.AUTO
     worker_id: str | None = None
     dry_run: bool = False
     allow_partial: bool = False
@@ -109,8 +78,9 @@ class SyncOptions:
     today: InitVar[dt.date | None] = None
 
     def __post_init__(self, today: dt.date | None) -> None:
-        if self.bulk not in BULK_MODES:
+        if self.bulk not in {mode.value for mode in BulkMode}:
             raise InvalidOption("bulk", repr(self.bulk), "use auto, always or never")
+        object.__setattr__(self, "bulk", BulkMode(self.bulk))
         if self.concurrency < 1:
             raise InvalidOption("concurrency", self.concurrency, "must be at least 1")
         if self.rate_limit is not None and self.rate_limit < 1:
@@ -181,10 +151,10 @@ class RunFrame:
 
 @dataclass(slots=True)
 class SyncSummary:
-    """What a sync did; ``outcome`` says how it ended (the CLI maps it to an exit code)."""
+    """What a sync did; ``status`` says how it ended (the CLI maps it to an exit code)."""
 
     run_id: int | None = None
-    outcome: SyncOutcome = SyncOutcome.OK
+    status: RunStatus = RunStatus.OK
     worker: str = ""
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
@@ -208,20 +178,14 @@ class SyncSummary:
     plan: list[PlannedAsset] = field(default_factory=list)
 
     @property
-    def status(self) -> str:
-        """The outcome as the text stored in ``sync_runs.status``."""
-        return self.outcome.value
-
-    @property
     def rows_written(self) -> int:
         """New plus revised bars."""
         return self.rows_inserted + self.rows_revised
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (``--json``; the CLI adds its exit code)."""
-        fields = asdict(self)
-        del fields["outcome"]
-        data = {"run_id": fields.pop("run_id"), "status": self.status, **fields}
+        data = asdict(self)
+        data["status"] = self.status.value
         for key in ("started_at", "finished_at"):
             value = getattr(self, key)
             data[key] = value.isoformat() if value else None
@@ -262,7 +226,7 @@ def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
         plan=list(frame.plan),
     )
     if frame.dry_run:
-        summary.outcome = SyncOutcome.DRY_RUN
+        summary.status = RunStatus.DRY_RUN
         summary.bulk_used = list(frame.bulk_planned)
         return summary
     provider_stop: str | None = None
@@ -279,11 +243,12 @@ def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
             summary.rows_revised += event.revised
             summary.rows_deleted += event.deleted
             summary.actions_changed += event.actions_changed
-            summary.full_refreshes += event.full_refresh
+            summary.full_refreshes += event.mode.is_full
         elif isinstance(event, AssetFailed):
             summary.failed[event.symbol] = event.error
         elif isinstance(event, AssetSkipped):
-            summary.skipped[event.reason] = summary.skipped.get(event.reason, 0) + 1
+            reason = str(event.reason)
+            summary.skipped[reason] = summary.skipped.get(reason, 0) + 1
         elif isinstance(event, BulkUsed):
             summary.bulk_used.append(event.exchange)
         elif isinstance(event, BulkRefused):
@@ -298,12 +263,12 @@ def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
         elif isinstance(event, RunFailed):
             failure = failure or event.error
     if failure is not None:
-        summary.outcome, summary.stop_reason = SyncOutcome.FAILED, failure
+        summary.status, summary.stop_reason = RunStatus.FAILED, failure
     elif aborted or interrupted:
-        summary.outcome = SyncOutcome.INTERRUPTED
+        summary.status = RunStatus.INTERRUPTED
         summary.stop_reason = ABORTED_REASON if aborted else (provider_stop or INTERRUPTED_REASON)
     elif provider_stop is not None:
-        summary.outcome, summary.stop_reason = SyncOutcome.STOPPED, provider_stop
+        summary.status, summary.stop_reason = RunStatus.STOPPED, provider_stop
     elif summary.failed:
-        summary.outcome = SyncOutcome.PARTIAL
+        summary.status = RunStatus.PARTIAL
     return summary

@@ -3,6 +3,7 @@
 from data_nexus.errors import BulkUnavailable, MalformedBody
 from data_nexus.providers.eodhd.client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, EodhdClient
 from data_nexus.providers.eodhd.events import ProviderEvent, ProviderWarning, RequestRetried
+from data_nexus.providers.eodhd.factory import make_client, retry_policy
 from data_nexus.providers.eodhd.limits import (
     ENDPOINT_WEIGHTS,
     CallBudget,
@@ -46,6 +47,7 @@ __all__ = [
     "TokenBucket",
     "Unlimited",
     "bulk_weight",
+    "make_client",
     "next_gmt_midnight",
     "parse_bulk_dividends",
     "parse_bulk_eod",
@@ -57,5 +59,6 @@ __all__ = [
     "parse_splits",
     "parse_symbol_list",
     "parse_user",
+    "retry_policy",
     "summarize_errors",
 ]
