@@ -189,3 +189,27 @@ def test_demo_default_database_agrees() -> None:
     from data_nexus.cli import demo as demo_cli
 
     assert demo_cli.DEMO_DATABASE_URL == demo.DEMO_DATABASE_URL
+
+
+def test_version_and_help_load_no_library_module(tmp_path: Path) -> None:
+    """`datanexus --version` and `-h` import neither SQLAlchemy, httpx nor psycopg.
+
+    (Typer itself loads pydantic to coerce parameters, so pydantic is not in the list.)
+    """
+    code = (
+        "import json, sys\n"
+        "sys.argv = ['datanexus', *sys.argv[1:]]\n"
+        "from data_nexus.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
+        "heavy = {'sqlalchemy', 'httpx', 'psycopg', 'alembic', 'numpy'}\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & heavy)))\n"
+    )
+    for args in (["--version"], ["sync", "-h"], ["assets", "list", "-h"]):
+        out = subprocess.run(
+            [sys.executable, "-c", code, *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert json.loads(out.stdout.strip().splitlines()[-1]) == [], args

@@ -6,13 +6,6 @@ from typing import Annotated
 
 import typer
 
-from data_nexus.assets import (
-    add_assets,
-    discover_assets,
-    list_assets,
-    pause_assets,
-    resume_assets,
-)
 from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
 from data_nexus.symbols import LISTING_TYPES, parse_exchange, parse_listing_type
 
@@ -24,6 +17,8 @@ Symbols = Annotated[list[str], typer.Argument(help="Symbols as CODE.EXCHANGE, e.
 @assets_app.command("add")
 def add(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
     """Register assets to sync (they start active)."""
+    from data_nexus.assets import add_assets  # noqa: PLC0415 - lazy: start-up time
+
     result = add_assets(settings_for(database_url), symbols)
     out = console()
     if result.added:
@@ -48,6 +43,8 @@ def discover(
 
     Symbols that disappeared from the list are kept and marked, never deleted.
     """
+    from data_nexus.assets import discover_assets  # noqa: PLC0415
+
     exchange = parse_exchange(exchange)
     asset_type = parse_listing_type(asset_type) if asset_type is not None else None
     result = discover_assets(
@@ -68,6 +65,8 @@ def list_(
     database_url: DatabaseUrl = None,
 ) -> None:
     """List registered assets with their coverage and sync state."""
+    from data_nexus.assets import list_assets  # noqa: PLC0415
+
     rows = list_assets(settings_for(database_url), exchange=exchange)
     if as_json:
         print_json([row.as_dict() for row in rows])
@@ -99,6 +98,8 @@ def list_(
 @assets_app.command("pause")
 def pause(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
     """Exclude assets from syncs (is_active = false); their data stays."""
+    from data_nexus.assets import pause_assets  # noqa: PLC0415
+
     changed = pause_assets(settings_for(database_url), symbols)
     console().print(f"paused: {', '.join(changed) or 'nothing to change'}", markup=False)
 
@@ -106,6 +107,8 @@ def pause(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
 @assets_app.command("resume")
 def resume(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
     """Include paused assets in syncs again (and clear a failure backoff)."""
+    from data_nexus.assets import resume_assets  # noqa: PLC0415
+
     changed = resume_assets(settings_for(database_url), symbols)
     console().print(f"resumed: {', '.join(changed) or 'nothing to change'}", markup=False)
 

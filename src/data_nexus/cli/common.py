@@ -7,13 +7,15 @@ import json
 import re
 import sys
 import warnings
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from data_nexus.config import Settings, load_settings
 from data_nexus.errors import SettingsWarning, UsageError
+
+if TYPE_CHECKING:
+    from data_nexus.config import Settings
 
 DatabaseUrl = Annotated[
     str | None,
@@ -35,6 +37,8 @@ def settings_for(database_url: str | None = None, **overrides: Any) -> Settings:
     Validated once, here; a :class:`~data_nexus.errors.SettingsWarning` (an unknown key in
     ``.env``) is printed as one ``warning:`` line on stderr.
     """
+    from data_nexus.config import load_settings  # noqa: PLC0415 - pydantic loads on use
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SettingsWarning)
         settings = load_settings(database_url=database_url, **overrides)
