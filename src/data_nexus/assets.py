@@ -12,9 +12,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
@@ -25,6 +23,9 @@ from data_nexus.storage import registry
 from data_nexus.storage.registry import Activity, ListingChange, ListingState
 from data_nexus.storage.store import Store
 from data_nexus.symbols import parse_exchange, parse_listing_type, parse_symbols
+
+if TYPE_CHECKING:
+    import httpx  # only for a type: the client loads httpx when discover runs
 
 
 @contextmanager

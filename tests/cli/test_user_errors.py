@@ -154,7 +154,7 @@ def test_dash_h_is_help_on_every_command() -> None:
 
 
 def test_assets_list_imports_neither_emulator_nor_numpy_nor_alembic(tmp_path: Path) -> None:
-    """Start-up: `assets list` on a database at head loads only what it uses."""
+    """Start-up: `assets list` on a database at head loads only what it uses (no HTTP client)."""
     db = tmp_path / "w.db"
     assert run_cli("db", "upgrade", "-d", str(db), cwd=tmp_path).returncode == 0
     code = (
@@ -162,7 +162,7 @@ def test_assets_list_imports_neither_emulator_nor_numpy_nor_alembic(tmp_path: Pa
         f"sys.argv = ['datanexus', 'assets', 'list', '--json', '-d', {str(db)!r}]\n"
         "from data_nexus.cli import main\n"
         "try:\n    main()\nexcept SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
-        "heavy = ('data_nexus.emulator', 'numpy', 'alembic', 'pandas', 'pyarrow', 'mako')\n"
+        "heavy = ('data_nexus.emulator', 'numpy', 'alembic', 'pandas', 'pyarrow', 'mako', 'httpx')\n"
         "print(json.dumps(sorted({m for m in sys.modules if m.split('.')[0] in heavy\n"
         "                         or m.startswith('data_nexus.emulator')})))\n"
     )
