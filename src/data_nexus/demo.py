@@ -16,7 +16,7 @@ from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.emulator import EmulatorConfig, EmulatorServer
-from data_nexus.errors import UsageError
+from data_nexus.errors import InvalidOption, NotADemoDatabase
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage import provider_state, registry
 from data_nexus.storage.store import Store
@@ -50,9 +50,9 @@ def _claim_database(store: Store, now: dt.datetime) -> None:
         if provider_state.demo_mark(conn) is not None:
             return
         if registry.count_assets(conn):
-            raise UsageError(
+            raise NotADemoDatabase(
                 "this database already holds assets the demo did not write; the demo only "
-                "writes synthetic prices into a database of its own (omit --database-url)"
+                "writes synthetic prices into a database of its own"
             )
         provider_state.set_demo_mark(conn, DEMO_MARK, now)
 
@@ -68,9 +68,9 @@ def run_demo(
 ) -> DemoResult:
     """Run the offline tour and return what it did (see the module docstring)."""
     if not 1 <= symbols <= 500:
-        raise UsageError("--symbols must be between 1 and 500")
+        raise InvalidOption("symbols", symbols, "must be between 1 and 500")
     if not 1 <= years <= 30:
-        raise UsageError("--years must be between 1 and 30")
+        raise InvalidOption("years", years, "must be between 1 and 30")
     now = clock()
     today = now.date()
     config = EmulatorConfig(

@@ -5,7 +5,8 @@
     DataNexusError
     ├── ConfigError                 a setting or URL is wrong (CLI exit 2)
     │   └── UsageError              arguments that cannot work (exit 2)
-    │       └── InvalidOption       one option's value; .option names it
+    │       ├── InvalidOption       one option's value; .option names it
+    │       └── NotADemoDatabase    the demo refuses a database holding other data
     ├── ProviderError               the data provider failed (.stops_run, .retryable)
     │   ├── AuthFailed              HTTP 401; stops the run (exit 3)
     │   ├── QuotaExhausted          HTTP 402 or our budget; stops the run (exit 3)
@@ -69,6 +70,10 @@ class InvalidOption(UsageError):
         self.value = value
         self.problem = problem
         super().__init__(f"invalid {option} {value}: {problem}")
+
+
+class NotADemoDatabase(UsageError):
+    """The demo was pointed at a database holding assets it did not write; nothing changed."""
 
 
 # --- provider (network) side --------------------------------------------------------------

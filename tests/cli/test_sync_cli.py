@@ -51,7 +51,11 @@ def test_demo_refuses_a_real_warehouse(tmp_path: Path) -> None:
     assert run_cli("assets", "add", "AAPL.US", "-d", str(real), cwd=tmp_path).returncode == 0
     out = run_cli("demo", "-d", str(real), cwd=tmp_path)
     assert out.returncode == 2
-    assert out.stderr.startswith("error: this database already holds assets the demo did not")
+    assert out.stderr.strip() == (
+        "error: this database already holds assets the demo did not write; the demo only "
+        "writes synthetic prices into a database of its own; omit --database-url to use the "
+        "demo's own database"
+    )
 
 
 def test_sync_json_dry_run_and_assets(
@@ -116,6 +120,7 @@ def test_assets_discover(tmp_path: Path, start_emulator: Callable[..., EmulatorS
             "error: invalid --max-age 'soon': use e.g. 1d, 12h, 30m or 0",
         ),
         (["sync", "--concurrency", "0"], "error: invalid --concurrency 0: must be at least 1"),
+        (["demo", "--symbols", "0"], "error: invalid --symbols 0: must be between 1 and 500"),
         (
             ["assets", "discover", "U$"],
             "error: invalid exchange 'U$': expected a code such as US, LSE or XETRA",

@@ -25,6 +25,7 @@ from data_nexus.errors import (
     ConfigError,
     DataNexusError,
     InvalidOption,
+    NotADemoDatabase,
     QuotaExhausted,
     StorageError,
 )
@@ -54,6 +55,8 @@ OPTION_FLAGS: dict[str, str] = {
     "max_age": "--max-age",
     "since": "--since",
     "asset_type": "--type",
+    "symbols": "--symbols",
+    "years": "--years",
 }
 
 
@@ -90,6 +93,8 @@ def hint_for(error: BaseException) -> str | None:
             "run it with --allow-partial to sync what fits (it stops cleanly when the quota "
             "runs out), or after GMT midnight"
         )
+    if isinstance(error, NotADemoDatabase):
+        return "omit --database-url to use the demo's own database"
     return None
 
 
