@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
+from data_nexus.assets import discover_assets
 from data_nexus.cli.errors import OPTION_FLAGS, ExitCode, exit_code_for, exit_code_of, message_for
+from data_nexus.demo import run_demo
 from data_nexus.errors import (
     AuthFailed,
     BudgetTooSmall,
@@ -74,5 +78,8 @@ def test_option_names_become_flags() -> None:
     assert (
         message_for(info.value) == "invalid --rate-limit 0: must be at least 1 request per minute"
     )
-    fields = set(SyncOptions.__dataclass_fields__) | {"asset_type"}
-    assert set(OPTION_FLAGS) <= fields
+    # every mapped name is an option some library call takes
+    names = set(SyncOptions.__dataclass_fields__)
+    names |= set(inspect.signature(discover_assets).parameters)
+    names |= set(inspect.signature(run_demo).parameters)
+    assert set(OPTION_FLAGS) <= names
