@@ -133,6 +133,21 @@ def test_negative_prices_use_wti_numbers_on_2020_04_20(server: EmulatorServer) -
     assert "2020-04-20,17.73,17.85,-40.32,-37.63,-37.63," in get(server, "/eod/TSLA.US").text
 
 
+def test_negative_oil_is_legitimate_and_a_negative_stock_is_a_finding(make_server: Maker) -> None:
+    server = make_server(exchanges=("US", "COMM"), symbols=20, dirty=("negative_prices",))
+    found = {(i.symbol, i.date, i.finding) for i in server.truth()}
+    oil = ("CL.COMM", dt.date(2020, 4, 20), False)
+    assert oil in found and len(found) == 2
+    [(stock, _, finding)] = found - {oil}
+    assert finding and server.market.listing(stock).asset_type == "Common Stock"  # type: ignore[union-attr]
+    [row] = [r for r in eod(server, "CL.COMM") if r["date"] == "2020-04-20"]
+    assert row == {
+        "date": "2020-04-20", "open": Decimal("17.73"), "high": Decimal("17.85"),
+        "low": Decimal("-40.32"), "close": Decimal("-37.63"), "adjusted_close": Decimal("-37.63"),
+        "volume": row["volume"],
+    }  # fmt: skip
+
+
 def test_negative_prices_elsewhere_keep_ohlc_order(make_server: Maker) -> None:
     server = make_server(start=dt.date(2021, 1, 4))
     [injected] = server.add_dirt("MSFT.US", "negative_prices")

@@ -65,7 +65,8 @@ BIGINT_MAX = 2**63 - 1
 NULL = "null"
 REUSE_FACTOR = 15
 WTI_DAY = dt.date(2020, 4, 20)
-_STOCKS = ("Common Stock", "ETF")
+_NEGATIVE = ("Common Stock", "Commodity")
+_OIL = "CL.COMM"
 
 Row = list[str]  # date, open, high, low, close, adjusted_close, volume ("null" = missing)
 
@@ -174,8 +175,16 @@ class DirtBook:
             for listed in self.market.symbols(exchange)
         ]
         candidates.sort(key=lambda symbol: stable_key(self.seed, "dirt", kind, symbol))
-        wanted = 2 if kind == "symbol_spelling" else 1
-        variants = ["dotted", "lower"] if kind == "symbol_spelling" else [""]
+        variants = ["", ""]
+        if kind == "tiny_prices":  # crypto first, where such prices are real
+            candidates.sort(key=lambda symbol: not symbol.endswith(".CC"))
+        if kind == "symbol_spelling":
+            variants = ["dotted", "lower"]
+            candidates.sort(key=lambda symbol: symbol != "BRK-B.US")
+        elif kind == "negative_prices" and "COMM" in self.market.exchange_codes:
+            variants = ["Commodity", "Common Stock"]  # legitimate, and a finding
+            candidates.sort(key=lambda symbol: symbol != _OIL)
+        wanted = 1 if variants == ["", ""] else 2
         for symbol in candidates:
             if wanted == 0:
                 return
@@ -183,6 +192,10 @@ class DirtBook:
                 continue
             if kind == "symbol_spelling" and (variants[0] == "dotted") != _classed(symbol):
                 continue
+            if kind == "negative_prices" and variants[0]:
+                listing = self.market.listing(symbol)
+                if listing is None or listing.asset_type != variants[0]:
+                    continue
             if self._unfit(symbol, kind) is None:
                 self._plans[symbol] = self._plan(symbol, kind)
                 wanted -= 1
@@ -200,8 +213,8 @@ class DirtBook:
             return "it trades every weekday"
         if kind == "bad_actions" and not view.dividends:
             return "it pays no dividend"
-        if kind == "negative_prices" and profile.listed.asset_type != "Common Stock":
-            return "only common stock is chosen for negative prices"
+        if kind == "negative_prices" and profile.listed.asset_type not in _NEGATIVE:
+            return "negative prices are served on common stock or commodities only"
         if kind in ("bad_actions", "retracted_split", "symbol_spelling") and asset_class != "stock":
             return "it is not a stock"
         if kind in ("retracted_split", "plan_limited", "future_bars") and profile.delisted:
@@ -259,8 +272,10 @@ class DirtBook:
         if kind == "bad_actions":
             return _bad_action_truth(plan, view)
         if kind == "negative_prices":
-            detail = "negative low and close on a common stock (stored, and a finding)"
-            return [Injected(s, plan.days[0], kind, "negative_close", detail, True)]
+            listing = self.market.listing(s)
+            stock = listing is not None and listing.asset_type == "Common Stock"
+            detail = "negative low and close: stored, " + ("a finding" if stock else "legitimate")
+            return [Injected(s, plan.days[0], kind, "negative_close", detail, stock)]
         if kind == "tiny_prices":
             last = dt.date.fromordinal(int(view.ordinals[-1]))
             first = dt.date.fromordinal(int(view.ordinals[0]))

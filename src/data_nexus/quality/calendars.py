@@ -11,7 +11,8 @@ the main venue of the same market:
 - ``XETRA`` is ``XETR``; the German regional codes use their own exchanges (``F`` → ``XFRA``,
   ``DU`` → ``XDUS``, ``HM`` → ``XHAM``, ``STU`` → ``XSTU``) and ``BE``/``MU`` (no calendar of
   their own) the Xetra holidays they share;
-- ``FOREX`` trades Monday to Friday without holidays (``24/5``) and ``CC`` every day (``24/7``).
+- ``FOREX`` trades Monday to Friday without holidays (``24/5``) and ``CC`` every day (``24/7``);
+  ``COMM`` (the emulator's commodity futures) follows the CME's holidays (``CMES``).
 
 An unmapped code (or a date before the calendar's first session) falls back to Monday to
 Friday, and the result says so (:attr:`Sessions.approximate`), so a gap reported from it can
@@ -43,7 +44,7 @@ EXCHANGE_CALENDARS: dict[str, str] = {
     "HK": "XHKG", "SHG": "XSHG", "KO": "XKRX", "TW": "XTAI", "JK": "XIDX", "BK": "XBKK",
     "KLSE": "XKLS", "PSE": "XPHS", "BSE": "XBOM", "NSE": "XBOM", "AU": "XASX", "NZ": "XNZE",
     "MX": "XMEX", "SA": "BVMF", "BA": "XBUE", "SN": "XSGO",
-    "FOREX": "24/5", "CC": "24/7",
+    "FOREX": "24/5", "CC": "24/7", "COMM": "CMES",
 }  # fmt: skip
 
 _DECADE = 10
