@@ -150,9 +150,13 @@ class DirtBook:
         """:meth:`truth` as plain dicts."""
         return [asdict(item) for item in self.truth()]
 
-    def splits_on_advance(self, old: dt.date, new: dt.date) -> dict[str, str]:
-        """The real 4:1 splits the ``plan_limited`` symbols take when today moves on."""
-        wanted = {}
+    def splits_on_advance(self, old: dt.date, new: dt.date) -> dict[str, dt.date]:
+        """The ``plan_limited`` symbols due a real 4:1 split if today moves from old to new.
+
+        Pure: the service adds ``"4/1"`` splits for them to the market's advance and then
+        calls :meth:`record_splits` with those that took effect.
+        """
+        due = {}
         with self._lock:
             for plan in self._plans.values():
                 if plan.kind != "plan_limited" or plan.split_day is not None:
@@ -160,9 +164,15 @@ class DirtBook:
                 exchange = plan.symbol.rpartition(".")[2]
                 days = self.market.trading_days(exchange, old + dt.timedelta(days=1), new)
                 if days:
-                    wanted[plan.symbol] = "4/1"
-                    plan.split_day = days[0]
-        return wanted
+                    due[plan.symbol] = days[0]
+        return due
+
+    def record_splits(self, done: dict[str, dt.date]) -> None:
+        """Note the ``plan_limited`` splits that the market now has (see above)."""
+        with self._lock:
+            for symbol, day in done.items():
+                if symbol in self._plans:
+                    self._plans[symbol].split_day = day
 
     # --- choosing targets ---------------------------------------------------------------------
 

@@ -97,10 +97,15 @@ class EmulatorService:
         dividends: Mapping[str, Decimal | str] | None = None,
     ) -> dt.date:
         """Move the market's today on, with the splits that ``plan_limited`` dirt brings."""
+        if days < 1:
+            raise ValueError("days must be at least 1")
         old = self.market.today
-        wanted = self.dirt.splits_on_advance(old, old + dt.timedelta(days=max(days, 1)))
-        wanted.update(splits or {})
-        return self.market.advance(days, splits=wanted, dividends=dividends)
+        due = self.dirt.splits_on_advance(old, old + dt.timedelta(days=days))
+        due = {symbol: day for symbol, day in due.items() if symbol not in (splits or {})}
+        wanted = {symbol: "4/1" for symbol in due} | dict(splits or {})
+        today = self.market.advance(days, splits=wanted, dividends=dividends)
+        self.dirt.record_splits(due)
+        return today
 
     def stats_snapshot(self) -> dict[str, object]:
         """``GET /_admin/stats``."""
