@@ -296,3 +296,35 @@ def test_cli_rejects_an_unknown_kind(
     assert exited.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error: invalid emulator setting: unknown dirt kind 'mud'")
+
+
+def test_bulk_shows_the_same_dirty_rows_as_eod(server: EmulatorServer) -> None:
+    server.add_dirt("MSFT.US", "tiny_prices")
+    [null] = server.add_dirt("AAPL.US", "null_prices")
+    [split] = server.add_dirt("VTI.US", "retracted_split")
+    clean_amzn = eod(server, "AMZN.US")[-1]
+
+    def bulk(**params: str) -> list[dict[str, object]]:
+        body = get(server, "/eod-bulk-last-day/US", fmt="json", **params).text
+        rows: list[dict[str, object]] = json.loads(body, parse_float=Decimal)
+        return rows
+
+    by_code = {row.pop("code"): row for row in bulk()}
+    assert all(row.pop("exchange_short_name") == "US" for row in by_code.values())
+    assert by_code["MSFT"] == eod(server, "MSFT.US")[-1]  # tiny, with the BIGINT volume
+    assert by_code["AMZN"] == clean_amzn  # clean symbols unchanged
+    assert by_code["VTI"] == eod(server, "VTI.US")[-1]
+    assert list(by_code) == sorted(by_code)
+    csv = get(server, "/eod-bulk-last-day/US", fmt="csv").text
+    assert f",{BIGINT_MAX}\n" in csv and "\nMSFT,US," in csv
+
+    assert null.date is not None
+    on_holiday = [r for r in bulk(date=null.date.isoformat()) if r["code"] == "AAPL"]
+    assert [(r["close"], r["volume"]) for r in on_holiday] == [(None, 0)]
+
+    assert split.date is not None
+    splits = get(
+        server, "/eod-bulk-last-day/US", fmt="json", type="splits", date=split.date.isoformat()
+    ).json()
+    assert {"code": "VTI", "exchange": "US", "date": split.date.isoformat(),
+            "split": "2.000000/1.000000"} in splits  # fmt: skip

@@ -26,13 +26,14 @@ assert one finding per injected fault. Kinds (see ``docs/emulator.md`` for the b
   history (every price 1/15 of the clean one); afterwards the clean history (~15× higher);
 - ``symbol_spelling``: the symbol list writes a code with a dot (``BRK.B``) or in lower case.
 
-Dirt applies to daily JSON and CSV ``/eod`` answers (not to ``period=w|m``, ``filter=`` or
-bulk answers, which stay clean).
+Dirt applies to daily JSON and CSV ``/eod`` answers and to the same price rows and splits in
+bulk answers (not to ``period=w|m``, ``filter=`` or bulk dividends, which stay clean).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -68,6 +69,7 @@ WTI_DAY = dt.date(2020, 4, 20)
 _NEGATIVE = ("Common Stock", "Commodity")
 _OIL = "CL.COMM"
 
+_NAMES = ("open", "high", "low", "close", "adjusted_close", "volume")
 Row = list[str]  # date, open, high, low, close, adjusted_close, volume ("null" = missing)
 
 
@@ -406,6 +408,18 @@ class DirtBook:
         adjusted = adjusted_closes(raw, view.adjusted_digits)
         for row, value in zip(rows, adjusted.tolist(), strict=True):
             row[5] = scaled(int(value), view.adjusted_digits)
+
+
+def json_row(row: Row, prefix: str = "", warning: str | None = None) -> str:
+    """One dirty row as an ``/eod`` JSON object; ``prefix`` opens it (bulk's code keys)."""
+    values = ",".join(f'"{name}":{value}' for name, value in zip(_NAMES, row[1:], strict=True))
+    extra = f',"warning":{json.dumps(warning)}' if warning else ""
+    return f'{{{prefix}"date":"{row[0]}",{values}{extra}}}'
+
+
+def csv_row(row: Row, prefix: str = "") -> str:
+    """One dirty row as a CSV line (missing values empty); ``prefix`` starts it."""
+    return prefix + ",".join("" if value == NULL else value for value in row)
 
 
 def _bad_action_truth(plan: _Plan, view: SymbolView) -> list[Injected]:

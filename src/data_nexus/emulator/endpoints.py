@@ -17,7 +17,7 @@ import numpy as np
 
 from data_nexus.emulator.adjustment import SymbolView
 from data_nexus.emulator.bulk import bulk_response
-from data_nexus.emulator.dirt import NULL, PLAN_WARNING, DirtBook
+from data_nexus.emulator.dirt import PLAN_WARNING, DirtBook, csv_row, json_row
 from data_nexus.emulator.formats import (
     DIVIDENDS_CSV_HEADER,
     EOD_CSV_HEADER,
@@ -75,7 +75,7 @@ class Api:
             case "splits" | "div":
                 return self._actions(found.endpoint, target, request, mutation)
             case "eod-bulk-last-day":
-                return bulk_response(self.market, target, request, mutation)
+                return bulk_response(self.market, target, request, mutation, self.dirt)
             case "exchange-symbol-list":
                 return self._symbol_list(target, request), 1
             case "exchanges-list":
@@ -134,17 +134,11 @@ class Api:
         if (request.param("order") or "a").lower() == "d":
             rows.reverse()
         if fmt == "csv":
-            lines = [",".join("" if v == NULL else v for v in row) for row in rows]
-            return csv_response(csv_table(EOD_CSV_HEADER, lines))
-        names = ("open", "high", "low", "close", "adjusted_close", "volume")
-        objects = [
-            f'"date":"{row[0]}",'
-            + ",".join(f'"{n}":{v}' for n, v in zip(names, row[1:], strict=True))
-            for row in rows
-        ]
+            return csv_response(csv_table(EOD_CSV_HEADER, [csv_row(row) for row in rows]))
+        objects = [json_row(row) for row in rows]
         if warn and objects:
-            objects[-1] += f',"warning":{json.dumps(PLAN_WARNING)}'
-        return json_response(json_array(["{" + o + "}" for o in objects]))
+            objects[-1] = json_row(rows[-1], warning=PLAN_WARNING)
+        return json_response(json_array(objects))
 
     @staticmethod
     def _last(columns: Columns, wanted: str, fmt: str) -> Response:
