@@ -13,7 +13,8 @@ import pytest
 
 from data_nexus.cli.app import main
 from data_nexus.emulator import EmulatorConfig, EmulatorServer, Market
-from data_nexus.emulator.dirt import BIGINT_MAX, DIRT_KINDS, PLAN_WARNING, DirtBook
+from data_nexus.emulator.dirt import DIRT_KINDS, PLAN_WARNING, DirtBook
+from data_nexus.emulator.dirty_rows import BIGINT_MAX
 from data_nexus.errors import ConfigError
 
 from .conftest import START, TODAY, client_for
@@ -328,3 +329,24 @@ def test_bulk_shows_the_same_dirty_rows_as_eod(server: EmulatorServer) -> None:
     ).json()
     assert {"code": "VTI", "exchange": "US", "date": split.date.isoformat(),
             "split": "2.000000/1.000000"} in splits  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [("0.0000084401", "8.4401e-06"), ("0.00000000123", "1.23e-09"), ("-0.00005", "-5e-05"),
+     ("0.0001", "0.0001"), ("37.63", "37.63"), ("0", "0")],
+)  # fmt: skip
+def test_tiny_values_are_written_exactly_in_exponent_form(text: str, written: str) -> None:
+    from data_nexus.emulator.dirty_rows import exponent_text
+
+    assert exponent_text(text) == written
+    assert Decimal(written) == Decimal(text)
+
+
+def test_help_lists_dirty() -> None:
+    from typer.testing import CliRunner
+
+    from data_nexus.cli.app import app
+
+    result = CliRunner().invoke(app, ["fake-eodhd", "--help"])
+    assert result.exit_code == 0 and "--dirty" in result.output

@@ -13,7 +13,8 @@ import datetime as dt
 import json
 
 from data_nexus.emulator.adjustment import SymbolView
-from data_nexus.emulator.dirt import DirtBook, csv_row, json_row
+from data_nexus.emulator.dirt import DirtBook
+from data_nexus.emulator.dirty_rows import csv_row, json_row
 from data_nexus.emulator.exchanges import US_VENUES
 from data_nexus.emulator.formats import (
     BULK_CSV_HEADER,

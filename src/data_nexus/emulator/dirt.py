@@ -33,10 +33,9 @@ bulk answers (not to ``period=w|m``, ``filter=`` or bulk dividends, which stay c
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from fractions import Fraction
 
@@ -44,7 +43,19 @@ from data_nexus.emulator.adjustment import (
     SymbolView,
     adjusted_closes,
     dividend_value,
-    round_half_even,
+)
+from data_nexus.emulator.dirty_rows import (
+    BIGINT_MAX,
+    NULL,
+    WTI_DAY,
+    Row,
+    free_weekdays,
+    future_days,
+    make_negative,
+    make_reused,
+    make_tiny,
+    over_reuse,
+    rescale_before,
 )
 from data_nexus.emulator.formats import Columns, scaled
 from data_nexus.emulator.market import Market
@@ -62,15 +73,8 @@ DIRT_KINDS = (
     "symbol_spelling",
 )
 PLAN_WARNING = "Data is limited by one year as you have free subscription."
-BIGINT_MAX = 2**63 - 1
-NULL = "null"
-REUSE_FACTOR = 15
-WTI_DAY = dt.date(2020, 4, 20)
 _NEGATIVE = ("Common Stock", "Commodity")
 _OIL = "CL.COMM"
-
-_NAMES = ("open", "high", "low", "close", "adjusted_close", "volume")
-Row = list[str]  # date, open, high, low, close, adjusted_close, volume ("null" = missing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,6 @@ class _Plan:
     days: tuple[dt.date, ...] = ()
     shift: int = 0  # tiny_prices: powers of ten
     split_day: dt.date | None = None  # plan_limited: once the real split is in the market
-    truth: list[Injected] = field(default_factory=list)
 
 
 class DirtBook:
@@ -221,7 +224,7 @@ class DirtBook:
         asset_class = self.market.spec(profile.listed.exchange).asset_class
         if len(view) < 40:
             return "it has fewer than 40 bars"
-        if kind == "null_prices" and not _free_weekdays(view):
+        if kind == "null_prices" and not free_weekdays(view):
             return "it trades every weekday"
         if kind == "bad_actions" and not view.dividends:
             return "it pays no dividend"
@@ -257,7 +260,7 @@ class DirtBook:
             return sorted(chosen)
 
         if kind == "null_prices":
-            weekdays = _free_weekdays(view)
+            weekdays = free_weekdays(view)
             plan.days = (weekdays[-1 - int(unit(key, 0) * min(len(weekdays), 5))],)
         elif kind == "bad_actions":
             plan.days = tuple(pick(5, 1))
@@ -298,7 +301,7 @@ class DirtBook:
         if kind == "future_bars":
             return [
                 Injected(s, day, kind, "future_bar", "dated after the exchange's today", True)
-                for day in _future_days(self.market.today)
+                for day in future_days(self.market.today)
             ]
         if kind == "retracted_split":
             detail = "2:1 split served" if not after else "2:1 split withdrawn"
@@ -330,19 +333,19 @@ class DirtBook:
         elif kind == "bad_actions":
             self._special_dividend_closes(view, rows)
         elif kind == "negative_prices":
-            _negative(rows, plan.days[0].isoformat(), columns)
+            make_negative(rows, plan.days[0].isoformat(), columns)
         elif kind == "tiny_prices":
-            _tiny(rows, view, plan.shift)
+            make_tiny(rows, view, plan.shift)
         elif kind == "future_bars":
             last = rows[-1][1:]
-            rows += [[day.isoformat(), *last] for day in _future_days(self.market.today)]
+            rows += [[day.isoformat(), *last] for day in future_days(self.market.today)]
         elif kind == "retracted_split" and not after:
-            _rescale_before(rows, view, plan.days[0], Fraction(1, 2))
+            rescale_before(rows, view, plan.days[0], Fraction(1, 2))
         elif kind == "plan_limited" and plan.split_day is not None:
             since = (self.market.today - dt.timedelta(days=365)).isoformat()
             return [row for row in rows if row[0] >= since], True
         elif kind == "reused_ticker" and not after:
-            _reuse(rows, view)
+            make_reused(rows, view)
         rows.sort(key=lambda row: row[0])
         return rows, False
 
@@ -365,7 +368,7 @@ class DirtBook:
             for row in rows:
                 for name in ("value", "unadjustedValue"):
                     if isinstance(row[name], Decimal):
-                        row[name] = _over_reuse(row[name])  # type: ignore[arg-type]
+                        row[name] = over_reuse(row[name])  # type: ignore[arg-type]
         if plan.kind != "bad_actions" or not rows:
             return
         last = dict(rows[-1])
@@ -410,18 +413,6 @@ class DirtBook:
             row[5] = scaled(int(value), view.adjusted_digits)
 
 
-def json_row(row: Row, prefix: str = "", warning: str | None = None) -> str:
-    """One dirty row as an ``/eod`` JSON object; ``prefix`` opens it (bulk's code keys)."""
-    values = ",".join(f'"{name}":{value}' for name, value in zip(_NAMES, row[1:], strict=True))
-    extra = f',"warning":{json.dumps(warning)}' if warning else ""
-    return f'{{{prefix}"date":"{row[0]}",{values}{extra}}}'
-
-
-def csv_row(row: Row, prefix: str = "") -> str:
-    """One dirty row as a CSV line (missing values empty); ``prefix`` starts it."""
-    return prefix + ",".join("" if value == NULL else value for value in row)
-
-
 def _bad_action_truth(plan: _Plan, view: SymbolView) -> list[Injected]:
     s, kind = plan.symbol, plan.kind
     variants = ("split_zero_old", "split_zero_new", "split_negative", "split_empty")
@@ -444,86 +435,3 @@ def _classed(symbol: str) -> bool:
     """Whether a code ends in a share-class suffix (``BRK-B``), which venues write with a dot."""
     base, dash, suffix = symbol.rpartition(".")[0].rpartition("-")
     return bool(dash and base and 1 <= len(suffix) <= 2)
-
-
-def _free_weekdays(view: SymbolView) -> list[dt.date]:
-    """Weekdays between the first and last bar without a bar (oldest first)."""
-    have = set(view.ordinals.tolist())
-    first, last = int(view.ordinals[0]), int(view.ordinals[-1])
-    return [
-        dt.date.fromordinal(o)
-        for o in range(max(first, last - 3 * 365), last)
-        if (o - 1) % 7 < 5 and o not in have
-    ]
-
-
-def _future_days(today: dt.date) -> list[dt.date]:
-    day = today + dt.timedelta(days=1)
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return [day, today + dt.timedelta(days=32)]
-
-
-def _negative(rows: list[Row], day: str, columns: Columns) -> None:
-    for row in rows:
-        if row[0] != day:
-            continue
-        if day == WTI_DAY.isoformat():
-            row[1:6] = ["17.73", "17.85", "-40.32", "-37.63", "-37.63"]
-            return
-        index = columns.dates.index(day)
-        p = columns.price_digits
-        close = -abs(columns.close[index])
-        low = close - (columns.high[index] - columns.low[index]) - 1
-        row[3:6] = [scaled(low, p), scaled(close, p), scaled(close, p)]
-        return
-
-
-def _tiny(rows: list[Row], view: SymbolView, shift: int) -> None:
-    p, a = view.price_digits + shift, view.adjusted_digits + shift
-    for index, row in enumerate(rows):
-        prices = (view.open, view.high, view.low, view.close)
-        row[1:5] = [_exponent(scaled(int(values[index]), p)) for values in prices]
-        row[5] = _exponent(scaled(int(view.adjusted_close[index]), a))
-    rows[-1][6] = str(BIGINT_MAX)
-
-
-def _exponent(text: str) -> str:
-    """A decimal below 1e-4 in the exponent form JSON encoders use (``8.4401e-06``)."""
-    value = Decimal(text)
-    if value == 0 or abs(value) >= Decimal("0.0001"):
-        return text
-    sign, digits, exponent = value.as_tuple()
-    mantissa = "".join(map(str, digits)).rstrip("0") or "0"
-    power = len(digits) - 1 + int(exponent)
-    body = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
-    return f"{'-' if sign else ''}{body}e-{-power:02d}"
-
-
-def _rescale_before(rows: list[Row], view: SymbolView, day: dt.date, factor: Fraction) -> None:
-    """Adjusted closes before ``day`` times ``factor``, volumes divided by it (a split)."""
-    cut = day.isoformat()
-    for index, row in enumerate(rows):
-        if row[0] >= cut:
-            break
-        adjusted = int(view.adjusted_close[index])
-        row[5] = scaled(
-            round_half_even(adjusted * factor.numerator, factor.denominator), view.adjusted_digits
-        )
-        volume = int(view.volume[index])
-        row[6] = str(round_half_even(volume * factor.denominator, factor.numerator))
-
-
-def _reuse(rows: list[Row], view: SymbolView) -> None:
-    """Every price 1/15 of the clean one (another company's history), at least one unit."""
-    p, a = view.price_digits, view.adjusted_digits
-    columns = (view.open, view.high, view.low, view.close)
-    for index, row in enumerate(rows):
-        for position, values in enumerate(columns, start=1):
-            row[position] = scaled(max(1, round_half_even(int(values[index]), REUSE_FACTOR)), p)
-        adjusted = max(1, round_half_even(int(view.adjusted_close[index]), REUSE_FACTOR))
-        row[5] = scaled(adjusted, a)
-
-
-def _over_reuse(value: Decimal) -> Decimal:
-    return (value / REUSE_FACTOR).quantize(Decimal("0.000001"))
