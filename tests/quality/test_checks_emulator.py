@@ -12,6 +12,7 @@ from data_nexus.emulator import Market
 from data_nexus.emulator.dirt import DirtBook
 from data_nexus.quality import (
     adjustment_mismatches,
+    check_history,
     gaps,
     ohlc_violations,
     price_steps,
@@ -79,6 +80,31 @@ def test_a_stored_history_after_a_plan_limited_answer_disagrees(market: Market) 
     )
     assert len(found) == 1 and found[0].kind == "adjustment"
     assert found[0].date.isoformat() < first_served  # type: ignore[union-attr]
+
+
+def test_check_history_finds_the_served_dirt_and_nothing_else(market: Market) -> None:
+    """A 100× glitch and a removed session in otherwise clean emulated history: two findings."""
+    bars = market.bars("AAPL.US", start=dt.date(2024, 1, 1))
+    glitch = bars[100]
+    hundredfold = Bar(
+        glitch.symbol, glitch.date, *(v * 100 for v in (glitch.open, glitch.high, glitch.low)),  # type: ignore[operator]
+        glitch.close * 100, glitch.adjusted_close, glitch.volume,
+    )  # fmt: skip
+    removed = bars[50]
+    dirty = [b for b in bars if b is not removed and b is not glitch] + [hundredfold]
+    found = check_history(
+        "AAPL.US",
+        dirty,
+        market.splits("AAPL.US"),
+        market.dividends("AAPL.US"),
+        sessions=sessions("US", bars[0].date, bars[-1].date),
+    )
+    assert [(f.date, f.kind) for f in found] == [
+        (removed.date, "gap"),
+        (glitch.date, "adjustment"),  # adjusted_close kept: raw × 100 no longer matches it
+        (glitch.date, "price_step"),
+        (bars[101].date, "price_step"),
+    ]
 
 
 def test_no_false_gap_on_an_emulated_us_history(market: Market) -> None:

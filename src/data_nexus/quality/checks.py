@@ -316,6 +316,37 @@ def _first_on_or_after(dates: Sequence[dt.date], day: dt.date) -> int:
     return lo
 
 
+# --- all of them -------------------------------------------------------------------------------
+
+
+def check_history(
+    symbol: str,
+    bars: Iterable[BarLike],
+    splits: Iterable[Split] = (),
+    dividends: Iterable[Dividend] = (),
+    *,
+    sessions: Sessions | None = None,
+    step: Decimal = DEFAULT_STEP,
+) -> list[Finding]:
+    """Every history check on one asset: gaps (when ``sessions`` is given), price steps, OHLC,
+    zero closes and adjustment, sorted by date then kind.
+
+    ``sessions`` should cover the asset's first to last bar (see
+    :func:`~data_nexus.quality.calendars.sessions`).
+    """
+    ordered = _sorted(bars)
+    split_list, dividend_list = list(splits), list(dividends)
+    found = [
+        *price_steps(symbol, ordered, split_list, step),
+        *ohlc_violations(symbol, ordered),
+        *zero_closes(symbol, ordered),
+        *adjustment_mismatches(symbol, ordered, split_list, dividend_list),
+    ]
+    if sessions is not None:
+        found += gaps(symbol, (bar.date for bar in ordered), sessions)
+    return sorted(found, key=lambda f: (f.date or dt.date.min, f.kind))
+
+
 # --- sync state ---------------------------------------------------------------------------------
 
 
