@@ -12,10 +12,12 @@ from typing import Annotated
 import typer
 
 from data_nexus.emulator import DEFAULT_TOKEN, EXCHANGES, EmulatorConfig, EmulatorServer
+from data_nexus.emulator.dirt import DIRT_KINDS
 from data_nexus.emulator.server import serve
 from data_nexus.errors import UsageError
 
 _KNOWN = ", ".join(EXCHANGES)
+_DIRT = ", ".join(DIRT_KINDS)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -36,6 +38,8 @@ def _announce(server: EmulatorServer) -> None:
     )
     typer.echo(f"base URL: {server.base_url}")
     typer.echo(f"export EODHD_BASE_URL={server.base_url} EODHD_API_TOKEN={server.token}")
+    if config.dirty:
+        typer.echo(f"dirt: {', '.join(config.dirty)}; injected: {server.url}/_admin/truth")
     typer.echo(f"admin: {server.url}/_admin/stats   (Ctrl-C to stop)")
     sys.stdout.flush()  # scripts wait for these lines on a pipe
 
@@ -102,6 +106,13 @@ def register(app: typer.Typer) -> None:
         malformed_rate: Annotated[
             float, typer.Option(help="Fraction of JSON bodies truncated or garbled (0 to 1).")
         ] = 0.0,
+        dirty: Annotated[
+            str | None,
+            typer.Option(
+                help=f"Serve real-world bad data: comma-separated kinds or 'all' ({_DIRT}).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Run an EODHD-compatible HTTP server with deterministic synthetic data.
 
@@ -128,6 +139,7 @@ def register(app: typer.Typer) -> None:
             daily_limit=daily_limit,
             fail_rate=fail_rate,
             malformed_rate=malformed_rate,
+            dirty=tuple((dirty or "").split(",")),
         )
         previous = {}
         if threading.current_thread() is threading.main_thread():
