@@ -191,7 +191,7 @@ class BarValidator:
         ]
 
     def _flag_non_positive(self, iso: str, text: str) -> None:
-        values = zip(PRICE_FIELDS, text.split("\t"), strict=True)
+        values = zip(PRICE_FIELDS, text.split("\t"), strict=True)  # after _non_positive
         bad = [f"{name} {p}" for name, p in values if p != MISSING and Decimal(p) <= _ZERO]
         self._non_positive.append((iso, "price <= 0 stored as sent: " + ", ".join(bad)))
 
@@ -256,10 +256,8 @@ class BarValidator:
             except Skip as skip:
                 self._skip(iso, skip.kind, skip.detail)
                 continue
-            if "-" in text or not (
-                c and (o is None or o) and (h is None or h) and (lo is None or lo)
-                and (a is None or a)
-            ):  # fmt: skip
+            # A sign, a zero or a missing price: look closer (rare, so cheap on the whole).
+            if ("-" in text or not (c and o and h and lo and a)) and _non_positive(text):
                 self._flag_non_positive(iso, text)
             isos.append(iso)
             out.append((iso, text, v))
@@ -268,6 +266,11 @@ class BarValidator:
     def rows(self, bars: Iterable[Bar]) -> list[BarRow]:
         """Judge ``bars`` and return the rows to store."""
         return self.chunk(bars).rows
+
+
+def _non_positive(text: str) -> bool:
+    """Whether a row's price text holds a price <= 0 (a missing one does not count)."""
+    return any(p != MISSING and Decimal(p) <= _ZERO for p in text.split("\t"))
 
 
 def _prices_text(bar: Bar, symbol: str, iso: str) -> str:
