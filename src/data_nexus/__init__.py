@@ -40,6 +40,7 @@ from data_nexus.errors import (
     UsageError,
 )
 from data_nexus.providers.eodhd import EodhdClient
+from data_nexus.quality.run import CheckReport, run_checks
 from data_nexus.records import ApiUsage, Bar, Dividend, ExchangeInfo, ListedSymbol, Parsed, Split
 from data_nexus.storage.info import database_info
 from data_nexus.storage.migrate import downgrade_db, upgrade_db
@@ -58,6 +59,7 @@ __all__ = [
     "BadRequest",
     "BadResponse",
     "Bar",
+    "CheckReport",
     "ConfigError",
     "DataNexusError",
     "DataValidationError",
@@ -95,6 +97,7 @@ __all__ = [
     "load_settings",
     "pause_assets",
     "resume_assets",
+    "run_checks",
     "run_demo",
     "run_sync",
     "upgrade_db",
