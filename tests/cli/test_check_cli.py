@@ -60,6 +60,13 @@ def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
     assert unknown.stderr.count("\n") == 1
     dotted = run_cli("check", "BRK.B", "-d", db, cwd=tmp_path)
     assert dotted.returncode == 2 and dotted.stderr.count("\n") == 1
+    add = run_cli("assets", "add", "BRK.B", "-d", db, cwd=tmp_path)
+    assert (add.returncode, add.stderr) == (
+        2,
+        "error: invalid symbol 'BRK.B': 'B' is a share class, not an exchange; use 'BRK-B.US'\n",
+    )
+    index = run_cli("assets", "add", "^GSPC", "-d", db, cwd=tmp_path)
+    assert index.returncode == 2 and index.stderr.endswith("use 'GSPC.INDX'\n")
     missing = run_cli("check", "-d", str(tmp_path / "none.db"), cwd=tmp_path)
     assert missing.returncode == 2 and missing.stderr.startswith("error: no database at")
     assert not (tmp_path / "none.db").exists()
