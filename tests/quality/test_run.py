@@ -14,6 +14,7 @@ from data_nexus.errors import DatabaseUnavailable, UsageError
 from data_nexus.quality import sessions
 from data_nexus.quality.run import run_checks
 from data_nexus.records import Bar, Finding, Split
+from data_nexus.storage import registry
 from data_nexus.storage.quality_reads import open_read_only
 from data_nexus.storage.store import AssetUpdate, Store
 from tests.conftest import make_settings
@@ -144,3 +145,20 @@ def test_read_only_on_postgresql(pg_url: str) -> None:
             conn.exec_driver_sql("DELETE FROM findings")
     finally:
         store.close()
+
+
+def test_a_symbol_registered_in_another_spelling_is_a_finding(sqlite_url: str) -> None:
+    """Registries filled before symbols were canonical may hold 'brk-a.US': check names it."""
+    with Store.open(make_settings(sqlite_url)) as store, store.atomic() as conn:
+        rows = [
+            {"symbol": s, "code": s.rpartition(".")[0], "exchange": s.rpartition(".")[2]}
+            for s in ("brk-a.US", "BRK.B.US", "BRK-A.US")
+        ]
+        registry.insert_assets(conn, rows)
+    report = run_checks(make_settings(sqlite_url), now=NOW)
+    spelled = {f.symbol: f.detail for f in report.findings if f.kind == "symbol"}
+    assert spelled == {
+        "brk-a.US": "registered as 'brk-a.US'; commands read it as 'BRK-A.US'",
+        "BRK.B.US": "registered under a spelling commands refuse: invalid symbol 'BRK.B.US': "
+        "only one dot is allowed, before the exchange; use 'BRK-B.US'",
+    }

@@ -10,7 +10,8 @@ report holds two sources of findings:
   stored history (gaps against the exchange's sessions between the asset's own first and
   last bar, price steps no stored split explains, OHLC invariants, zero closes with a range,
   adjusted closes that disagree with the stored actions) and in its sync state (never
-  synced, synced longer ago than ``stale_after``, paused, in backoff, failing).
+  synced, synced longer ago than ``stale_after``, paused, in backoff, failing), and a
+  registered symbol not in the canonical spelling every command reads (``symbol``).
 
 Histories are read one asset at a time, so memory holds one asset's bars, not the warehouse.
 """
@@ -37,7 +38,7 @@ from data_nexus.storage.quality_reads import (
     open_read_only,
 )
 from data_nexus.storage.store import Store
-from data_nexus.symbols import parse_symbols
+from data_nexus.symbols import parse_symbol, parse_symbols
 
 #: Default age after which an asset's last sync is ``stale`` (a long weekend, then a day).
 DEFAULT_STALE_AFTER = dt.timedelta(days=4)
@@ -214,11 +215,29 @@ def _state_findings(
         )
     ]
     for s in states:
+        spelling = _spelling(s.symbol)
+        if spelling:
+            found.append(CheckedFinding(s.symbol, None, "symbol", spelling, CHECKED))
         in_backoff = s.next_attempt_at is not None and s.next_attempt_at > now
         if s.last_error and not in_backoff:
             detail = f"last sync failed: {s.last_error}"
             found.append(CheckedFinding(s.symbol, None, "failing", detail, CHECKED))
     return found
+
+
+def _spelling(symbol: str) -> str | None:
+    """Why a registered symbol is not in the one spelling every command reads, or None.
+
+    Registries written before symbols were canonicalised can hold ``brk-a.US`` or ``BRK.B``
+    style codes, which no command can name and which discovery registers again canonically.
+    """
+    try:
+        canonical = str(parse_symbol(symbol))
+    except UsageError as error:
+        return f"registered under a spelling commands refuse: {error}"
+    if canonical != symbol:
+        return f"registered as {symbol!r}; commands read it as {canonical!r}"
+    return None
 
 
 __all__ = ["DEFAULT_STALE_AFTER", "CheckReport", "CheckedFinding", "run_checks"]
