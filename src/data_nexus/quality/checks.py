@@ -59,6 +59,9 @@ DEFAULT_STEP = Decimal(3)
 #: provider rounds ``adjusted_close`` to 4 decimals, so tiny adjusted values are coarse).
 DEFAULT_RELATIVE_TOLERANCE = Decimal("0.005")
 DEFAULT_ABSOLUTE_TOLERANCE = Decimal("0.00015")
+#: Relative margin of the float screens: a value this close to a bound is judged exactly.
+_MARGIN = 1e-6
+_FLOAT_SLACK = 1e-12
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +162,15 @@ def price_steps(
     ordered = _sorted(bars)
     split_list = sorted(splits, key=lambda s: s.date)
     findings = []
+    # A float screen settles the common pair (no split between, ratio well inside the band);
+    # only pairs near or beyond the threshold are judged exactly with fractions.
+    low, high = 1 / float(threshold) * (1 + _MARGIN), float(threshold) * (1 - _MARGIN)
     for previous, bar in pairwise(ordered):
         if previous.close <= 0 or bar.close <= 0:
             continue
         between = [s for s in split_list if previous.date < s.date <= bar.date]
+        if not between and low < float(bar.close) / float(previous.close) < high:
+            continue
         expected = Fraction(previous.close)
         for split in between:
             expected /= split.ratio
@@ -272,12 +280,21 @@ def adjustment_mismatches(
     rel, tol = Fraction(relative), Fraction(absolute)
     findings: list[Finding] = []
     run: list[tuple[BarLike, Fraction]] = []
+    rel_f, tol_f = float(relative), float(absolute)
+    factor_f: tuple[Fraction | None, float] = (None, 0.0)
     for bar, factor in [*zip(ordered, factors, strict=True), (None, None)]:
         if bar is not None and factor is not None and bar.adjusted_close is not None:
-            expected = Fraction(bar.close) * factor
-            if abs(Fraction(bar.adjusted_close) - expected) > max(rel * abs(expected), tol):
-                run.append((bar, expected))
-                continue
+            if factor_f[0] is not factor:  # the factors of a stretch are one object
+                factor_f = (factor, float(factor))
+            # Float screen: a bar clearly within the tolerance agrees without fractions.
+            rough = float(bar.close) * factor_f[1]
+            off = abs(float(bar.adjusted_close) - rough)
+            bound = max(rel_f * abs(rough), tol_f) * (1 - _MARGIN) - _FLOAT_SLACK * abs(rough)
+            if off >= bound:
+                expected = Fraction(bar.close) * factor
+                if abs(Fraction(bar.adjusted_close) - expected) > max(rel * abs(expected), tol):
+                    run.append((bar, expected))
+                    continue
         if run:
             last, expected = run[-1]
             findings.append(
