@@ -8,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from data_nexus.assets import add_assets
+from data_nexus.cli.check import render
+from data_nexus.quality.run import CheckedFinding, CheckReport
 from data_nexus.records import Bar
 from data_nexus.storage.migrate import upgrade_db
 from data_nexus.storage.store import AssetUpdate, Store
@@ -72,3 +74,28 @@ def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
     stale = run_cli("check", "-d", db, "--stale-after", "soon", cwd=tmp_path)
     assert stale.returncode == 2 and "--stale-after" in stale.stderr
+
+
+def test_render_groups_by_asset_and_kind_and_cuts_long_lists() -> None:
+    now = dt.datetime(2026, 1, 9, tzinfo=dt.UTC)
+    found = [
+        CheckedFinding("A.US", dt.date(2026, 1, day), "gap", f"1 session(s) missing: {day}", "check")
+        for day in range(1, 6)
+    ] + [CheckedFinding("A.US", None, "paused", "sync is paused", "check"),
+         CheckedFinding("B.US", dt.date(2026, 1, 2), "no_prices", "close null", "recorded")]  # fmt: skip
+    report = CheckReport(now, 2, dt.timedelta(days=4), found, ["exchange ZZ: weekdays"])
+    assert render(report, shown=3) == [
+        "A.US: 6 open",
+        "  gap (5)",
+        "    2026-01-01 1 session(s) missing: 1",
+        "    2026-01-02 1 session(s) missing: 2",
+        "    2026-01-03 1 session(s) missing: 3",
+        "    … 2 more (--json lists them all)",
+        "  paused (1)",
+        "    sync is paused",
+        "B.US: 1 open",
+        "  no_prices (1)",
+        "    2026-01-02 close null [recorded]",
+        "note: exchange ZZ: weekdays",
+        "7 open finding(s) in 2 asset(s) checked: 5 gap, 1 no_prices, 1 paused",
+    ]

@@ -17,9 +17,13 @@ from data_nexus.cli.common import (
 from data_nexus.clock import utcnow
 from data_nexus.quality.run import CheckReport, run_checks
 
+#: Lines shown per asset and kind in the readable report (``--json`` lists every finding).
+SHOWN_PER_KIND = 10
 
-def render(report: CheckReport) -> list[str]:
-    """The readable report: one block per asset, its findings grouped by kind."""
+
+def render(report: CheckReport, shown: int = SHOWN_PER_KIND) -> list[str]:
+    """The readable report: one block per asset, its findings grouped by kind (at most
+    ``shown`` lines per kind, then how many more)."""
     lines = []
     for symbol, found in report.by_asset().items():
         lines.append(f"{symbol}: {len(found)} open")
@@ -30,7 +34,9 @@ def render(report: CheckReport) -> list[str]:
             kinds.setdefault(f.kind, []).append(f"{when}{f.detail}{mark}")
         for kind, details in kinds.items():
             lines.append(f"  {kind} ({len(details)})")
-            lines.extend(f"    {detail}" for detail in details)
+            lines.extend(f"    {detail}" for detail in details[:shown])
+            if len(details) > shown:
+                lines.append(f"    … {len(details) - shown} more (--json lists them all)")
     lines.extend(f"note: {note}" for note in report.notes)
     counts = ", ".join(f"{n} {kind}" for kind, n in report.by_kind().items())
     summary = f"{len(report.findings)} open finding(s) in {report.assets} asset(s) checked"
