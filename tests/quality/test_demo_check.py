@@ -35,6 +35,7 @@ def test_demo_suggests_check_and_check_reads_its_database(tmp_path: Path) -> Non
     db = tmp_path / "demo.db"
     demo = run_cli("demo", "-d", str(db), "--symbols", "4", "--years", "1", cwd=tmp_path)
     assert f"datanexus check --database-url {db}" in demo.stdout, demo.stderr
+    assert "the emulator served real-world dirt (" in demo.stdout
     check = run_cli("check", "--database-url", str(db), "--json", cwd=tmp_path)
     assert check.returncode == 0, check.stderr
     assert json.loads(check.stdout)["assets"] == 4
