@@ -48,6 +48,7 @@ _EXPORTS = {
     "Store": "data_nexus.storage.store",
     **dict.fromkeys(("arun_sync", "run_sync"), "data_nexus.sync.runner"),
     "RunStatus": "data_nexus.sync.status",
+    **dict.fromkeys(("CheckReport", "run_checks"), "data_nexus.quality.run"),
     **dict.fromkeys(("SyncOptions", "SyncSummary"), "data_nexus.sync.summary"),
 }  # fmt: skip
 
@@ -60,6 +61,7 @@ __all__ = [
     "Bar",
     "BudgetTooSmall",
     "BulkUnavailable",
+    "CheckReport",
     "ConfigError",
     "DataNexusError",
     "DataValidationError",
@@ -96,6 +98,7 @@ __all__ = [
     "load_settings",
     "pause_assets",
     "resume_assets",
+    "run_checks",
     "run_demo",
     "run_sync",
     "upgrade_db",
@@ -138,6 +141,7 @@ if TYPE_CHECKING:
         UsageError,
     )
     from data_nexus.providers.eodhd import EodhdClient
+    from data_nexus.quality.run import CheckReport, run_checks
     from data_nexus.records import ApiUsage, Bar, Dividend, ExchangeInfo, ListedSymbol, Split
     from data_nexus.storage.info import database_info
     from data_nexus.storage.migrate import downgrade_db, upgrade_db

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from data_nexus.clock import Clock, utcnow
@@ -22,7 +22,13 @@ from data_nexus.records import ListedSymbol
 from data_nexus.storage import registry
 from data_nexus.storage.registry import Activity, ListingChange, ListingState
 from data_nexus.storage.store import Store
-from data_nexus.symbols import parse_exchange, parse_listing_type, parse_symbols
+from data_nexus.symbols import (
+    canonical_code,
+    is_valid_code,
+    parse_exchange,
+    parse_listing_type,
+    parse_symbols,
+)
 
 if TYPE_CHECKING:
     import httpx  # only for a type: the client loads httpx when discover runs
@@ -116,6 +122,33 @@ class DiscoverResult:
     unlisted: int
     relisted: int
     delisted: int
+    refused: tuple[str, ...] = ()
+
+
+def canonical_listing(
+    listed: Sequence[ListedSymbol],
+) -> tuple[list[ListedSymbol], list[str]]:
+    """A symbol list with every code in its canonical spelling, each symbol once (pure).
+
+    Codes written with a dot, slash or space before a share class, in lower case or with
+    an index caret are respelled (:func:`~data_nexus.symbols.canonical_code`: ``BRK.B`` →
+    ``BRK-B``, ``brk-a`` → ``BRK-A``). When two rows spell the same symbol, the row already
+    written canonically wins, else the first. Returns the records (in input order) and the
+    codes no spelling makes valid (refused, as listed).
+    """
+    chosen: dict[str, tuple[bool, ListedSymbol]] = {}
+    refused: list[str] = []
+    for item in listed:
+        code = canonical_code(item.code)
+        if not is_valid_code(code):
+            refused.append(item.code)
+            continue
+        as_is = code == item.code
+        record = item if as_is else replace(item, code=code)
+        known = chosen.get(record.symbol)
+        if known is None or (as_is and not known[0]):
+            chosen[record.symbol] = (as_is, record)
+    return [record for _, record in chosen.values()], refused
 
 
 def _listed_row(item: ListedSymbol, now: dt.datetime) -> dict[str, Any]:
@@ -147,8 +180,12 @@ def plan_listing(
     ``existing`` is the exchange's registered assets. Symbols not registered are inserted,
     registered ones refreshed; registered assets missing from ``listed`` and ``delisted``
     are marked unlisted (only those of ``asset_type`` when the list was filtered by it),
-    and unlisted ones that reappear in ``listed`` are unmarked.
+    and unlisted ones that reappear in ``listed`` are unmarked. Codes are first put in
+    their canonical spelling (:func:`canonical_listing`), so a ticker listed as ``BRK.B`` or
+    ``brk-b`` is registered once, as ``BRK-B``; codes that cannot be are ``refused``.
     """
+    listed, refused = canonical_listing(listed)
+    delisted, refused_delisted = canonical_listing(delisted)
     rows = {item.symbol: _listed_row(item, now) for item in listed}
     for item in delisted:
         rows.setdefault(item.symbol, _listed_row(item, now))["is_delisted"] = True
@@ -166,6 +203,7 @@ def plan_listing(
             and (wanted is None or (r.asset_type or "").lower() == wanted)
         ],
         relisted=[s for s, r in existing.items() if s in active_listed and r.unlisted_since],
+        refused=refused + refused_delisted,
     )
 
 
@@ -201,6 +239,7 @@ def register_listing(
         unlisted=len(change.unlisted),
         relisted=len(change.relisted),
         delisted=len(delisted),
+        refused=tuple(change.refused),
     )
 
 

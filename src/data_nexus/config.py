@@ -42,6 +42,8 @@ class Settings(BaseSettings):
       each incremental sync, to pick up revisions and detect corporate actions (default 5).
     - ``DATANEXUS_ACTIONS_EVERY_DAYS``: safety-net schedule for fetching splits and
       dividends explicitly (default 30).
+    - ``DATANEXUS_STALE_AFTER_DAYS``: ``datanexus check`` calls an asset stale when its last
+      sync is older than this (default 4 days).
     - ``DATANEXUS_CHUNK_INTERVAL``: TimescaleDB chunk interval for ``market_data``.
     - ``DATANEXUS_COMPRESS_AFTER``: age after which TimescaleDB compresses a chunk.
     """
@@ -91,6 +93,11 @@ class Settings(BaseSettings):
         default=30,
         ge=1,
         validation_alias=AliasChoices("DATANEXUS_ACTIONS_EVERY_DAYS", "actions_every_days"),
+    )
+    stale_after_days: float = Field(
+        default=4,
+        gt=0,
+        validation_alias=AliasChoices("DATANEXUS_STALE_AFTER_DAYS", "stale_after_days"),
     )
     chunk_interval: str = Field(
         default="12 months",

@@ -4,6 +4,12 @@ Starts the EODHD emulator in-process, registers its US universe, syncs it into a
 database of its own (``data_nexus_demo.db``) and returns what it did. Synthetic prices
 never mix into a real warehouse: the demo marks its database, and refuses a database that
 holds data it did not write.
+
+Real provider data is dirty, so the demo's is too: the emulator serves a few kinds of
+real-world dirt (:data:`DEMO_DIRT`: a row without prices, impossible splits and broken
+dividends, prices below 1e-8) on a few symbols. The sync stores what it can and records
+a finding for each row it skips; ``datanexus check`` lists them. :attr:`DemoResult.injected`
+is the emulator's ground truth of what it served.
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.emulator import EmulatorConfig, EmulatorServer
+from data_nexus.emulator.dirt import Injected
 from data_nexus.errors import InvalidOption, NotADemoDatabase
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage import provider_state, registry
+from data_nexus.storage.findings import open_findings
 from data_nexus.storage.store import Store
 from data_nexus.sync.events import EventHandler, ignore
 from data_nexus.sync.runner import run_sync
@@ -27,11 +35,16 @@ from data_nexus.sync.summary import SyncOptions, SyncSummary
 DEMO_DATABASE_URL = "sqlite:///data_nexus_demo.db"
 DEMO_MARK = "synthetic data from datanexus demo"
 DEMO_SHOWCASE = "AAPL.US"
+#: The kinds of real-world dirt the demo's emulator serves (see ``docs/emulator.md``).
+DEMO_DIRT = ("null_prices", "bad_actions", "tiny_prices")
 
 
 @dataclass(slots=True)
 class DemoResult:
-    """What the demo did, and a few rows to show."""
+    """What the demo did, and a few rows to show: ``injected`` is the dirt the emulator
+    served (its ground truth), ``findings`` the open findings in the database afterwards,
+    ``config`` the emulator's configuration (``config.build_market()`` rebuilds its market).
+    """
 
     database: str
     emulator_url: str
@@ -42,6 +55,9 @@ class DemoResult:
     actions: list[Split | Dividend] = field(default_factory=list)
     total_bars: int = 0
     total_actions: int = 0
+    injected: list[Injected] = field(default_factory=list)
+    findings: int = 0
+    config: EmulatorConfig | None = None
 
 
 def _claim_database(store: Store, now: dt.datetime) -> None:
@@ -63,10 +79,16 @@ def run_demo(
     symbols: int = 12,
     years: int = 10,
     seed: int = 7,
+    dirty: tuple[str, ...] = DEMO_DIRT,
     on_event: EventHandler = ignore,
     clock: Clock = utcnow,
 ) -> DemoResult:
-    """Run the offline tour and return what it did (see the module docstring)."""
+    """Run the offline tour and return what it did (see the module docstring).
+
+    ``dirty``: the kinds of real-world dirt served (:data:`DEMO_DIRT`; ``()`` for a clean
+    market). Raises :class:`UsageError` for out-of-range options or a database that holds
+    data the demo did not write.
+    """
     if not 1 <= symbols <= 500:
         raise InvalidOption("symbols", symbols, "must be between 1 and 500")
     if not 1 <= years <= 30:
@@ -79,6 +101,7 @@ def run_demo(
         exchanges=("US",),
         start=dt.date(today.year - years, 1, 2),
         today=today,
+        dirty=dirty,
     )
     with EmulatorServer(config) as emu:
         settings = Settings(
@@ -105,6 +128,7 @@ def run_demo(
             actions = store.read_actions([showcase])
             with store.connection() as conn:
                 total_bars, total_actions = registry.count_rows(conn)
+                findings = len(open_findings(conn))
         finally:
             store.close()
         return DemoResult(
@@ -117,4 +141,7 @@ def run_demo(
             actions=actions[-3:],
             total_bars=int(total_bars),
             total_actions=int(total_actions),
+            injected=emu.truth(),
+            findings=findings,
+            config=config,
         )

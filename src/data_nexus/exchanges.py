@@ -33,6 +33,11 @@ _ZONES = {
 }  # fmt: skip
 
 
+def known_exchange(exchange: str) -> bool:
+    """Whether ``exchange`` (any case) is an EODHD exchange code Data Nexus knows."""
+    return exchange.strip().upper() in _ZONES
+
+
 def exchange_zone(exchange: str) -> dt.tzinfo:
     """The exchange's time zone (UTC for unknown codes, FX and crypto)."""
     name = _ZONES.get(exchange.upper(), "UTC")

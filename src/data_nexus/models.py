@@ -1,4 +1,5 @@
-"""The schema: SQLAlchemy 2 models for assets, daily bars, corporate actions and sync runs.
+"""The schema: SQLAlchemy 2 models for assets, daily bars, corporate actions, sync runs and
+findings.
 
 This module and the packaged Alembic migrations are the only places the schema is written
 down (``docs/schema.md`` explains each column and where we depart from the original plan).
@@ -15,7 +16,7 @@ from typing import cast
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from data_nexus.types import UTCDateTime, amount_type, price_type
+from data_nexus.types import UTCDateTime, exact_type
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -72,9 +73,11 @@ class Asset(Base):
 class MarketData(Base):
     """One daily bar: a trading *date* (not an instant) of one symbol.
 
-    Prices are exact decimals (``NUMERIC(18, 8)``): as sent by the provider, never rounded.
-    ``adjusted_close`` is the provider's split- and dividend-adjusted close; ``volume`` is
-    split-adjusted by the provider.
+    Prices are exact decimals (unconstrained ``NUMERIC``; exact text on SQLite): as sent by
+    the provider, never rounded, negative ones included (WTI settled at -37.63 on
+    2020-04-20), and far below 1E-8 (crypto). ``adjusted_close`` is the provider's split- and
+    dividend-adjusted close; ``volume`` (up to BIGINT's 2^63-1) is split-adjusted by the
+    provider.
     """
 
     __tablename__ = "market_data"
@@ -85,11 +88,11 @@ class MarketData(Base):
         sa.ForeignKey("assets.symbol", ondelete="CASCADE"),
         primary_key=True,
     )
-    open: Mapped[Decimal | None] = mapped_column(price_type())
-    high: Mapped[Decimal | None] = mapped_column(price_type())
-    low: Mapped[Decimal | None] = mapped_column(price_type())
-    close: Mapped[Decimal] = mapped_column(price_type())
-    adjusted_close: Mapped[Decimal | None] = mapped_column(price_type())
+    open: Mapped[Decimal | None] = mapped_column(exact_type())
+    high: Mapped[Decimal | None] = mapped_column(exact_type())
+    low: Mapped[Decimal | None] = mapped_column(exact_type())
+    close: Mapped[Decimal] = mapped_column(exact_type())
+    adjusted_close: Mapped[Decimal | None] = mapped_column(exact_type())
     volume: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     __table_args__ = (sa.Index("ix_market_data_symbol_time", "symbol", "time"),)
@@ -98,10 +101,12 @@ class MarketData(Base):
 class CorporateAction(Base):
     """A split or a dividend on its ex-date.
 
-    The key is (symbol, date, action_type): a split and a dividend on the same day are two
-    rows. Splits keep both sides of the ratio exactly as sent (``numerator`` new shares for
-    ``denominator`` old ones); ``value`` is their quotient rounded to 12 places, for
-    convenience. Dividends keep the split-adjusted ``value`` and the declared
+    The key is (symbol, date, action_type, seq): a split and a dividend on the same day are
+    two rows, and so are two *different* dividends on one ex-date (a regular and a special
+    one), numbered ``seq`` 0, 1, … in a stable order of their values (exact duplicates are
+    stored once). Splits keep both sides of the ratio exactly as sent (``numerator`` new
+    shares for ``denominator`` old ones); ``value`` is their quotient rounded to 12 places,
+    for convenience. Dividends keep the split-adjusted ``value`` and the declared
     ``unadjusted_value``.
     """
 
@@ -114,10 +119,11 @@ class CorporateAction(Base):
     )
     date: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     action_type: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
-    value: Mapped[Decimal] = mapped_column(amount_type())
-    numerator: Mapped[Decimal | None] = mapped_column(amount_type())
-    denominator: Mapped[Decimal | None] = mapped_column(amount_type())
-    unadjusted_value: Mapped[Decimal | None] = mapped_column(amount_type())
+    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True, default=0, server_default="0")
+    value: Mapped[Decimal] = mapped_column(exact_type())
+    numerator: Mapped[Decimal | None] = mapped_column(exact_type())
+    denominator: Mapped[Decimal | None] = mapped_column(exact_type())
+    unadjusted_value: Mapped[Decimal | None] = mapped_column(exact_type())
     currency: Mapped[str | None] = mapped_column(sa.String(8))
     declaration_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     record_date: Mapped[dt.date | None] = mapped_column(sa.Date)
@@ -153,6 +159,40 @@ class SyncRun(Base):
     __table_args__ = (sa.Index("ix_sync_runs_started_at", "started_at"),)
 
 
+class Finding(Base):
+    """Something the sync or a check could not store or found wrong, for one asset.
+
+    ``kind`` names the fault (see :mod:`data_nexus.storage.findings`), ``date`` the trading
+    date it concerns (``NULL`` when the provider's row had no usable date), ``detail`` one
+    line naming the field and the value as sent. ``fingerprint`` identifies the finding
+    across runs (kind, date, detail): a finding seen again gets a new ``last_seen`` and
+    ``run_id``; one that stops recurring is closed (``closed_at``), never deleted, and
+    reopened if it comes back.
+    """
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    symbol: Mapped[str] = mapped_column(
+        sa.String(64), sa.ForeignKey("assets.symbol", ondelete="CASCADE")
+    )
+    date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    detail: Mapped[str] = mapped_column(sa.Text)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    run_id: Mapped[int | None] = mapped_column(
+        sa.Integer, sa.ForeignKey("sync_runs.id", ondelete="SET NULL")
+    )
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        sa.UniqueConstraint("symbol", "fingerprint"),
+        sa.Index("ix_findings_symbol_closed_at", "symbol", "closed_at"),
+    )
+
+
 class ProviderState(Base):
     """Small facts about the provider shared by every worker.
 
@@ -174,3 +214,4 @@ MARKET_DATA = cast(sa.Table, MarketData.__table__)
 CORPORATE_ACTIONS = cast(sa.Table, CorporateAction.__table__)
 SYNC_RUNS = cast(sa.Table, SyncRun.__table__)
 PROVIDER_STATE = cast(sa.Table, ProviderState.__table__)
+FINDINGS = cast(sa.Table, Finding.__table__)

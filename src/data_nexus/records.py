@@ -128,16 +128,53 @@ class ApiUsage:
         return max(0, self.daily_rate_limit + self.extra_limit - self.api_requests)
 
 
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A provider row or a stored value that was judged and found wanting, for one asset.
+
+    ``kind`` is one of :data:`FINDING_KINDS` (or a check's own kind); ``date`` the trading or
+    ex-date it concerns (``None`` when the row had no usable date); ``detail`` one line
+    naming the field and the value as sent. Findings are stored by
+    :mod:`data_nexus.storage.findings` in the same transaction as the asset's data.
+    """
+
+    symbol: str
+    date: dt.date | None
+    kind: str
+    detail: str
+
+
+#: Kinds of finding judged while parsing and writing a bar.
+BAR_FINDINGS = (
+    "no_prices",  # no close (often no price at all): the bar is skipped
+    "bad_bar",  # a value or the date could not be read: the row is skipped
+    "out_of_range",  # a value outside any sane range (|price| >= 1E15, >30 places, volume)
+    "future_bar",  # dated after the exchange's today: skipped
+    "non_positive_price",  # a price <= 0 on common stock or an ETF: stored, and flagged
+)
+#: Kinds of finding judged while parsing and writing a corporate action.
+ACTION_FINDINGS = (
+    "bad_split",  # an impossible ratio (1/0, 0/1, negative, empty, unreadable): skipped
+    "bad_action",  # no usable date, a missing or invalid amount, an unstorable text: skipped
+    "duplicate_action",  # the same action sent twice: stored once
+    "conflicting_splits",  # two different splits on one ex-date: both stored, flagged
+)
+FINDING_KINDS = BAR_FINDINGS + ACTION_FINDINGS
+
+
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Parsed(Generic[T]):
-    """Records parsed from one body, plus warnings that did not stop parsing.
+    """Records parsed from one body, plus warnings and findings that did not stop parsing.
 
     Warnings are one-line texts such as the free plan's one-year limit or skipped all-zero
-    non-trading rows.
+    non-trading rows. ``findings`` are the rows of a well-formed body that could not become a
+    record (no prices, an impossible split, an unreadable value …): each skipped row is one
+    :class:`Finding`, for the caller to write with the asset's data.
     """
 
     records: list[T]
     warnings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)

@@ -1,8 +1,17 @@
-"""Symbols in ``CODE.EXCHANGE`` form (``AAPL.US``, ``BRK-B.US``, ``EURUSD.FOREX``).
+"""Symbols in ``CODE.EXCHANGE`` form (``AAPL.US``, ``BRK-B.US``, ``GSPC.INDX``).
 
-EODHD allows exactly one dot: a dot inside a venue ticker becomes a hyphen. A code without
-an exchange suffix is silently treated as US by the provider; Data Nexus asks for the
-suffix instead of guessing.
+EODHD allows exactly one dot, before the exchange code: a share class or any other dot
+inside a venue ticker is written with a hyphen (``BRK-B.US``, ``BF-B.US``), indices live on
+exchange ``INDX`` without Yahoo's caret (``GSPC.INDX``, not ``^GSPC``), and codes are upper
+case. A code without an exchange suffix is silently treated as US by the provider; Data
+Nexus asks for the suffix instead of guessing.
+
+People and symbol lists write the same ticker in other ways. :func:`parse_symbol` refuses
+those spellings with the canonical one as a hint (``BRK.B`` → ``BRK-B.US``, ``^GSPC`` →
+``GSPC.INDX``, ``BRK/B.US`` → ``BRK-B.US``); case and surrounding blanks are normalised
+silently. :func:`canonical_code` turns a code as an exchange's symbol list writes it
+(``BRK.B``, ``brk-a``) into the one form every command accepts, so discovery registers each
+ticker once.
 """
 
 from __future__ import annotations
@@ -11,12 +20,16 @@ import re
 from dataclasses import dataclass
 
 from data_nexus.errors import InvalidOption, UsageError
+from data_nexus.exchanges import known_exchange
 
 #: The longest code and exchange accepted (the registry's column widths allow more).
 MAX_CODE = 48
 MAX_EXCHANGE = 16
-_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_\-&^=+]*$")
+_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_\-&=+]*$")
 _EXCHANGE = re.compile(r"^[A-Z0-9]+$")
+#: What people and symbol lists put between a ticker and its share class instead of '-'.
+_CLASS_SEPARATORS = re.compile(r"[./\s]+")
+_INDEX_EXCHANGE = "INDX"
 
 #: The ``type`` filters of EODHD's exchange symbol list (``/exchange-symbol-list``).
 LISTING_TYPES = ("common_stock", "preferred_stock", "stock", "etf", "fund")
@@ -33,16 +46,55 @@ class Symbol:
         return f"{self.code}.{self.exchange}"
 
 
+def canonical_code(code: str) -> str:
+    """A ticker code as EODHD writes it: upper case, blanks trimmed, a dot, slash or space
+    before a share class written ``-``, no index caret (``"brk.b"`` → ``"BRK-B"``,
+    ``"^GSPC"`` → ``"GSPC"``). The result may still be invalid (see :func:`is_valid_code`)."""
+    text = code.strip().upper().lstrip("^")
+    return _CLASS_SEPARATORS.sub("-", text)
+
+
+def is_valid_code(code: str) -> bool:
+    """Whether ``code`` is a canonical ticker code that every command accepts."""
+    return len(code) <= MAX_CODE and bool(_CODE.match(code))
+
+
+def _refuse(text: str, why: str, hint: str) -> UsageError:
+    return UsageError(f"invalid symbol {text!r}: {why}; use '{hint}'")
+
+
 def parse_symbol(text: str) -> Symbol:
-    """Parse ``CODE.EXCHANGE`` (case-insensitive), or raise :class:`UsageError` saying why."""
-    raw = text.strip().upper()
-    if raw.count(".") != 1:
-        if "." not in raw:
-            hint = f"add the exchange, e.g. '{raw or 'AAPL'}.US'"
-        else:
-            hint = "only one dot is allowed; a dot in a ticker becomes '-', e.g. 'BRK-B.US'"
-        raise UsageError(f"invalid symbol {text!r}: expected CODE.EXCHANGE ({hint})")
-    code, exchange = raw.split(".")
+    """Parse ``CODE.EXCHANGE`` (case-insensitive), or raise :class:`UsageError` saying why.
+
+    Refused with the canonical spelling as a hint: an index caret (``^GSPC`` →
+    ``GSPC.INDX``), a share class after a dot, slash or space (``BRK.B``, ``BRK/B.US``,
+    ``BRK.B.US`` → ``BRK-B.US``; a one-letter suffix that is not an exchange code is taken
+    for a class), a missing exchange (``AAPL`` → ``AAPL.US``).
+    """
+    raw = " ".join(text.split()).upper()
+    if raw.startswith("^"):
+        index = canonical_code(raw.rpartition(".")[0] if raw.count(".") == 1 else raw)
+        raise _refuse_index(text, index)
+    if "." not in raw:
+        if _CLASS_SEPARATORS.search(raw):
+            hint = f"{canonical_code(raw)}.US"
+            raise _refuse(text, "a share class is written with '-' and needs an exchange", hint)
+        raise UsageError(
+            f"invalid symbol {text!r}: expected CODE.EXCHANGE "
+            f"(add the exchange, e.g. '{raw or 'AAPL'}.US')"
+        )
+    head, _, exchange = raw.rpartition(".")
+    if "." in head:
+        hint = f"{canonical_code(head)}.{exchange}"
+        raise _refuse(text, "only one dot is allowed, before the exchange", hint)
+    code = head.strip()
+    exchange = exchange.strip()
+    if len(exchange) == 1 and exchange.isalpha() and not known_exchange(exchange):
+        hint = f"{canonical_code(code)}-{exchange}.US"
+        raise _refuse(text, f"{exchange!r} is a share class, not an exchange", hint)
+    if _CLASS_SEPARATORS.search(code):
+        hint = f"{canonical_code(code)}.{exchange}"
+        raise _refuse(text, "a share class is written with '-'", hint)
     if len(code) > MAX_CODE:
         raise UsageError(
             f"invalid symbol {text!r}: the code is too long ({len(code)} characters; "
@@ -58,6 +110,11 @@ def parse_symbol(text: str) -> Symbol:
     if not _EXCHANGE.match(exchange):
         raise UsageError(f"invalid symbol {text!r}: the exchange {exchange!r} is not a code")
     return Symbol(code, exchange)
+
+
+def _refuse_index(text: str, index: str) -> UsageError:
+    hint = f"{index or 'GSPC'}.{_INDEX_EXCHANGE}"
+    return _refuse(text, "EODHD writes an index without '^', on exchange INDX", hint)
 
 
 def parse_symbols(texts: list[str] | tuple[str, ...]) -> list[Symbol]:

@@ -19,10 +19,11 @@ from sqlalchemy.types import TypeDecorator
 
 from data_nexus.decimals import canonical
 
-#: Digits kept for prices: 10 before the point, 8 after (``NUMERIC(18, 8)``).
+#: Digits of revision 0001's price columns, ``NUMERIC(18, 8)`` (since 0002: :func:`exact_type`).
 PRICE_PRECISION = 18
 PRICE_SCALE = 8
-#: Corporate-action amounts and split sides: ``NUMERIC(24, 12)``.
+#: Revision 0001's corporate-action amounts, ``NUMERIC(24, 12)``; still the places kept by a
+#: split's convenience ``value`` (the quotient of its two sides).
 AMOUNT_PRECISION = 24
 AMOUNT_SCALE = 12
 
@@ -40,15 +41,24 @@ class DecimalText(TypeDecorator[Decimal]):
         return None if value is None else Decimal(str(value))
 
 
+def exact_type() -> sa.types.TypeEngine[Decimal]:
+    """Unconstrained ``NUMERIC`` (any decimal exactly); ``TEXT`` of exact decimal text on SQLite.
+
+    The type of prices and corporate-action amounts since revision 0002: a crypto close of
+    ``8.4401E-06`` or ``1E-12`` and a negative oil future are kept digit for digit.
+    """
+    return sa.Numeric(asdecimal=True).with_variant(DecimalText(), "sqlite")
+
+
 def price_type() -> sa.types.TypeEngine[Decimal]:
-    """``NUMERIC(18, 8)``; ``TEXT`` holding exact decimal text on SQLite."""
+    """Revision 0001's prices: ``NUMERIC(18, 8)``; ``TEXT`` of exact decimal text on SQLite."""
     return sa.Numeric(PRICE_PRECISION, PRICE_SCALE, asdecimal=True).with_variant(
         DecimalText(), "sqlite"
     )
 
 
 def amount_type() -> sa.types.TypeEngine[Decimal]:
-    """``NUMERIC(24, 12)``; ``TEXT`` holding exact decimal text on SQLite."""
+    """Revision 0001's amounts: ``NUMERIC(24, 12)``; ``TEXT`` of exact decimal text on SQLite."""
     return sa.Numeric(AMOUNT_PRECISION, AMOUNT_SCALE, asdecimal=True).with_variant(
         DecimalText(), "sqlite"
     )

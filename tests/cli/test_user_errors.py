@@ -181,6 +181,9 @@ def test_emulator_facts_repeated_in_the_cli_agree() -> None:
 
     assert tuple(EXCHANGES) == fake_eodhd.EXCHANGE_CODES
     assert fake_eodhd.DEFAULT_TOKEN == DEFAULT_TOKEN
+    from data_nexus.emulator.dirt import DIRT_KINDS
+
+    assert tuple(DIRT_KINDS) == fake_eodhd.DIRT_KINDS
 
 
 def test_demo_default_database_agrees() -> None:

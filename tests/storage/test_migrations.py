@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from data_nexus.errors import StorageError
 from data_nexus.models import Asset, Base, MarketData
 from data_nexus.storage.engine import open_engine
 from data_nexus.storage.migrate import (
@@ -140,3 +141,93 @@ def test_migrate_never_reads_the_environment(
     monkeypatch.chdir(tmp_path)  # no .env of the checkout either
     assert head_revision() == history()[-1].revision
     assert upgrade_db(settings).after == head_revision()
+
+
+# --- 0002: exact prices of any size, several actions per ex-date, findings -------------------
+
+
+def _execute(url: str, *statements: tuple[str, dict[str, object]]) -> None:
+    engine = open_engine(url)
+    try:
+        with engine.begin() as conn:
+            for sql, params in statements:
+                conn.execute(sa.text(sql), params)
+    finally:
+        engine.dispose()
+
+
+def _scalar_texts(url: str, sql: str) -> list[str]:
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [str(row[0]) for row in conn.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
+
+
+_BAR = (
+    "INSERT INTO market_data (time, symbol, open, high, low, close, adjusted_close, volume) "
+    "VALUES (:t, 'AAPL.US', :p, :p, :p, :p, :p, 1)"
+)
+_DIVIDEND = (
+    "INSERT INTO corporate_actions (symbol, date, action_type, value, seq) "
+    "VALUES ('AAPL.US', :d, 'dividend', :v, :s)"
+)
+
+
+def test_0002_round_trip_keeps_values_that_fit(empty_backend_url: str) -> None:
+    """0001 rows survive 0002 and back; 0002 holds what 0001 could not."""
+    settings = make_settings(empty_backend_url)
+    upgrade_db(settings, "0001")
+    _insert_rows(empty_backend_url)
+    assert upgrade_db(settings).after == head_revision() == "0002"
+    _execute(
+        empty_backend_url,
+        (_BAR, {"t": "2020-04-20", "p": "-37.63"}),
+        (_DIVIDEND, {"d": "2024-05-10", "v": "0.25", "s": 0}),
+        (_DIVIDEND, {"d": "2024-05-10", "v": "1.00", "s": 1}),  # a special one too
+        (
+            "INSERT INTO findings (symbol, date, kind, detail, fingerprint, first_seen, "
+            "last_seen) VALUES ('AAPL.US', NULL, 'no_prices', 'x', 'f', :now, :now)",
+            {"now": dt.datetime(2026, 11, 29, tzinfo=dt.UTC)},
+        ),
+    )
+    assert sorted(_scalar_texts(empty_backend_url, "SELECT close FROM market_data")) == sorted(
+        ["185.64", "-37.63"] if "sqlite" in empty_backend_url else ["185.64000000", "-37.63"]
+    )
+    _execute(empty_backend_url, ("DELETE FROM corporate_actions WHERE seq > 0", {}))
+    assert downgrade_db(settings, "0001").after == "0001"
+    assert "findings" not in _tables(empty_backend_url)
+    closes = _scalar_texts(empty_backend_url, "SELECT close FROM market_data ORDER BY time")
+    assert [Decimal(c) for c in closes] == [Decimal("-37.63"), Decimal("185.64")]
+    assert upgrade_db(settings).after == "0002"
+
+
+@pytest.mark.parametrize(
+    ("price", "what"),
+    [
+        (Decimal("8.4401E-06"), r"1 bar\(s\) have a price beyond"),
+        (Decimal("1E+12"), "price beyond"),
+    ],
+)
+def test_0002_downgrade_refuses_to_round_prices(pg_url: str, price: Decimal, what: str) -> None:
+    """A price 0001 would round (or cannot hold) stops the downgrade; nothing changes."""
+    _insert_rows(pg_url)
+    _execute(pg_url, (_BAR, {"t": "2021-05-10", "p": str(price)}))
+    with pytest.raises(StorageError, match=what):
+        downgrade_db(make_settings(pg_url), "0001")
+    closes = _scalar_texts(pg_url, "SELECT close FROM market_data WHERE time = '2021-05-10'")
+    assert [Decimal(c) for c in closes] == [price]
+    assert "findings" in _tables(pg_url)
+
+
+def test_0002_downgrade_refuses_to_drop_a_second_dividend(backend_url: str) -> None:
+    _insert_rows(backend_url)
+    _execute(
+        backend_url,
+        (_DIVIDEND, {"d": "2024-05-10", "v": "0.25", "s": 0}),
+        (_DIVIDEND, {"d": "2024-05-10", "v": "1", "s": 1}),
+    )
+    with pytest.raises(StorageError, match="1 corporate action"):
+        downgrade_db(make_settings(backend_url), "0001")
+    assert len(_scalar_texts(backend_url, "SELECT value FROM corporate_actions")) == 2

@@ -90,22 +90,39 @@ def test_the_first_loads_of_a_batch_share_one_copy(
 def test_a_bad_value_late_in_the_shared_copy_fails_that_asset_alone(
     store: Store, shared: list[dict[int, Any] | str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The value is met mid-COPY: the batch falls back to one by one, the rest commits."""
+    """A caller's bug (a float) met mid-COPY: the batch falls back to one by one, the rest
+    commits."""
     monkeypatch.setattr(pg_writer, "PIECE", 50)
     symbols = ["A.US", "B.US", "C.US", "D.US"]
     add_assets(store, *symbols)
     before = snapshot(store, "B.US")
     bars = make_bars("B.US", D0, 300)
-    bars[250] = Bar("B.US", bars[250].date, None, None, None, Decimal("1.000000001"), None, 1)
+    bars[250] = Bar("B.US", bars[250].date, None, None, None, 1.5, None, 1)  # type: ignore[arg-type]
     updates = [first_load(s) for s in symbols]
     updates[1] = AssetUpdate("B.US", bars, window=(D0, bars[-1].date))
     results = store.write_assets(updates)
     assert shared == ["raised"]
     assert isinstance(results[1], DataValidationError)
-    assert str(results[1]).startswith("B.US 2024-09-07 close: 1.000000001 has 9 decimal places")
+    assert str(results[1]) == "B.US 2024-09-07 close: 1.5 is a float, not an exact Decimal"
     assert [r.inserted for r in results if isinstance(r, WriteResult)] == [300, 300, 300]
     assert snapshot(store, "B.US") == before
     assert len(store.read_bars(["A.US", "C.US", "D.US"])) == 900
+
+
+def test_a_bar_without_prices_late_in_the_shared_copy_is_a_finding(
+    store: Store, shared: list[dict[int, Any] | str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Provider data judged mid-COPY: that bar is skipped with a finding, the COPY goes on."""
+    monkeypatch.setattr(pg_writer, "PIECE", 50)
+    add_assets(store, "A.US", "B.US")
+    bars = make_bars("B.US", D0, 300)
+    bars[250] = Bar("B.US", bars[250].date, None, None, None, None, None, 0)  # type: ignore[arg-type]
+    updates = [first_load("A.US"), AssetUpdate("B.US", bars, window=(D0, bars[-1].date))]
+    results = store.write_assets(updates)
+    assert shared != ["raised"]
+    assert [(r.inserted, r.findings) for r in results] == [(300, 0), (299, 1)]  # type: ignore[union-attr]
+    stored = store.read_bars(["B.US"])
+    assert stored == bars[:250] + bars[251:]
 
 
 def test_a_database_error_in_the_shared_part_fails_that_asset_alone(

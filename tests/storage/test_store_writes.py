@@ -124,7 +124,8 @@ def test_one_bad_asset_in_a_batch_does_not_stop_the_others(store: Store) -> None
     store.write_asset(AssetUpdate("C.US", make_bars("C.US", D0, 4)))
     store.batch_size = 2
     before_c = snapshot(store, "C.US")
-    bad_action = Dividend("C.US", D0, Decimal("0.5"), currency="TOO-LONG-CURRENCY")
+    bad_action = Dividend("X.US", D0, Decimal("0.5"))  # a caller's bug: another symbol's
+    float_bar = Bar("B.US", D0, None, None, None, 1.5, None, 1)  # type: ignore[arg-type]
 
     def late_failure() -> Iterator[Bar]:
         yield from make_bars("C.US", D0 + dt.timedelta(days=10), 5)
@@ -132,7 +133,7 @@ def test_one_bad_asset_in_a_batch_does_not_stop_the_others(store: Store) -> None
 
     updates = [
         AssetUpdate("A.US", make_bars("A.US", D0, 5)),
-        AssetUpdate("B.US", make_bars("B.US", D0, 1, base="1.000000001")),  # invalid value
+        AssetUpdate("B.US", [float_bar]),  # a float where an exact Decimal belongs
         AssetUpdate("C.US", late_failure()),  # fails after two chunks were written
         AssetUpdate("C.US", make_bars("C.US", D0, 4), actions=[bad_action]),  # invalid action
         AssetUpdate("D.US", iter(make_bars("D.US", D0, 7))),
@@ -185,15 +186,17 @@ def test_write_assets_commits_in_batches(store: Store) -> None:
 def test_validation_happens_before_the_database_is_touched(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An invalid first chunk never opens a transaction."""
+    """A first chunk with a caller's bug (a float price) never opens a transaction."""
     add_assets(store, "V.US")
+    bars = make_bars("V.US", D0, 3)
+    bars[1] = Bar("V.US", bars[1].date, None, None, None, 1.5, None, 1)  # type: ignore[arg-type]
 
     def no_connection() -> None:
         raise AssertionError("the database was touched")
 
     monkeypatch.setattr(store.engine, "connect", no_connection)
     with pytest.raises(DataValidationError):
-        store.write_asset(AssetUpdate("V.US", make_bars("V.US", D0, 3, base="-1")))
+        store.write_asset(AssetUpdate("V.US", bars))
 
 
 def test_concurrent_writers_of_one_asset_queue_up(pg_store: Store) -> None:

@@ -56,6 +56,12 @@ def discover(
         f"{result.relisted:,} listed again, {result.delisted:,} delisted",
         markup=False,
     )
+    if result.refused:
+        console().print(
+            f"{len(result.refused):,} listed code(s) refused (not a valid ticker in any "
+            f"spelling): {', '.join(result.refused[:10])}",
+            markup=False,
+        )
 
 
 @assets_app.command("list")

@@ -82,9 +82,18 @@ def register(app: typer.Typer) -> None:
             else:
                 what = f"dividend {action.value}"
             out.print(f"  {action.date} {what}", markup=False)
+        if result.injected:
+            kinds = sorted({i.kind for i in result.injected})
+            out.print(
+                f"\nthe emulator served real-world dirt ({', '.join(kinds)}) on "
+                f"{len({i.symbol for i in result.injected})} symbols: "
+                f"{result.findings} finding(s) recorded, the rest stored exactly",
+                markup=False,
+            )
         db = result.database.removeprefix("sqlite:///")
         out.print(
             "\nnext:\n"
+            f"  datanexus check --database-url {db}   # findings, gaps, steps, staleness\n"
             f"  datanexus assets list -d {db}   # coverage and sync state\n"
             f"  datanexus db info -d {db}       # backend, sizes, row counts\n"
             "  datanexus demo   # again: an incremental sync with nothing to fetch\n"

@@ -16,14 +16,27 @@ from data_nexus.errors import UsageError
 if TYPE_CHECKING:
     from data_nexus.emulator import EmulatorServer
 
-# The emulator (and numpy) load only when this command runs; its help needs these two facts
+# The emulator (and numpy) load only when this command runs; its help needs these facts
 # before that, so they are repeated here and a test keeps them equal to the emulator's.
 #: The exchanges the emulator serves (``data_nexus.emulator.EXCHANGES``).
-EXCHANGE_CODES = ("US", "LSE", "XETRA", "TO", "FOREX", "CC")
+EXCHANGE_CODES = ("US", "LSE", "XETRA", "TO", "FOREX", "CC", "COMM")
 #: The emulator's default token (``data_nexus.emulator.DEFAULT_TOKEN``).
 DEFAULT_TOKEN = "test-token"  # noqa: S105 - a documented test key, not a secret
+#: The kinds of dirty data it can serve (``data_nexus.emulator.dirt.DIRT_KINDS``).
+DIRT_KINDS = (
+    "null_prices",
+    "bad_actions",
+    "negative_prices",
+    "tiny_prices",
+    "future_bars",
+    "retracted_split",
+    "plan_limited",
+    "reused_ticker",
+    "symbol_spelling",
+)
 
 _KNOWN = ", ".join(EXCHANGE_CODES)
+_DIRT = ", ".join(DIRT_KINDS)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -44,6 +57,8 @@ def _announce(server: EmulatorServer) -> None:
     )
     typer.echo(f"base URL: {server.base_url}")
     typer.echo(f"export EODHD_BASE_URL={server.base_url} EODHD_API_TOKEN={server.token}")
+    if config.dirty:
+        typer.echo(f"dirt: {', '.join(config.dirty)}; injected: {server.url}/_admin/truth")
     typer.echo(f"admin: {server.url}/_admin/stats   (Ctrl-C to stop)")
     sys.stdout.flush()  # scripts wait for these lines on a pipe
 
@@ -110,6 +125,13 @@ def register(app: typer.Typer) -> None:
         malformed_rate: Annotated[
             float, typer.Option(help="Fraction of JSON bodies truncated or garbled (0 to 1).")
         ] = 0.0,
+        dirty: Annotated[
+            str | None,
+            typer.Option(
+                help=f"Serve real-world bad data: comma-separated kinds or 'all' ({_DIRT}).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Run an EODHD-compatible HTTP server with deterministic synthetic data.
 
@@ -139,6 +161,7 @@ def register(app: typer.Typer) -> None:
             daily_limit=daily_limit,
             fail_rate=fail_rate,
             malformed_rate=malformed_rate,
+            dirty=tuple((dirty or "").split(",")),
         )
         previous = {}
         if threading.current_thread() is threading.main_thread():

@@ -9,9 +9,12 @@ Used by end-to-end tests, benchmarks and the offline demo (``datanexus fake-eodh
         server.market.bars("AAPL.US")      # what /eod/AAPL.US serves, as records
         server.set_fault("AAPL.US", "500", count=2)
         server.stats()["requests"]["eod"]
+        server.add_dirt("MSFT.US", "null_prices")   # real-world bad data; see emulator.dirt
+        server.truth()                              # what was injected, for assertions
 """
 
 from data_nexus.emulator.config import DEFAULT_TOKEN, DEMO_SYMBOLS, DEMO_TOKEN, EmulatorConfig
+from data_nexus.emulator.dirt import DIRT_KINDS, Injected
 from data_nexus.emulator.exchanges import EXCHANGES
 from data_nexus.emulator.faults import FAULT_KINDS
 from data_nexus.emulator.market import Market
@@ -21,9 +24,11 @@ __all__ = [
     "DEFAULT_TOKEN",
     "DEMO_SYMBOLS",
     "DEMO_TOKEN",
+    "DIRT_KINDS",
     "EXCHANGES",
     "FAULT_KINDS",
     "EmulatorConfig",
     "EmulatorServer",
+    "Injected",
     "Market",
 ]

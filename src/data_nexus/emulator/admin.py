@@ -4,11 +4,16 @@
 - ``POST /_admin/reset-stats``: zero them;
 - ``POST /_admin/advance?days=N[&split=SYM:NEW/OLD][&dividend=SYM:AMOUNT]``: move today on;
 - ``POST /_admin/fault?symbol=SYM&kind=KIND[&count=N][&endpoint=eod]``: set a fault;
-- ``POST /_admin/clear-faults``: remove all faults; ``GET /_admin/faults`` lists them.
+- ``POST /_admin/clear-faults``: remove all faults; ``GET /_admin/faults`` lists them;
+- ``POST /_admin/dirt?symbol=SYM&kind=KIND``: serve one kind of real-world dirt for a symbol
+  (kinds in :data:`~data_nexus.emulator.dirt.DIRT_KINDS`); ``GET /_admin/truth`` lists every
+  injected fault (symbol, date, kind, variant, detail, finding, phase);
+  ``POST /_admin/clear-dirt`` serves clean data again.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -18,8 +23,8 @@ from data_nexus.emulator.messages import Request, Response, json_response
 if TYPE_CHECKING:
     from data_nexus.emulator.service import EmulatorService
 
-_POST = ("reset-stats", "advance", "fault", "clear-faults")
-_GET = ("stats", "faults")
+_POST = ("reset-stats", "advance", "fault", "clear-faults", "dirt", "clear-dirt")
+_GET = ("stats", "faults", "truth")
 
 
 def handle_admin(service: EmulatorService, request: Request) -> Response:
@@ -41,7 +46,14 @@ def _act(service: EmulatorService, action: str, request: Request) -> Response:
         return json_response(dumps(service.stats_snapshot()))
     if action == "faults":
         return json_response(dumps(service.faults.snapshot()))
-    if action == "reset-stats":
+    if action == "truth":
+        return json_response(dumps(service.dirt.snapshot()))
+    if action == "dirt":
+        added = service.dirt.add(_required(request, "symbol"), _required(request, "kind"))
+        return json_response(dumps({"ok": True, "injected": [asdict(item) for item in added]}))
+    if action == "clear-dirt":
+        service.dirt.clear()
+    elif action == "reset-stats":
         service.stats.reset()
     elif action == "clear-faults":
         service.faults.clear()
@@ -61,7 +73,7 @@ def _act(service: EmulatorService, action: str, request: Request) -> Response:
             for symbol, amount in (_pair(item, "dividend") for item in request.params("dividend"))
         }
         days = int(request.param("days") or "1")
-        today = service.market.advance(days, splits=splits, dividends=dividends)
+        today = service.advance(days, splits=splits, dividends=dividends)
         return json_response(dumps({"today": today}))
     return json_response(dumps({"ok": True}))
 

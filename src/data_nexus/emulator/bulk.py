@@ -13,6 +13,8 @@ import datetime as dt
 import json
 
 from data_nexus.emulator.adjustment import SymbolView
+from data_nexus.emulator.dirt import DirtBook
+from data_nexus.emulator.dirty_rows import csv_row, json_row
 from data_nexus.emulator.exchanges import US_VENUES
 from data_nexus.emulator.formats import (
     BULK_CSV_HEADER,
@@ -30,9 +32,18 @@ from data_nexus.emulator.routing import Route, bulk_codes, duplicate_middle, fmt
 
 
 def bulk_response(
-    market: Market, exchange: str, request: Request, mutation: str | None = None
+    market: Market,
+    exchange: str,
+    request: Request,
+    mutation: str | None = None,
+    dirt: DirtBook | None = None,
 ) -> tuple[Response, int]:
-    """The answer to ``/eod-bulk-last-day/{exchange}``, and the calls it costs."""
+    """The answer to ``/eod-bulk-last-day/{exchange}``, and the calls it costs.
+
+    Symbols with dirt (:mod:`.dirt`) show the same price row and splits as their ``/eod``
+    and ``/splits`` answers do on that day (their dividends stay clean here).
+    """
+    dirt = dirt or DirtBook(market)
     date_text = request.param("date")
     day: dt.date | None = None
     if date_text:
@@ -53,10 +64,11 @@ def bulk_response(
             market.view(p.symbol) for p in profiles if venue is None or p.listed.venue == venue
         ]
         if kind in ("splits", "dividends"):
-            rows = _bulk_actions(views, code, day, kind, fmt)
+            rows = _bulk_actions(views, code, day, kind, fmt, dirt=dirt)
         else:
             codes = set(bulk_codes(request))
             rows = _bulk_prices(views, code, day, codes=codes, fmt=fmt, mutation=mutation)
+            rows = _dirty_prices(rows, views, code, day, codes=codes, fmt=fmt, dirt=dirt)
     if mutation == "duplicate_date":
         duplicate_middle(rows)
     if fmt == "json":
@@ -94,15 +106,54 @@ def _bulk_prices(
     return rows
 
 
+def _dirty_prices(
+    rows: list[str],
+    views: list[SymbolView],
+    exchange: str,
+    day: dt.date,
+    *,
+    codes: set[str],
+    fmt: str,
+    dirt: DirtBook,
+) -> list[str]:
+    """``rows`` with each dirty symbol's row replaced by (or set to) its dirty row of ``day``."""
+    dirty = [v for v in views if dirt.kind_of(v.symbol)]
+    if not dirty:
+        return rows
+    keyed = {}
+    for line in rows:
+        # rows start with {"code":"CODE", (JSON) or CODE, (CSV); codes need no escaping
+        code = line[9 : line.index('"', 9)] if fmt == "json" else line.partition(",")[0]
+        keyed[code] = line
+    for view in dirty:
+        code = view.symbol.rpartition(".")[0]
+        if codes and code not in codes:
+            continue
+        served, _ = dirt.eod_rows(view)
+        found = [row for row in served if row[0] == day.isoformat()]
+        keyed.pop(code, None)
+        if found:
+            if fmt == "json":
+                prefix = f'"code":{json.dumps(code)},"exchange_short_name":"{exchange}",'
+                keyed[code] = json_row(found[0], prefix)
+            else:
+                keyed[code] = csv_row(found[0], f"{code},{exchange},")
+    return [keyed[code] for code in sorted(keyed)]
+
+
 def _bulk_actions(
-    views: list[SymbolView], exchange: str, day: dt.date, kind: str, fmt: str
+    views: list[SymbolView], exchange: str, day: dt.date, kind: str, fmt: str, *, dirt: DirtBook
 ) -> list[str]:
     rows: list[str] = []
     for view in views:
         code = view.symbol.rpartition(".")[0]
         if kind == "splits":
-            for split in (s for s in view.splits if s.date == day):
-                ratio = split_text(split.numerator, split.denominator)
+            served = [{"date": s.date, "split": split_text(s.numerator, s.denominator)}
+                      for s in view.splits]  # fmt: skip
+            if dirt.kind_of(view.symbol):
+                dirt.split_rows(view, served)
+            for split in (s for s in served if str(s["date"]) == day.isoformat()):
+                ratio = str(split["split"])
                 rows.append(
                     dumps({"code": code, "exchange": exchange, "date": day, "split": ratio})
                     if fmt == "json"

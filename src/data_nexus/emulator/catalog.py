@@ -79,6 +79,15 @@ KNOWN: dict[str, tuple[Known, ...]] = {
         Known("LTC-USD", "Litecoin", "CC", "Currency", None, "2013-04-28", 4.3, drift=0.2),
         Known("XRP-USD", "XRP", "CC", "Currency", None, "2014-08-04", 0.005, drift=0.3),
     ),
+    "COMM": (
+        Known("CL", "Crude Oil WTI Futures", "COMM", "Commodity", None, "1983-03-30", 25.0,
+              drift=0.03),
+        Known("BZ", "Brent Crude Oil Futures", "COMM", "Commodity", None, "1988-06-23", 26.0,
+              drift=0.03),
+        Known("NG", "Natural Gas Futures", "COMM", "Commodity", None, "1990-04-03", 2.3,
+              drift=0.01),
+        Known("GC", "Gold Futures", "COMM", "Commodity", None, "1974-12-31", 280.0, drift=0.07),
+    ),
 }
 
 #: Value of one unit in US dollars, to give currency pairs plausible levels.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from data_nexus.emulator.dirt import DIRT_KINDS
 from data_nexus.emulator.exchanges import EXCHANGES
 from data_nexus.emulator.market import DEFAULT_START, Market
 from data_nexus.errors import ConfigError
@@ -40,6 +41,10 @@ class EmulatorConfig:
     500/502/503, ``malformed_rate`` of 200 JSON bodies truncated or garbled, drawn from a
     generator seeded with ``seed``; ``timeout_seconds`` is how long a ``timeout`` fault
     stalls.
+
+    Dirt: ``dirty`` kinds of real-world bad data (any of
+    :data:`~data_nexus.emulator.dirt.DIRT_KINDS`, or ``("all",)``), each served for symbols
+    chosen from ``seed``; see :mod:`data_nexus.emulator.dirt`.
     """
 
     seed: int = 42
@@ -62,9 +67,12 @@ class EmulatorConfig:
     fail_rate: float = 0.0
     malformed_rate: float = 0.0
     timeout_seconds: float = 30.0
+    dirty: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exchanges", tuple(e.strip().upper() for e in self.exchanges))
+        kinds = tuple(k.strip().lower() for k in self.dirty if k.strip())
+        object.__setattr__(self, "dirty", DIRT_KINDS if "all" in kinds else kinds)
         problems = list(self._problems())
         if problems:
             raise ConfigError(f"invalid emulator setting: {problems[0]}")
@@ -98,6 +106,9 @@ class EmulatorConfig:
             found.append(f"rate_window must be positive, not {self.rate_window}")
         if self.daily_limit is not None and self.daily_limit < 0:
             found.append(f"daily_limit must not be negative, not {self.daily_limit}")
+        strange = [k for k in self.dirty if k not in DIRT_KINDS]
+        if strange:
+            found.append(f"unknown dirt kind {strange[0]!r} (known: all, {', '.join(DIRT_KINDS)})")
         if self.timeout_seconds < 0:
             found.append(f"timeout_seconds must not be negative, not {self.timeout_seconds}")
         return found

@@ -17,6 +17,8 @@ import numpy as np
 
 from data_nexus.emulator.adjustment import SymbolView
 from data_nexus.emulator.bulk import bulk_response
+from data_nexus.emulator.dirt import PLAN_WARNING, DirtBook
+from data_nexus.emulator.dirty_rows import csv_row, json_row
 from data_nexus.emulator.formats import (
     DIVIDENDS_CSV_HEADER,
     EOD_CSV_HEADER,
@@ -27,6 +29,7 @@ from data_nexus.emulator.formats import (
     csv_quoted,
     csv_table,
     dumps,
+    iso,
     json_array,
     split_text,
 )
@@ -57,8 +60,9 @@ _TYPES = {
 class Api:
     """The endpoint handlers over one market."""
 
-    def __init__(self, market: Market) -> None:
+    def __init__(self, market: Market, dirt: DirtBook | None = None) -> None:
         self.market = market
+        self.dirt = dirt or DirtBook(market)
         self._cache = RowCache()
 
     def respond(
@@ -72,7 +76,7 @@ class Api:
             case "splits" | "div":
                 return self._actions(found.endpoint, target, request, mutation)
             case "eod-bulk-last-day":
-                return bulk_response(self.market, target, request, mutation)
+                return bulk_response(self.market, target, request, mutation, self.dirt)
             case "exchange-symbol-list":
                 return self._symbol_list(target, request), 1
             case "exchanges-list":
@@ -92,6 +96,8 @@ class Api:
         )
         period = (request.param("period") or "d").lower()
         wanted = request.param("filter")
+        if self.dirt.kind_of(view.symbol) and period not in ("w", "m") and wanted not in _LAST:
+            return self._dirty_eod(view, request, fmt), 1
         columns: Columns | None = None
         if period in ("w", "m"):
             columns = _aggregate(view, lo, hi, period)
@@ -118,6 +124,22 @@ class Api:
         if fmt == "json":
             return json_response(json_array(rows)), 1
         return csv_response(csv_table(EOD_CSV_HEADER, rows)), 1
+
+    def _dirty_eod(self, view: SymbolView, request: Request, fmt: str) -> Response:
+        """A daily ``/eod`` answer with the symbol's dirt (see :mod:`.dirt`)."""
+        rows, warn = self.dirt.eod_rows(view)
+        first, last = request.param("from"), request.param("to")
+        first = iso(ordinal_of(first)) if ordinal_of(first) is not None else None
+        last = iso(ordinal_of(last)) if ordinal_of(last) is not None else None
+        rows = [r for r in rows if (not first or r[0] >= first) and (not last or r[0] <= last)]
+        if (request.param("order") or "a").lower() == "d":
+            rows.reverse()
+        if fmt == "csv":
+            return csv_response(csv_table(EOD_CSV_HEADER, [csv_row(row) for row in rows]))
+        objects = [json_row(row) for row in rows]
+        if warn and objects:
+            objects[-1] = json_row(rows[-1], warning=PLAN_WARNING)
+        return json_response(json_array(objects))
 
     @staticmethod
     def _last(columns: Columns, wanted: str, fmt: str) -> Response:
@@ -147,11 +169,18 @@ class Api:
         except KeyError:
             return text(404, SYMBOL_NOT_FOUND), 1
         first, last = ordinal_of(request.param("from")), ordinal_of(request.param("to"))
-        rows: list[dict[str, object]] = []
-        for action in view.splits if endpoint == "splits" else view.dividends:
-            ordinal = action.date.toordinal()
-            if (first is None or ordinal >= first) and (last is None or ordinal <= last):
-                rows.append(_action_row(action))
+        rows = [_action_row(a) for a in (view.splits if endpoint == "splits" else view.dividends)]
+        if self.dirt.kind_of(view.symbol):
+            add = self.dirt.split_rows if endpoint == "splits" else self.dirt.dividend_rows
+            add(view, rows)
+
+        def wanted(row: dict[str, object]) -> bool:
+            ordinal = ordinal_of(str(row["date"]))
+            if ordinal is None:  # a date written as zeros: the real API sends those too
+                return True
+            return (first is None or ordinal >= first) and (last is None or ordinal <= last)
+
+        rows = [row for row in rows if wanted(row)]
         if mutation == "duplicate_date":
             duplicate_middle(rows)
         elif mutation == "negative_price" and rows and "value" in rows[0]:
@@ -163,7 +192,7 @@ class Api:
         if endpoint == "splits":
             lines = [f"{r['date']},{r['split']}" for r in rows]
             return csv_response(csv_table(SPLITS_CSV_HEADER, lines)), 1
-        lines = [f"{r['date']},{dumps(r['value'])}" for r in rows]
+        lines = [f"{r['date']},{'' if r['value'] is None else dumps(r['value'])}" for r in rows]
         return csv_response(csv_table(DIVIDENDS_CSV_HEADER, lines)), 1
 
     # --- lists ------------------------------------------------------------------------------
@@ -176,7 +205,7 @@ class Api:
         wanted = _TYPES.get((request.param("type") or "").lower())
         rows = [
             {
-                "Code": s.code,
+                "Code": self.dirt.listed_code(s.symbol, s.code),
                 "Name": s.name,
                 "Country": s.country,
                 "Exchange": s.venue,

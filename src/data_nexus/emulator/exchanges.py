@@ -2,7 +2,9 @@
 
 Trading days are Monday to Friday minus a few fixed-date holidays per exchange (no observed
 holidays, no Easter: the calendar only has to be deterministic and plausible). ``CC``
-(crypto) trades every day of the week.
+(crypto) trades every day of the week. ``COMM`` stands for continuous commodity futures
+(crude oil, gold, …); the code is the emulator's own choice, as the real API's commodity
+coverage is not described in ``eodhd-api.md``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy.typing as npt
 
 from data_nexus.records import ExchangeInfo
 
-AssetClass = Literal["stock", "forex", "crypto"]
+AssetClass = Literal["stock", "forex", "crypto", "commodity"]
 Ordinals = npt.NDArray[np.int32]
 
 
@@ -131,6 +133,18 @@ EXCHANGES: dict[str, ExchangeSpec] = {
             price_digits=6,
             adjusted_digits=6,
             price_level=5.0,
+        ),
+        ExchangeSpec(
+            "COMM",
+            "Commodities",
+            None,
+            "Unknown",
+            "USD",
+            "",
+            "",
+            "commodity",
+            holidays=((1, 1), (7, 4), (12, 25)),
+            price_level=60.0,
         ),
     )
 }

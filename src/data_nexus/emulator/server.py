@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from data_nexus.emulator.config import EmulatorConfig
+from data_nexus.emulator.dirt import Injected
 from data_nexus.emulator.messages import Request, Response
 from data_nexus.emulator.service import EmulatorService
 from data_nexus.errors import ConfigError
@@ -224,7 +225,7 @@ class EmulatorServer:
         dividends: dict[str, Decimal | str] | None = None,
     ) -> dt.date:
         """Move today forward; see :meth:`~data_nexus.emulator.market.Market.advance`."""
-        return self.market.advance(days, splits=splits, dividends=dividends)
+        return self.service.advance(days, splits=splits, dividends=dividends)
 
     def set_fault(
         self, symbol: str, kind: str, count: int | None = None, *, endpoint: str | None = None
@@ -235,6 +236,18 @@ class EmulatorServer:
     def clear_faults(self) -> None:
         """Remove every injected fault."""
         self.service.faults.clear()
+
+    def add_dirt(self, symbol: str, kind: str) -> list[Injected]:
+        """Serve ``kind`` of real-world dirt for ``symbol`` (see :mod:`.dirt`); the faults."""
+        return self.service.dirt.add(symbol, kind)
+
+    def truth(self) -> list[Injected]:
+        """Every injected fault (what ``GET /_admin/truth`` lists)."""
+        return self.service.dirt.truth()
+
+    def clear_dirt(self) -> None:
+        """Serve clean data again."""
+        self.service.dirt.clear()
 
 
 def serve(

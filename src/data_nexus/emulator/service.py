@@ -10,14 +10,17 @@ symbol still costs 1), and finally body faults on a 200. Every API request is co
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from decimal import Decimal
 
 from data_nexus.emulator.admin import handle_admin
 from data_nexus.emulator.config import DEMO_SYMBOLS, DEMO_TOKEN, EmulatorConfig
+from data_nexus.emulator.dirt import DirtBook
 from data_nexus.emulator.endpoints import Api
 from data_nexus.emulator.faults import ROW_KINDS, FaultBook, garble, truncate
 from data_nexus.emulator.formats import dumps
@@ -57,7 +60,8 @@ class EmulatorService:
     ) -> None:
         self.config = config
         self.market = market
-        self.api = Api(market)
+        self.dirt = DirtBook(market, config.dirty, config.seed)
+        self.api = Api(market, self.dirt)
         self.stats = Stats()
         self.faults = FaultBook()
         self.usage = DailyUsage(config.daily_limit)
@@ -84,6 +88,24 @@ class EmulatorService:
             response, charged = text(500, SERVER_ERRORS[500]), 0
         self.stats.record(found.endpoint, found.target, response.status, charged)
         return response
+
+    def advance(
+        self,
+        days: int = 1,
+        *,
+        splits: Mapping[str, str] | None = None,
+        dividends: Mapping[str, Decimal | str] | None = None,
+    ) -> dt.date:
+        """Move the market's today on, with the splits that ``plan_limited`` dirt brings."""
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        old = self.market.today
+        due = self.dirt.splits_on_advance(old, old + dt.timedelta(days=days))
+        due = {symbol: day for symbol, day in due.items() if symbol not in (splits or {})}
+        wanted = {symbol: "4/1" for symbol in due} | dict(splits or {})
+        today = self.market.advance(days, splits=wanted, dividends=dividends)
+        self.dirt.record_splits(due)
+        return today
 
     def stats_snapshot(self) -> dict[str, object]:
         """``GET /_admin/stats``."""

@@ -104,6 +104,11 @@ def _params(spec: ExchangeSpec, asset_type: str, code: str, draws: Draws) -> _Pa
     if spec.asset_class == "forex":
         value = CURRENCIES[code[:3]] / CURRENCIES[code[3:]] * math.exp(0.1 * draws.normal())
         return _Params(value, 0.0, draws.uniform(0.004, 0.007), reversion=0.002)
+    if spec.asset_class == "commodity":  # continuous futures: no splits, no dividends
+        price, volatility = level * math.exp(0.7 * draws.normal()), draws.uniform(0.012, 0.03)
+        return _Params(
+            price, draws.uniform(-0.02, 0.06), volatility, volume=10 ** draws.uniform(4, 6)
+        )
     if spec.asset_class == "crypto":
         price, drift = 10 ** draws.uniform(-2.0, 2.0), draws.uniform(0.0, 0.4)
         return _Params(price, drift, draws.uniform(0.025, 0.05), volume=10 ** draws.uniform(6, 9))
@@ -217,12 +222,16 @@ class Universe:
     def _kind(self, draws: Draws) -> str:
         if self.spec.asset_class == "crypto":
             return "Currency"
+        if self.spec.asset_class == "commodity":
+            return "Commodity"
         return draws.weighted(TYPES_US if self.spec.code == "US" else TYPES_OTHER)
 
     def _invent_code(self, draws: Draws, kind: str) -> str:
         letters = "".join(draws.choice(string.ascii_uppercase) for _ in range(draws.integer(3, 4)))
         if self.spec.asset_class == "crypto":
             return f"{letters}-USD"
+        if self.spec.asset_class == "commodity":
+            return letters[:2]
         if kind == "Preferred Stock":
             return f"{letters[:3]}-P{draws.choice('ABCDE')}"
         if kind == "Class B":
@@ -287,7 +296,7 @@ class Universe:
             thin=params.thin,
             zero_volume=params.zero_volume,
             dividend=plan,
-            fine_ticks=spec.asset_class != "stock",
+            fine_ticks=spec.asset_class in ("forex", "crypto"),
             known_splits=known_splits,
         )
 
@@ -308,7 +317,7 @@ class Universe:
         return first + dt.timedelta(days=draws.integer(0, (last - first).days))
 
     def _currency(self) -> str:
-        return "USD" if self.spec.asset_class == "crypto" else self.spec.currency
+        return "USD" if self.spec.asset_class in ("crypto", "commodity") else self.spec.currency
 
     def _venue(self, draws: Draws, asset_type: str) -> str:
         if self.spec.code != "US":
@@ -321,6 +330,8 @@ class Universe:
         words = f"{draws.choice(NAME_WORDS[0])} {draws.choice(NAME_WORDS[1])}"
         if self.spec.asset_class == "crypto":
             return f"{words.split(maxsplit=1)[0]} Coin"
+        if self.spec.asset_class == "commodity":
+            return f"{words.split(maxsplit=1)[0]} Futures"
         if asset_type == "ETF":
             return f"{words} Select ETF"
         if asset_type == "FUND":

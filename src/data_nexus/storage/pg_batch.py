@@ -11,7 +11,8 @@ need no merge, so they are written together:
 2. the assets whose lease is free (or theirs) and whose window is empty (and, on
    TimescaleDB, touches no compressed chunk) are streamed piece by piece, each piece
    validated just before it is sent, through one ``COPY`` into ``market_data``;
-3. their corporate actions are merged, and their state set in one pipeline.
+3. their corporate actions are merged, their findings recorded, and their state set in
+   one pipeline.
 
 All of it runs in one savepoint, and only for assets whose ``bars`` is a list or tuple:
 if anything fails (a bad value in a later piece, a row the database refuses), the
@@ -38,7 +39,7 @@ from data_nexus.storage.writer import Known, Prepared, merge_actions
 #: Below this many candidates the shared path saves too little to be worth a pipeline.
 MIN_ASSETS = 2
 
-_LOCK = "SELECT lease_owner FROM assets WHERE symbol = %s FOR NO KEY UPDATE"
+_LOCK = "SELECT lease_owner, asset_type FROM assets WHERE symbol = %s FOR NO KEY UPDATE"
 _PROBE = "SELECT EXISTS (SELECT FROM market_data WHERE symbol = %s AND time BETWEEN %s AND %s)"
 
 
@@ -68,14 +69,19 @@ def _fetch_each(sink: PgBarSink, sql: str, params: list[tuple[Any, ...]]) -> lis
     return results
 
 
-def _eligible(sink: PgBarSink, updates: Sequence[AssetUpdate], chosen: list[int]) -> list[int]:
-    """Lock the chosen assets, then keep those free to write whose window holds no bar."""
+def _eligible(
+    sink: PgBarSink, updates: Sequence[AssetUpdate], chosen: list[int], types: dict[int, Any]
+) -> list[int]:
+    """Lock the chosen assets, then keep those free to write whose window holds no bar.
+
+    ``types`` receives the ``asset_type`` of each asset locked."""
     locks = _fetch_each(sink, _LOCK, [(updates[i].symbol,) for i in chosen])
     free = []
     for i, rows in zip(chosen, locks, strict=True):
         mine = updates[i].lease_owner
         if rows and (mine is None or rows[0][0] is None or rows[0][0] == mine):
             free.append(i)
+            types[i] = rows[0][1]
     if not free:
         return []
     probes = _fetch_each(sink, _PROBE, [(updates[i].symbol, *_window(updates[i])) for i in free])
@@ -107,7 +113,8 @@ def write_shared(
     chosen = candidates(updates, prepared)
     if len(chosen) < MIN_ASSETS:
         return {}
-    chosen = _eligible(sink, updates, chosen)
+    types: dict[int, Any] = {}
+    chosen = _eligible(sink, updates, chosen, types)
     if len(chosen) < MIN_ASSETS:
         return {}
     copied: dict[int, int] = {}
@@ -120,6 +127,7 @@ def write_shared(
             copied[i], outside[i] = send_inside(copy, symbol, pieces, known)
     extra: dict[int, tuple[int, int]] = {}
     actions: dict[int, tuple[int, int, int]] = {}
+    found: dict[int, int] = {}
     for i in chosen:
         update, held = updates[i], outside[i]
         if held:  # the general path, before the coverage is read
@@ -127,6 +135,7 @@ def write_shared(
         actions[i] = merge_actions(
             conn, update.symbol, prepared[i].action_rows, update.actions_window
         )
+        found[i] = prepared[i].record(conn, update, types[i])
     ranges = _set_states(conn, [(updates[i].symbol, updates[i].state) for i in chosen])
     results: dict[int, WriteResult] = {}
     for i in chosen:
@@ -144,6 +153,7 @@ def write_shared(
             actions_deleted=a_gone,
             first_date=ranges[symbol][0],
             last_date=ranges[symbol][1],
+            findings=found[i],
         )
     return results
 

@@ -189,7 +189,7 @@ def read_actions(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> list[Split | Dividend]:
-    """Corporate actions of ``symbols`` in [start, end], ordered by (symbol, date, type)."""
+    """Corporate actions of ``symbols`` in [start, end], ordered by (symbol, date, type, seq)."""
     if not symbols:
         return []
     query = sa.select(ACTIONS).where(ACTIONS.c.symbol.in_(list(symbols)))
@@ -197,7 +197,7 @@ def read_actions(
         query = query.where(ACTIONS.c.date >= start)
     if end is not None:
         query = query.where(ACTIONS.c.date <= end)
-    query = query.order_by(ACTIONS.c.symbol, ACTIONS.c.date, ACTIONS.c.action_type)
+    query = query.order_by(ACTIONS.c.symbol, ACTIONS.c.date, ACTIONS.c.action_type, ACTIONS.c.seq)
     out: list[Split | Dividend] = []
     for r in conn.execute(query):
         if r.action_type == "split":

@@ -32,13 +32,15 @@ class ListingState:
 class ListingChange:
     """One discovery's writes: ``insert`` and ``update`` are ``assets`` rows keyed by
     column name (each with ``symbol``); ``unlisted`` get ``unlisted_since = today``,
-    ``relisted`` get it cleared; ``now`` stamps ``created_at``/``updated_at``."""
+    ``relisted`` get it cleared; ``now`` stamps ``created_at``/``updated_at``; ``refused``
+    are listed codes that no spelling makes a valid symbol (not written)."""
 
     now: dt.datetime
     insert: list[dict[str, Any]] = field(default_factory=list)
     update: list[dict[str, Any]] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)
     relisted: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
 
 def registered(conn: sa.Connection, symbols: Collection[str]) -> set[str]:

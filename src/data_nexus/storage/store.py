@@ -197,6 +197,7 @@ class Store:
             self.batch_size,
             canonical=not self.caps.is_postgres,  # PostgreSQL parses any exact text
             piece=pg_writer.PIECE if self.caps.is_postgres else None,
+            today=update.today,
         )
 
     def write_asset(self, update: AssetUpdate) -> WriteResult:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from data_nexus.records import Bar, Dividend, Split
+from data_nexus.records import Bar, Dividend, Finding, Split
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,12 @@ class AssetUpdate:
       ``first_date``/``last_date`` are maintained by the writer.
     - ``lease_owner``: write only if the asset's lease is this worker's or nobody's; else
       :class:`~data_nexus.errors.LeaseConflict` and nothing is written.
+    - ``findings``: what the caller judged already (the parser's skipped rows, see
+      :attr:`~data_nexus.records.Parsed.findings`), recorded with the writer's own findings
+      in the same transaction (:mod:`data_nexus.storage.findings`).
+    - ``today``: the exchange's date; bars dated after it are skipped with a finding
+      (``None``: no such check).
+    - ``run_id``: the ``sync_runs`` row the findings are attributed to.
     """
 
     symbol: str
@@ -37,6 +43,9 @@ class AssetUpdate:
     actions_window: tuple[dt.date, dt.date] | None = None
     state: Mapping[str, Any] = field(default_factory=dict)
     lease_owner: str | None = None
+    findings: Sequence[Finding] = ()
+    today: dt.date | None = None
+    run_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +54,8 @@ class WriteResult:
 
     ``unchanged`` bars were re-sent with identical values and not rewritten; ``deleted``
     bars were removed by the ``window``; ``first_date``/``last_date`` is the stored
-    coverage after the write.
+    coverage after the write; ``findings`` counts the distinct open findings this write
+    recorded (skipped rows and actions, flagged prices).
     """
 
     symbol: str
@@ -58,3 +68,4 @@ class WriteResult:
     actions_deleted: int
     first_date: dt.date | None
     last_date: dt.date | None
+    findings: int = 0

@@ -23,15 +23,17 @@ import sqlalchemy as sa
 
 from data_nexus.errors import LeaseConflict, StorageError
 from data_nexus.models import ASSETS, CORPORATE_ACTIONS, MARKET_DATA
-from data_nexus.records import Bar, Dividend, Split
+from data_nexus.records import ACTION_FINDINGS, BAR_FINDINGS, Bar, Dividend, Finding, Split
 from data_nexus.redact import redact
+from data_nexus.storage.findings import Scope, record_findings
 from data_nexus.storage.updates import AssetUpdate, WriteResult
 from data_nexus.storage.validate import (
-    ACTION_COLUMNS,
+    ACTION_KEY,
+    ACTION_VALUES,
     BarChunk,
     BarRow,
     BarValidator,
-    validate_actions,
+    judge_actions,
 )
 
 BARS = MARKET_DATA
@@ -171,6 +173,7 @@ class Prepared:
         *,
         canonical: bool = True,
         piece: int | None = None,
+        today: dt.date | None = None,
     ) -> None:
         unknown = sorted(set(state) - STATE_COLUMNS)
         if unknown:
@@ -179,8 +182,9 @@ class Prepared:
                 f"{sorted(STATE_COLUMNS)}"
             )
         self.symbol = symbol
-        self.validator = BarValidator(symbol, canonical=canonical)
-        self.action_rows = validate_actions(symbol, actions)
+        self.validator = BarValidator(symbol, canonical=canonical, today=today)
+        self.action_rows, self.action_findings = judge_actions(symbol, actions)
+        self._action_dates = [a.date for a in actions if type(a.date) is dt.date]
         self._batches = _batches(bars, batch_size)
         self._piece = piece
         first = next(self._batches, ())
@@ -204,6 +208,44 @@ class Prepared:
         for bars in self._batches:
             yield Chunk(bars, self.validator, self._piece or len(bars), None)
             del bars
+
+    def findings(self, update: AssetUpdate, asset_type: str | None) -> list[Finding]:
+        """Everything found wanting in ``update`` once its bars are written: the caller's
+        findings, skipped bars and actions, and non-positive prices where ``asset_type``
+        forbids them."""
+        return [
+            *update.findings,
+            *self.validator.findings,
+            *self.validator.non_positive(asset_type),
+            *self.action_findings,
+        ]
+
+    def scopes(self, update: AssetUpdate) -> list[Scope]:
+        """What this write judged again (see :class:`~data_nexus.storage.findings.Scope`):
+        the bar findings over the window (else over the dates sent), the action findings
+        over the actions window (else over the ex-dates sent)."""
+        scopes = []
+        dates = self.validator.dates
+        if update.window is not None:
+            scopes.append(Scope(BAR_FINDINGS, *update.window, undated=True))
+        elif dates:
+            first, last = min(dates), max(dates)
+            scopes.append(
+                Scope(BAR_FINDINGS, dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+            )
+        if update.actions_window is not None:
+            scopes.append(Scope(ACTION_FINDINGS, *update.actions_window, undated=True))
+        elif self._action_dates:
+            scopes.append(Scope(ACTION_FINDINGS, min(self._action_dates), max(self._action_dates)))
+        return scopes
+
+    def record(self, conn: sa.Connection, update: AssetUpdate, asset_type: str | None) -> int:
+        """Record this write's findings in its transaction; how many are open."""
+        findings = self.findings(update, asset_type)
+        scopes = self.scopes(update)
+        if not findings and not scopes:
+            return 0
+        return record_findings(conn, self.symbol, findings, scopes, run_id=update.run_id)
 
 
 #: A list or tuple of bars is already in memory: it is written in slices this large (one
@@ -240,15 +282,15 @@ def storage_error(symbol: str, error: Exception) -> StorageError:
     return wrapped
 
 
-def lock_asset(conn: sa.Connection, symbol: str, lease_owner: str | None) -> None:
-    """Lock the asset row for this transaction and check the lease.
+def lock_asset(conn: sa.Connection, symbol: str, lease_owner: str | None) -> str | None:
+    """Lock the asset row for this transaction and check the lease; its ``asset_type``.
 
     On PostgreSQL this is ``FOR NO KEY UPDATE``: writers of the same asset queue up, so the
     range checks of the bar sink cannot race. Raises :class:`StorageError` for an unknown
     asset and :class:`LeaseConflict` when another worker holds it.
     """
     row = conn.execute(
-        sa.select(ASSETS.c.lease_owner)
+        sa.select(ASSETS.c.lease_owner, ASSETS.c.asset_type)
         .where(ASSETS.c.symbol == symbol)
         .with_for_update(key_share=True)
     ).first()
@@ -261,6 +303,7 @@ def lock_asset(conn: sa.Connection, symbol: str, lease_owner: str | None) -> Non
         raise LeaseConflict(
             f"{symbol} is leased by worker {owner!r}, not {lease_owner!r}: nothing written"
         )
+    return row[1]  # type: ignore[no-any-return]
 
 
 def write_one(
@@ -268,7 +311,7 @@ def write_one(
 ) -> WriteResult:
     """Write one asset's ``update``, validated as ``prepared``; the caller commits."""
     symbol, window = update.symbol, update.window
-    lock_asset(conn, symbol, update.lease_owner)
+    asset_type = lock_asset(conn, symbol, update.lease_owner)
     # The stored dates of the window, read before writing: they tell new bars from
     # re-sent ones for every chunk inside the window, and what the window must delete.
     known: Known | None = None
@@ -284,6 +327,7 @@ def write_one(
     a_new, a_changed, a_gone = merge_actions(
         conn, symbol, prepared.action_rows, update.actions_window
     )
+    findings = prepared.record(conn, update, asset_type)
     first_date, last_date = set_state(conn, symbol, update.state)
     return WriteResult(
         symbol=symbol,
@@ -296,6 +340,7 @@ def write_one(
         actions_deleted=a_gone,
         first_date=first_date,
         last_date=last_date,
+        findings=findings,
     )
 
 
@@ -313,40 +358,42 @@ def merge_actions(
     if not rows and window is None:
         return 0, 0, 0
     stored = {
-        (r.date, r.action_type): r
+        (r.date, r.action_type, r.seq): r
         for r in conn.execute(sa.select(ACTIONS).where(ACTIONS.c.symbol == symbol))
     }
-    keys = {(row["date"], row["action_type"]) for row in rows}
-    new = [row for row in rows if (row["date"], row["action_type"]) not in stored]
+    keys = {(row["date"], row["action_type"], row["seq"]) for row in rows}
+    new = [row for row in rows if (row["date"], row["action_type"], row["seq"]) not in stored]
     changed = [
         row
         for row in rows
-        if (old := stored.get((row["date"], row["action_type"]))) is not None
-        and tuple(old) != tuple(row[c] for c in ACTION_COLUMNS)
+        if (old := stored.get((row["date"], row["action_type"], row["seq"]))) is not None
+        and tuple(old._mapping[c] for c in ACTION_VALUES) != tuple(row[c] for c in ACTION_VALUES)
     ]
     if new:
         conn.execute(sa.insert(ACTIONS), new)
     if changed:
-        key = (ACTIONS.c.symbol, ACTIONS.c.date, ACTIONS.c.action_type)
-        values: dict[str, Any] = {c: sa.bindparam(f"v_{c}") for c in ACTION_COLUMNS[3:]}
+        values: dict[str, Any] = {c: sa.bindparam(f"v_{c}") for c in ACTION_VALUES}
         conn.execute(
             sa.update(ACTIONS)
-            .where(*(col == sa.bindparam(f"k_{col.name}") for col in key))
+            .where(*(ACTIONS.c[c] == sa.bindparam(f"k_{c}") for c in ACTION_KEY))
             .values(values),
             [
-                {**{f"k_{c}": row[c] for c in ACTION_COLUMNS[:3]},
-                 **{f"v_{c}": row[c] for c in ACTION_COLUMNS[3:]}}
+                {**{f"k_{c}": row[c] for c in ACTION_KEY},
+                 **{f"v_{c}": row[c] for c in ACTION_VALUES}}
                 for row in changed
             ],
         )  # fmt: skip
-    gone: list[tuple[dt.date, str]] = []
+    gone: list[tuple[dt.date, str, int]] = []
     if window is not None:
         start, end = window
         gone = [k for k in stored if start <= k[0] <= end and k not in keys]
-        for day, kind in gone:
+        for day, kind, seq in gone:
             conn.execute(
                 sa.delete(ACTIONS).where(
-                    ACTIONS.c.symbol == symbol, ACTIONS.c.date == day, ACTIONS.c.action_type == kind
+                    ACTIONS.c.symbol == symbol,
+                    ACTIONS.c.date == day,
+                    ACTIONS.c.action_type == kind,
+                    ACTIONS.c.seq == seq,
                 )
             )
     return len(new), len(changed), len(gone)
