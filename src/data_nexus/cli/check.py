@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,7 +15,11 @@ from data_nexus.cli.common import (
     settings_for,
 )
 from data_nexus.clock import utcnow
-from data_nexus.quality.run import CheckReport, run_checks
+
+if TYPE_CHECKING:
+    from data_nexus.quality.run import CheckReport
+
+# The checks (calendars, numpy) load only when the command runs: start-up stays light.
 
 #: Lines shown per asset and kind in the readable report (``--json`` lists every finding).
 SHOWN_PER_KIND = 10
@@ -73,6 +77,8 @@ def register(app: typer.Typer) -> None:
         Reads only; exit 0, or 1 with --strict when anything is open.
         """
         age = parse_duration(stale_after, "--stale-after") if stale_after else None
+        from data_nexus.quality.run import run_checks  # noqa: PLC0415
+
         report = run_checks(
             settings_for(database_url), symbols or None, now=utcnow(), stale_after=age
         )

@@ -46,13 +46,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from data_nexus.errors import BadResponse
+from data_nexus.errors import BadResponse, MalformedBody
 from data_nexus.providers.eodhd._bars import bulk_bars, eod_bars
 from data_nexus.providers.eodhd._compact import compact_bulk, compact_eod
 from data_nexus.providers.eodhd._csv import read_rows
 from data_nexus.providers.eodhd._fields import (
     Fields,
-    MalformedBody,
     duplicate,
     expect_list,
     expect_object,
