@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from data_nexus.emulator.config import DEFAULT_TOKEN
 
 REPO = Path(__file__).resolve().parent.parent
+#: Loopback requests never go through a proxy from the environment.
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 #: Seconds to wait for the child to listen before giving up.
 START_TIMEOUT_S = 60.0
 
@@ -35,6 +40,20 @@ class EmulatorProcess:
     base_url: str
     token: str
     pid: int
+
+    def stats(self) -> dict[str, Any]:
+        """The child's request counters (``GET /_admin/stats``)."""
+        admin = self.base_url.removesuffix("/api") + "/_admin/stats"
+        with _LOCAL.open(admin, timeout=10) as answer:
+            stats: dict[str, Any] = json.load(answer)
+        return stats
+
+    def reset_stats(self) -> None:
+        """Zero the child's request counters (``POST /_admin/reset-stats``)."""
+        admin = self.base_url.removesuffix("/api") + "/_admin/reset-stats"
+        request = urllib.request.Request(admin, data=b"", method="POST")
+        with _LOCAL.open(request, timeout=10):
+            pass
 
 
 @contextlib.contextmanager
