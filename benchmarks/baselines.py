@@ -25,7 +25,7 @@ from benchmarks.servers import connect
 from data_nexus.decimals import canonical
 from data_nexus.models import MarketData
 from data_nexus.records import Bar
-from data_nexus.storage.engine import open_engine
+from data_nexus.storage.engine import SQLITE_CACHE_KIB, open_engine
 
 Batches = Iterable[list[list[Bar]]]
 COPY_SQL = f"COPY market_data ({', '.join(BAR_COLUMNS)}) FROM STDIN"
@@ -56,7 +56,7 @@ def sqlite_connect(url: str) -> sqlite3.Connection:
         "foreign_keys=ON",
         "synchronous=NORMAL",
         "temp_store=MEMORY",
-        "cache_size=-65536",
+        f"cache_size=-{SQLITE_CACHE_KIB}",
     ):
         conn.execute(f"PRAGMA {pragma}")
     return conn
