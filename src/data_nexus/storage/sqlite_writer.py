@@ -14,6 +14,7 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterable
 
+from data_nexus.collector import paused
 from data_nexus.storage.validate import MISSING, BarRow
 from data_nexus.storage.writer import Chunk, Known, write_validated
 
@@ -81,7 +82,8 @@ class SqliteBarSink:
         pieces); (inserted, updated, rows)."""
         inserted = updated = total = 0
         for chunk in chunks:
-            new, changed, count = write_validated(self, symbol, chunk, known)
+            with paused():  # rows and their tuples hold no cycles (see data_nexus.collector)
+                new, changed, count = write_validated(self, symbol, chunk, known)
             inserted, updated, total = inserted + new, updated + changed, total + count
             del chunk  # before the next chunk is read: memory stays flat
         return inserted, updated, total

@@ -44,6 +44,7 @@ from itertools import chain, repeat
 from operator import attrgetter, gt
 from typing import Any
 
+from data_nexus.collector import paused
 from data_nexus.providers.eodhd._fields import duplicate
 from data_nexus.records import Bar
 
@@ -114,13 +115,14 @@ def compact_eod(
 ) -> list[Bar] | None:
     """Bars of one symbol from a compact ``/eod`` body, sorted by date; ``None`` when the
     body is not in that shape (or names a day that does not exist)."""
-    rows = _rows(body, _EOD_ROW, _EOD_FIXED)
-    if rows is None:
-        return None
-    if not rows:
-        return []
-    return _bars(repeat(symbol, len(rows)), list(zip(*rows, strict=True)), _by_date,
-                 zero_rows, secrets)  # fmt: skip
+    with paused():  # rows and bars hold no cycles (see data_nexus.collector)
+        rows = _rows(body, _EOD_ROW, _EOD_FIXED)
+        if rows is None:
+            return None
+        if not rows:
+            return []
+        return _bars(repeat(symbol, len(rows)), list(zip(*rows, strict=True)), _by_date,
+                     zero_rows, secrets)  # fmt: skip
 
 
 def compact_bulk(
@@ -128,17 +130,18 @@ def compact_bulk(
 ) -> list[Bar] | None:
     """Bars of an exchange from a compact ``/eod-bulk-last-day`` body, sorted by date then
     symbol; ``None`` when the body is not in that shape."""
-    rows = _rows(body, _BULK_ROW, _BULK_FIXED)
-    if rows is None:
-        return None
-    if not rows:
-        return []
-    masks = tuple(s for s in secrets if s and len(s) >= 4)  # what redaction would replace
-    if masks and any(mask in row[0] or mask in row[1] for row in rows for mask in masks):
-        return None
-    codes, suffixes, *columns = zip(*rows, strict=True)
-    symbols = [f"{code}.{suffix or exchange}" for code, suffix in zip(codes, suffixes, strict=True)]
-    return _bars(symbols, columns, _by_date_symbol, zero_rows, secrets)
+    with paused():  # rows and bars hold no cycles (see data_nexus.collector)
+        rows = _rows(body, _BULK_ROW, _BULK_FIXED)
+        if rows is None:
+            return None
+        if not rows:
+            return []
+        masks = tuple(s for s in secrets if s and len(s) >= 4)  # what redaction replaces
+        if masks and any(mask in row[0] or mask in row[1] for row in rows for mask in masks):
+            return None
+        codes, suffixes, *columns = zip(*rows, strict=True)
+        symbols = [f"{c}.{suffix or exchange}" for c, suffix in zip(codes, suffixes, strict=True)]
+        return _bars(symbols, columns, _by_date_symbol, zero_rows, secrets)
 
 
 def _bars(
