@@ -48,6 +48,15 @@ class EmulatorProcess:
             stats: dict[str, Any] = json.load(answer)
         return stats
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the child has used so far; ``None`` off Linux."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+
     def reset_stats(self) -> None:
         """Zero the child's request counters (``POST /_admin/reset-stats``)."""
         admin = self.base_url.removesuffix("/api") + "/_admin/reset-stats"

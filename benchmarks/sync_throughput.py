@@ -132,6 +132,7 @@ def measure_full_depth(
                 started.append(time.perf_counter())
 
         now = dt.datetime(2025, 6, 30, 23, tzinfo=dt.UTC)
+        emulator_cpu = emu.cpu_seconds()
         cpu = time.process_time()
         summary = run_sync(
             settings,
@@ -141,6 +142,7 @@ def measure_full_depth(
         )
         elapsed = time.perf_counter() - started[0]
         cpu = time.process_time() - cpu
+        emulator_after = emu.cpu_seconds()
         stats = emu.stats()
     return _figures(
         summary,
@@ -156,6 +158,11 @@ def measure_full_depth(
         "bars": summary.rows_inserted,
         "sync_cpu_s": round(cpu, 2),
         "sync_cpu_share": round(cpu / elapsed, 3),
+        "emulator_cpu_s": (
+            None
+            if emulator_cpu is None or emulator_after is None
+            else round(emulator_after - emulator_cpu, 2)
+        ),
     }
 
 
@@ -220,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['synced']} synced, {result['failed']} failed; {result['mode']}"
         + (
             f", {result['bars']:,} bars, sync CPU {result['sync_cpu_s']} s "
-            f"({result['sync_cpu_share']:.0%} of the elapsed time)"
+            f"({result['sync_cpu_share']:.0%} of the elapsed time), emulator CPU "
+            f"{result['emulator_cpu_s']} s"
             if "bars" in result
             else ""
         )
