@@ -25,9 +25,13 @@ from benchmarks.servers import connect
 from data_nexus.decimals import canonical
 from data_nexus.models import MarketData
 from data_nexus.records import Bar
+from data_nexus.storage import engine
 from data_nexus.storage.engine import open_engine
 
 Batches = Iterable[list[list[Bar]]]
+#: The page cache our engine gives each SQLite connection, KiB (64 MiB before it was a
+#: named setting: benchmarks also run against older checkouts for before/after figures).
+SQLITE_CACHE_KIB: int = getattr(engine, "SQLITE_CACHE_KIB", 65536)
 COPY_SQL = f"COPY market_data ({', '.join(BAR_COLUMNS)}) FROM STDIN"
 SQLITE_INSERT = f"INSERT INTO market_data ({', '.join(BAR_COLUMNS)}) VALUES ({', '.join('?' * 8)})"
 
@@ -56,7 +60,7 @@ def sqlite_connect(url: str) -> sqlite3.Connection:
         "foreign_keys=ON",
         "synchronous=NORMAL",
         "temp_store=MEMORY",
-        "cache_size=-65536",
+        f"cache_size=-{SQLITE_CACHE_KIB}",
     ):
         conn.execute(f"PRAGMA {pragma}")
     return conn

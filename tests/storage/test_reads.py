@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from data_nexus.records import Bar
-from data_nexus.storage.reads import bars_sql, day_sql, make_bar
+from data_nexus.storage.reads import bars_from_columns, bars_sql, day_sql, make_bar
 from data_nexus.storage.store import AssetUpdate, Store
 from tests.storage.conftest import add_assets, make_bars
 
@@ -93,6 +94,38 @@ def test_make_bar_builds_the_same_record_as_the_constructor() -> None:
     assert repr(built) == repr(Bar(*values))
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.close = Decimal(3)  # type: ignore[misc]
+
+
+def test_bars_from_columns_builds_the_same_records_as_the_constructor() -> None:
+    """The column-wise builder of SQLite reads gives ``Bar(*row)`` for every row."""
+    rows = [
+        ("A.US", D0, Decimal("1.5"), None, Decimal(0), Decimal("2"), None, 7),
+        ("B.US", D0 + dt.timedelta(days=1), None, Decimal("1E-8"), None, Decimal(3), None, None),
+    ]
+    built = bars_from_columns(*zip(*rows, strict=True))
+    assert [repr(b) for b in built] == [repr(Bar(*row)) for row in rows]
+    assert built == [Bar(*row) for row in rows]
+    assert bars_from_columns(*[()] * 8) == []
+    with pytest.raises(ValueError, match="zip"):  # a short column is refused, not truncated
+        bars_from_columns(*zip(*rows, strict=True), ())
+
+
+def test_reads_keep_nulls_and_exact_prices(store: Store) -> None:
+    """Missing prices come back as None, prices exactly (on SQLite, the same Decimal from
+    the stored text), and the garbage collector is running again after a read."""
+    add_assets(store, "N.US")
+    bars = [
+        Bar("N.US", D0, None, Decimal("1.25"), None, Decimal("0.00000001"), None, None),
+        Bar("N.US", D0 + dt.timedelta(days=1), Decimal("9999999999.99999999"), None,
+            Decimal(1), Decimal("2.5"), Decimal("2.4"), 10**15),
+    ]  # fmt: skip
+    store.write_asset(AssetUpdate("N.US", bars))
+    assert gc.isenabled()
+    back = store.read_bars(["N.US"])
+    assert back == bars
+    if not store.caps.is_postgres:  # the canonical text: the very Decimal, not just an equal one
+        assert [repr(b) for b in back] == [repr(b) for b in bars]
+    assert gc.isenabled()
 
 
 def test_many_symbols_in_one_read(store: Store) -> None:

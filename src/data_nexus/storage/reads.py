@@ -20,14 +20,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence, Sized
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from psycopg.rows import RowMaker
 
+from data_nexus.collector import paused
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage.capabilities import Capabilities
 from data_nexus.storage.writer import ACTIONS
@@ -40,7 +43,10 @@ _BAR_COLUMNS = "symbol, time, open, high, low, close, adjusted_close, volume"
 _FIELDS = tuple(f.name for f in dataclasses.fields(Bar))
 if _FIELDS != ("symbol", "date", "open", "high", "low", "close", "adjusted_close", "volume"):
     raise ImportError(f"make_bar needs updating for Bar's fields {_FIELDS}")
-_S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7 = (getattr(Bar, name).__set__ for name in _FIELDS)
+_SETTERS: tuple[Callable[[Bar, Any], None], ...] = tuple(
+    getattr(Bar, name).__set__ for name in _FIELDS
+)
+_S0, _S1, _S2, _S3, _S4, _S5, _S6, _S7 = _SETTERS
 _new = object.__new__
 
 
@@ -111,26 +117,57 @@ def _postgres(raw: psycopg.Connection[Any], sql: str, params: list[Any]) -> list
 
 
 def _sqlite(raw: sqlite3.Connection, sql: str, params: list[Any]) -> list[Bar]:
-    date, dec = dt.date.fromisoformat, Decimal
-    cur = raw.execute(sql, params)
+    with paused():  # rows and bars hold no cycles (see data_nexus.collector)
+        cur = raw.execute(sql, params)
+        try:
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        if not rows:
+            return []
+        symbols, times, *prices, volumes = zip(*rows, strict=True)
+        del rows
+        if len(_DAYS) > _DAYS_MAX:
+            _DAYS.clear()
+        days = list(map(_DAYS.__getitem__, times))
+        return bars_from_columns(symbols, days, *map(_decimals, prices), volumes)
+
+
+def _decimals(texts: Sequence[str | None]) -> list[Decimal | None]:
+    """Stored price texts as exact decimals (``None`` stays ``None``)."""
     try:
-        return [
-            make_bar(
-                (
-                    s,
-                    date(t),
-                    None if o is None else dec(o),
-                    None if h is None else dec(h),
-                    None if lo is None else dec(lo),
-                    dec(c),
-                    None if a is None else dec(a),
-                    v,
-                )
-            )
-            for s, t, o, h, lo, c, a, v in cur
-        ]
-    finally:
-        cur.close()
+        return list(map(Decimal, texts))  # type: ignore[arg-type]
+    except TypeError:  # a NULL among them
+        return [None if text is None else Decimal(text) for text in texts]
+
+
+class _Days(dict[str, dt.date]):
+    """ISO text → ``date``, filled on demand: a read of many symbols repeats few dates."""
+
+    def __missing__(self, text: str) -> dt.date:
+        day = self[text] = dt.date.fromisoformat(text)
+        return day
+
+
+_DAYS = _Days()
+_DAYS_MAX = 50_000
+
+
+def bars_from_columns(*columns: Iterable[Any]) -> list[Bar]:
+    """Bars from eight parallel columns in field order (symbol, date, open … volume).
+
+    The same objects as ``Bar(*row)`` per row, built a column at a time: each slot is set
+    through its descriptor by ``map`` (a C loop), where ``Bar.__init__`` and
+    :func:`make_bar` pay a Python call per attribute of every bar.
+    """
+    first = columns[0]
+    count = len(first) if isinstance(first, Sized) else None
+    if count is None:
+        raise TypeError("the first column must be a sized sequence")
+    bars: list[Bar] = list(map(_new, repeat(Bar, count)))
+    for setter, column in zip(_SETTERS, columns, strict=True):
+        deque(map(setter, bars, column), maxlen=0)
+    return bars
 
 
 def _sqlite_grouped(

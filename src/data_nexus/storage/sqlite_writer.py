@@ -14,21 +14,29 @@ import datetime as dt
 import sqlite3
 from collections.abc import Iterable
 
-from data_nexus.storage.validate import BarRow, split_prices
+from data_nexus.collector import paused
+from data_nexus.storage.validate import MISSING, BarRow
 from data_nexus.storage.writer import Chunk, Known, write_validated
 
-_SELECT = (
-    "SELECT time, open, high, low, close, adjusted_close, volume FROM market_data "
-    "WHERE symbol = ? AND time BETWEEN ? AND ?"
-)
+# A row goes in as the validator made it: its five prices as separate texts from one
+# ``split("\t")`` of the row's price text, with :data:`MISSING` where a price is absent,
+# turned into NULL by SQLite itself (``NULLIF``) instead of a Python pass per value.
+_PRICE = f"NULLIF(?, '{MISSING}')"
 _INSERT = (
     "INSERT INTO market_data (time, open, high, low, close, adjusted_close, volume, symbol) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    f"VALUES (?, {_PRICE}, {_PRICE}, {_PRICE}, {_PRICE}, {_PRICE}, ?, ?)"
 )
 _UPDATE = (
-    "UPDATE market_data SET open = ?, high = ?, low = ?, close = ?, adjusted_close = ?, "
-    "volume = ? WHERE time = ? AND symbol = ?"
+    f"UPDATE market_data SET open = {_PRICE}, high = {_PRICE}, low = {_PRICE}, "
+    f"close = {_PRICE}, adjusted_close = {_PRICE}, volume = ? WHERE time = ? AND symbol = ?"
 )
+# The stored rows of a range as (ISO date, price text, volume): the price text built by
+# SQLite in the validator's own format, so an unchanged row compares equal without being
+# split or joined in Python.
+_TEXT = " || char(9) || ".join(
+    f"coalesce({name}, '{MISSING}')" for name in ("open", "high", "low", "close", "adjusted_close")
+)
+_SELECT = f"SELECT time, {_TEXT}, volume FROM market_data WHERE symbol = ? AND time BETWEEN ? AND ?"
 
 
 class SqliteBarSink:
@@ -45,18 +53,21 @@ class SqliteBarSink:
             stored = self.stored_dates(
                 symbol, dt.date.fromisoformat(first), dt.date.fromisoformat(last)
             )
-        new = [(d, *split_prices(p), v, symbol) for d, p, v in rows if d not in stored]
+        if stored:
+            new = [(d, *p.split("\t"), v, symbol) for d, p, v in rows if d not in stored]
+        else:
+            new = [(d, *p.split("\t"), v, symbol) for d, p, v in rows]
         cur = self.raw.cursor()
         try:
             if new:
                 cur.executemany(_INSERT, new)
             if len(new) == len(rows):
                 return len(new), 0
-            old = {r[0]: r[1:] for r in cur.execute(_SELECT, (symbol, first, last))}
+            old = {d: (p, v) for d, p, v in cur.execute(_SELECT, (symbol, first, last))}
             changed = [
-                (*values, d, symbol)
+                (*p.split("\t"), v, d, symbol)
                 for d, p, v in rows
-                if d in stored and old.get(d) != (values := (*split_prices(p), v))
+                if d in stored and old.get(d) != (p, v)
             ]
             if changed:
                 cur.executemany(_UPDATE, changed)
@@ -71,7 +82,8 @@ class SqliteBarSink:
         pieces); (inserted, updated, rows)."""
         inserted = updated = total = 0
         for chunk in chunks:
-            new, changed, count = write_validated(self, symbol, chunk, known)
+            with paused():  # rows and their tuples hold no cycles (see data_nexus.collector)
+                new, changed, count = write_validated(self, symbol, chunk, known)
             inserted, updated, total = inserted + new, updated + changed, total + count
             del chunk  # before the next chunk is read: memory stays flat
         return inserted, updated, total

@@ -71,27 +71,9 @@ def eod_bars(
 ) -> list[Bar]:
     """Bars of one symbol, sorted by date; duplicate dates raise. ``zero_rows`` collects the
     skipped all-zero rows (``"SYMBOL YYYY-MM-DD"``) for the caller's warning."""
-    bars: list[Bar] = []
-    seen: set[dt.date] = set()
-    for row in rows:
-        values = None if _WARNING in row else _values(row)
-        if values is None:
-            picked = careful(row)
-            if picked is None:
-                continue
-            bar, name = picked
-        else:
-            day, o, h, lo, c, a, v = values
-            if not (c or o or h or lo or a):
-                zero_rows.append(f"{symbol} {row['date']}")
-                continue
-            bar, name = Bar(symbol, day, o, h, lo, c, a, v), symbol
-        if bar.date in seen:
-            raise duplicate(name, row, secrets)
-        seen.add(bar.date)
-        bars.append(bar)
-    bars.sort(key=_by_date)
-    return bars
+    return _plain_bars(
+        rows, lambda _row: symbol, _by_date, careful, zero_rows=zero_rows, secrets=secrets
+    )
 
 
 def bulk_bars(
@@ -104,12 +86,33 @@ def bulk_bars(
 ) -> list[Bar]:
     """Bars of a whole exchange (symbol ``CODE.EXCHANGE``), sorted by date then symbol;
     a symbol twice on one date raises."""
-    bars: list[Bar] = []
-    seen: set[tuple[dt.date, str]] = set()
     suffixes: dict[str, str] = {}
     masks = tuple(s for s in secrets if s and len(s) >= 4)  # the ones redaction would replace
+
+    def symbol_of(row: Row) -> str | None:
+        return _bulk_symbol(row, exchange, suffixes, masks)
+
+    return _plain_bars(
+        rows, symbol_of, _by_date_symbol, careful, zero_rows=zero_rows, secrets=secrets
+    )
+
+
+def _plain_bars(
+    rows: list[Row],
+    symbol_of: Callable[[Row], str | None],
+    key: Callable[[Bar], Any],
+    careful: Careful,
+    *,
+    zero_rows: list[str],
+    secrets: tuple[str, ...],
+) -> list[Bar]:
+    """The one loop of both readers: a plain row (``symbol_of`` names its symbol, else
+    ``None``) is built here, any other by ``careful``; bars sorted by ``key``, which must be
+    unique (a repeated key raises the careful path's duplicate error)."""
+    bars: list[Bar] = []
+    seen: set[Any] = set()
     for row in rows:
-        symbol = None if _WARNING in row else _bulk_symbol(row, exchange, suffixes, masks)
+        symbol = None if _WARNING in row else symbol_of(row)
         values = None if symbol is None else _values(row)
         if values is None or symbol is None:
             picked = careful(row)
@@ -122,18 +125,16 @@ def bulk_bars(
                 zero_rows.append(f"{symbol} {row['date']}")
                 continue
             bar, name = Bar(symbol, day, o, h, lo, c, a, v), symbol
-        key = (bar.date, bar.symbol)
-        if key in seen:
+        k = key(bar)
+        if k in seen:
             raise duplicate(name, row, secrets)
-        seen.add(key)
+        seen.add(k)
         bars.append(bar)
-    bars.sort(key=_by_date_symbol)
+    bars.sort(key=key)
     return bars
 
 
-def _by_date_symbol(bar: Bar) -> tuple[dt.date, str]:
-    return (bar.date, bar.symbol)
-
+_by_date_symbol = attrgetter("date", "symbol")
 
 _Values = tuple[
     dt.date, Decimal | None, Decimal | None, Decimal | None, Decimal, Decimal | None, int | None
