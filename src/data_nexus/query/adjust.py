@@ -178,17 +178,17 @@ def cumulative_factors(
         last = dates[-1]
         if block.symbols[k] in cutoff:
             last = max(last, _day(cutoff[block.symbols[k]]))
-        # cut = first row on or after the event: rows before it get the factor
-        marks = np.ones(hi - lo, dtype=np.float64)
-        for event in own:
-            day = _day(event.date)
-            if day > last:
-                continue
-            cut = int(np.searchsorted(dates, day, side="left"))
-            if cut > 0:
-                marks[cut - 1] *= event.factor
-        # reverse cumulative product: row r gets the product of marks[r:]
-        out[lo:hi] = np.multiply.accumulate(marks[::-1])[::-1]
+        # Multiply the factors from the latest event back, so a row's factor is the same
+        # float whatever window of the history was read (the product order is fixed).
+        dated = sorted((e for e in own if _day(e.date) <= last), key=lambda e: e.date)
+        running = 1.0
+        upper = hi - lo
+        for event in reversed(dated):
+            cut = int(np.searchsorted(dates, _day(event.date), side="left"))
+            out[lo + cut : lo + upper] = running
+            running *= event.factor
+            upper = min(upper, cut)
+        out[lo : lo + upper] = running
     return out
 
 
