@@ -6,6 +6,7 @@ Each command calls one function of :mod:`data_nexus.query` and renders its DataF
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -41,7 +42,8 @@ def emit(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
     elif fmt == "csv":
         text = frame.to_csv(index=False, date_format="%Y-%m-%d")
     else:
-        text = frame.to_json(orient="records", date_format="iso", indent=2) + "\n"
+        plain = frame.astype(object).where(frame.notna(), None)
+        text = json.dumps(plain.to_dict(orient="records"), indent=2, default=str) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
