@@ -89,7 +89,7 @@ def test_parquet_reads_in_duckdb_or_polars(engine: str, small: Synced, tmp_path:
         rows = duckdb.sql(
             f"SELECT sum(close), count(*) FROM read_parquet('{folder}/bars/**/*.parquet', "
             "hive_partitioning = 1)"
-        ).fetchone()
+        ).fetchall()[0]
     else:
         import polars as pl
 
