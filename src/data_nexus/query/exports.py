@@ -34,6 +34,7 @@ import csv
 import datetime as dt
 import itertools
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -42,6 +43,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
@@ -101,9 +103,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _price_text(column: pa.ChunkedArray) -> list[str]:
-    """Exact decimal text of a decimal128 column (empty where missing)."""
-    return ["" if v is None else canonical(v) for v in column.to_pylist()]
+def _price_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
+    """Exact, shortest decimal text of a decimal128 column (empty where missing)."""
+    text = column.cast(pa.string())
+    text = pc.replace_substring_regex(text, r"(\.\d*?)0+$", r"\1")
+    text = pc.replace_substring_regex(text, r"\.$", "")
+    return text.fill_null("").to_pylist()  # type: ignore[no-any-return]
 
 
 def _runs(frame: Frame) -> list[tuple[str, int, int]]:
@@ -142,41 +147,52 @@ OWN_COLUMNS = [
 def _write_own_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[Any]) -> int:
     """Our CSV layout: exact prices (floats if adjusted), actions on their ex-date rows
     (action-only rows too)."""
-    rows: dict[str, dict[str, str]] = {}
-    dates = frame.days[lo:hi].astype(str).tolist()
+    n = hi - lo
+    columns: dict[str, list[str]] = {"date": frame.days[lo:hi].astype(str).tolist()}
     if frame.exact is not None:
-        table = frame.exact.slice(lo, hi - lo)
-        prices = {name: _price_text(table.column(name)) for name in OWN_COLUMNS[1:6]}
+        table = frame.exact.slice(lo, n)
+        for name in OWN_COLUMNS[1:6]:
+            columns[name] = _price_text(table.column(name))
     else:
-        prices = {
-            name: ["" if np.isnan(v) else repr(v) for v in frame.prices[name][lo:hi].tolist()]
-            for name in OWN_COLUMNS[1:6]
-        }
-    volumes = frame.volume[lo:hi].tolist()
-    missing = frame.volume_missing[lo:hi].tolist()
-    for i, day in enumerate(dates):
-        row = {name: prices[name][i] for name in prices}
-        row["date"] = day
-        row["volume"] = "" if missing[i] else str(volumes[i])
-        rows[day] = row
-    for action in actions:
-        row = rows.setdefault(action.date.isoformat(), {"date": action.date.isoformat()})
+        for name in OWN_COLUMNS[1:6]:
+            values = frame.prices[name][lo:hi].tolist()
+            columns[name] = ["" if math.isnan(v) else repr(v) for v in values]
+    volumes = frame.volume[lo:hi].astype(str).tolist()
+    columns["volume"] = [
+        "" if gone else v
+        for v, gone in zip(volumes, frame.volume_missing[lo:hi].tolist(), strict=True)
+    ]
+    for name in OWN_COLUMNS[7:]:
+        columns[name] = [""] * n
+    position = {day: i for i, day in enumerate(columns["date"])}
+    for action in sorted(actions, key=lambda a: a.date):
+        day = action.date.isoformat()
+        i = position.get(day)
+        if i is None:  # an action on a date without a bar: a row of its own
+            i = position[day] = len(columns["date"])
+            for name in OWN_COLUMNS:
+                columns[name].append(day if name == "date" else "")
         if isinstance(action, Split):
-            row["split"] = f"{_text(action.numerator)}/{_text(action.denominator)}"
-        else:
-            row["dividend"] = _text(action.unadjusted_value)
-            row["dividend_adjusted"] = _text(action.value)
-            row["currency"] = _text(action.currency)
-            row["declaration_date"] = _text(action.declaration_date)
-            row["record_date"] = _text(action.record_date)
-            row["payment_date"] = _text(action.payment_date)
-            row["period"] = _text(action.period)
+            columns["split"][i] = f"{_text(action.numerator)}/{_text(action.denominator)}"
+            continue
+        details = {
+            "dividend": action.unadjusted_value,
+            "dividend_adjusted": action.value,
+            "currency": action.currency,
+            "declaration_date": action.declaration_date,
+            "record_date": action.record_date,
+            "payment_date": action.payment_date,
+            "period": action.period,
+        }
+        for name, value in details.items():
+            columns[name][i] = _text(value)
+    rows = list(zip(*(columns[name] for name in OWN_COLUMNS), strict=True))
+    rows.sort(key=lambda row: row[0])
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=OWN_COLUMNS, restval="", lineterminator="\n")
-        writer.writeheader()
-        for day in sorted(rows):
-            writer.writerow(rows[day])
-    return hi - lo
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(OWN_COLUMNS)
+        writer.writerows(rows)
+    return n
 
 
 def _split_factors(
