@@ -171,7 +171,9 @@ def measure(url: str, raw: Callable[[], Any], symbols: list[str], repeats: int) 
         out[f"one_{interval}_s"], _ = best(
             lambda i=interval: get_bars(one, adjust="all", interval=i, url=url), repeats * 3
         )
+    out["memory"] = peak_memory(url, symbols)
     out["ratios"] = {
+        "peak memory / frame (≤ 2)": out["memory"]["ratio"],
         "get_bars / raw (≤ 1.5)": out["get_bars_none_s"] / out["raw_s"],
         "today / get_bars (≥ 5)": out["today_s"] / out["get_bars_none_s"],
         "all / none (≤ 1.3)": out["get_bars_all_s"] / out["get_bars_none_s"],
@@ -179,6 +181,34 @@ def measure(url: str, raw: Callable[[], Any], symbols: list[str], repeats: int) 
         "monthly / daily (≤ 2)": out["one_1mo_s"] / out["one_1d_s"],
     }
     return out
+
+
+PEAK_CHILD = """
+import resource, sys, json
+from data_nexus.query.bars import get_bars
+url, symbols = sys.argv[1], sys.argv[2].split(",")
+get_bars(symbols[:1], url=url)  # imports and first-use allocations before the baseline
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+frame = get_bars(symbols, url=url)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+size = frame.memory_usage(deep=True).sum() / 1024
+print(json.dumps({"peak_kib": after - before, "frame_kib": size}))
+"""
+
+
+def peak_memory(url: str, symbols: list[str]) -> dict[str, float]:
+    """Peak RSS growth of one ``get_bars`` in a fresh process, over the frame's own size."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_CHILD, url, ",".join(symbols)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, float] = json.loads(done.stdout)
+    figures["ratio"] = figures["peak_kib"] / figures["frame_kib"]
+    return figures
 
 
 def render(name: str, figures: dict[str, Any], raw_name: str) -> str:
