@@ -188,17 +188,7 @@ def _adjust(frame: Frame, reader: FrameReader, mode: str, actions: list[Split | 
     cutoff = reader.last_dates(symbols)
     lookups: dict[tuple[str, dt.date], Any] = {}
     if mode == "all":
-        in_block = adj.previous_close_keys(block, dividends)
-        bounds = block.bounds()
-        last_day = {s: frame.days[int(bounds[k + 1]) - 1] for k, s in enumerate(symbols)}
-        needed = [
-            (d.symbol, d.date)
-            for d in dividends
-            if (d.symbol, d.date) not in in_block
-            and d.symbol in last_day
-            and np.datetime64(d.date.isoformat(), "D") > last_day[d.symbol]
-        ]
-        lookups = dict(reader.closes_before(needed))
+        lookups = dict(reader.closes_before(adj.needed_closes(block, dividends, cutoff)))
     factors = adj.price_factors(
         mode,
         block,
