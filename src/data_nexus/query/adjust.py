@@ -31,6 +31,7 @@ additive (``P - D``) back-adjustment, used for some futures series, is not offer
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -57,7 +58,7 @@ def check_adjust(adjust: str) -> str:
     return adjust
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Block:
     """Bars of one or more symbols, sorted by (symbol, date), as parallel arrays.
 
@@ -74,6 +75,14 @@ class Block:
     def bounds(self) -> Ints:
         """Row bounds of the runs: ``[starts..., len]``."""
         return np.append(self.starts, len(self.dates)).astype(np.int64)
+
+    @functools.cached_property
+    def row_keys(self) -> tuple[Ints, Ints, Ints]:
+        """(sortable key per row, first row per run, end row per run): run·2³² + day."""
+        bounds = self.bounds()
+        run_of_row = np.repeat(np.arange(len(self.starts), dtype=np.int64), np.diff(bounds))
+        keys = (run_of_row << 32) + self.dates.astype("datetime64[D]").astype(np.int64)
+        return keys, bounds[:-1], bounds[1:]
 
 
 def _day(value: dt.date) -> np.datetime64:
@@ -161,11 +170,7 @@ def events_of(block: Block, events: Iterable[Event]) -> Events:
 
 
 def _row_keys(block: Block) -> tuple[Ints, Ints, Ints]:
-    """(sortable key per row, first row per run, end row per run): key = run·2³² + day."""
-    bounds = block.bounds()
-    run_of_row = np.repeat(np.arange(len(block.starts), dtype=np.int64), np.diff(bounds))
-    keys = (run_of_row << 32) + block.dates.astype("datetime64[D]").astype(np.int64)
-    return keys, bounds[:-1], bounds[1:]
+    return block.row_keys
 
 
 def _event_keys(events: Events) -> Ints:

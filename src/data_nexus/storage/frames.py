@@ -469,8 +469,9 @@ class FrameReader:
 def _typed(raw: pa.Table, exact: bool) -> pa.Table:
     """String dates and prices (SQLite) cast to the bar schema."""
     kind = price_type(exact)
+    raw = raw.combine_chunks()  # one dictionary for the symbols, contiguous columns
     columns = [
-        raw.column("symbol").cast(pa.string()).dictionary_encode(),
+        raw.column("symbol").cast(pa.string()).combine_chunks().dictionary_encode(),
         raw.column("date").cast(pa.string()).cast(pa.date32()),
         *[raw.column(name).cast(pa.string()).cast(kind) for name in PRICE_COLUMNS],
         raw.column("volume").cast(pa.int64()),
