@@ -188,7 +188,8 @@ import resource, sys, json
 from data_nexus.query.bars import get_bars
 url, symbols = sys.argv[1], sys.argv[2].split(",")
 get_bars(symbols[:1], url=url)  # imports and first-use allocations before the baseline
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with open("/proc/self/statm") as statm:  # resident now (the high-water mark may be older)
+    before = int(statm.read().split()[1]) * resource.getpagesize() // 1024
 frame = get_bars(symbols, url=url)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 size = frame.memory_usage(deep=True).sum() / 1024
