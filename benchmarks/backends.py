@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import psycopg
+from tests.pgcluster import DatabaseFactory
 
 from benchmarks import baselines
 from benchmarks.data import Dataset
 from benchmarks.queries import pg_raw_reader, sqlite_raw_reader
 from benchmarks.servers import connect, fresh_database, insert_assets, settings_for
 from data_nexus.storage.migrate import upgrade_db
-from data_nexus.testing.pgcluster import DatabaseFactory
 
 
 class Target(Protocol):

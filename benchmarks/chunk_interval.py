@@ -27,6 +27,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: import `benchmarks` from the checkout
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
+from tests.pgcluster import DatabaseFactory
+
 from benchmarks.baselines import pg_copy
 from benchmarks.data import Dataset
 from benchmarks.queries import ReadSuite, pg_raw_reader, read_suite
@@ -39,7 +41,6 @@ from benchmarks.servers import (
     open_servers,
 )
 from benchmarks.timing import latency, time_calls
-from data_nexus.testing.pgcluster import DatabaseFactory
 
 INTERVALS = ("1 month", "3 months", "6 months", "12 months")
 #: TimescaleDB compresses in batches of up to 1,000 rows per segment; its guidance is to

@@ -19,10 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import psycopg
+from tests.pgcluster import ClusterUnavailable, DatabaseFactory, ThrowawayCluster
 
 from data_nexus.config import Settings
 from data_nexus.storage.migrate import upgrade_db
-from data_nexus.testing.pgcluster import ClusterUnavailable, DatabaseFactory, ThrowawayCluster
 
 
 def exit_on_sigterm() -> None:

@@ -18,7 +18,7 @@ import pytest
 from data_nexus.config import Settings
 from data_nexus.emulator import EmulatorConfig, EmulatorServer
 from data_nexus.storage.migrate import upgrade_db
-from data_nexus.testing.pgcluster import ClusterUnavailable, DatabaseFactory, ThrowawayCluster
+from tests.pgcluster import ClusterUnavailable, DatabaseFactory, ThrowawayCluster
 
 REQUIRE_POSTGRES = os.environ.get("DATANEXUS_TEST_REQUIRE_POSTGRES") == "1"
 TIMESCALE_MISSING = (

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from data_nexus.config import DEFAULT_DATABASE_URL, load_settings
-from data_nexus.errors import ConfigError
+from data_nexus.config import (
+    DEFAULT_DATABASE_URL,
+    Settings,
+    load_settings,
+    setting_names,
+    unknown_dotenv_keys,
+)
+from data_nexus.errors import ConfigError, SettingsWarning
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
@@ -32,8 +40,6 @@ def test_environment_and_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: ob
 
 def test_dotenv_file(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
     """A .env file in the working directory is read."""
-    from pathlib import Path
-
     monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
     Path(".env").write_text("DATANEXUS_DATABASE_URL=sqlite:///from_dotenv.db\n")
     assert load_settings().database_url == "sqlite:///from_dotenv.db"
@@ -65,3 +71,50 @@ def test_invalid_values_are_one_line_config_errors(
     message = str(info.value)
     assert fragment in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("token", ["", "   "])
+def test_empty_token_is_refused(monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+    """`EODHD_API_TOKEN=` is a configuration error naming the variable, not a traceback later."""
+    monkeypatch.setenv("EODHD_API_TOKEN", token)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value) == (
+        "invalid setting EODHD_API_TOKEN: it is empty (set your EODHD key, or unset it to use "
+        "the public demo key)"
+    )
+
+
+def test_non_numeric_rate_limit_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value of the wrong type is one line naming the environment variable."""
+    monkeypatch.setenv("EODHD_RATE_LIMIT", "abc")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value).startswith("invalid setting EODHD_RATE_LIMIT: ")
+
+
+def test_unknown_dotenv_keys_warn_with_a_suggestion(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Typos among DATANEXUS_/EODHD_ keys in .env warn; other tools' keys are left alone."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        "DATANEXUS_DATABASE_URL=sqlite:///a.db\nDATANEXUS_DATABSE_URL=x\n"
+        "EODHD_TOKEN=y\nAWS_REGION=z\n",
+        encoding="utf-8",
+    )
+    assert unknown_dotenv_keys() == ["DATANEXUS_DATABSE_URL", "EODHD_TOKEN"]
+    with pytest.warns(SettingsWarning) as caught:
+        settings = load_settings()
+    assert settings.database_url == "sqlite:///a.db"
+    assert [str(w.message) for w in caught] == [
+        "DATANEXUS_DATABSE_URL in .env is not a Data Nexus setting "
+        "(ignored; did you mean DATANEXUS_DATABASE_URL?)",
+        "EODHD_TOKEN in .env is not a Data Nexus setting (ignored; did you mean EODHD_API_TOKEN?)",
+    ]
+
+
+def test_setting_names_cover_every_field() -> None:
+    """Each setting is read from exactly one upper-case environment variable."""
+    assert len(setting_names()) == len(Settings.model_fields)
+    assert all(n.startswith(("DATANEXUS_", "EODHD_")) for n in setting_names())

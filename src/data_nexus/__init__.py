@@ -7,84 +7,85 @@ these functions::
 
     settings = load_settings()                 # DATANEXUS_DATABASE_URL, EODHD_API_TOKEN, …
     summary = run_sync(settings, SyncOptions(symbols=("AAPL.US", "MSFT.US")))
+
+The names below are the supported surface (``__all__``); each subpackage has its own face
+(:mod:`data_nexus.sync`, :mod:`data_nexus.storage`, :mod:`data_nexus.providers`), and the
+EODHD emulator lives in :mod:`data_nexus.emulator`. The exception tree is drawn in
+:mod:`data_nexus.errors`. Names load on first use, so importing the package is cheap.
 """
 
-from data_nexus.assets import (
-    AssetInfo,
-    add_assets,
-    discover_assets,
-    list_assets,
-    pause_assets,
-    resume_assets,
-)
-from data_nexus.config import Settings, load_settings
-from data_nexus.demo import run_demo
-from data_nexus.emulator import EmulatorConfig, EmulatorServer
-from data_nexus.errors import (
-    AuthFailed,
-    BadRequest,
-    BadResponse,
-    ConfigError,
-    DatabaseUnavailable,
-    DataNexusError,
-    DataValidationError,
-    LeaseConflict,
-    NotFound,
-    NotInPlan,
-    ProviderError,
-    ProviderUnavailable,
-    QuotaExhausted,
-    RateLimited,
-    SchemaOutOfDate,
-    StorageError,
-    UsageError,
-)
-from data_nexus.providers.eodhd import EodhdClient
-from data_nexus.records import ApiUsage, Bar, Dividend, ExchangeInfo, ListedSymbol, Parsed, Split
-from data_nexus.storage.info import database_info
-from data_nexus.storage.migrate import downgrade_db, upgrade_db
-from data_nexus.storage.store import AssetUpdate, AsyncWriter, Store, WriteResult
-from data_nexus.sync.runner import arun_sync, run_sync
-from data_nexus.sync.summary import SyncOptions, SyncSummary
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from data_nexus._lazy import lazy_exports
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    **dict.fromkeys(
+        ("AssetInfo", "add_assets", "discover_assets", "list_assets", "pause_assets",
+         "resume_assets"),
+        "data_nexus.assets",
+    ),
+    **dict.fromkeys(("Settings", "load_settings"), "data_nexus.config"),
+    "run_demo": "data_nexus.demo",
+    **dict.fromkeys(
+        ("AuthFailed", "BadRequest", "BadResponse", "BudgetTooSmall", "BulkUnavailable",
+         "ConfigError", "DataNexusError", "DataValidationError", "DatabaseUnavailable",
+         "InvalidOption", "LeaseConflict", "NotFound", "NotInPlan", "ProviderError",
+         "ProviderUnavailable", "QuotaExhausted", "RateLimited", "SchemaOutOfDate",
+         "SettingsWarning", "StorageError", "UsageError"),
+        "data_nexus.errors",
+    ),
+    "EodhdClient": "data_nexus.providers.eodhd",
+    **dict.fromkeys(
+        ("ApiUsage", "Bar", "Dividend", "ExchangeInfo", "ListedSymbol", "Split"),
+        "data_nexus.records",
+    ),
+    "database_info": "data_nexus.storage.info",
+    **dict.fromkeys(("downgrade_db", "upgrade_db"), "data_nexus.storage.migrate"),
+    "Store": "data_nexus.storage.store",
+    **dict.fromkeys(("arun_sync", "run_sync"), "data_nexus.sync.runner"),
+    "RunStatus": "data_nexus.sync.status",
+    **dict.fromkeys(("SyncOptions", "SyncSummary"), "data_nexus.sync.summary"),
+}  # fmt: skip
 
 __all__ = [
     "ApiUsage",
     "AssetInfo",
-    "AssetUpdate",
-    "AsyncWriter",
     "AuthFailed",
     "BadRequest",
     "BadResponse",
     "Bar",
+    "BudgetTooSmall",
+    "BulkUnavailable",
     "ConfigError",
     "DataNexusError",
     "DataValidationError",
     "DatabaseUnavailable",
     "Dividend",
-    "EmulatorConfig",
-    "EmulatorServer",
     "EodhdClient",
     "ExchangeInfo",
+    "InvalidOption",
     "LeaseConflict",
     "ListedSymbol",
     "NotFound",
     "NotInPlan",
-    "Parsed",
     "ProviderError",
     "ProviderUnavailable",
     "QuotaExhausted",
     "RateLimited",
+    "RunStatus",
     "SchemaOutOfDate",
     "Settings",
+    "SettingsWarning",
     "Split",
     "StorageError",
     "Store",
     "SyncOptions",
     "SyncSummary",
     "UsageError",
-    "WriteResult",
     "__version__",
     "add_assets",
     "arun_sync",
@@ -99,3 +100,48 @@ __all__ = [
     "run_sync",
     "upgrade_db",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from data_nexus.assets import (
+        AssetInfo,
+        add_assets,
+        discover_assets,
+        list_assets,
+        pause_assets,
+        resume_assets,
+    )
+    from data_nexus.config import Settings, load_settings
+    from data_nexus.demo import run_demo
+    from data_nexus.errors import (
+        AuthFailed,
+        BadRequest,
+        BadResponse,
+        BudgetTooSmall,
+        BulkUnavailable,
+        ConfigError,
+        DatabaseUnavailable,
+        DataNexusError,
+        DataValidationError,
+        InvalidOption,
+        LeaseConflict,
+        NotFound,
+        NotInPlan,
+        ProviderError,
+        ProviderUnavailable,
+        QuotaExhausted,
+        RateLimited,
+        SchemaOutOfDate,
+        SettingsWarning,
+        StorageError,
+        UsageError,
+    )
+    from data_nexus.providers.eodhd import EodhdClient
+    from data_nexus.records import ApiUsage, Bar, Dividend, ExchangeInfo, ListedSymbol, Split
+    from data_nexus.storage.info import database_info
+    from data_nexus.storage.migrate import downgrade_db, upgrade_db
+    from data_nexus.storage.store import Store
+    from data_nexus.sync.runner import arun_sync, run_sync
+    from data_nexus.sync.status import RunStatus
+    from data_nexus.sync.summary import SyncOptions, SyncSummary

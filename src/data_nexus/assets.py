@@ -9,32 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
-
-import httpx
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.errors import UsageError
-from data_nexus.models import ASSETS
-from data_nexus.records import ListedSymbol, Parsed
-from data_nexus.storage.engine import SQLITE_IMMEDIATE
+from data_nexus.providers.protocol import SymbolListProvider
+from data_nexus.records import ListedSymbol
+from data_nexus.storage import registry
+from data_nexus.storage.registry import Activity, ListingChange, ListingState
 from data_nexus.storage.store import Store
-from data_nexus.symbols import parse_exchange, parse_symbols
+from data_nexus.symbols import parse_exchange, parse_listing_type, parse_symbols
 
-assets_table = ASSETS
-
-
-class SymbolListProvider(Protocol):
-    """The provider call discovery needs (the EODHD client has it)."""
-
-    async def symbol_list(
-        self, exchange: str, *, asset_type: str | None = None, delisted: bool = False
-    ) -> Parsed[ListedSymbol]: ...
+if TYPE_CHECKING:
+    import httpx  # only for a type: the client loads httpx when discover runs
 
 
 @contextmanager
@@ -48,11 +39,6 @@ def opened(target: Settings | Store) -> Iterator[Store]:
         yield store
     finally:
         store.close()
-
-
-def write_transaction(store: Store) -> Any:
-    """A write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-    return store.engine.execution_options(**{SQLITE_IMMEDIATE: True}).begin()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,28 +85,23 @@ def add_assets(
     if not parsed:
         raise UsageError("no symbols given")
     now = clock()
-    with opened(target) as store, write_transaction(store) as conn:
-        names = [str(s) for s in parsed]
-        known = set(
-            conn.execute(
-                sa.select(assets_table.c.symbol).where(assets_table.c.symbol.in_(names))
-            ).scalars()
-        )
+    names = [str(s) for s in parsed]
+    with opened(target) as store, store.atomic() as conn:
+        known = registry.registered(conn, names)
         new = [s for s in parsed if str(s) not in known]
-        if new:
-            conn.execute(
-                sa.insert(assets_table),
-                [
-                    {
-                        "symbol": str(s),
-                        "code": s.code,
-                        "exchange": s.exchange,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for s in new
-                ],
-            )
+        registry.insert_assets(
+            conn,
+            [
+                {
+                    "symbol": str(s),
+                    "code": s.code,
+                    "exchange": s.exchange,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for s in new
+            ],
+        )
     return AddResult(added=[str(s) for s in new], existing=[n for n in names if n in known])
 
 
@@ -153,6 +134,41 @@ def _listed_row(item: ListedSymbol, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def plan_listing(
+    existing: Mapping[str, ListingState],
+    listed: Sequence[ListedSymbol],
+    *,
+    delisted: Sequence[ListedSymbol] = (),
+    asset_type: str | None = None,
+    now: dt.datetime,
+) -> ListingChange:
+    """The registry writes that merge a symbol list into ``existing`` (pure).
+
+    ``existing`` is the exchange's registered assets. Symbols not registered are inserted,
+    registered ones refreshed; registered assets missing from ``listed`` and ``delisted``
+    are marked unlisted (only those of ``asset_type`` when the list was filtered by it),
+    and unlisted ones that reappear in ``listed`` are unmarked.
+    """
+    rows = {item.symbol: _listed_row(item, now) for item in listed}
+    for item in delisted:
+        rows.setdefault(item.symbol, _listed_row(item, now))["is_delisted"] = True
+    wanted = None if asset_type is None else asset_type.lower()
+    active_listed = {item.symbol for item in listed}
+    return ListingChange(
+        now=now,
+        insert=[row for sym, row in rows.items() if sym not in existing],
+        update=[row for sym, row in rows.items() if sym in existing],
+        unlisted=[
+            s
+            for s, r in existing.items()
+            if s not in rows
+            and r.unlisted_since is None
+            and (wanted is None or (r.asset_type or "").lower() == wanted)
+        ],
+        relisted=[s for s, r in existing.items() if s in active_listed and r.unlisted_since],
+    )
+
+
 def register_listing(
     target: Settings | Store,
     exchange: str,
@@ -169,59 +185,21 @@ def register_listing(
     ``listed`` are kept and marked ``unlisted_since`` (never deleted); ones that reappear
     are unmarked. ``delisted`` (the provider's delisted list) marks assets ``is_delisted``.
     When the list was filtered by ``asset_type``, only assets of that type can be marked.
+    The decision is :func:`plan_listing`; it is written in one transaction.
     """
     exchange = parse_exchange(exchange)
     now = clock()
-    today = now.date()
-    rows = {item.symbol: _listed_row(item, now) for item in listed}
-    for item in delisted:
-        rows.setdefault(item.symbol, _listed_row(item, now))["is_delisted"] = True
-    table = assets_table
-    with opened(target) as store, write_transaction(store) as conn:
-        existing = {
-            r.symbol: r
-            for r in conn.execute(
-                sa.select(table.c.symbol, table.c.unlisted_since, table.c.asset_type).where(
-                    table.c.exchange == exchange
-                )
-            )
-        }
-        new = [row for sym, row in rows.items() if sym not in existing]
-        if new:
-            conn.execute(sa.insert(table), [{**row, "created_at": now} for row in new])
-        known = [row for sym, row in rows.items() if sym in existing]
-        if known:
-            keys = [k for k in known[0] if k != "symbol"]
-            stmt = (
-                sa.update(table)
-                .where(table.c.symbol == sa.bindparam("b_symbol"))
-                .values({k: sa.bindparam(f"b_{k}") for k in keys})
-            )
-            conn.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in known])
-        active_listed = {item.symbol for item in listed}
-        wanted = None if asset_type is None else asset_type.lower()
-        gone = [
-            s
-            for s, r in existing.items()
-            if s not in rows
-            and r.unlisted_since is None
-            and (wanted is None or (r.asset_type or "").lower() == wanted)
-        ]
-        back = [s for s, r in existing.items() if s in active_listed and r.unlisted_since]
-        for symbols, value in ((gone, today), (back, None)):
-            if symbols:
-                conn.execute(
-                    sa.update(table)
-                    .where(table.c.symbol.in_(symbols))
-                    .values(unlisted_since=value, updated_at=now)
-                )
+    with opened(target) as store, store.atomic() as conn:
+        existing = registry.listing_state(conn, exchange)
+        change = plan_listing(existing, listed, delisted=delisted, asset_type=asset_type, now=now)
+        registry.apply_listing(conn, change)
     return DiscoverResult(
         exchange=exchange,
         listed=len(listed),
-        added=len(new),
-        updated=len(known),
-        unlisted=len(gone),
-        relisted=len(back),
+        added=len(change.insert),
+        updated=len(change.update),
+        unlisted=len(change.unlisted),
+        relisted=len(change.relisted),
         delisted=len(delisted),
     )
 
@@ -234,18 +212,13 @@ def list_assets(
     active: bool | None = None,
 ) -> list[AssetInfo]:
     """Registered assets with their sync state, ordered by symbol."""
-    table = assets_table
-    query = sa.select(*(table.c[f] for f in AssetInfo.__dataclass_fields__)).order_by(
-        table.c.symbol
-    )
-    if exchange:
-        query = query.where(table.c.exchange == parse_exchange(exchange))
-    if symbols:
-        query = query.where(table.c.symbol.in_([str(s) for s in parse_symbols(list(symbols))]))
-    if active is not None:
-        query = query.where(table.c.is_active == active)
-    with opened(target) as store, store.engine.connect() as conn:
-        return [AssetInfo(**row._mapping) for row in conn.execute(query)]
+    ex = parse_exchange(exchange) if exchange else None
+    names = [str(s) for s in parse_symbols(list(symbols))] if symbols else []
+    with opened(target) as store, store.connection() as conn:
+        rows = registry.asset_rows(
+            conn, list(AssetInfo.__dataclass_fields__), exchange=ex, symbols=names, active=active
+        )
+    return [AssetInfo(**row) for row in rows]
 
 
 def set_active(
@@ -259,32 +232,30 @@ def set_active(
     names = [str(s) for s in parse_symbols(list(symbols))]
     if not names:
         raise UsageError("no symbols given")
-    table = assets_table
-    with opened(target) as store, write_transaction(store) as conn:
-        rows = {
-            r.symbol: r
-            for r in conn.execute(
-                sa.select(table.c.symbol, table.c.is_active, table.c.next_attempt_at).where(
-                    table.c.symbol.in_(names)
-                )
-            )
-        }
-        unknown = [n for n in names if n not in rows]
-        if unknown:
-            raise UsageError(
-                f"unknown asset(s): {', '.join(unknown)} (add them with 'datanexus assets add')"
-            )
-        changed = [
-            n
-            for n in names
-            if rows[n].is_active != active or (active and rows[n].next_attempt_at is not None)
-        ]
-        if changed:
-            values: dict[str, Any] = {"is_active": active, "updated_at": clock()}
-            if active:
-                values.update(next_attempt_at=None, fail_count=0)
-            conn.execute(sa.update(table).where(table.c.symbol.in_(changed)).values(**values))
+    with opened(target) as store, store.atomic() as conn:
+        changed = activity_changes(registry.activity(conn, names), names, active)
+        registry.set_active(conn, changed, active, clock())
     return changed
+
+
+def activity_changes(
+    current: Mapping[str, Activity], names: Sequence[str], active: bool
+) -> list[str]:
+    """Which of ``names`` pausing (``active=False``) or resuming changes (pure).
+
+    Resuming changes an active asset too when it is in a failure backoff. A name missing
+    from ``current`` raises :class:`UsageError` naming every such one.
+    """
+    unknown = [n for n in names if n not in current]
+    if unknown:
+        raise UsageError(
+            f"unknown asset(s): {', '.join(unknown)} (add them with 'datanexus assets add')"
+        )
+    return [
+        n
+        for n in names
+        if current[n].is_active != active or (active and current[n].next_attempt_at is not None)
+    ]
 
 
 def pause_assets(
@@ -312,6 +283,7 @@ async def adiscover_assets(
 ) -> DiscoverResult:
     """Fetch ``exchange``'s symbol list (and its delisted list) and merge it into the registry."""
     exchange = parse_exchange(exchange)
+    asset_type = parse_listing_type(asset_type) if asset_type is not None else None
     listed = await provider.symbol_list(exchange, asset_type=asset_type)
     delisted = (
         (await provider.symbol_list(exchange, asset_type=asset_type, delisted=True)).records
@@ -340,15 +312,10 @@ def discover_assets(
     Name, type, currency and ISIN are kept; assets that disappeared from the list are kept
     and marked ``unlisted_since``, never deleted.
     """
-    from data_nexus.providers.eodhd import EodhdClient  # noqa: PLC0415 - keeps imports light
+    from data_nexus.providers.eodhd.factory import make_client  # noqa: PLC0415 - light imports
 
     async def main() -> DiscoverResult:
-        async with EodhdClient(
-            settings.token,
-            base_url=settings.eodhd_base_url,
-            transport=transport,
-            rate_limit=settings.eodhd_rate_limit,
-        ) as client:
+        async with make_client(settings, transport=transport) as client:
             return await adiscover_assets(
                 settings,
                 client,

@@ -2,17 +2,24 @@
 
 Library functions take a :class:`Settings` (or explicit arguments); they never read
 ``os.environ`` themselves. The API token is a :class:`~pydantic.SecretStr`, so its ``repr``
-and ``str`` never show it.
+and ``str`` never show it. Every value is checked once, when the settings are built;
+:func:`load_settings` turns a bad one into a one-line :class:`~data_nexus.errors.ConfigError`
+and warns (:class:`~data_nexus.errors.SettingsWarning`) about ``DATANEXUS_*``/``EODHD_*``
+keys in ``.env`` that no setting reads, which are usually typos.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+import warnings
+from pathlib import Path
 from typing import Any
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from data_nexus.errors import ConfigError
+from data_nexus.errors import ConfigError, SettingsWarning
 
 DEFAULT_DATABASE_URL = "sqlite:///data_nexus.db"
 DEFAULT_EODHD_BASE_URL = "https://eodhd.com/api"
@@ -105,6 +112,15 @@ class Settings(BaseSettings):
             return f"sqlite:///{value}"
         return value
 
+    @field_validator("eodhd_api_token")
+    @classmethod
+    def _token_not_empty(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().strip():
+            raise ValueError(
+                "it is empty (set your EODHD key, or unset it to use the public demo key)"
+            )
+        return value
+
     @field_validator("eodhd_base_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
@@ -127,14 +143,53 @@ class Settings(BaseSettings):
         return self.eodhd_api_token.get_secret_value()
 
 
+#: The prefixes of the environment variables Data Nexus reads.
+ENV_PREFIXES = ("DATANEXUS_", "EODHD_")
+
+
+def setting_names() -> frozenset[str]:
+    """Every environment variable a setting reads (``DATANEXUS_DATABASE_URL``, …)."""
+    names: set[str] = set()
+    for info in Settings.model_fields.values():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(c for c in alias.choices if isinstance(c, str) and c.isupper())
+    return frozenset(names)
+
+
+def unknown_dotenv_keys(path: str | os.PathLike[str] = ".env") -> list[str]:
+    """``DATANEXUS_*``/``EODHD_*`` keys in the ``.env`` file at ``path`` that no setting reads.
+
+    Sorted; empty when the file does not exist.
+    """
+    file = Path(path)
+    if not file.is_file():
+        return []
+    from dotenv import dotenv_values  # noqa: PLC0415 - only when a .env exists
+
+    known = setting_names()
+    keys = dotenv_values(file, encoding="utf-8").keys()
+    return sorted(k for k in keys if k.upper().startswith(ENV_PREFIXES) and k.upper() not in known)
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build :class:`Settings` from the environment plus explicit overrides.
 
     ``None`` overrides are ignored, so CLI options that were not given fall back to the
     environment. Invalid values raise :class:`~data_nexus.errors.ConfigError` with one line
-    that names the setting.
+    that names the setting (``invalid setting EODHD_RATE_LIMIT: …``). Unknown
+    ``DATANEXUS_*``/``EODHD_*`` keys in ``./.env`` each give a
+    :class:`~data_nexus.errors.SettingsWarning`.
     """
     given = {k: v for k, v in overrides.items() if v is not None}
+    for key in unknown_dotenv_keys():
+        close = difflib.get_close_matches(key.upper(), sorted(setting_names()), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        warnings.warn(
+            f"{key} in .env is not a Data Nexus setting (ignored{hint})",
+            SettingsWarning,
+            stacklevel=2,
+        )
     try:
         return Settings(**given)
     except ValidationError as exc:

@@ -12,22 +12,20 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
-from data_nexus.assets import add_assets, write_transaction
+from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.emulator import EmulatorConfig, EmulatorServer
-from data_nexus.errors import UsageError
-from data_nexus.models import ASSETS, PROVIDER_STATE
+from data_nexus.errors import InvalidOption, NotADemoDatabase
 from data_nexus.records import Bar, Dividend, Split
+from data_nexus.storage import provider_state, registry
 from data_nexus.storage.store import Store
 from data_nexus.sync.events import EventHandler, ignore
 from data_nexus.sync.runner import run_sync
 from data_nexus.sync.summary import SyncOptions, SyncSummary
 
 DEMO_DATABASE_URL = "sqlite:///data_nexus_demo.db"
-DEMO_MARK = "demo"
+DEMO_MARK = "synthetic data from datanexus demo"
 DEMO_SHOWCASE = "AAPL.US"
 
 
@@ -48,22 +46,15 @@ class DemoResult:
 
 def _claim_database(store: Store, now: dt.datetime) -> None:
     """Mark the database as the demo's, or refuse one that holds other data."""
-    with write_transaction(store) as conn:
-        marked = conn.execute(
-            sa.select(PROVIDER_STATE.c.value).where(PROVIDER_STATE.c.key == DEMO_MARK)
-        ).scalar()
-        if marked is not None:
+    with store.atomic() as conn:
+        if provider_state.demo_mark(conn) is not None:
             return
-        if conn.execute(sa.select(sa.func.count()).select_from(ASSETS)).scalar_one():
-            raise UsageError(
+        if registry.count_assets(conn):
+            raise NotADemoDatabase(
                 "this database already holds assets the demo did not write; the demo only "
-                "writes synthetic prices into a database of its own (omit --database-url)"
+                "writes synthetic prices into a database of its own"
             )
-        conn.execute(
-            sa.insert(PROVIDER_STATE).values(
-                key=DEMO_MARK, value="synthetic data from datanexus demo", updated_at=now
-            )
-        )
+        provider_state.set_demo_mark(conn, DEMO_MARK, now)
 
 
 def run_demo(
@@ -77,9 +68,9 @@ def run_demo(
 ) -> DemoResult:
     """Run the offline tour and return what it did (see the module docstring)."""
     if not 1 <= symbols <= 500:
-        raise UsageError("--symbols must be between 1 and 500")
+        raise InvalidOption("symbols", symbols, "must be between 1 and 500")
     if not 1 <= years <= 30:
-        raise UsageError("--years must be between 1 and 30")
+        raise InvalidOption("years", years, "must be between 1 and 30")
     now = clock()
     today = now.date()
     config = EmulatorConfig(
@@ -112,11 +103,8 @@ def run_demo(
             showcase = DEMO_SHOWCASE if DEMO_SHOWCASE in names else names[0]
             bars = store.read_bars([showcase], start=today - dt.timedelta(days=14))
             actions = store.read_actions([showcase])
-            with store.engine.connect() as conn:
-                total_bars = conn.execute(sa.text("SELECT count(*) FROM market_data")).scalar_one()
-                total_actions = conn.execute(
-                    sa.text("SELECT count(*) FROM corporate_actions")
-                ).scalar_one()
+            with store.connection() as conn:
+                total_bars, total_actions = registry.count_rows(conn)
         finally:
             store.close()
         return DemoResult(

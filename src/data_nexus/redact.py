@@ -12,7 +12,10 @@ from collections.abc import Iterable
 
 _MASK = "***"
 _TOKEN_PARAM = re.compile(r"(?i)(api_token=)[^&\s'\"]+")
-_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*:)([^@\s]*)(@)")
+#: ``scheme://user:password@``. The password runs to the *last* ``@`` of the URL (quotes and
+#: whitespace end a URL), so a password holding an unencoded ``@`` (or ``:``, ``/``, ``#``,
+#: ``?``) is masked whole, never cut at its first ``@``.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s'\"]*:)([^\s'\"]*)(@)")
 _KV_PASSWORD = re.compile(r"(?i)\b(password\s*=\s*)('[^']*'|\"[^\"]*\"|\S+)")
 
 
@@ -20,8 +23,9 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Return ``text`` with every secret replaced by ``***``.
 
     Masks the ``api_token`` query parameter, passwords in ``scheme://user:password@host``
-    URLs and ``password=…`` pairs, and each literal string in ``secrets`` (ignoring empty
-    ones and ones too short to be secrets).
+    URLs (everything up to the URL's last ``@``, so an unencoded ``@`` in the password does
+    not leak its tail) and ``password=…`` pairs, and each literal string in ``secrets``
+    (ignoring empty ones and ones too short to be secrets).
     """
     for secret in secrets:
         if secret and len(secret) >= 4:

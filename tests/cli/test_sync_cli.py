@@ -13,6 +13,15 @@ from data_nexus.cli import app
 from data_nexus.emulator import EmulatorServer
 from tests.cli.test_db_cli import run_cli
 
+#: The fields of `sync --json` (stable: scripts read them; exit codes are the CLI's own).
+JSON_FIELDS = {
+    "run_id", "status", "worker", "started_at", "finished_at", "planned", "synced", "skipped",
+    "failed", "rows_inserted", "rows_revised", "rows_deleted", "actions_changed",
+    "full_refreshes", "calls_estimate", "calls_spent", "requests_sent", "calls_remaining",
+    "bulk_used", "bulk_unavailable", "stop_reason", "stop_exit_code", "notices", "plan",
+    "rows_written", "exit_code",
+}  # fmt: skip
+
 
 def _emulator_env(emu: EmulatorServer, db: Path) -> dict[str, str]:
     return {
@@ -42,7 +51,11 @@ def test_demo_refuses_a_real_warehouse(tmp_path: Path) -> None:
     assert run_cli("assets", "add", "AAPL.US", "-d", str(real), cwd=tmp_path).returncode == 0
     out = run_cli("demo", "-d", str(real), cwd=tmp_path)
     assert out.returncode == 2
-    assert out.stderr.startswith("error: this database already holds assets the demo did not")
+    assert out.stderr.strip() == (
+        "error: this database already holds assets the demo did not write; the demo only "
+        "writes synthetic prices into a database of its own; omit --database-url to use the "
+        "demo's own database"
+    )
 
 
 def test_sync_json_dry_run_and_assets(
@@ -59,6 +72,7 @@ def test_sync_json_dry_run_and_assets(
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert summary["synced"] == 2 and summary["status"] == "ok" and summary["exit_code"] == 0
+    assert set(summary) == JSON_FIELDS  # scripts depend on these names
     assert summary["calls_spent"] >= 6 and summary["rows_inserted"] > 1000
     listed = json.loads(run_cli("assets", "list", "--json", cwd=tmp_path, env=env).stdout)
     assert [a["symbol"] for a in listed] == ["AAPL.US", "MSFT.US"]
@@ -105,7 +119,8 @@ def test_assets_discover(tmp_path: Path, start_emulator: Callable[..., EmulatorS
             ["sync", "--max-age", "soon"],
             "error: invalid --max-age 'soon': use e.g. 1d, 12h, 30m or 0",
         ),
-        (["sync", "--concurrency", "0"], "error: --concurrency must be at least 1"),
+        (["sync", "--concurrency", "0"], "error: invalid --concurrency 0: must be at least 1"),
+        (["demo", "--symbols", "0"], "error: invalid --symbols 0: must be between 1 and 500"),
         (
             ["assets", "discover", "U$"],
             "error: invalid exchange 'U$': expected a code such as US, LSE or XETRA",

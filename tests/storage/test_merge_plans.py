@@ -27,7 +27,7 @@ from tests.storage.conftest import add_assets, make_bars
 
 D0 = dt.date(2020, 1, 1)
 SYMBOLS = [f"N{i:02d}.US" for i in range(12)]
-DAYS = 600  # > SMALL_CHUNK: a full re-sync goes through the staging table
+DAYS = 600  # > SMALL_BATCH: a full re-sync goes through the staging table
 
 _NO_STATISTICS = """
 SELECT count(*) FROM pg_statistic

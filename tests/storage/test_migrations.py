@@ -16,7 +16,13 @@ from alembic.runtime.migration import MigrationContext
 
 from data_nexus.models import Asset, Base, MarketData
 from data_nexus.storage.engine import open_engine
-from data_nexus.storage.migrate import current_revision, downgrade_db, head_revision, upgrade_db
+from data_nexus.storage.migrate import (
+    current_revision,
+    downgrade_db,
+    head_revision,
+    history,
+    upgrade_db,
+)
 from tests.conftest import make_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -118,3 +124,19 @@ def test_alembic_cli_from_checkout(empty_backend_url: str) -> None:
     down = _alembic(empty_backend_url, "downgrade", "base")
     assert down.returncode == 0, down.stderr
     assert _tables(empty_backend_url) <= {"alembic_version"}
+
+
+def test_migrate_never_reads_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Listing scripts and upgrading use only the caller's settings, not the environment.
+
+    With settings in the environment that would not validate, the library still works:
+    it is given its settings, it does not load them behind the caller's back.
+    """
+    settings = make_settings(f"sqlite:///{tmp_path / 'fresh.db'}")
+    monkeypatch.setenv("EODHD_RATE_LIMIT", "abc")
+    monkeypatch.setenv("DATANEXUS_DATABASE_URL", "mysql://nowhere/none")
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout either
+    assert head_revision() == history()[-1].revision
+    assert upgrade_db(settings).after == head_revision()

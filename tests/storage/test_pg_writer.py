@@ -24,7 +24,7 @@ def pieces(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     if not store.caps.is_postgres:
         pytest.skip("PostgreSQL's sink")
     monkeypatch.setattr(pg_writer, "PIECE", 50)
-    store.chunk_size = 300  # > SMALL_CHUNK: streamed
+    store.batch_size = 300  # > SMALL_BATCH: streamed
     tables: list[str] = []
     real = pg_writer.copy_sql
 

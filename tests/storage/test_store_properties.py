@@ -55,7 +55,7 @@ def write_path(
     if request.param != "arrays":
         if not store.caps.is_postgres:
             pytest.skip("SQLite has a single write path")
-        monkeypatch.setattr(pg_writer, "SMALL_CHUNK", 0)
+        monkeypatch.setattr(pg_writer, "SMALL_BATCH", 0)
     if request.param == "pieces":
         monkeypatch.setattr(pg_writer, "PIECE", 3)
     return str(request.param)
@@ -236,7 +236,7 @@ def test_a_write_that_fails_midway_leaves_the_asset_exactly_as_before(
     how: str,
 ) -> None:
     """Bars, actions and state are all as before, whichever step failed."""
-    store.chunk_size = 3  # several chunks reach the database before the failure
+    store.batch_size = 3  # several chunks reach the database before the failure
     symbol = fresh_symbol(store)
     store.write_asset(
         AssetUpdate(symbol, with_symbol(symbol, old),

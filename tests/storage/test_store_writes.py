@@ -103,7 +103,7 @@ def test_state_is_set_in_the_same_transaction_and_coverage_is_recomputed(store: 
 def test_streamed_bars_are_read_in_chunks(store: Store) -> None:
     """A generator is consumed chunk by chunk, never all at once."""
     add_assets(store, "G.US")
-    store.chunk_size = 50
+    store.batch_size = 50
     pulled: list[int] = []
     bars = make_bars("G.US", D0, 420)
 
@@ -122,7 +122,7 @@ def test_one_bad_asset_in_a_batch_does_not_stop_the_others(store: Store) -> None
     add_assets(store, "A.US", "B.US", "C.US", "D.US")
     add_assets(store, "E.US", lease_owner="other")
     store.write_asset(AssetUpdate("C.US", make_bars("C.US", D0, 4)))
-    store.chunk_size = 2
+    store.batch_size = 2
     before_c = snapshot(store, "C.US")
     bad_action = Dividend("C.US", D0, Decimal("0.5"), currency="TOO-LONG-CURRENCY")
 

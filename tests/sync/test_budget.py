@@ -9,8 +9,15 @@ from collections.abc import Iterator
 import pytest
 
 from data_nexus.errors import QuotaExhausted
+from data_nexus.storage.provider_state import RateBucket
 from data_nexus.storage.store import Store
-from data_nexus.sync.budget import SharedCallBudget, SharedRateLimiter, calls_spent_today
+from data_nexus.sync.budget import (
+    SharedCallBudget,
+    SharedRateLimiter,
+    calls_spent_today,
+    grant,
+    take_tokens,
+)
 
 NOON = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
 
@@ -104,3 +111,18 @@ def test_shared_rate_never_exceeds_the_limit_in_any_window(store: Store) -> None
     most = max(sum(1 for t in stamps[i:] if t - s < window) for i, s in enumerate(stamps))
     assert len(stamps) == 300
     assert most <= 120
+
+
+def test_grant_and_take_tokens_are_pure_arithmetic() -> None:
+    """A reservation gets what is left; the bucket refills at its rate and never goes back."""
+    assert grant(8, 10, 5) == 2
+    assert grant(8, None, 5) == 5
+    assert grant(12, 10, 5) == -2
+    full = RateBucket(4.0, NOON)
+    taken, wait = take_tokens(full, NOON, capacity=4, rate=1.0, block=4)
+    assert (taken, wait) == (RateBucket(0.0, NOON), 0.0)
+    later = NOON + dt.timedelta(seconds=1)
+    short, wait = take_tokens(taken, later, capacity=4, rate=1.0, block=4)
+    assert (short, wait) == (RateBucket(1.0, later), 3.0)
+    earlier = NOON - dt.timedelta(seconds=30)  # another worker's clock lags: no refill
+    assert take_tokens(taken, earlier, capacity=4, rate=1.0, block=4)[0] == taken

@@ -16,6 +16,7 @@ from data_nexus.assets import add_assets, list_assets
 from data_nexus.emulator import EmulatorServer
 from data_nexus.sync.events import AssetFailed, SyncEvent
 from data_nexus.sync.runner import run_sync
+from data_nexus.sync.status import RunStatus
 from data_nexus.sync.summary import SyncOptions
 from tests.sync.helpers import (
     clock_at,
@@ -46,7 +47,7 @@ def test_200_symbols_20_years_incremental_and_corporate_actions(
     add_assets(settings, symbols, clock=clock_at(TODAY))
 
     first = run_sync(settings, SyncOptions(), clock=clock_at(TODAY))
-    assert (first.synced, first.failed, first.exit_code) == (200, {}, 0)
+    assert (first.synced, first.failed, first.status) == (200, {}, RunStatus.OK)
     assert first.rows_inserted == sum(len(emu.market.bars(s)) for s in symbols) > 800_000
     # (the exact comparison of every bar and action happens once, on the final state below)
     requests = emu.stats()["requests"]
@@ -99,7 +100,7 @@ def test_failures_are_isolated_recorded_and_retried(
     events: list[SyncEvent] = []
     summary = run_sync(settings, SyncOptions(), clock=clock_at(TODAY), on_event=events.append)
     assert summary.synced == 11 and list(summary.failed) == [broken]
-    assert summary.exit_code == 1 and summary.status == "partial"
+    assert summary.status is RunStatus.PARTIAL and summary.status == "partial"
     assert any(isinstance(e, AssetFailed) and e.symbol == broken for e in events)
     info = {a.symbol: a for a in list_assets(settings)}
     assert info[broken].fail_count == 1 and info[broken].last_date is None
@@ -160,7 +161,7 @@ def test_quota_is_planned_and_a_402_stops_cleanly(
     with pytest.raises(QuotaExhausted, match="needs about 30 API calls but only 19 remain"):
         run_sync(settings, SyncOptions(), clock=clock_at(TODAY))
     partial = run_sync(settings, SyncOptions(allow_partial=True), clock=clock_at(TODAY))
-    assert partial.exit_code == 3 and partial.status == "stopped"
+    assert partial.status is RunStatus.STOPPED and partial.status == "stopped"
     assert 0 < partial.synced < 10 and not partial.failed
     assert "daily" in (partial.stop_reason or "")
     synced = [a.symbol for a in list_assets(settings) if a.last_synced is not None]
@@ -185,7 +186,7 @@ def test_an_unreachable_provider_stops_the_run_early(
     add_assets(settings, symbols_of(emu))
     emu.set_fault("*", "503")
     summary = run_sync(settings, SyncOptions(concurrency=3), clock=clock_at(TODAY))
-    assert summary.exit_code == 3 and summary.status == "stopped"
+    assert summary.status is RunStatus.STOPPED and summary.status == "stopped"
     assert "failed for 3 assets in a row" in (summary.stop_reason or "")
     assert len(summary.failed) == 2 and summary.synced == 0
     untouched = [a for a in list_assets(settings) if a.fail_count == 0]

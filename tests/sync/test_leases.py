@@ -13,15 +13,18 @@ from hypothesis import strategies as st
 
 from data_nexus.errors import LeaseConflict
 from data_nexus.models import Asset
+from data_nexus.storage.leases import STATE_COLUMNS
+from data_nexus.storage.provider_state import RunLock
 from data_nexus.storage.store import Store
 from data_nexus.sync.leases import (
     acquire_run_lock,
     claim_due,
     load_states,
+    lock_refusal,
     record_failure,
     release_run_lock,
 )
-from data_nexus.sync.plan import PlanOptions, skip_reason
+from data_nexus.sync.plan import AssetState, PlanOptions, skip_reason
 
 NOW = dt.datetime(2026, 11, 24, 12, 0, tzinfo=dt.UTC)
 TTL = dt.timedelta(minutes=10)
@@ -163,3 +166,19 @@ def test_concurrent_claims_on_postgres_never_overlap(pg_url: str) -> None:
         assert len(every) == len(set(every)) == 200
     finally:
         store.close()
+
+
+def test_storage_state_columns_are_the_asset_state_fields() -> None:
+    """storage.leases reads exactly the columns AssetState holds."""
+    assert tuple(AssetState.__dataclass_fields__) == STATE_COLUMNS
+
+
+def test_lock_refusal_rules() -> None:
+    """The lock is refused only while another live holder's time runs."""
+    held = RunLock("other@nowhere:1", NOW, NOW + TTL)
+    assert lock_refusal(None, owner="me@h:2", now=NOW) is None
+    assert lock_refusal(held, owner="other@nowhere:1", now=NOW) is None
+    assert lock_refusal(held, owner="me@h:2", now=NOW + TTL) is None
+    refusal = lock_refusal(held, owner="me@h:2", now=NOW)
+    assert refusal is not None
+    assert refusal.startswith("another datanexus sync (other@nowhere:1, since 2026-11-24T12:00:00")

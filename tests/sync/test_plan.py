@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 from data_nexus.records import Bar
 from data_nexus.sync.plan import (
     AssetState,
+    BulkMode,
+    FetchMode,
     FetchPlan,
     PlanOptions,
+    SkipReason,
     backoff_delay,
     check_window,
     plan_bulk,
@@ -54,7 +57,7 @@ def bar(day: dt.date, close: str, adj: str, volume: int = 100) -> Bar:
         ({"last_synced": NOW - dt.timedelta(days=1)}, OPTS, False, None),
         ({"last_synced": NOW - dt.timedelta(hours=2)}, PlanOptions(full=True), False, None),
         ({"last_synced": NOW - dt.timedelta(hours=2)}, PlanOptions(max_age=ZERO), False, None),
-        ({"next_attempt_at": NOW + HOUR}, OPTS, False, "in backoff until 2026-11-25 00:00 UTC"),
+        ({"next_attempt_at": NOW + HOUR}, OPTS, False, SkipReason.IN_BACKOFF),
         ({"next_attempt_at": NOW + HOUR}, OPTS, True, None),
         (DELISTED_DONE, OPTS, False, "delisted, history complete"),
         ({"is_delisted": True}, OPTS, False, None),
@@ -70,7 +73,9 @@ def test_skip_reason(
 def test_first_sync_fetches_everything_up_to_exchange_today() -> None:
     """First sync: whole history and actions, up to today in New York (not UTC)."""
     plan = plan_fetch(state(), now=dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC), options=OPTS)
-    assert plan == FetchPlan("AAPL.US", "US", None, dt.date(2026, 11, 24), True, True, "first sync")
+    assert plan == FetchPlan(
+        "AAPL.US", "US", None, dt.date(2026, 11, 24), True, True, FetchMode.FIRST_SYNC
+    )
     assert plan.calls == 3
 
 
@@ -147,21 +152,21 @@ def _incremental(
 def test_bulk_auto_chooses_the_cheaper_path() -> None:
     """1,000 assets one day behind → bulk (300 calls); 60 assets → per symbol (60 calls)."""
     plans, states = _incremental(1000, dt.date(2026, 11, 23))
-    bulk = plan_bulk("US", plans, states, now=NOW, mode="auto")
+    bulk = plan_bulk("US", plans, states, now=NOW, mode=BulkMode.AUTO)
     assert bulk is not None and bulk.days == (dt.date(2026, 11, 24),) and bulk.calls == 300
     plans, states = _incremental(60, dt.date(2026, 11, 23))
-    assert plan_bulk("US", plans, states, now=NOW, mode="auto") is None
-    assert plan_bulk("US", plans, states, now=NOW, mode="always") is not None
-    assert plan_bulk("US", plans, states, now=NOW, mode="never") is None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.AUTO) is None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.ALWAYS) is not None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.NEVER) is None
 
 
 def test_bulk_skips_assets_too_far_behind_or_up_to_date() -> None:
     """Assets weeks behind go per symbol; nothing new since the last bar → no bulk."""
     long_ago = dt.datetime(2026, 10, 1, 23, tzinfo=dt.UTC)
     plans, states = _incremental(1000, dt.date(2026, 10, 1), synced=long_ago)
-    assert plan_bulk("US", plans, states, now=NOW, mode="always") is None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.ALWAYS) is None
     plans, states = _incremental(1000, dt.date(2026, 11, 24))
-    assert plan_bulk("US", plans, states, now=NOW, mode="always") is None
+    assert plan_bulk("US", plans, states, now=NOW, mode=BulkMode.ALWAYS) is None
 
 
 def test_bulk_days_follow_the_common_session_not_laggards() -> None:
@@ -174,7 +179,7 @@ def test_bulk_days_follow_the_common_session_not_laggards() -> None:
     for extra in (thin, lagging):
         states[extra.symbol] = extra
         plans.append(plan_fetch(extra, now=NOW, options=OPTS))
-    bulk = plan_bulk("US", plans, states, now=NOW, mode="auto")
+    bulk = plan_bulk("US", plans, states, now=NOW, mode=BulkMode.AUTO)
     assert bulk is not None and bulk.days == (dt.date(2026, 11, 24),)
     assert "THIN.US" in bulk.symbols  # synced after the close on the 23rd: covered
     assert "LAG.US" not in bulk.symbols  # last synced on the 21st: per symbol

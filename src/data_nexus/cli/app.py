@@ -15,6 +15,8 @@ app = typer.Typer(
     help="Data Nexus: a market-data warehouse filled from the EODHD end-of-day API.",
     no_args_is_help=True,
     add_completion=False,
+    # -h is --help on every command (subcommand contexts inherit the option names).
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

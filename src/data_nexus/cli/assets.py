@@ -6,14 +6,8 @@ from typing import Annotated
 
 import typer
 
-from data_nexus.assets import (
-    add_assets,
-    discover_assets,
-    list_assets,
-    pause_assets,
-    resume_assets,
-)
 from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
+from data_nexus.symbols import LISTING_TYPES, parse_exchange, parse_listing_type
 
 assets_app = typer.Typer(help="Register, discover, list, pause and resume assets.")
 
@@ -23,6 +17,8 @@ Symbols = Annotated[list[str], typer.Argument(help="Symbols as CODE.EXCHANGE, e.
 @assets_app.command("add")
 def add(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
     """Register assets to sync (they start active)."""
+    from data_nexus.assets import add_assets  # noqa: PLC0415 - lazy: start-up time
+
     result = add_assets(settings_for(database_url), symbols)
     out = console()
     if result.added:
@@ -36,9 +32,7 @@ def discover(
     exchange: Annotated[str, typer.Argument(help="Exchange code, e.g. US, LSE, XETRA.")],
     asset_type: Annotated[
         str | None,
-        typer.Option(
-            "--type", help="Only this type: common_stock, preferred_stock, stock, etf, fund."
-        ),
+        typer.Option("--type", help=f"Only this type: {', '.join(LISTING_TYPES)}."),
     ] = None,
     delisted: Annotated[
         bool, typer.Option("--delisted", help="Also register the exchange's delisted symbols.")
@@ -49,6 +43,10 @@ def discover(
 
     Symbols that disappeared from the list are kept and marked, never deleted.
     """
+    from data_nexus.assets import discover_assets  # noqa: PLC0415
+
+    exchange = parse_exchange(exchange)
+    asset_type = parse_listing_type(asset_type) if asset_type is not None else None
     result = discover_assets(
         settings_for(database_url), exchange, asset_type=asset_type, include_delisted=delisted
     )
@@ -67,6 +65,8 @@ def list_(
     database_url: DatabaseUrl = None,
 ) -> None:
     """List registered assets with their coverage and sync state."""
+    from data_nexus.assets import list_assets  # noqa: PLC0415
+
     rows = list_assets(settings_for(database_url), exchange=exchange)
     if as_json:
         print_json([row.as_dict() for row in rows])
@@ -98,6 +98,8 @@ def list_(
 @assets_app.command("pause")
 def pause(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
     """Exclude assets from syncs (is_active = false); their data stays."""
+    from data_nexus.assets import pause_assets  # noqa: PLC0415
+
     changed = pause_assets(settings_for(database_url), symbols)
     console().print(f"paused: {', '.join(changed) or 'nothing to change'}", markup=False)
 
@@ -105,6 +107,8 @@ def pause(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
 @assets_app.command("resume")
 def resume(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
     """Include paused assets in syncs again (and clear a failure backoff)."""
+    from data_nexus.assets import resume_assets  # noqa: PLC0415
+
     changed = resume_assets(settings_for(database_url), symbols)
     console().print(f"resumed: {', '.join(changed) or 'nothing to change'}", markup=False)
 

@@ -6,13 +6,16 @@ import datetime as dt
 import json
 import re
 import sys
-from typing import Annotated, Any
+import warnings
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from data_nexus.config import Settings, load_settings
-from data_nexus.errors import UsageError
+from data_nexus.errors import SettingsWarning, UsageError
+
+if TYPE_CHECKING:
+    from data_nexus.config import Settings
 
 DatabaseUrl = Annotated[
     str | None,
@@ -29,8 +32,22 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable J
 
 
 def settings_for(database_url: str | None = None, **overrides: Any) -> Settings:
-    """Settings from the environment, with the command's options on top."""
-    return load_settings(database_url=database_url, **overrides)
+    """Settings from the environment, with the command's options on top.
+
+    Validated once, here; a :class:`~data_nexus.errors.SettingsWarning` (an unknown key in
+    ``.env``) is printed as one ``warning:`` line on stderr.
+    """
+    from data_nexus.config import load_settings  # noqa: PLC0415 - pydantic loads on use
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SettingsWarning)
+        settings = load_settings(database_url=database_url, **overrides)
+    for item in caught:
+        if issubclass(item.category, SettingsWarning):
+            sys.stderr.write(f"warning: {item.message}\n")
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    return settings
 
 
 def console(stderr: bool = False) -> Console:
@@ -47,12 +64,23 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.I)
 _UNITS = {"": 86400, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+#: The longest duration an option takes (100 years, as ``SyncOptions`` accepts).
+MAX_DURATION_DAYS = 36_525
+
+
 def parse_duration(text: str, option: str) -> dt.timedelta:
-    """``1d``, ``12h``, ``30m``, ``90s``, ``2w`` or ``0`` as a timedelta (a bare number is days)."""
+    """``1d``, ``12h``, ``30m``, ``90s``, ``2w`` or ``0`` as a timedelta (a bare number is days).
+
+    Raises :class:`UsageError` naming ``option`` for text it cannot read or a duration
+    beyond :data:`MAX_DURATION_DAYS`.
+    """
     match = _DURATION.match(text)
     if not match:
         raise UsageError(f"invalid {option} {text!r}: use e.g. 1d, 12h, 30m or 0")
-    return dt.timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if seconds > MAX_DURATION_DAYS * 86400:
+        raise UsageError(f"invalid {option} {text!r}: at most {MAX_DURATION_DAYS}d (100 years)")
+    return dt.timedelta(seconds=seconds)
 
 
 def parse_date(text: str, option: str) -> dt.date:

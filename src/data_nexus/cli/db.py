@@ -7,14 +7,9 @@ from typing import Annotated
 import typer
 
 from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
-from data_nexus.storage.info import database_info
-from data_nexus.storage.migrate import (
-    current_revision,
-    downgrade_db,
-    head_revision,
-    history,
-    upgrade_db,
-)
+
+# Alembic and the storage modules load inside each command: start-up stays light for the
+# commands that do not need them.
 
 db_app = typer.Typer(help="Create, upgrade, downgrade and inspect the database schema.")
 
@@ -36,6 +31,8 @@ def upgrade(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create or upgrade the schema (default: to the newest revision)."""
+    from data_nexus.storage.migrate import upgrade_db  # noqa: PLC0415
+
     result = upgrade_db(settings_for(database_url), revision)
     if result.before == result.after:
         console().print(f"{result.database}: already at {result.after}")
@@ -49,6 +46,8 @@ def downgrade(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Downgrade the schema to REVISION ('base' drops every Data Nexus table and its data)."""
+    from data_nexus.storage.migrate import downgrade_db  # noqa: PLC0415
+
     result = downgrade_db(settings_for(database_url), revision)
     console().print(f"{result.database}: downgraded {result.before} -> {result.after or 'base'}")
 
@@ -56,13 +55,12 @@ def downgrade(
 @db_app.command("current")
 def current(database_url: DatabaseUrl = None) -> None:
     """Show the schema revision of the database and whether it is the newest."""
-    from data_nexus.storage.engine import open_engine  # noqa: PLC0415
+    from data_nexus.storage.engine import check_connection, open_engine  # noqa: PLC0415
+    from data_nexus.storage.migrate import current_revision, head_revision  # noqa: PLC0415
 
     settings = settings_for(database_url)
     engine = open_engine(settings.database_url)
     try:
-        from data_nexus.storage.engine import check_connection  # noqa: PLC0415
-
         check_connection(engine)
         with engine.connect() as conn:
             rev = current_revision(conn)
@@ -76,6 +74,9 @@ def current(database_url: DatabaseUrl = None) -> None:
 @db_app.command("history")
 def show_history() -> None:
     """List the migrations this version ships."""
+    from data_nexus.storage.migrate import history  # noqa: PLC0415
+
+    settings_for()  # a bad setting is reported here as everywhere, not deep inside Alembic
     for rev in history():
         mark = " (head)" if rev.is_head else ""
         console().print(f"{rev.down_revision or 'base'} -> {rev.revision}{mark}: {rev.doc}")
@@ -87,6 +88,8 @@ def info(database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
 
     On TimescaleDB also the chunk interval, compression settings, policy and ratio.
     """
+    from data_nexus.storage.info import database_info  # noqa: PLC0415
+
     result = database_info(settings_for(database_url))
     if as_json:
         print_json(result.as_dict())

@@ -7,9 +7,11 @@ from typing import Annotated
 import typer
 
 from data_nexus.cli.common import console
-from data_nexus.cli.render import SyncRenderer
-from data_nexus.demo import DEMO_DATABASE_URL, run_demo
-from data_nexus.records import Split
+from data_nexus.cli.errors import exit_code_of
+
+#: Where the demo puts its data by default (kept in step with ``data_nexus.demo``; a test
+#: checks it, so the demo's heavy imports wait until the command runs).
+DEMO_DATABASE_URL = "sqlite:///data_nexus_demo.db"
 
 
 def register(app: typer.Typer) -> None:
@@ -34,6 +36,10 @@ def register(app: typer.Typer) -> None:
         Everything goes into a database of the demo's own, so synthetic prices never mix
         with real data. Run it twice to see an incremental sync with nothing to fetch.
         """
+        from data_nexus.cli.render import SyncRenderer  # noqa: PLC0415 - lazy: start-up time
+        from data_nexus.demo import run_demo  # noqa: PLC0415
+        from data_nexus.records import Split  # noqa: PLC0415
+
         out = console()
         out.print(
             "Data Nexus demo: offline, against the built-in EODHD emulator (synthetic prices)"
@@ -85,4 +91,4 @@ def register(app: typer.Typer) -> None:
             "  export EODHD_API_TOKEN=your-key; datanexus sync AAPL.US MSFT.US   # real data",
             markup=False,
         )
-        raise typer.Exit(summary.exit_code)
+        raise typer.Exit(exit_code_of(summary))

@@ -1,54 +1,118 @@
-"""One place that maps Data Nexus errors to one-line messages and exit codes.
+"""The one place that maps errors and sync outcomes to one-line messages and exit codes.
 
-Exit codes:
+Exit codes (documented in ``datanexus --help``, README and docs/cli.md):
 
 - 0: everything succeeded.
 - 1: the command ran but some work failed (e.g. some assets failed to sync).
-- 2: usage or configuration error (bad argument, bad URL, schema not at head, …).
-- 3: the provider stopped the run: authentication failed or the daily quota is used up.
+- 2: usage or configuration error (bad argument, bad setting or URL, schema not at head).
+- 3: the provider stopped the run: authentication failed, the daily quota is used up, or it
+  kept failing for several assets in a row.
 - 130: interrupted (Ctrl-C / SIGTERM).
+
+The library's messages say what happened; the flag to use next is added here, because only
+the CLI knows its flags (:data:`OPTION_FLAGS`, :func:`hint_for`).
 """
 
 from __future__ import annotations
 
+import enum
 import sys
-from typing import NoReturn
-
-import typer
+from typing import TYPE_CHECKING, NoReturn
 
 from data_nexus.errors import (
     AuthFailed,
+    BudgetTooSmall,
     ConfigError,
     DataNexusError,
-    ProviderError,
+    InvalidOption,
+    NotADemoDatabase,
     QuotaExhausted,
     StorageError,
 )
 from data_nexus.redact import redact
 
-EXIT_OK = 0
-EXIT_PARTIAL = 1
-EXIT_USAGE = 2
-EXIT_PROVIDER_STOP = 3
-EXIT_INTERRUPTED = 130
+if TYPE_CHECKING:
+    import typer
+
+    from data_nexus.sync.summary import SyncSummary
 
 
-def exit_code_for(error: BaseException) -> int:
+class ExitCode(enum.IntEnum):
+    """The documented exit codes of every ``datanexus`` command."""
+
+    OK = 0
+    PARTIAL = 1
+    USAGE = 2
+    PROVIDER_STOP = 3
+    INTERRUPTED = 130
+
+
+#: The flag of each library option name (``InvalidOption.option``).
+OPTION_FLAGS: dict[str, str] = {
+    "bulk": "--bulk",
+    "concurrency": "--concurrency",
+    "rate_limit": "--rate-limit",
+    "max_age": "--max-age",
+    "since": "--since",
+    "asset_type": "--type",
+    "symbols": "--symbols",
+    "years": "--years",
+}
+
+
+def exit_code_for(error: BaseException) -> ExitCode:
     """The documented exit code for an error."""
     if isinstance(error, AuthFailed | QuotaExhausted):
-        return EXIT_PROVIDER_STOP
+        return ExitCode.PROVIDER_STOP
     if isinstance(error, ConfigError | StorageError):
-        return EXIT_USAGE
-    if isinstance(error, ProviderError | DataNexusError):
-        return EXIT_PARTIAL
-    return EXIT_PARTIAL
+        return ExitCode.USAGE
+    return ExitCode.PARTIAL
+
+
+def exit_code_of(summary: SyncSummary) -> ExitCode:
+    """The exit code of a sync's outcome: 0 ok or dry run, 1 partial or failed, 3, 130."""
+    from data_nexus.sync.status import RunStatus  # noqa: PLC0415 - keeps start-up light
+
+    codes = {
+        RunStatus.OK: ExitCode.OK,
+        RunStatus.DRY_RUN: ExitCode.OK,
+        RunStatus.PARTIAL: ExitCode.PARTIAL,
+        RunStatus.FAILED: ExitCode.PARTIAL,
+        RunStatus.STOPPED: ExitCode.PROVIDER_STOP,
+        RunStatus.INTERRUPTED: ExitCode.INTERRUPTED,
+    }
+    if summary.status not in codes:  # running/abandoned describe rows, never a summary
+        raise ValueError(f"a run with status {summary.status!r} has not ended")
+    return codes[summary.status]
+
+
+def hint_for(error: BaseException) -> str | None:
+    """What to run next, in the CLI's own flags, for errors that have one."""
+    if isinstance(error, BudgetTooSmall):
+        return (
+            "run it with --allow-partial to sync what fits (it stops cleanly when the quota "
+            "runs out), or after GMT midnight"
+        )
+    if isinstance(error, NotADemoDatabase):
+        return "omit --database-url to use the demo's own database"
+    return None
+
+
+def message_for(error: BaseException) -> str:
+    """The one line shown for ``error`` (redacted, with the CLI's flag names and hints)."""
+    if isinstance(error, InvalidOption):
+        flag = OPTION_FLAGS.get(error.option, error.option)
+        text = f"invalid {flag} {error.value}: {error.problem}"
+    else:
+        lines = str(error).strip().splitlines()
+        text = lines[0] if lines else type(error).__name__
+    hint = hint_for(error)
+    return redact(f"{text}; {hint}" if hint else text)
 
 
 def fail(error: BaseException) -> NoReturn:
     """Print ``error: <one line>`` on stderr and exit with its code."""
-    message = redact(str(error)).strip().splitlines()
-    text = message[0] if message else type(error).__name__
-    sys.stderr.write(f"error: {text}\n")
+    sys.stderr.write(f"error: {message_for(error)}\n")
     sys.stderr.flush()
     raise SystemExit(exit_code_for(error))
 
@@ -65,5 +129,5 @@ def run_cli(app: typer.Typer) -> NoReturn:
         fail(exc)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        raise SystemExit(EXIT_INTERRUPTED) from None
-    raise SystemExit(EXIT_OK)
+        raise SystemExit(ExitCode.INTERRUPTED) from None
+    raise SystemExit(ExitCode.OK)

@@ -7,15 +7,23 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from data_nexus.emulator import DEFAULT_TOKEN, EXCHANGES, EmulatorConfig, EmulatorServer
-from data_nexus.emulator.server import serve
 from data_nexus.errors import UsageError
 
-_KNOWN = ", ".join(EXCHANGES)
+if TYPE_CHECKING:
+    from data_nexus.emulator import EmulatorServer
+
+# The emulator (and numpy) load only when this command runs; its help needs these two facts
+# before that, so they are repeated here and a test keeps them equal to the emulator's.
+#: The exchanges the emulator serves (``data_nexus.emulator.EXCHANGES``).
+EXCHANGE_CODES = ("US", "LSE", "XETRA", "TO", "FOREX", "CC")
+#: The emulator's default token (``data_nexus.emulator.DEFAULT_TOKEN``).
+DEFAULT_TOKEN = "test-token"  # noqa: S105 - a documented test key, not a secret
+
+_KNOWN = ", ".join(EXCHANGE_CODES)
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -110,6 +118,9 @@ def register(app: typer.Typer) -> None:
         for tests, benchmarks and offline demos. Point Data Nexus at it with the printed
         export line. /_admin/stats counts requests; Ctrl-C stops it.
         """
+        from data_nexus.emulator import EmulatorConfig  # noqa: PLC0415 - lazy: start-up time
+        from data_nexus.emulator.server import serve  # noqa: PLC0415
+
         config = EmulatorConfig(
             seed=seed,
             exchanges=tuple(e for e in exchanges.split(",") if e.strip()),

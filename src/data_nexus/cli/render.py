@@ -21,13 +21,14 @@ from data_nexus.sync.events import (
     AssetFailed,
     AssetSkipped,
     AssetSynced,
-    BulkUnavailable,
+    BulkRefused,
     BulkUsed,
     Notice,
     RunPlanned,
     RunStopping,
     SyncEvent,
 )
+from data_nexus.sync.status import RunStatus
 from data_nexus.sync.summary import SyncSummary
 
 
@@ -81,14 +82,15 @@ class SyncRenderer:
             self._line(f"failed {event.symbol}: {event.error}")
             self._advance()
         elif isinstance(event, AssetSkipped):
-            self._line(f"skipped {event.symbol}: {event.reason}")
+            detail = f": {event.detail}" if event.detail else ""
+            self._line(f"skipped {event.symbol}: {event.reason}{detail}")
         elif isinstance(event, BulkUsed):
             days = ", ".join(d.isoformat() for d in event.days)
             self._line(
                 f"bulk {event.exchange} ({days}): {event.assets} assets updated, "
                 f"{event.refetch} with a new corporate action refetched"
             )
-        elif isinstance(event, BulkUnavailable):
+        elif isinstance(event, BulkRefused):
             self._line(
                 f"bulk {event.exchange} not in the plan ({event.reason}): syncing per symbol"
             )
@@ -139,7 +141,7 @@ class SyncRenderer:
         """Print the end-of-run summary (on stdout; progress went to stderr)."""
         self.close()
         out = Console(highlight=False, soft_wrap=True)
-        if summary.status == "dry-run":
+        if summary.status is RunStatus.DRY_RUN:
             out.print(
                 f"dry run: {summary.planned} asset(s) would be synced, "
                 f"about {summary.calls_estimate:,} API calls"

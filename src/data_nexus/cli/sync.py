@@ -14,10 +14,7 @@ from data_nexus.cli.common import (
     print_json,
     settings_for,
 )
-from data_nexus.cli.render import SyncRenderer
-from data_nexus.errors import UsageError
-from data_nexus.sync.runner import run_sync
-from data_nexus.sync.summary import SyncOptions
+from data_nexus.cli.errors import ExitCode, exit_code_of
 
 
 def register(app: typer.Typer) -> None:
@@ -69,12 +66,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fetch new bars and corporate actions for due assets, one transaction per asset.
 
-        Incremental and resumable: run it again after a failure or Ctrl-C and it carries on.
+        Incremental and resumable: run it again after a failure or Ctrl-C and it carries on
+        (a second Ctrl-C aborts at once; in-flight assets keep their previous state).
         Exit codes: 0 all ok, 1 some assets failed, 2 usage or configuration error, 3 stopped
         by the provider (authentication or daily quota), 130 interrupted.
         """
-        if bulk not in ("auto", "always", "never"):
-            raise UsageError(f"invalid --bulk {bulk!r}: use auto, always or never")
+        from data_nexus.cli.render import SyncRenderer  # noqa: PLC0415 - lazy: start-up time
+        from data_nexus.clock import utcnow  # noqa: PLC0415
+        from data_nexus.sync.runner import run_sync  # noqa: PLC0415
+        from data_nexus.sync.summary import SyncOptions  # noqa: PLC0415
+
         options = SyncOptions(
             symbols=tuple(symbols or ()),
             exchange=exchange,
@@ -83,10 +84,11 @@ def register(app: typer.Typer) -> None:
             since=parse_date(since, "--since") if since else None,
             concurrency=concurrency,
             rate_limit=rate_limit,
-            bulk=bulk,  # type: ignore[arg-type]
+            bulk=bulk,  # type: ignore[arg-type]  # SyncOptions refuses an unknown mode
             worker_id=worker_id,
             dry_run=dry_run,
             allow_partial=allow_partial,
+            today=utcnow().date(),
         )
         settings = settings_for(database_url)
         renderer = SyncRenderer(quiet=as_json)
@@ -94,8 +96,13 @@ def register(app: typer.Typer) -> None:
             summary = run_sync(settings, options, on_event=renderer.handle, handle_signals=True)
         finally:
             renderer.close()
+        code = exit_code_of(summary)
         if as_json:
-            print_json(summary.as_dict())
+            stopped = code in (ExitCode.PROVIDER_STOP, ExitCode.INTERRUPTED)
+            print_json(
+                {**summary.as_dict(), "stop_exit_code": int(code) if stopped else None}
+                | {"exit_code": int(code)}
+            )
         else:
             renderer.summary(summary)
-        raise typer.Exit(summary.exit_code)
+        raise typer.Exit(code)

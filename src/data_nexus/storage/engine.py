@@ -21,17 +21,34 @@ SUPPORTED = ("sqlite", "postgresql")
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
+#: How to write a password with reserved characters (RFC 3986 percent-encoding).
+ENCODE_HINT = (
+    "percent-encode reserved characters in the user name and password "
+    "(@ as %40, : as %3A, / as %2F, # as %23, ? as %3F)"
+)
+
+
 def parse_database_url(url: str) -> URL:
-    """Parse and normalise a database URL, or raise :class:`ConfigError` saying why."""
+    """Parse and normalise a database URL, or raise :class:`ConfigError` saying why.
+
+    A URL with more than one ``@`` is refused: a password holding an unencoded ``@`` would
+    otherwise be cut there and its tail read as the host name (and shown in errors). Every
+    message shows the URL with the whole password masked (:func:`data_nexus.redact.redact`).
+    """
     text = url.strip()
     if "://" not in text:
         text = f"sqlite:///{text}"
+    if text.count("@") > 1:
+        raise ConfigError(
+            f"invalid database URL {redact(text)!r}: more than one '@'; {ENCODE_HINT}"
+        )
     try:
         parsed = make_url(text)
     except (exc.ArgumentError, ValueError):
         raise ConfigError(
             f"invalid database URL {redact(text)!r}: expected e.g. "
-            "'sqlite:///data_nexus.db' or 'postgresql://user@host:5432/dbname'"
+            "'sqlite:///data_nexus.db' or 'postgresql://user@host:5432/dbname' "
+            f"({ENCODE_HINT})"
         ) from None
     backend = parsed.get_backend_name()
     if backend == "postgres":
@@ -121,7 +138,7 @@ def open_engine(url: str | URL, *, echo: bool = False) -> Engine:
 def describe_connect_error(url: URL, error: BaseException) -> DatabaseUnavailable:
     """Turn a driver's connection failure into one redacted line with a next step."""
     original = getattr(error, "orig", None) or error
-    detail = redact(str(original)).strip().splitlines()
+    detail = redact(str(original), [url.password]).strip().splitlines()
     reason = detail[0] if detail else type(original).__name__
     if url.get_backend_name() == "sqlite":
         hint = "check the file path and its permissions"

@@ -27,16 +27,21 @@ from data_nexus.storage.engine import describe_connect_error, open_engine, safe_
 SCRIPT_LOCATION = "data_nexus:migrations"
 
 
-def alembic_config(settings: Settings) -> Config:
-    """An Alembic :class:`Config` for the packaged scripts and these settings."""
+def alembic_config(settings: Settings | None = None) -> Config:
+    """An Alembic :class:`Config` for the packaged scripts (and the caller's settings).
+
+    The settings (database URL, TimescaleDB options) are always the caller's; this module
+    never reads the environment. Without them the config can only list the scripts.
+    """
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
-    config.attributes["settings"] = settings
+    if settings is not None:
+        config.attributes["settings"] = settings
     return config
 
 
 def _script() -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config(Settings()))
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def head_revision() -> str:

@@ -116,7 +116,7 @@ def write_shared(
         for i in chosen:
             symbol, (lo, hi) = updates[i].symbol, _window(updates[i])
             known = Known(set(), lo.isoformat(), hi.isoformat())
-            pieces = (piece for chunk in prepared[i].chunks() for piece in chunk.pieces())
+            pieces = (piece for batch in prepared[i].batches() for piece in batch.pieces())
             copied[i], outside[i] = send_inside(copy, symbol, pieces, known)
     extra: dict[int, tuple[int, int]] = {}
     actions: dict[int, tuple[int, int, int]] = {}

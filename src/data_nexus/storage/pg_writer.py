@@ -7,19 +7,19 @@ primary key), so unchanged rows are neither locked nor rewritten: no dead tuples
 and, on TimescaleDB, no decompression. ``RETURNING (xmax = 0)`` tells inserted from
 updated rows. Where its rows come from depends on the size of the chunk:
 
-- **Large chunks** (a history, a full re-sync) are *streamed*: validated :data:`PIECE`
+- **Large batches** (a history, a full re-sync) are *streamed*: validated :data:`PIECE`
   bars at a time, each piece sent into an open ``COPY`` as soon as it is validated, so the
   server ingests one piece while we validate the next (done one after the other, our
   validation and the server's work added up: ``write_vs_copy`` was 0.70). When the window
   holds no stored bar (a first load) every row is new and cannot conflict (the asset row is
   locked ``FOR NO KEY UPDATE`` for the transaction, so no other writer adds bars of the
-  symbol meanwhile): all chunks go into one ``COPY`` straight into ``market_data``.
-  Otherwise each chunk is ``COPY``-ed into a temporary staging table (created once per
+  symbol meanwhile): all batches go into one ``COPY`` straight into ``market_data``.
+  Otherwise each batch is ``COPY``-ed into a temporary staging table (created once per
   transaction, ``ON COMMIT DELETE ROWS``) and merged from there. A bad value raises out of
   the open ``COPY``, which aborts it; the caller rolls the whole asset back.
-- **Without a window** the stored dates of a large chunk's range are read first (one
+- **Without a window** the stored dates of a large batch's range are read first (one
   index-only query): new rows are ``COPY``-ed straight in, re-sent ones staged and merged.
-- **Small chunks** (an incremental sync: a few days). ``COPY`` and staging cost more round
+- **Small batches** (an incremental sync: a few days). ``COPY`` and staging cost more round
   trips than the rows: the rows travel as three array parameters of the merge statement
   itself, one round trip in all.
 
@@ -45,13 +45,13 @@ from data_nexus.storage.writer import Chunk, Known, write_validated
 _COLUMNS = "time, symbol, open, high, low, close, adjusted_close, volume"
 _STAGE = "dn_stage_bars"
 #: Rows per ``copy.write``: small enough that the server works while we format the next.
-_PIECE = 2000
-#: Bars validated at a time when a chunk is streamed: the server ingests one piece while
+_COPY_WRITE_ROWS = 2000
+#: Bars validated at a time when a batch is streamed: the server ingests one piece while
 #: the next is validated (the first piece of an asset is validated before the write starts).
 PIECE = 250
-#: Up to this many rows a chunk is merged from array parameters (measured: 5 rows 0.3 ms
+#: Up to this many rows a batch is merged from array parameters (measured: 5 rows 0.3 ms
 #: against 1.3 ms through COPY and staging, even at 500 rows; 3x slower at 5,000).
-SMALL_CHUNK = 256
+SMALL_BATCH = 256
 
 _CREATE_STAGE = f"CREATE TEMP TABLE IF NOT EXISTS {_STAGE} (LIKE market_data) ON COMMIT DELETE ROWS"
 #: The merge joins the incoming rows to the stored ones of the symbol's date range. Without
@@ -83,7 +83,7 @@ def _price(n: int) -> str:
     return f"NULLIF(split_part(u.p, E'\\t', {n}), '{MISSING}')::numeric"
 
 
-# A chunk as array parameters: ISO dates, the tab-joined price texts, volumes.
+# A batch as array parameters: ISO dates, the tab-joined price texts, volumes.
 _FROM_ARRAYS = f"""(
     SELECT u.d::date AS time, CAST(%(symbol)s AS varchar) AS symbol,
            {_price(1)} AS open, {_price(2)} AS high, {_price(3)} AS low,
@@ -120,10 +120,10 @@ def copy_text(symbol: str) -> str:
     )
 
 
-def _pieces(chunk: Chunk, more: Iterator[Chunk]) -> Iterator[BarChunk]:
-    """The pieces of ``chunk``, then of every chunk in ``more`` (each dropped once done)."""
-    yield from chunk.pieces()
-    del chunk
+def _pieces(batch: Chunk, more: Iterator[Chunk]) -> Iterator[BarChunk]:
+    """The pieces of ``batch``, then of every batch in ``more`` (each dropped once done)."""
+    yield from batch.pieces()
+    del batch
     for following in more:
         yield from following.pieces()
         del following
@@ -196,7 +196,7 @@ class PgBarSink:
         """Insert new rows, update changed ones, leave identical ones; (inserted, updated)."""
         start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
         spans = self._spans(start, end)
-        if len(rows) <= SMALL_CHUNK:
+        if len(rows) <= SMALL_BATCH:
             dates = [r[0] for r in rows]
             params = {
                 "symbol": symbol,
@@ -219,53 +219,53 @@ class PgBarSink:
         return len(new) + inserted, updated
 
     def write_chunks(
-        self, symbol: str, chunks: Iterable[Chunk], known: Known | None
+        self, symbol: str, batches: Iterable[Chunk], known: Known | None
     ) -> tuple[int, int, int]:
-        """Write every chunk; large ones inside ``known``'s range streamed piece by piece.
+        """Write every batch; large ones inside ``known``'s range streamed piece by piece.
 
         A streamed piece is validated, then sent at once into an open ``COPY``, so the
         server ingests it while the next piece is validated. When ``known``'s range holds
-        no stored bar (a first load) every row in it is new: all chunks go into one ``COPY``
-        straight into ``market_data``. Otherwise each chunk goes into the staging table and
+        no stored bar (a first load) every row in it is new: all batches go into one ``COPY``
+        straight into ``market_data``. Otherwise each batch goes into the staging table and
         is merged (new rows too). A bad value raises out of the open ``COPY``, which aborts
         it; the caller rolls the asset back.
         """
         inserted = updated = total = 0
-        chunks = iter(chunks)
-        for chunk in chunks:
-            if known is None or chunk.size <= SMALL_CHUNK:
-                new, changed, count = write_validated(self, symbol, chunk, known)
+        batches = iter(batches)
+        for batch in batches:
+            if known is None or batch.size <= SMALL_BATCH:
+                new, changed, count = write_validated(self, symbol, batch, known)
             elif not known.stored and not self.compressed(*known.dates()):
-                new, changed, count = self._stream_new(symbol, chunk, chunks, known)
+                new, changed, count = self._stream_new(symbol, batch, batches, known)
             else:
-                new, changed, count = self._stream_staged(symbol, chunk)
+                new, changed, count = self._stream_staged(symbol, batch)
             inserted, updated, total = inserted + new, updated + changed, total + count
-            del chunk
+            del batch
         return inserted, updated, total
 
     def _stream_new(
-        self, symbol: str, chunk: Chunk, more: Iterator[Chunk], known: Known
+        self, symbol: str, batch: Chunk, more: Iterator[Chunk], known: Known
     ) -> tuple[int, int, int]:
-        """This chunk and all ``more`` in one ``COPY`` into ``market_data``.
+        """This batch and all ``more`` in one ``COPY`` into ``market_data``.
 
         ``known``'s range holds no stored bar, so its rows are new (the asset row is locked:
         nobody else adds bars of the symbol meanwhile). Rows outside it are held and written
         after the ``COPY`` (the caller's window normally covers every bar).
         """
         with self.cur.copy(copy_sql("market_data")) as copy:
-            sent, outside = send_inside(copy, symbol, _pieces(chunk, more), known)
+            sent, outside = send_inside(copy, symbol, _pieces(batch, more), known)
         inserted, updated = sent, 0
         if outside:
             new, updated = self.write(symbol, outside, min(outside)[0], max(outside)[0], None)
             inserted += new
         return inserted, updated, sent + len(outside)
 
-    def _stream_staged(self, symbol: str, chunk: Chunk) -> tuple[int, int, int]:
-        """The chunk ``COPY``-ed piece by piece into the staging table, then merged."""
+    def _stream_staged(self, symbol: str, batch: Chunk) -> tuple[int, int, int]:
+        """The batch ``COPY``-ed piece by piece into the staging table, then merged."""
         dates: list[str] = []
         sym = copy_text(symbol)
         with self.cur.copy(copy_sql(_STAGE)) as copy:
-            for piece in chunk.pieces():
+            for piece in batch.pieces():
                 if piece.rows:
                     copy.write(copy_lines(sym, piece.rows))
                     dates += [r[0] for r in piece.rows]
@@ -329,8 +329,8 @@ class PgBarSink:
     def _copy(self, table: str, symbol: str, rows: list[BarRow]) -> None:
         sym = copy_text(symbol)
         with self.cur.copy(copy_sql(table)) as copy:
-            for i in range(0, len(rows), _PIECE):
-                copy.write(copy_lines(sym, rows[i : i + _PIECE]))
+            for i in range(0, len(rows), _COPY_WRITE_ROWS):
+                copy.write(copy_lines(sym, rows[i : i + _COPY_WRITE_ROWS]))
 
     # -- compressed chunks (TimescaleDB) -----------------------------------------------------
 

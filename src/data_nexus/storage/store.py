@@ -7,7 +7,7 @@ The sync engine writes through :meth:`Store.write_asset` / :meth:`Store.write_as
 Contract (the sync engine, the benchmarks and the query API build on it):
 
 - :class:`AssetUpdate` carries everything one asset's sync writes: its ``bars`` (any
-  iterable, streamed in chunks), an optional authoritative ``window`` (stored bars of the
+  iterable, streamed in batches), an optional authoritative ``window`` (stored bars of the
   symbol inside it that are absent from ``bars`` are deleted), its corporate ``actions``
   with an optional ``actions_window`` (same semantics), ``state`` (``assets`` columns set in
   the same transaction; ``updated_at`` and the coverage ``first_date``/``last_date`` are
@@ -16,7 +16,7 @@ Contract (the sync engine, the benchmarks and the query API build on it):
 - Everything of one asset commits together or not at all. Values are validated
   (:mod:`data_nexus.storage.validate`) before they reach the database; a value the schema
   cannot hold exactly raises :class:`~data_nexus.errors.DataValidationError` naming the
-  symbol, date, field and value, and nothing of that asset is written. The first chunk
+  symbol, date, field and value, and nothing of that asset is written. The first batch
   (on PostgreSQL, the first :data:`~data_nexus.storage.pg_writer.PIECE` bars) is
   validated before the database is touched, the rest piece by piece as it is sent, so the
   server works while the next piece is validated; a bad value there rolls the asset back.
@@ -24,6 +24,12 @@ Contract (the sync engine, the benchmarks and the query API build on it):
 
 Backend differences are chosen once, from :attr:`Store.caps`: the bar sink
 (:mod:`.sqlite_writer` or :mod:`.pg_writer`, with :mod:`.compression` on TimescaleDB).
+
+Every other write goes through :meth:`Store.atomic`, the one write transaction (``BEGIN
+IMMEDIATE`` on SQLite), with its statements in :mod:`.registry` (the asset registry),
+:mod:`.leases` (sync leases and failures), :mod:`.runs` (``sync_runs``) and
+:mod:`.provider_state` (typed shared facts); reads of those take :meth:`Store.connection`.
+No module outside ``storage`` builds SQL.
 """
 
 from __future__ import annotations
@@ -51,8 +57,8 @@ from data_nexus.storage.compression import (
     version_tuple,
 )
 from data_nexus.storage.engine import SQLITE_IMMEDIATE, open_engine
-from data_nexus.storage.migrate import ensure_schema
 from data_nexus.storage.pg_writer import PgBarSink
+from data_nexus.storage.schema import ensure_schema
 from data_nexus.storage.sqlite_writer import SqliteBarSink
 from data_nexus.storage.updates import AssetUpdate, WriteResult
 from data_nexus.storage.writer import (
@@ -70,7 +76,7 @@ class Store:
     """The database behind Data Nexus: bars, corporate actions and asset state.
 
     Open with :meth:`open`; close with :meth:`close` or use it as a context manager.
-    ``chunk_size`` bars of a streamed update (any iterable but a list or tuple) are held in
+    ``batch_size`` bars of a streamed update (any iterable but a list or tuple) are held in
     memory at a time, so memory stays flat however long the history; ``batch_assets``
     assets share one transaction in :meth:`write_assets` (each all-or-nothing);
     ``compress_batch`` compressed TimescaleDB chunks are rewritten at a time, and
@@ -82,13 +88,13 @@ class Store:
         engine: Engine,
         caps: Capabilities,
         *,
-        chunk_size: int = 2_000,
+        batch_size: int = 2_000,
         batch_assets: int = 64,
         compress_batch: int = 4,
     ) -> None:
         self.engine = engine
         self.caps = caps
-        self.chunk_size = chunk_size
+        self.batch_size = batch_size
         self.batch_assets = batch_assets
         self.compress_batch = compress_batch
         self._lock = threading.Lock()
@@ -143,24 +149,44 @@ class Store:
     # -- writes ------------------------------------------------------------------------------
 
     @contextmanager
-    def _transaction(self) -> Iterator[tuple[sa.Connection, BarSink]]:
+    def atomic(self) -> Iterator[sa.Connection]:
+        """One write transaction: everything done on the connection commits together.
+
+        Commits when the block ends, rolls back if it raises. On SQLite the transaction
+        starts with ``BEGIN IMMEDIATE`` (the write lock is taken at once, so a read that
+        later writes cannot deadlock with another writer); on PostgreSQL it is an ordinary
+        transaction (use row locks for read-then-write). The statements themselves live in
+        the ``storage`` modules (:mod:`.registry`, :mod:`.leases`, :mod:`.runs`,
+        :mod:`.provider_state`), which take this connection.
+        """
         with self.engine.connect() as plain:
             conn = plain.execution_options(**{SQLITE_IMMEDIATE: True})
             with conn.begin():
-                raw = conn.connection.driver_connection
-                if not self.caps.is_postgres:
-                    yield conn, SqliteBarSink(raw)  # type: ignore[arg-type]
-                    return
-                sink = PgBarSink(
-                    raw,  # type: ignore[arg-type]
-                    compressed=self.compressed_chunks,
-                    compress_batch=self.compress_batch,
-                    whole_chunks=self.whole_chunks,
-                )
-                try:
-                    yield conn, sink
-                finally:
-                    sink.close()
+                yield conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sa.Connection]:
+        """A connection for reads (no write lock); rolled back when the block ends."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[sa.Connection, BarSink]]:
+        with self.atomic() as conn:
+            raw = conn.connection.driver_connection
+            if not self.caps.is_postgres:
+                yield conn, SqliteBarSink(raw)  # type: ignore[arg-type]
+                return
+            sink = PgBarSink(
+                raw,  # type: ignore[arg-type]
+                compressed=self.compressed_chunks,
+                compress_batch=self.compress_batch,
+                whole_chunks=self.whole_chunks,
+            )
+            try:
+                yield conn, sink
+            finally:
+                sink.close()
 
     def _prepare(self, update: AssetUpdate) -> Prepared:
         return Prepared(
@@ -168,7 +194,7 @@ class Store:
             update.bars,
             update.actions,
             update.state,
-            self.chunk_size,
+            self.batch_size,
             canonical=not self.caps.is_postgres,  # PostgreSQL parses any exact text
             piece=pg_writer.PIECE if self.caps.is_postgres else None,
         )

@@ -1,6 +1,6 @@
 """One asset's write inside an open transaction, the same on every backend.
 
-The order is: lock the asset row and check the lease, upsert the bars chunk by chunk
+The order is: lock the asset row and check the lease, upsert the bars batch by batch
 through the backend's :class:`BarSink`, delete what the ``window`` no longer holds, merge the
 corporate actions, then set the asset's state and coverage. The caller owns the
 transaction (or savepoint), so any exception leaves the asset exactly as it was.
@@ -62,13 +62,13 @@ class BarSink(Protocol):
         ...  # pragma: no cover
 
     def write_chunks(
-        self, symbol: str, chunks: Iterable[Chunk], known: Known | None
+        self, symbol: str, batches: Iterable[Chunk], known: Known | None
     ) -> tuple[int, int, int]:
-        """:meth:`write` for chunks not validated yet; (inserted, updated, rows) in all.
+        """:meth:`write` for batches not validated yet; (inserted, updated, rows) in all.
 
         ``known``, when given, holds the stored dates of a range (the update's window). A
-        sink may validate and write a chunk piece by piece (see :meth:`Chunk.pieces`); it
-        asks for the next chunk only once done with the previous one.
+        sink may validate and write a batch piece by piece (see :meth:`Chunk.pieces`); it
+        asks for the next batch only once done with the previous one.
         """
         ...  # pragma: no cover
 
@@ -95,7 +95,7 @@ class Known:
 
 
 class Chunk:
-    """One chunk of an update's bars, validated as it is consumed (once).
+    """One write batch of an update's bars, validated as it is consumed (once).
 
     :meth:`pieces` validates ``piece`` bars at a time, each just before it is handed out, so
     a sink can send one piece to the server while the next is validated; :meth:`validated`
@@ -156,7 +156,7 @@ def write_validated(
 class Prepared:
     """An update validated as far as possible before the database is touched.
 
-    The actions and the first ``piece`` bars (by default the whole first chunk) are
+    The actions and the first ``piece`` bars (by default the whole first batch) are
     validated here; the other bars as they are written (see :class:`Chunk`), so a bad value
     among them rolls the asset back.
     """
@@ -167,7 +167,7 @@ class Prepared:
         bars: Iterable[Bar],
         actions: Sequence[Split | Dividend],
         state: Mapping[str, Any],
-        chunk_size: int,
+        batch_size: int,
         *,
         canonical: bool = True,
         piece: int | None = None,
@@ -181,47 +181,47 @@ class Prepared:
         self.symbol = symbol
         self.validator = BarValidator(symbol, canonical=canonical)
         self.action_rows = validate_actions(symbol, actions)
-        self._chunks = _chunks(bars, chunk_size)
+        self._batches = _batches(bars, batch_size)
         self._piece = piece
-        first = next(self._chunks, ())
+        first = next(self._batches, ())
         step = len(first) if piece is None else piece
         head = self.validator.chunk(first[:step] if step < len(first) else first)
         self._first: Chunk | None = Chunk(first, self.validator, step, head)
-        #: Whether :meth:`chunks` began reading the bars (they cannot be read twice).
+        #: Whether :meth:`batches` began reading the bars (they cannot be read twice).
         self.started = False
 
-    def chunks(self) -> Iterator[Chunk]:
-        """The bars, chunk by chunk (the first one already in memory, its head validated).
+    def batches(self) -> Iterator[Chunk]:
+        """The bars, batch by batch (the first one already in memory, its head validated).
 
-        Only one chunk is alive at a time: the next bars are read once the consumer is done
-        with a chunk and asks for the next one.
+        Only one batch is alive at a time: the next bars are read once the consumer is done
+        with a batch and asks for the next one.
         """
         self.started = True
         first, self._first = self._first, None
         if first is not None:
             yield first
             del first
-        for bars in self._chunks:
+        for bars in self._batches:
             yield Chunk(bars, self.validator, self._piece or len(bars), None)
             del bars
 
 
 #: A list or tuple of bars is already in memory: it is written in slices this large (one
-#: COPY for a whole history), where a stream is read ``chunk_size`` bars at a time.
-SEQUENCE_CHUNK = 20_000
+#: COPY for a whole history), where a stream is read ``batch_size`` bars at a time.
+SEQUENCE_BATCH = 20_000
 
 
-def _chunks(bars: Iterable[Bar], size: int) -> Iterator[Sequence[Bar]]:
+def _batches(bars: Iterable[Bar], size: int) -> Iterator[Sequence[Bar]]:
     if isinstance(bars, list | tuple):
-        if len(bars) <= SEQUENCE_CHUNK:
+        if len(bars) <= SEQUENCE_BATCH:
             yield bars  # no copy
             return
-        for start in range(0, len(bars), SEQUENCE_CHUNK):
-            yield bars[start : start + SEQUENCE_CHUNK]
+        for start in range(0, len(bars), SEQUENCE_BATCH):
+            yield bars[start : start + SEQUENCE_BATCH]
         return
     iterator = iter(bars)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 #: Errors the drivers raise (straight from a raw cursor) or SQLAlchemy wraps them in.
@@ -275,7 +275,7 @@ def write_one(
     if window is not None:
         stored = sink.stored_dates(symbol, *window)
         known = Known(stored, window[0].isoformat(), window[1].isoformat())
-    inserted, updated, total = sink.write_chunks(symbol, prepared.chunks(), known)
+    inserted, updated, total = sink.write_chunks(symbol, prepared.batches(), known)
     deleted = 0
     if known is not None and known.stored:
         stale = known.stored - prepared.validator.dates

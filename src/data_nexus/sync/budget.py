@@ -17,60 +17,45 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 from collections.abc import Awaitable, Callable
 
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-
-from data_nexus.assets import write_transaction
 from data_nexus.clock import Clock, utcnow
 from data_nexus.errors import QuotaExhausted
-from data_nexus.models import PROVIDER_STATE
 from data_nexus.providers.eodhd import next_gmt_midnight
 from data_nexus.providers.eodhd.limits import bucket_shape
+from data_nexus.storage import provider_state
+from data_nexus.storage.provider_state import RateBucket
 from data_nexus.storage.store import Store
-
-_table = PROVIDER_STATE
-_c = _table.c
-RATE_KEY = "rate:eodhd"
-
-
-def _calls_key(day: dt.date) -> str:
-    return f"calls:{day.isoformat()}"
-
-
-def _read_int(conn: sa.Connection, key: str) -> int | None:
-    value = conn.execute(sa.select(_c.value).where(_c.key == key)).scalar()
-    return None if value is None else int(value)
 
 
 def calls_spent_today(store: Store, now: dt.datetime) -> int:
     """Weighted calls Data Nexus workers recorded for ``now``'s GMT day."""
-    with store.engine.connect() as conn:
-        return _read_int(conn, _calls_key(now.astimezone(dt.UTC).date())) or 0
+    with store.connection() as conn:
+        return provider_state.calls_spent(conn, now.astimezone(dt.UTC).date())
 
 
-def _locked(conn: sa.Connection, store: Store, key: str, initial: str, now: dt.datetime) -> str:
-    """The row's value, locked for this transaction; created with ``initial`` if missing.
+def grant(spent: int, limit: int | None, wanted: int) -> int:
+    """How many of ``wanted`` calls a reservation gets when ``spent`` of ``limit`` are used.
 
-    Creating the row first (``ON CONFLICT DO NOTHING``) means two workers starting at once
-    both lock the same row instead of racing to insert it.
+    All of them without a limit, else what is left (may be zero or negative).
     """
-    insert = (postgresql.insert if store.caps.is_postgres else sqlite.insert)(_table)
-    conn.execute(
-        insert.values(key=key, value=initial, updated_at=now).on_conflict_do_nothing(
-            index_elements=[_c.key]
-        )
-    )
-    query = sa.select(_c.value).where(_c.key == key)
-    if store.caps.skip_locked:  # PostgreSQL: a row lock (SQLite already has BEGIN IMMEDIATE)
-        query = query.with_for_update()
-    return str(conn.execute(query).scalar_one())
+    return wanted if limit is None else min(wanted, limit - spent)
 
 
-def _update(conn: sa.Connection, key: str, value: str, now: dt.datetime) -> None:
-    conn.execute(sa.update(_table).where(_c.key == key).values(value=value, updated_at=now))
+def take_tokens(
+    bucket: RateBucket, now: dt.datetime, *, capacity: int, rate: float, block: int
+) -> tuple[RateBucket, float]:
+    """Take ``block`` tokens from ``bucket`` at ``now``: the new bucket, and the wait.
+
+    The bucket refills at ``rate`` tokens a second up to ``capacity``; its time never moves
+    back (a reading older than the last update refills nothing). The wait is 0 when the
+    block was taken, else the seconds until it can be (nothing taken).
+    """
+    at = max(now, bucket.at)
+    tokens = min(float(capacity), bucket.tokens + (at - bucket.at).total_seconds() * rate)
+    if tokens >= block:
+        return RateBucket(tokens - block, at), 0.0
+    return RateBucket(tokens, at), (block - tokens) / rate
 
 
 class SharedCallBudget:
@@ -88,11 +73,11 @@ class SharedCallBudget:
         self._lock = asyncio.Lock()
 
     def _reserve(self, day: dt.date, wanted: int, minimum: int) -> int:
-        key = _calls_key(day)
-        with write_transaction(self._store) as conn:
+        caps = self._store.caps
+        with self._store.atomic() as conn:
             now = self._clock()
-            current = int(_locked(conn, self._store, key, "0", now))
-            room = wanted if self.limit is None else min(wanted, self.limit - current)
+            current = provider_state.lock_calls(conn, caps, day, now)
+            room = grant(current, self.limit, wanted)
             if room < minimum:
                 resets = next_gmt_midnight(now)
                 raise QuotaExhausted(
@@ -100,17 +85,17 @@ class SharedCallBudget:
                     f"{resets:%Y-%m-%d %H:%M} UTC (GMT midnight)",
                     resets_at=resets,
                 )
-            _update(conn, key, str(current + room), now)
+            provider_state.set_calls(conn, day, current + room, now)
         return room
 
     def _give_back(self, day: dt.date, amount: int) -> None:
         if amount <= 0:
             return
-        key = _calls_key(day)
-        with write_transaction(self._store) as conn:
+        caps = self._store.caps
+        with self._store.atomic() as conn:
             now = self._clock()
-            spent = int(_locked(conn, self._store, key, "0", now))
-            _update(conn, key, str(max(0, spent - amount)), now)
+            spent = provider_state.lock_calls(conn, caps, day, now)
+            provider_state.set_calls(conn, day, max(0, spent - amount), now)
 
     async def charge(self, weight: int) -> None:
         """Take ``weight`` calls from the local reservation, reserving a block when short."""
@@ -163,21 +148,15 @@ class SharedRateLimiter:
 
     def _take(self) -> float:
         """Take a block from the shared bucket; return 0, or the seconds to wait first."""
-        with write_transaction(self._store) as conn:
-            # Read the clock under the row lock, and never move the bucket's time back:
-            # a worker whose clock reading is older than the last update refills nothing.
+        with self._store.atomic() as conn:
+            # Read the clock under the row lock (the bucket's time never moves back).
             now = self._clock()
-            full = json.dumps({"tokens": float(self.capacity), "at": now.isoformat()})
-            state = json.loads(_locked(conn, self._store, RATE_KEY, full, now))
-            at = max(now, dt.datetime.fromisoformat(state["at"]))
-            elapsed = (at - dt.datetime.fromisoformat(state["at"])).total_seconds()
-            tokens = min(float(self.capacity), float(state["tokens"]) + elapsed * self.rate)
-            wait = 0.0
-            if tokens >= self._block:
-                tokens -= self._block
-            else:
-                wait = (self._block - tokens) / self.rate
-            _update(conn, RATE_KEY, json.dumps({"tokens": tokens, "at": at.isoformat()}), now)
+            full = RateBucket(float(self.capacity), now)
+            bucket = provider_state.lock_rate_bucket(conn, self._store.caps, full, now)
+            bucket, wait = take_tokens(
+                bucket, now, capacity=self.capacity, rate=self.rate, block=self._block
+            )
+            provider_state.set_rate_bucket(conn, bucket, now)
         return wait
 
     async def acquire(self) -> None:

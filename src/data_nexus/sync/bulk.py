@@ -13,55 +13,30 @@ import asyncio
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Protocol
 
-import sqlalchemy as sa
-
-from data_nexus.assets import write_transaction
 from data_nexus.errors import DataNexusError, LeaseConflict, NotFound, NotInPlan, ProviderError
-from data_nexus.models import PROVIDER_STATE
-from data_nexus.records import Bar, Dividend, Parsed, Split
+from data_nexus.providers.protocol import BulkProvider
+from data_nexus.records import Bar, Dividend, Split
+from data_nexus.storage import provider_state
 from data_nexus.storage.store import AssetUpdate, Store
-from data_nexus.sync.events import AssetSynced, BulkUnavailable, BulkUsed, Notice
+from data_nexus.sync.events import AssetSynced, BulkRefused, BulkUsed, Notice
 from data_nexus.sync.pipeline import RunContext, StopRun, fail_asset, synced_state
-from data_nexus.sync.plan import AssetState, BulkPlan
+from data_nexus.sync.plan import AssetState, BulkPlan, FetchMode
 
 RECHECK_AFTER = dt.timedelta(days=1)
-_table = PROVIDER_STATE
-
-
-class BulkProvider(Protocol):
-    """The bulk calls (the EODHD client has them)."""
-
-    async def bulk_eod(self, exchange: str, *, day: dt.date | None = None) -> Parsed[Bar]: ...
-
-    async def bulk_splits(self, exchange: str, *, day: dt.date | None = None) -> Parsed[Split]: ...
-
-    async def bulk_dividends(
-        self, exchange: str, *, day: dt.date | None = None
-    ) -> Parsed[Dividend]: ...
-
-
-def _key(exchange: str) -> str:
-    return f"bulk:{exchange}"
 
 
 def bulk_known_unavailable(store: Store, exchange: str, now: dt.datetime) -> bool:
     """Whether the plan answered 403/404 to bulk for ``exchange`` less than a day ago."""
-    with store.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(_table.c.value, _table.c.updated_at).where(_table.c.key == _key(exchange))
-        ).first()
-    return row is not None and row.value == "unavailable" and now - row.updated_at < RECHECK_AFTER
+    with store.connection() as conn:
+        refused = provider_state.bulk_refused_at(conn, exchange)
+    return refused is not None and now - refused < RECHECK_AFTER
 
 
 def remember_bulk(store: Store, exchange: str, available: bool, now: dt.datetime) -> None:
     """Record the bulk endpoint's availability for ``exchange`` (shared by all workers)."""
-    key = _key(exchange)
-    with write_transaction(store) as conn:
-        conn.execute(sa.delete(_table).where(_table.c.key == key))
-        if not available:
-            conn.execute(sa.insert(_table).values(key=key, value="unavailable", updated_at=now))
+    with store.atomic() as conn:
+        provider_state.set_bulk_refused(conn, exchange, not available, now)
 
 
 async def _fetch_days(
@@ -97,8 +72,7 @@ async def run_bulk(
         bars, actions, warnings = await _fetch_days(provider, bulk.exchange, bulk.days)
     except (NotInPlan, NotFound) as error:
         await asyncio.to_thread(remember_bulk, ctx.store, bulk.exchange, False, ctx.clock())
-        ctx.emit(BulkUnavailable(bulk.exchange, str(error).splitlines()[0]))
-        ctx.summary.bulk_unavailable.append(bulk.exchange)
+        ctx.emit(BulkRefused(bulk.exchange, str(error).splitlines()[0]))
         return None
     except ProviderError as error:
         if error.stops_run:
@@ -127,7 +101,6 @@ async def run_bulk(
             await fail_asset(ctx, symbol, result)
         else:
             synced.append(symbol)
-    ctx.summary.bulk_used.append(bulk.exchange)
     ctx.emit(BulkUsed(bulk.exchange, bulk.days, len(synced), len(refetch)))
     return synced, refetch
 
@@ -138,8 +111,4 @@ async def _write_one(ctx: RunContext, symbol: str, bars: list[Bar]) -> None:
             symbol=symbol, bars=bars, state=synced_state(ctx.clock()), lease_owner=ctx.owner
         )
     )
-    summary = ctx.summary
-    summary.synced += 1
-    summary.rows_inserted += result.inserted
-    summary.rows_revised += result.updated
-    ctx.emit(AssetSynced(symbol, result.inserted, result.updated, 0, 0, 0, "bulk"))
+    ctx.emit(AssetSynced(symbol, result.inserted, result.updated, 0, 0, 0, FetchMode.BULK))

@@ -2,13 +2,20 @@
 
 ``run_sync(on_event=…)`` calls the handler with these dataclasses; the CLI renders them
 with Rich, a Python user may log or ignore them. Texts are already redacted.
+
+The events are also the run's record: :func:`data_nexus.sync.summary.summarize` folds them
+into the :class:`~data_nexus.sync.summary.SyncSummary`, so what the user saw and what the
+summary counts cannot disagree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from data_nexus.sync.plan import FetchMode, SkipReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +40,8 @@ class AssetSynced:
     deleted: int
     actions_changed: int
     calls: int
-    mode: str  # "first sync", "incremental", "full refresh", "corporate action detected", "bulk"
+    #: How it was fetched; ``mode.is_full`` when the whole history was refetched.
+    mode: FetchMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +55,15 @@ class AssetFailed:
 
 @dataclass(frozen=True, slots=True)
 class AssetSkipped:
-    """An asset that was due but was not synced in this run (e.g. the lease was lost)."""
+    """An asset that was due but was not synced in this run.
+
+    ``reason`` is the category the summary counts; ``detail`` the one-line explanation
+    shown beside it.
+    """
 
     symbol: str
-    reason: str
+    reason: SkipReason
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +77,12 @@ class BulkUsed:
 
 
 @dataclass(frozen=True, slots=True)
-class BulkUnavailable:
-    """The plan lacks the bulk endpoint (HTTP 403/404): per-symbol sync instead."""
+class BulkRefused:
+    """The provider refused the bulk endpoint (HTTP 403/404: not in the plan).
+
+    The exchange is synced per symbol instead. (The exception for the same answer is
+    :class:`data_nexus.providers.eodhd.BulkUnavailable`.)
+    """
 
     exchange: str
     reason: str
@@ -79,11 +96,30 @@ class Notice:
     text: str
 
 
+class StopCause(enum.StrEnum):
+    """Why a run stops before its plan is done."""
+
+    #: A first SIGINT/SIGTERM: no new assets; in-flight ones commit or roll back.
+    INTERRUPTED = "interrupted"
+    #: A second signal: in-flight work is cancelled at once.
+    ABORTED = "aborted"
+    #: The provider ended the run: authentication, daily quota, or repeated failures.
+    PROVIDER = "provider"
+
+
 @dataclass(frozen=True, slots=True)
 class RunStopping:
-    """The run stops scheduling new assets (signal, quota, authentication)."""
+    """The run stops scheduling new assets; ``cause`` says why, ``reason`` in words."""
 
     reason: str
+    cause: StopCause
+
+
+@dataclass(frozen=True, slots=True)
+class RunFailed:
+    """The run ended on an unexpected error (its redacted one-line text)."""
+
+    error: str
 
 
 SyncEvent = (
@@ -92,9 +128,10 @@ SyncEvent = (
     | AssetFailed
     | AssetSkipped
     | BulkUsed
-    | BulkUnavailable
+    | BulkRefused
     | Notice
     | RunStopping
+    | RunFailed
 )
 EventHandler = Callable[[SyncEvent], None]
 

@@ -5,29 +5,29 @@ on PostgreSQL the candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` so t
 concurrent workers never claim the same asset. A lease expires, so a crashed worker's
 assets return to the pool; a worker on the same host may also take over leases of a
 process that no longer exists (a crash followed by an immediate rerun).
+
+The rules live here (pure functions); the statements in :mod:`data_nexus.storage.leases`
+and :mod:`data_nexus.storage.provider_state`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import socket
 from collections.abc import Sequence
 from typing import Any
 
-import sqlalchemy as sa
-
-from data_nexus.assets import assets_table, write_transaction
 from data_nexus.errors import LeaseConflict
-from data_nexus.models import PROVIDER_STATE
 from data_nexus.processes import pid_alive
 from data_nexus.redact import redact
+from data_nexus.storage import leases as stored
+from data_nexus.storage import provider_state
+from data_nexus.storage.leases import DueRule
+from data_nexus.storage.provider_state import RunLock
 from data_nexus.storage.store import Store
 from data_nexus.sync.plan import AssetState, PlanOptions, backoff_delay
 
-_STATE_COLUMNS = [f for f in AssetState.__dataclass_fields__]
-RUN_LOCK_KEY = "sync:run-lock"
 LAST_ERROR_MAX = 500
 
 
@@ -43,48 +43,22 @@ def owner_is_dead(owner: str) -> bool:
     return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
-def _state(row: Any) -> AssetState:
-    return AssetState(**{c: row._mapping[c] for c in _STATE_COLUMNS})
+def _state(row: dict[str, Any]) -> AssetState:
+    return AssetState(**row)
 
 
-def _scope(query: Any, symbols: Sequence[str] | None, exchange: str | None) -> Any:
-    table = assets_table
-    if symbols is not None:
-        query = query.where(table.c.symbol.in_(list(symbols)))
-    if exchange is not None:
-        query = query.where(table.c.exchange == exchange)
-    return query
+def due_rule(now: dt.datetime, options: PlanOptions, explicit: bool) -> DueRule:
+    """The storage twin of :func:`data_nexus.sync.plan.skip_reason` (a test checks they agree)."""
+    return DueRule(now=now, max_age=options.max_age, full=options.full, explicit=explicit)
 
 
 def load_states(
     store: Store, *, symbols: Sequence[str] | None = None, exchange: str | None = None
 ) -> list[AssetState]:
     """The sync state of every registered asset in scope, ordered by symbol."""
-    table = assets_table
-    query = _scope(sa.select(*(table.c[c] for c in _STATE_COLUMNS)), symbols, exchange)
-    with store.engine.connect() as conn:
-        return [_state(r) for r in conn.execute(query.order_by(table.c.symbol))]
-
-
-def _due_condition(
-    now: dt.datetime, options: PlanOptions, explicit: bool
-) -> sa.ColumnElement[bool]:
-    """SQL twin of :func:`data_nexus.sync.plan.skip_reason` (a test checks they agree)."""
-    c = assets_table.c
-    conditions: list[sa.ColumnElement[bool]] = [c.is_active.is_(True)]
-    if not options.full:
-        if not explicit:
-            conditions.append(sa.or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
-        conditions.append(
-            sa.or_(
-                c.last_synced.is_(None),
-                sa.and_(
-                    sa.not_(sa.and_(c.is_delisted.is_(True), c.last_date.is_not(None))),
-                    c.last_synced <= now - options.max_age,
-                ),
-            )
-        )
-    return sa.and_(*conditions)
+    with store.connection() as conn:
+        rows = stored.load_states(conn, symbols=symbols, exchange=exchange)
+    return [_state(r) for r in rows]
 
 
 def claim_due(
@@ -100,57 +74,39 @@ def claim_due(
     explicit: bool = False,
     exclude: Sequence[str] = (),
 ) -> list[AssetState]:
-    """Lease up to ``limit`` due assets to ``owner``; never-synced and stalest first."""
-    table = assets_table
-    c = table.c
-    with write_transaction(store) as conn:
-        holders = conn.execute(
-            sa.select(c.lease_owner)
-            .where(c.lease_owner.is_not(None), c.lease_owner != owner, c.lease_expires_at > now)
-            .distinct()
-        ).scalars()
-        dead = [h for h in holders if owner_is_dead(h)]
-        lease_free = sa.or_(
-            c.lease_owner.is_(None),
-            c.lease_expires_at <= now,
-            c.lease_owner.in_(dead) if dead else sa.false(),
+    """Lease up to ``limit`` due assets to ``owner``; never-synced and stalest first.
+
+    Leases of processes on this host that no longer exist are taken over.
+    """
+    with store.atomic() as conn:
+        holders = stored.lease_holders(conn, other_than=owner, now=now)
+        rows = stored.claim(
+            conn,
+            owner=owner,
+            due=due_rule(now, options, explicit),
+            limit=limit,
+            lease_ttl=lease_ttl,
+            take_over=[h for h in holders if owner_is_dead(h)],
+            symbols=symbols,
+            exchange=exchange,
+            exclude=exclude,
+            skip_locked=store.caps.skip_locked,
         )
-        query = _scope(
-            sa.select(c.symbol).where(_due_condition(now, options, explicit), lease_free),
-            symbols,
-            exchange,
-        )
-        if exclude:
-            query = query.where(c.symbol.not_in(list(exclude)))
-        query = query.order_by(c.last_synced.asc().nulls_first(), c.symbol).limit(limit)
-        if store.caps.skip_locked:
-            query = query.with_for_update(skip_locked=True)
-        picked = list(conn.execute(query).scalars())
-        if not picked:
-            return []
-        conn.execute(
-            sa.update(table)
-            .where(c.symbol.in_(picked))
-            .values(lease_owner=owner, lease_expires_at=now + lease_ttl)
-        )
-        rows = conn.execute(
-            sa.select(*(c[col] for col in _STATE_COLUMNS)).where(c.symbol.in_(picked))
-        )
-        by_symbol = {r.symbol: _state(r) for r in rows}
-    return [by_symbol[s] for s in picked]
+    return [_state(r) for r in rows]
 
 
 def release(store: Store, symbols: Sequence[str], *, owner: str) -> None:
     """Give back leases this owner holds (assets claimed but not synced)."""
     if not symbols:
         return
-    c = assets_table.c
-    with write_transaction(store) as conn:
-        conn.execute(
-            sa.update(assets_table)
-            .where(c.symbol.in_(list(symbols)), c.lease_owner == owner)
-            .values(lease_owner=None, lease_expires_at=None)
-        )
+    with store.atomic() as conn:
+        stored.release(conn, symbols, owner=owner)
+
+
+def failure_message(error: str, secrets: Sequence[str] = ()) -> str:
+    """The ``last_error`` stored for ``error``: redacted, its first line, at most 500 chars."""
+    text = redact(error, secrets).strip().splitlines()
+    return (text[0] if text else "error")[:LAST_ERROR_MAX]
 
 
 def record_failure(
@@ -167,36 +123,34 @@ def record_failure(
     Returns the time of the next attempt; ``None`` if another worker holds the asset now.
     The asset's bars, actions and coverage are not touched.
     """
-    c = assets_table.c
-    text = redact(error, secrets).strip().splitlines()
-    message = (text[0] if text else "error")[:LAST_ERROR_MAX]
-    with write_transaction(store) as conn:
-        fails = conn.execute(
-            sa.select(c.fail_count).where(
-                c.symbol == symbol, sa.or_(c.lease_owner == owner, c.lease_owner.is_(None))
-            )
-        ).scalar()
+    message = failure_message(error, secrets)
+    with store.atomic() as conn:
+        fails = stored.fail_count(conn, symbol, owner=owner)
         if fails is None:
             return None
-        retry_at = now + backoff_delay(int(fails) + 1)
-        conn.execute(
-            sa.update(assets_table)
-            .where(c.symbol == symbol)
-            .values(
-                last_error=message,
-                fail_count=int(fails) + 1,
-                next_attempt_at=retry_at,
-                lease_owner=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
+        retry_at = now + backoff_delay(fails + 1)
+        stored.record_failure(
+            conn, symbol, message=message, fail_count=fails + 1, retry_at=retry_at, now=now
         )
     return retry_at
 
 
 # --- the SQLite one-writer lock ------------------------------------------------------------
 
-_state_table = PROVIDER_STATE
+
+def lock_refusal(held: RunLock | None, *, owner: str, now: dt.datetime) -> str | None:
+    """Why ``owner`` may not take the lock ``held`` at ``now`` (pure); ``None``: it may.
+
+    A lock of the same owner, whose time ran out, or whose process on this host is gone
+    may be taken over.
+    """
+    if held is None or held.owner == owner or held.expires <= now or owner_is_dead(held.owner):
+        return None
+    return (
+        f"another datanexus sync ({held.owner}, since {held.since.isoformat()[:19]} UTC) is "
+        "writing to this SQLite database, which allows one writer: wait for it to "
+        "finish, or use PostgreSQL to run several workers"
+    )
 
 
 def acquire_run_lock(store: Store, *, owner: str, now: dt.datetime, ttl: dt.timedelta) -> None:
@@ -204,53 +158,25 @@ def acquire_run_lock(store: Store, *, owner: str, now: dt.datetime, ttl: dt.time
 
     A lock whose holder's time ran out, or whose process on this host is gone, is taken over.
     """
-    c = _state_table.c
-    value = json.dumps(
-        {"owner": owner, "since": now.isoformat(), "expires": (now + ttl).isoformat()}
-    )
-    with write_transaction(store) as conn:
-        held = conn.execute(sa.select(c.value).where(c.key == RUN_LOCK_KEY)).scalar()
-        if held is not None:
-            info = json.loads(held)
-            expires = dt.datetime.fromisoformat(info["expires"])
-            holder = str(info["owner"])
-            if holder != owner and expires > now and not owner_is_dead(holder):
-                raise LeaseConflict(
-                    f"another datanexus sync ({holder}, since {info['since'][:19]} UTC) is "
-                    "writing to this SQLite database, which allows one writer: wait for it to "
-                    "finish, or use PostgreSQL to run several workers"
-                )
-            conn.execute(
-                sa.update(_state_table)
-                .where(c.key == RUN_LOCK_KEY)
-                .values(value=value, updated_at=now)
-            )
-        else:
-            conn.execute(
-                sa.insert(_state_table).values(key=RUN_LOCK_KEY, value=value, updated_at=now)
-            )
+    with store.atomic() as conn:
+        refusal = lock_refusal(provider_state.run_lock(conn), owner=owner, now=now)
+        if refusal is not None:
+            raise LeaseConflict(refusal)
+        provider_state.set_run_lock(conn, RunLock(owner, now, now + ttl), now)
 
 
 def renew_run_lock(store: Store, *, owner: str, now: dt.datetime, ttl: dt.timedelta) -> None:
     """Push the lock's expiry forward while the run is alive."""
-    c = _state_table.c
-    with write_transaction(store) as conn:
-        held = conn.execute(sa.select(c.value).where(c.key == RUN_LOCK_KEY)).scalar()
-        if held is None or json.loads(held)["owner"] != owner:
+    with store.atomic() as conn:
+        held = provider_state.run_lock(conn)
+        if held is None or held.owner != owner:
             return
-        info = json.loads(held)
-        info["expires"] = (now + ttl).isoformat()
-        conn.execute(
-            sa.update(_state_table)
-            .where(c.key == RUN_LOCK_KEY)
-            .values(value=json.dumps(info), updated_at=now)
-        )
+        provider_state.set_run_lock(conn, RunLock(owner, held.since, now + ttl), now)
 
 
 def release_run_lock(store: Store, *, owner: str) -> None:
     """Drop the lock if we hold it."""
-    c = _state_table.c
-    with write_transaction(store) as conn:
-        held = conn.execute(sa.select(c.value).where(c.key == RUN_LOCK_KEY)).scalar()
-        if held is not None and json.loads(held)["owner"] == owner:
-            conn.execute(sa.delete(_state_table).where(c.key == RUN_LOCK_KEY))
+    with store.atomic() as conn:
+        held = provider_state.run_lock(conn)
+        if held is not None and held.owner == owner:
+            provider_state.drop_run_lock(conn)

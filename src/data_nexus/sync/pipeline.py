@@ -11,33 +11,25 @@ import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from data_nexus.clock import Clock
 from data_nexus.errors import DataNexusError, LeaseConflict, ProviderError, ProviderUnavailable
-from data_nexus.records import Bar, Dividend, Parsed, Split
+from data_nexus.providers.protocol import MarketDataProvider
+from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage.store import AssetUpdate, AsyncWriter, Store, WriteResult
 from data_nexus.sync.events import AssetFailed, AssetSkipped, AssetSynced, EventHandler, Notice
 from data_nexus.sync.leases import record_failure
-from data_nexus.sync.plan import AssetState, FetchPlan, PlanOptions, check_window, full_refresh_of
+from data_nexus.sync.plan import (
+    AssetState,
+    FetchMode,
+    FetchPlan,
+    PlanOptions,
+    SkipReason,
+    check_window,
+    full_refresh_of,
+)
 from data_nexus.sync.plan import plan_fetch as make_plan
-from data_nexus.sync.summary import SyncSummary
-
-
-class Provider(Protocol):
-    """The per-symbol calls the pipeline makes (the EODHD client has them)."""
-
-    async def eod(
-        self, symbol: str, *, start: dt.date | None = None, end: dt.date | None = None
-    ) -> Parsed[Bar]: ...
-
-    async def splits(
-        self, symbol: str, *, start: dt.date | None = None, end: dt.date | None = None
-    ) -> Parsed[Split]: ...
-
-    async def dividends(
-        self, symbol: str, *, start: dt.date | None = None, end: dt.date | None = None
-    ) -> Parsed[Dividend]: ...
 
 
 @dataclass(slots=True)
@@ -45,13 +37,12 @@ class RunContext:
     """What every asset task of a run shares."""
 
     store: Store
-    provider: Provider
+    provider: MarketDataProvider
     writer: AsyncWriter
     owner: str
     plan_options: PlanOptions
     clock: Clock
     emit: EventHandler
-    summary: SyncSummary
     secrets: tuple[str, ...] = ()
     unreachable_streak: int = 0
 
@@ -125,8 +116,7 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
     try:
         result, calls, mode, actions_changed = await _fetch_and_write(state, plan, ctx)
     except LeaseConflict as error:
-        ctx.emit(AssetSkipped(symbol, f"lease lost: {error}"))
-        ctx.summary.skipped["lease lost"] = ctx.summary.skipped.get("lease lost", 0) + 1
+        ctx.emit(AssetSkipped(symbol, SkipReason.LEASE_LOST, str(error)))
         return False
     except ProviderError as error:
         if error.stops_run:
@@ -147,17 +137,15 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
         await fail_asset(ctx, symbol, error)
         return False
     ctx.unreachable_streak = 0
-    summary = ctx.summary
-    summary.synced += 1
-    summary.rows_inserted += result.inserted
-    summary.rows_revised += result.updated
-    summary.rows_deleted += result.deleted
-    summary.actions_changed += actions_changed
-    if mode in ("full refresh", "corporate action detected"):
-        summary.full_refreshes += 1
     ctx.emit(
         AssetSynced(
-            symbol, result.inserted, result.updated, result.deleted, actions_changed, calls, mode
+            symbol,
+            result.inserted,
+            result.updated,
+            result.deleted,
+            actions_changed,
+            calls,
+            mode,
         )
     )
     return True
@@ -174,18 +162,17 @@ async def fail_asset(ctx: RunContext, symbol: str, error: BaseException) -> None
         now=ctx.clock(),
         secrets=ctx.secrets,
     )
-    ctx.summary.failed[symbol] = text.splitlines()[0][:300]
-    ctx.emit(AssetFailed(symbol, ctx.summary.failed[symbol], retry_at))
+    ctx.emit(AssetFailed(symbol, text.splitlines()[0][:300], retry_at))
 
 
 async def _fetch_and_write(
     state: AssetState, plan: FetchPlan, ctx: RunContext
-) -> tuple[WriteResult, int, str, int]:
+) -> tuple[WriteResult, int, FetchMode, int]:
     symbol = state.symbol
     calls = 1
     fetched = await ctx.provider.eod(symbol, start=plan.start, end=plan.end)
     warnings = list(fetched.warnings)
-    mode = plan.reason.split(" + ")[0]
+    mode = plan.mode
     actions: list[Split | Dividend] | None = None
     refresh = False
     if not plan.full:
@@ -201,7 +188,7 @@ async def _fetch_and_write(
             refresh = _actions_differ(stored_actions, actions)
     if refresh:
         plan = full_refresh_of(plan, ctx.plan_options.since)
-        mode = plan.reason
+        mode = plan.mode
         fetched = await ctx.provider.eod(symbol, start=plan.start, end=plan.end)
         calls += 1
         warnings += fetched.warnings

@@ -11,12 +11,52 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
 from data_nexus.exchanges import exchange_today, exchange_zone
 from data_nexus.records import Bar
 
-BulkMode = Literal["auto", "always", "never"]
+
+class BulkMode(StrEnum):
+    """When a sync uses the per-exchange bulk endpoint (``datanexus sync --bulk``)."""
+
+    #: When its requests cost fewer calls than the per-symbol ones they replace.
+    AUTO = "auto"
+    #: Whenever an asset can take it.
+    ALWAYS = "always"
+    #: Never.
+    NEVER = "never"
+
+
+class SkipReason(StrEnum):
+    """Why an asset is not synced in a run (the keys of ``SyncSummary.skipped``)."""
+
+    #: Excluded with ``datanexus assets pause``.
+    PAUSED = "paused"
+    #: A recent failure scheduled its retry later (``assets.next_attempt_at``).
+    IN_BACKOFF = "in backoff"
+    #: Delisted, and its history is stored: nothing new will come.
+    DELISTED_COMPLETE = "delisted, history complete"
+    #: Synced less than ``max_age`` ago.
+    FRESH = "fresh"
+    #: Claimed, but another worker took its lease before the write.
+    LEASE_LOST = "lease lost"
+
+
+class FetchMode(StrEnum):
+    """How one asset is fetched (``AssetSynced.mode`` and the dry run's plan)."""
+
+    FIRST_SYNC = "first sync"
+    INCREMENTAL = "incremental"
+    FULL_REFRESH = "full refresh"
+    CORPORATE_ACTION = "corporate action detected"
+    BULK = "bulk"
+
+    @property
+    def is_full(self) -> bool:
+        """Whether this mode rewrites the whole history (a full refresh)."""
+        return self in (FetchMode.FULL_REFRESH, FetchMode.CORPORATE_ACTION)
+
 
 #: Weighted cost of one bulk request (EODHD: 100 calls) and of a bulk day (prices, splits,
 #: dividends).
@@ -83,7 +123,7 @@ def weekdays_between(after: dt.date, until: dt.date) -> list[dt.date]:
 
 def skip_reason(
     state: AssetState, *, now: dt.datetime, options: PlanOptions, explicit: bool = False
-) -> str | None:
+) -> SkipReason | None:
     """Why ``state`` is not due now, or ``None`` when it is.
 
     Due = active, and never synced or last synced longer ago than ``max_age``, and not in
@@ -92,17 +132,17 @@ def skip_reason(
     stored is not fetched again unless ``--full``.
     """
     if not state.is_active:
-        return "paused"
+        return SkipReason.PAUSED
     if options.full:
         return None
     if not explicit and state.next_attempt_at is not None and state.next_attempt_at > now:
-        return f"in backoff until {state.next_attempt_at:%Y-%m-%d %H:%M} UTC"
+        return SkipReason.IN_BACKOFF
     if state.last_synced is None:
         return None
     if state.is_delisted and state.last_date is not None:
-        return "delisted, history complete"
+        return SkipReason.DELISTED_COMPLETE
     if now - state.last_synced < options.max_age:
-        return "fresh"
+        return SkipReason.FRESH
     return None
 
 
@@ -111,7 +151,8 @@ class FetchPlan:
     """What one asset's per-symbol sync fetches.
 
     ``start is None`` means the whole history. ``fetch_actions`` adds the splits and
-    dividends requests (first sync, full refresh, or the safety-net schedule).
+    dividends requests (first sync, full refresh, or the safety-net schedule). ``mode``
+    says why; :attr:`reason` is its text for people.
     """
 
     symbol: str
@@ -120,7 +161,14 @@ class FetchPlan:
     end: dt.date
     full: bool
     fetch_actions: bool
-    reason: str
+    mode: FetchMode
+
+    @property
+    def reason(self) -> str:
+        """The mode as shown to people: an incremental fetch with actions says so."""
+        if self.mode is FetchMode.INCREMENTAL and self.fetch_actions:
+            return f"{self.mode} + actions safety net"
+        return str(self.mode)
 
     @property
     def calls(self) -> int:
@@ -139,22 +187,23 @@ def plan_fetch(state: AssetState, *, now: dt.datetime, options: PlanOptions) -> 
     """
     today = exchange_today(state.exchange, now)
     if options.full or state.last_date is None:
-        reason = "full refresh" if options.full else "first sync"
-        return FetchPlan(state.symbol, state.exchange, options.since, today, True, True, reason)
+        mode = FetchMode.FULL_REFRESH if options.full else FetchMode.FIRST_SYNC
+        return FetchPlan(state.symbol, state.exchange, options.since, today, True, True, mode)
     start = sessions_back(state.last_date, options.correction_sessions)
     if options.since is not None and options.since > start:
         start = options.since
     stale_actions = (
         state.actions_checked_at is None or now - state.actions_checked_at >= options.actions_every
     )
-    reason = "incremental + actions safety net" if stale_actions else "incremental"
-    return FetchPlan(state.symbol, state.exchange, start, today, False, stale_actions, reason)
+    return FetchPlan(
+        state.symbol, state.exchange, start, today, False, stale_actions, FetchMode.INCREMENTAL
+    )
 
 
 def full_refresh_of(plan: FetchPlan, since: dt.date | None) -> FetchPlan:
     """The plan that replaces ``plan`` once a corporate action was detected."""
     return FetchPlan(
-        plan.symbol, plan.exchange, since, plan.end, True, True, "corporate action detected"
+        plan.symbol, plan.exchange, since, plan.end, True, True, FetchMode.CORPORATE_ACTION
     )
 
 
@@ -250,7 +299,7 @@ def plan_bulk(
     the per-symbol requests it replaces; ``always`` whenever an asset can take it; ``never``
     not at all.
     """
-    if mode == "never":
+    if mode == BulkMode.NEVER:
         return None
     today = exchange_today(exchange, now)
     candidates: list[tuple[FetchPlan, dt.date]] = []
@@ -271,6 +320,6 @@ def plan_bulk(
         return None
     bulk = BulkPlan(exchange, days, tuple(p.symbol for p in eligible))
     per_symbol_calls = sum(p.calls for p in eligible)
-    if mode == "auto" and bulk.calls >= per_symbol_calls:
+    if mode == BulkMode.AUTO and bulk.calls >= per_symbol_calls:
         return None
     return bulk

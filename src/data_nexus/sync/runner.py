@@ -12,19 +12,31 @@ import contextlib
 import datetime as dt
 import signal
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
 
 import httpx
 
 from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
-from data_nexus.errors import AuthFailed, ProviderError, QuotaExhausted, UsageError
-from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried, RetryPolicy
+from data_nexus.errors import AuthFailed, BudgetTooSmall, ProviderError, QuotaExhausted
+from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried
+from data_nexus.providers.eodhd.factory import make_client
 from data_nexus.redact import redact
 from data_nexus.storage.store import AsyncWriter, Store
 from data_nexus.symbols import parse_exchange, parse_symbols
 from data_nexus.sync.budget import SharedCallBudget, SharedRateLimiter, calls_spent_today
-from data_nexus.sync.events import EventHandler, Notice, RunPlanned, RunStopping, ignore
+from data_nexus.sync.events import (
+    EventHandler,
+    Notice,
+    RunFailed,
+    RunPlanned,
+    RunStopping,
+    StopCause,
+    SyncEvent,
+    ignore,
+)
 from data_nexus.sync.leases import (
     acquire_run_lock,
     make_owner,
@@ -34,25 +46,21 @@ from data_nexus.sync.leases import (
 from data_nexus.sync.pipeline import RunContext
 from data_nexus.sync.runs import finish_run, start_run
 from data_nexus.sync.schedule import (
-    EXIT_PROVIDER_STOP,
     RunPlan,
     StopSignal,
     plan_run,
     process_run,
 )
+from data_nexus.sync.status import RunStatus
 from data_nexus.sync.summary import (
-    STATUS_DRY_RUN,
-    STATUS_FAILED,
-    STATUS_INTERRUPTED,
-    STATUS_PARTIAL,
-    STATUS_STOPPED,
     PlannedAsset,
+    RunFrame,
     SyncOptions,
     SyncSummary,
+    summarize,
 )
 
 RUN_LOCK_TTL = dt.timedelta(minutes=2)
-EXIT_INTERRUPTED = 130
 
 __all__ = ["StopSignal", "arun_sync", "run_sync"]
 
@@ -91,6 +99,40 @@ async def _remaining_calls(
     return ours + remaining, remaining
 
 
+class _RunRecord:
+    """The run's events as they happen (forwarded to the caller) and its frame.
+
+    The summary is :func:`summarize` over what was recorded: nothing else updates it.
+    """
+
+    def __init__(self, on_event: EventHandler, worker: str, started_at: dt.datetime) -> None:
+        self._on_event = on_event
+        self.events: list[SyncEvent] = []
+        self.frame = RunFrame(worker=worker, started_at=started_at)
+
+    def emit(self, event: SyncEvent) -> None:
+        """Record an event and show it to the caller."""
+        self.events.append(event)
+        self._on_event(event)
+
+    def note(self, event: SyncEvent) -> None:
+        """Record an event the caller learns otherwise (an exception it will receive)."""
+        self.events.append(event)
+
+    def update(self, **changes: Any) -> None:
+        """Change the frame (run id, plan figures, calls spent, …)."""
+        self.frame = replace(self.frame, **changes)
+
+    @property
+    def aborted(self) -> bool:
+        """Whether a second signal asked to abort."""
+        return any(isinstance(e, RunStopping) and e.cause is StopCause.ABORTED for e in self.events)
+
+    def summary(self, finished_at: dt.datetime) -> SyncSummary:
+        """The summary of everything recorded so far."""
+        return summarize(self.events, replace(self.frame, finished_at=finished_at))
+
+
 async def arun_sync(
     settings: Settings,
     options: SyncOptions = SyncOptions(),  # noqa: B008 - frozen dataclass, never mutated
@@ -99,22 +141,25 @@ async def arun_sync(
     clock: Clock = utcnow,
     transport: httpx.AsyncBaseTransport | None = None,
     stop: StopSignal | None = None,
+    _record: _RunRecord | None = None,
 ) -> SyncSummary:
     """Sync due assets from EODHD into the database (see :class:`SyncOptions`).
 
     Every asset commits its bars, corporate actions and state in one transaction; a
     failure is recorded on the asset and the run goes on. Authentication and quota errors
-    stop the run cleanly; running the same command again resumes.
+    stop the run cleanly (:class:`~data_nexus.errors.AuthFailed`,
+    :class:`~data_nexus.errors.QuotaExhausted` raised before the first asset, a
+    ``stopped`` summary after it); running the same command again resumes. Raises
+    :class:`~data_nexus.errors.InvalidOption` when ``options.since`` is after today by
+    ``clock``.
     """
-    if options.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
-    if options.rate_limit is not None and options.rate_limit < 1:
-        raise UsageError("--rate-limit must be at least 1 request per minute")
+    options.check_since(clock().date())
     symbols = [str(s) for s in parse_symbols(list(options.symbols))] or None
     exchange = parse_exchange(options.exchange) if options.exchange else None
     stop = stop or StopSignal()
     owner = make_owner(options.worker_id)
-    summary = SyncSummary(worker=owner, started_at=clock())
+    record = _record or _RunRecord(on_event, owner, clock())
+    record.update(worker=owner, started_at=clock())
     store = await asyncio.to_thread(Store.open, settings)
     try:
         if symbols and not options.dry_run:
@@ -130,32 +175,37 @@ async def arun_sync(
                 now=run_start,
             )
         )
-        summary.planned = len(plan.due)
-        summary.skipped = dict(plan.skipped)
-        summary.calls_estimate = plan.calls_estimate
+        record.update(
+            planned=len(plan.due),
+            skipped={str(reason): n for reason, n in plan.skipped.items()},
+            calls_estimate=plan.calls_estimate,
+        )
         if options.dry_run:
             in_bulk = {s for b in plan.bulk for s in b.symbols}
-            summary.plan = [
-                PlannedAsset(
-                    p.symbol,
-                    "bulk" if p.symbol in in_bulk else p.reason,
-                    p.start,
-                    p.end,
-                    0 if p.symbol in in_bulk else p.calls,
-                )
-                for p in plan.plans.values()
-            ]
-            summary.bulk_used = [b.exchange for b in plan.bulk]
-            summary.status = STATUS_DRY_RUN
-            return summary
+            record.update(
+                dry_run=True,
+                bulk_planned=tuple(b.exchange for b in plan.bulk),
+                plan=tuple(
+                    PlannedAsset(
+                        p.symbol,
+                        "bulk" if p.symbol in in_bulk else p.reason,
+                        p.start,
+                        p.end,
+                        0 if p.symbol in in_bulk else p.calls,
+                    )
+                    for p in plan.plans.values()
+                ),
+            )
+            return record.summary(clock())
         if not plan.due:
             # Recorded all the same: a scheduled run that found everything fresh is evidence
             # that the schedule runs.
-            summary.run_id = await asyncio.to_thread(
+            run_id = await asyncio.to_thread(
                 start_run, store, worker=owner, options=options, now=run_start
             )
-            on_event(RunPlanned(summary.run_id, 0, summary.skipped, 0, None, ()))
-            summary.finished_at = clock()
+            record.update(run_id=run_id)
+            record.emit(RunPlanned(run_id, 0, dict(record.frame.skipped), 0, None, ()))
+            summary = record.summary(clock())
             await asyncio.to_thread(finish_run, store, summary)
             return summary
         await _execute(
@@ -163,18 +213,16 @@ async def arun_sync(
             settings=settings,
             options=options,
             plan=plan,
-            summary=summary,
+            record=record,
             owner=owner,
-            on_event=on_event,
             clock=clock,
             transport=transport,
             stop=stop,
             run_start=run_start,
         )
     finally:
-        summary.finished_at = clock()
         await asyncio.to_thread(store.close)
-    return summary
+    return record.summary(clock())
 
 
 @contextlib.contextmanager
@@ -201,9 +249,8 @@ async def _execute(
     settings: Settings,
     options: SyncOptions,
     plan: RunPlan,
-    summary: SyncSummary,
+    record: _RunRecord,
     owner: str,
-    on_event: EventHandler,
     clock: Clock,
     transport: httpx.AsyncBaseTransport | None,
     stop: StopSignal,
@@ -219,40 +266,34 @@ async def _execute(
             else asyncio.create_task(_heartbeat(store, owner, clock))
         )
         budget = SharedCallBudget(store, limit=None, clock=clock)
-        client = EodhdClient(
-            settings.token,
-            base_url=settings.eodhd_base_url,
-            transport=transport,
+        client = make_client(
+            settings,
             rate_limit=rate,
             rate_limiter=limiter,
             call_budget=budget,
             concurrency=options.concurrency,
-            retry=RetryPolicy(max_attempts=settings.eodhd_max_retries + 1),
-            on_event=lambda e: on_event(_notice_for(e)),
+            on_event=lambda e: record.emit(_notice_for(e)),
+            transport=transport,
         )
         try:
             async with client:
-                summary.run_id = await asyncio.to_thread(
+                run_id = await asyncio.to_thread(
                     start_run, store, worker=owner, options=options, now=run_start
                 )
+                record.update(run_id=run_id)
                 limit, remaining = await _remaining_calls(client, store, settings, run_start)
-                summary.calls_remaining = remaining
                 if (
                     remaining is not None
                     and plan.calls_estimate > remaining
                     and not options.allow_partial
                 ):
-                    raise QuotaExhausted(
-                        f"this sync needs about {plan.calls_estimate} API calls but only "
-                        f"{remaining} remain today; run it with --allow-partial to sync what "
-                        "fits (it stops cleanly when the quota runs out), or after GMT midnight"
-                    )
+                    raise BudgetTooSmall(plan.calls_estimate, remaining)
                 budget.limit = limit
-                on_event(
+                record.emit(
                     RunPlanned(
-                        summary.run_id,
+                        run_id,
                         len(plan.due),
-                        summary.skipped,
+                        dict(record.frame.skipped),
                         plan.calls_estimate,
                         remaining,
                         tuple(b.exchange for b in plan.bulk),
@@ -270,8 +311,7 @@ async def _execute(
                             dt.timedelta(days=settings.actions_every_days),
                         ),
                         clock=clock,
-                        emit=on_event,
-                        summary=summary,
+                        emit=record.emit,
                         secrets=(settings.token,),
                     )
                     await process_run(
@@ -282,17 +322,25 @@ async def _execute(
                         stop=stop,
                         run_start=run_start,
                     )
+                except asyncio.CancelledError:
+                    if not record.aborted:
+                        raise
+                    # A second signal: in-flight fetches were cancelled before they reached
+                    # the writer, so their assets keep their previous state; the run ends
+                    # here and is recorded as interrupted.
+                    current = asyncio.current_task()
+                    if current is not None:
+                        current.uncancel()
                 finally:
                     await writer.aclose()
-                summary.calls_spent = client.calls_spent
-                summary.requests_sent = client.requests_sent
+                    record.update(
+                        calls_spent=client.calls_spent, requests_sent=client.requests_sent
+                    )
         except (AuthFailed, QuotaExhausted) as exc:  # before the first asset: a recorded stop
-            summary.stop_reason = summary.stop_reason or str(exc)
-            summary.stop_exit_code = EXIT_PROVIDER_STOP
+            record.note(RunStopping(str(exc), StopCause.PROVIDER))
             raise
         except Exception as exc:
-            summary.status = STATUS_FAILED
-            summary.stop_reason = redact(f"{type(exc).__name__}: {exc}", (settings.token,))
+            record.note(RunFailed(redact(f"{type(exc).__name__}: {exc}", (settings.token,))))
             raise
         finally:
             await budget.close()
@@ -300,26 +348,12 @@ async def _execute(
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
-            _finish(summary, stop)
-            summary.finished_at = clock()
-            if summary.run_id is not None and summary.status == STATUS_FAILED:
+            summary = record.summary(clock())
+            if summary.run_id is not None and summary.status is RunStatus.FAILED:
                 with contextlib.suppress(Exception):  # the database may be what failed
                     await asyncio.to_thread(finish_run, store, summary)
             elif summary.run_id is not None:
                 await asyncio.to_thread(finish_run, store, summary)
-
-
-def _finish(summary: SyncSummary, stop: StopSignal) -> None:
-    if summary.status == STATUS_FAILED:
-        return
-    if stop.reason == "interrupted":
-        summary.status = STATUS_INTERRUPTED
-        summary.stop_reason = summary.stop_reason or "interrupted by a signal"
-        summary.stop_exit_code = EXIT_INTERRUPTED
-    elif summary.stop_exit_code == EXIT_PROVIDER_STOP:
-        summary.status = STATUS_STOPPED
-    elif summary.failed:
-        summary.status = STATUS_PARTIAL
 
 
 def run_sync(
@@ -334,8 +368,10 @@ def run_sync(
 ) -> SyncSummary:
     """Synchronous :func:`arun_sync`. With ``handle_signals``, SIGINT/SIGTERM stop the run.
 
-    The first signal stops scheduling, lets in-flight assets commit or roll back and
-    returns the summary (exit code 130); a second one cancels in-flight work.
+    The first signal stops scheduling and lets in-flight assets commit or roll back; a
+    second one aborts at once: in-flight fetches are cancelled (those assets keep their
+    previous state; a transaction already in the writer completes, never half). Either way
+    the summary's outcome is ``interrupted``.
     """
 
     async def main() -> SyncSummary:
@@ -343,13 +379,23 @@ def run_sync(
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         installed: list[signal.Signals] = []
+        record = _RunRecord(on_event, "", clock())
 
         def handler() -> None:
             if stop.is_set and task is not None:
-                task.cancel()
+                if not record.aborted:
+                    record.emit(
+                        RunStopping("aborting: cancelling in-flight assets", StopCause.ABORTED)
+                    )
+                    task.cancel()
                 return
             stop.set("interrupted")
-            on_event(RunStopping("stopping: finishing in-flight assets (signal again to abort)"))
+            record.emit(
+                RunStopping(
+                    "stopping: finishing in-flight assets (signal again to abort)",
+                    StopCause.INTERRUPTED,
+                )
+            )
             if on_signal is not None:
                 on_signal()
 
@@ -360,8 +406,19 @@ def run_sync(
                     installed.append(sig)
         try:
             return await arun_sync(
-                settings, options, on_event=on_event, clock=clock, transport=transport, stop=stop
+                settings,
+                options,
+                on_event=on_event,
+                clock=clock,
+                transport=transport,
+                stop=stop,
+                _record=record,
             )
+        except asyncio.CancelledError:
+            if not record.aborted:
+                raise
+            # Aborted before the run's work began (planning, opening the store).
+            return record.summary(clock())
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)

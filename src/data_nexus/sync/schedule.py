@@ -14,23 +14,24 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from data_nexus.config import Settings
+from data_nexus.providers.protocol import BulkProvider
 from data_nexus.storage.store import Store
-from data_nexus.sync.bulk import BulkProvider, bulk_known_unavailable, run_bulk
-from data_nexus.sync.events import RunStopping
+from data_nexus.sync.bulk import bulk_known_unavailable, run_bulk
+from data_nexus.sync.events import RunStopping, StopCause
 from data_nexus.sync.leases import claim_due, load_states, release
 from data_nexus.sync.pipeline import RunContext, StopRun, sync_asset
 from data_nexus.sync.plan import (
     AssetState,
+    BulkMode,
     BulkPlan,
     FetchPlan,
+    SkipReason,
     full_refresh_of,
     plan_bulk,
     plan_fetch,
     skip_reason,
 )
 from data_nexus.sync.summary import SyncOptions
-
-EXIT_PROVIDER_STOP = 3
 
 
 @dataclass(slots=True)
@@ -59,7 +60,7 @@ class RunPlan:
     due: list[AssetState]
     plans: dict[str, FetchPlan]
     bulk: list[BulkPlan]
-    skipped: dict[str, int]
+    skipped: dict[SkipReason, int]
     calls_estimate: int
 
 
@@ -79,28 +80,27 @@ def plan_run(
     for name in symbols or []:  # dry run: named symbols not registered yet
         if name not in states:
             states[name] = AssetState(symbol=name, exchange=name.rsplit(".", 1)[1])
-    skipped: dict[str, int] = {}
+    skipped: dict[SkipReason, int] = {}
     due: list[AssetState] = []
     for state in states.values():
         reason = skip_reason(state, now=now, options=popts, explicit=bool(symbols))
         if reason is None:
             due.append(state)
         else:
-            key = "in backoff" if reason.startswith("in backoff") else reason
-            skipped[key] = skipped.get(key, 0) + 1
+            skipped[reason] = skipped.get(reason, 0) + 1
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     due.sort(key=lambda s: (s.last_synced is not None, s.last_synced or epoch, s.symbol))
     plans = {s.symbol: plan_fetch(s, now=now, options=popts) for s in due}
     bulk: list[BulkPlan] = []
     shared_pool = options.worker_id is not None and store.caps.multi_writer
-    if options.bulk == "always" or (options.bulk == "auto" and not shared_pool):
+    if options.bulk == BulkMode.ALWAYS or (options.bulk == BulkMode.AUTO and not shared_pool):
         by_exchange: dict[str, list[FetchPlan]] = {}
         for plan in plans.values():
             by_exchange.setdefault(plan.exchange, []).append(plan)
         for ex, ex_plans in sorted(by_exchange.items()):
-            if options.bulk == "auto" and bulk_known_unavailable(store, ex, now):
+            if options.bulk == BulkMode.AUTO and bulk_known_unavailable(store, ex, now):
                 continue
-            chosen = plan_bulk(ex, ex_plans, states, now=now, mode=options.bulk)
+            chosen = plan_bulk(ex, ex_plans, states, now=now, mode=BulkMode(options.bulk))
             if chosen is not None:
                 bulk.append(chosen)
     in_bulk = {s for b in bulk for s in b.symbols}
@@ -137,11 +137,12 @@ async def process_run(
             explicit=explicit,
         )
 
+    provider_stops: list[StopRun] = []
+
     def stop_for(error: StopRun) -> None:
-        if ctx.summary.stop_reason is None:
-            ctx.summary.stop_reason = str(error)
-            ctx.summary.stop_exit_code = EXIT_PROVIDER_STOP
-            ctx.emit(RunStopping(str(error)))
+        if not provider_stops:  # said once; the first reason is the run's
+            provider_stops.append(error)
+            ctx.emit(RunStopping(str(error), StopCause.PROVIDER))
         stop.set("provider")
 
     async def guarded(job: Awaitable[object]) -> None:
@@ -185,14 +186,27 @@ async def process_run(
     batch = max(2, options.concurrency * 2)
     pending: set[asyncio.Task[None]] = set(tasks)
     position = 0
-    while not stop.is_set and position < len(queue):
-        while len(pending) >= options.concurrency * 2:
-            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        names = queue[position : position + batch]
-        position += batch
-        for state in await asyncio.to_thread(claim, names):
-            pending.add(asyncio.create_task(one(state)))
-    if pending:
-        await asyncio.gather(*pending)
-    if stop.is_set and ctx.summary.stop_reason is None and stop.reason == "interrupted":
-        ctx.emit(RunStopping("interrupted: in-flight assets finished, the rest stays due"))
+    try:
+        while not stop.is_set and position < len(queue):
+            while len(pending) >= options.concurrency * 2:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            names = queue[position : position + batch]
+            position += batch
+            for state in await asyncio.to_thread(claim, names):
+                pending.add(asyncio.create_task(one(state)))
+        if pending:
+            await asyncio.gather(*pending)
+    except asyncio.CancelledError:
+        # Aborted (a second signal): cancel the in-flight assets and wait until they are
+        # gone, so none outlives the client it fetches with.
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        raise
+    if stop.reason == "interrupted":
+        ctx.emit(
+            RunStopping(
+                "interrupted: in-flight assets finished, the rest stays due",
+                StopCause.INTERRUPTED,
+            )
+        )

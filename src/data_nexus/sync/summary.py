@@ -1,24 +1,47 @@
-"""The options of a sync run and the summary it returns (also stored in ``sync_runs``)."""
+"""The options of a sync run and the summary it returns (also stored in ``sync_runs``).
+
+:class:`SyncOptions` refuses, when it is built, a value a run could not use (an unknown bulk
+mode, a ``since`` after today, a duration out of range). :class:`SyncSummary` is what a run
+did, built by :func:`summarize` as a pure fold over the run's
+:mod:`~data_nexus.sync.events` plus the run's frame (:class:`RunFrame`). Its ``status`` is a
+:class:`~data_nexus.sync.status.RunStatus`; exit codes are the CLI's business
+(``data_nexus.cli.errors``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import InitVar, asdict, dataclass, field
 from typing import Any
 
+from data_nexus.errors import InvalidOption
+from data_nexus.sync.events import (
+    AssetFailed,
+    AssetSkipped,
+    AssetSynced,
+    BulkRefused,
+    BulkUsed,
+    RunFailed,
+    RunPlanned,
+    RunStopping,
+    StopCause,
+    SyncEvent,
+)
 from data_nexus.sync.plan import BulkMode, PlanOptions
+from data_nexus.sync.status import RunStatus
 
-#: A run in progress (or one whose process was killed on another host).
-STATUS_RUNNING = "running"
-STATUS_OK = "ok"
-STATUS_PARTIAL = "partial"
-STATUS_STOPPED = "stopped"
-STATUS_INTERRUPTED = "interrupted"
-STATUS_DRY_RUN = "dry-run"
-#: The run ended on an unexpected error (its message is in ``sync_runs.message``).
-STATUS_FAILED = "failed"
-#: Its process was found gone (on this host) while the row still said ``running``.
-STATUS_ABANDONED = "abandoned"
+#: The longest ``max_age`` and ``lease_ttl`` accepted (100 years: beyond, dates overflow).
+MAX_DURATION = dt.timedelta(days=36_525)
+
+
+def _check_duration(option: str, value: dt.timedelta, *, minimum: dt.timedelta) -> None:
+    if not minimum <= value <= MAX_DURATION:
+        raise InvalidOption(
+            option,
+            f"{value.total_seconds():g}s",
+            f"out of range ({minimum.total_seconds():g}s to {MAX_DURATION.days} days)",
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +56,11 @@ class SyncOptions:
     ``worker_id`` names this worker when several share a PostgreSQL database.
     ``dry_run`` plans and reports without fetching or writing. ``allow_partial`` starts
     even when the remaining daily budget cannot finish the plan.
+
+    Built only when it can run: an unknown ``bulk``, ``concurrency`` or ``rate_limit``
+    below 1, ``max_age`` or ``lease_ttl`` outside 0 (1 s for the lease) to 100 years, or
+    ``since`` after ``today`` raise :class:`~data_nexus.errors.InvalidOption`. ``today``
+    (the caller's clock; not stored) is needed for the last check only.
     """
 
     symbols: tuple[str, ...] = ()
@@ -42,11 +70,34 @@ class SyncOptions:
     since: dt.date | None = None
     concurrency: int = 8
     rate_limit: int | None = None
-    bulk: BulkMode = "auto"
+    bulk: BulkMode = BulkMode.AUTO
     worker_id: str | None = None
     dry_run: bool = False
     allow_partial: bool = False
     lease_ttl: dt.timedelta = dt.timedelta(minutes=10)
+    today: InitVar[dt.date | None] = None
+
+    def __post_init__(self, today: dt.date | None) -> None:
+        if self.bulk not in {mode.value for mode in BulkMode}:
+            raise InvalidOption("bulk", repr(self.bulk), "use auto, always or never")
+        object.__setattr__(self, "bulk", BulkMode(self.bulk))
+        if self.concurrency < 1:
+            raise InvalidOption("concurrency", self.concurrency, "must be at least 1")
+        if self.rate_limit is not None and self.rate_limit < 1:
+            raise InvalidOption(
+                "rate_limit", self.rate_limit, "must be at least 1 request per minute"
+            )
+        _check_duration("max_age", self.max_age, minimum=dt.timedelta(0))
+        _check_duration("lease_ttl", self.lease_ttl, minimum=dt.timedelta(seconds=1))
+        if today is not None:
+            self.check_since(today)
+
+    def check_since(self, today: dt.date) -> None:
+        """Raise :class:`InvalidOption` when ``since`` is after ``today``."""
+        if self.since is not None and self.since > today:
+            raise InvalidOption(
+                "since", self.since.isoformat(), f"it is after today ({today.isoformat()})"
+            )
 
     def plan_options(self, correction_sessions: int, actions_every: dt.timedelta) -> PlanOptions:
         """The part of the options the pure planner needs."""
@@ -61,6 +112,7 @@ class SyncOptions:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (stored with the run)."""
         data = asdict(self)
+        data["bulk"] = str(self.bulk)
         data["max_age"] = self.max_age.total_seconds()
         data["lease_ttl"] = self.lease_ttl.total_seconds()
         data["since"] = self.since.isoformat() if self.since else None
@@ -79,12 +131,30 @@ class PlannedAsset:
     calls: int
 
 
+@dataclass(frozen=True, slots=True)
+class RunFrame:
+    """What a run knows outside its events: who, when, what it planned and spent."""
+
+    worker: str
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None = None
+    run_id: int | None = None
+    planned: int = 0
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    calls_estimate: int = 0
+    calls_spent: int = 0
+    requests_sent: int = 0
+    dry_run: bool = False
+    plan: tuple[PlannedAsset, ...] = ()
+    bulk_planned: tuple[str, ...] = ()
+
+
 @dataclass(slots=True)
 class SyncSummary:
-    """What a sync did. ``exit_code`` follows the CLI's documented codes."""
+    """What a sync did; ``status`` says how it ended (the CLI maps it to an exit code)."""
 
     run_id: int | None = None
-    status: str = STATUS_OK
+    status: RunStatus = RunStatus.OK
     worker: str = ""
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
@@ -104,7 +174,6 @@ class SyncSummary:
     bulk_used: list[str] = field(default_factory=list)
     bulk_unavailable: list[str] = field(default_factory=list)
     stop_reason: str | None = None
-    stop_exit_code: int | None = None
     notices: list[str] = field(default_factory=list)
     plan: list[PlannedAsset] = field(default_factory=list)
 
@@ -113,21 +182,14 @@ class SyncSummary:
         """New plus revised bars."""
         return self.rows_inserted + self.rows_revised
 
-    @property
-    def exit_code(self) -> int:
-        """0 all ok; 1 some assets failed; 3 quota/auth stop; 130 interrupted."""
-        if self.stop_exit_code is not None:
-            return self.stop_exit_code
-        return 1 if self.failed else 0
-
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (``--json``)."""
+        """A JSON-ready view (``--json``; the CLI adds its exit code)."""
         data = asdict(self)
+        data["status"] = self.status.value
         for key in ("started_at", "finished_at"):
             value = getattr(self, key)
             data[key] = value.isoformat() if value else None
         data["rows_written"] = self.rows_written
-        data["exit_code"] = self.exit_code
         data["plan"] = [
             {
                 **asdict(p),
@@ -137,3 +199,76 @@ class SyncSummary:
             for p in self.plan
         ]
         return data
+
+
+#: The stop reason of a run interrupted by a signal (the first one).
+INTERRUPTED_REASON = "interrupted by a signal"
+#: The stop reason of a run aborted by a second signal.
+ABORTED_REASON = "aborted by a second signal: in-flight assets were rolled back"
+
+
+def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
+    """Fold a run's events into its summary (pure: same events, same summary).
+
+    Precedence of the outcome: a failed run, then an interrupted (or aborted) one, then a
+    provider stop, then some failed assets (partial), else ok. A dry run has no events.
+    """
+    summary = SyncSummary(
+        run_id=frame.run_id,
+        worker=frame.worker,
+        started_at=frame.started_at,
+        finished_at=frame.finished_at,
+        planned=frame.planned,
+        skipped=dict(frame.skipped),
+        calls_estimate=frame.calls_estimate,
+        calls_spent=frame.calls_spent,
+        requests_sent=frame.requests_sent,
+        plan=list(frame.plan),
+    )
+    if frame.dry_run:
+        summary.status = RunStatus.DRY_RUN
+        summary.bulk_used = list(frame.bulk_planned)
+        return summary
+    provider_stop: str | None = None
+    interrupted = aborted = False
+    failure: str | None = None
+    for event in events:
+        if isinstance(event, RunPlanned):
+            summary.calls_remaining = event.calls_remaining
+            if event.run_id is not None:
+                summary.run_id = event.run_id
+        elif isinstance(event, AssetSynced):
+            summary.synced += 1
+            summary.rows_inserted += event.inserted
+            summary.rows_revised += event.revised
+            summary.rows_deleted += event.deleted
+            summary.actions_changed += event.actions_changed
+            summary.full_refreshes += event.mode.is_full
+        elif isinstance(event, AssetFailed):
+            summary.failed[event.symbol] = event.error
+        elif isinstance(event, AssetSkipped):
+            reason = str(event.reason)
+            summary.skipped[reason] = summary.skipped.get(reason, 0) + 1
+        elif isinstance(event, BulkUsed):
+            summary.bulk_used.append(event.exchange)
+        elif isinstance(event, BulkRefused):
+            summary.bulk_unavailable.append(event.exchange)
+        elif isinstance(event, RunStopping):
+            if event.cause is StopCause.PROVIDER:
+                provider_stop = provider_stop or event.reason
+            elif event.cause is StopCause.ABORTED:
+                aborted = True
+            else:
+                interrupted = True
+        elif isinstance(event, RunFailed):
+            failure = failure or event.error
+    if failure is not None:
+        summary.status, summary.stop_reason = RunStatus.FAILED, failure
+    elif aborted or interrupted:
+        summary.status = RunStatus.INTERRUPTED
+        summary.stop_reason = ABORTED_REASON if aborted else (provider_stop or INTERRUPTED_REASON)
+    elif provider_stop is not None:
+        summary.status, summary.stop_reason = RunStatus.STOPPED, provider_stop
+    elif summary.failed:
+        summary.status = RunStatus.PARTIAL
+    return summary

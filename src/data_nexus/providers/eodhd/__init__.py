@@ -1,8 +1,9 @@
 """The EODHD end-of-day API: an asynchronous client (I/O) and pure parsers."""
 
-from data_nexus.providers.eodhd._fields import MalformedBody
+from data_nexus.errors import BulkUnavailable, MalformedBody
 from data_nexus.providers.eodhd.client import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, EodhdClient
 from data_nexus.providers.eodhd.events import ProviderEvent, ProviderWarning, RequestRetried
+from data_nexus.providers.eodhd.factory import make_client, retry_policy
 from data_nexus.providers.eodhd.limits import (
     ENDPOINT_WEIGHTS,
     CallBudget,
@@ -28,7 +29,6 @@ from data_nexus.providers.eodhd.parse_meta import (
     summarize_errors,
 )
 from data_nexus.providers.eodhd.retry import RetryPolicy, parse_retry_after
-from data_nexus.providers.eodhd.status import BulkUnavailable
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -47,6 +47,7 @@ __all__ = [
     "TokenBucket",
     "Unlimited",
     "bulk_weight",
+    "make_client",
     "next_gmt_midnight",
     "parse_bulk_dividends",
     "parse_bulk_eod",
@@ -58,5 +59,6 @@ __all__ = [
     "parse_splits",
     "parse_symbol_list",
     "parse_user",
+    "retry_policy",
     "summarize_errors",
 ]

@@ -13,7 +13,8 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 
-from data_nexus.providers.eodhd._fields import MalformedBody, excerpt
+from data_nexus.errors import MalformedBody
+from data_nexus.providers.eodhd._fields import excerpt
 
 #: CSV header (lower-cased) → JSON key.
 _HEADER_KEYS = {

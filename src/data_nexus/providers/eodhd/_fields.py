@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from data_nexus.errors import BadResponse
+from data_nexus.errors import BadResponse, MalformedBody
 from data_nexus.redact import redact
 
 #: Longest excerpt of provider text that goes into an error message.
@@ -30,15 +30,6 @@ MAX_VOLUME = 2**63 - 1
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _SPACE = re.compile(r"\s+")
-
-
-class MalformedBody(BadResponse):
-    """The body is not the format that was asked for: truncated or garbled JSON, an HTML page,
-    plain text, bytes that are not UTF-8.
-
-    Unlike a well-formed body with bad values, this looks like transport corruption, so the
-    client retries it a couple of times before giving up.
-    """
 
 
 def excerpt(text: str, secrets: Iterable[str] = ()) -> str:

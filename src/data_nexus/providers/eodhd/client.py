@@ -22,20 +22,18 @@ from urllib.parse import quote
 
 import httpx
 
-from data_nexus.errors import ProviderUnavailable
-from data_nexus.providers.eodhd._fields import MalformedBody
+from data_nexus.clock import Clock, utcnow
+from data_nexus.errors import MalformedBody, ProviderUnavailable
 from data_nexus.providers.eodhd.events import ProviderEvent, ProviderWarning, RequestRetried
 from data_nexus.providers.eodhd.limits import (
     ENDPOINT_WEIGHTS,
     CallBudget,
-    Clock,
     InMemoryCallBudget,
-    Now,
+    Monotonic,
     RateLimiter,
     Sleep,
     TokenBucket,
     bulk_weight,
-    utc_now,
 )
 from data_nexus.providers.eodhd.parse import (
     parse_bulk_dividends,
@@ -105,8 +103,8 @@ class EodhdClient:
         retry: RetryPolicy | None = None,
         on_event: EventHandler | None = None,
         sleep: Sleep = asyncio.sleep,
-        clock: Clock = time.monotonic,
-        now: Now = utc_now,
+        clock: Monotonic = time.monotonic,
+        now: Clock = utcnow,
         random: Callable[[], float] = _random.random,
     ) -> None:
         if not token:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
+from data_nexus.clock import Clock, utcnow
 from data_nexus.errors import QuotaExhausted
 
 #: Weights of EODHD endpoints in "API calls" against the daily allowance (``eodhd-api.md`` §5).
@@ -40,18 +41,13 @@ _EPSILON = 1e-9
 _MIN_SLEEP = 1e-4  # seconds; never a wait too short to move a float clock
 
 Sleep = Callable[[float], Awaitable[None]]
-Clock = Callable[[], float]
-Now = Callable[[], dt.datetime]
+#: Seconds from a monotonic source (``time.monotonic``); not :data:`data_nexus.clock.Clock`.
+Monotonic = Callable[[], float]
 
 
 def bulk_weight(symbols: int = 0) -> int:
     """Calls charged for one bulk request: 100, plus one per symbol when ``symbols`` is given."""
     return ENDPOINT_WEIGHTS["eod-bulk-last-day"] + max(0, symbols)
-
-
-def utc_now() -> dt.datetime:
-    """The current time, UTC-aware (the default clock of budgets and the client)."""
-    return dt.datetime.now(dt.UTC)
 
 
 def next_gmt_midnight(now: dt.datetime) -> dt.datetime:
@@ -109,7 +105,7 @@ class TokenBucket:
         window: float = 60.0,
         *,
         headroom: float = 0.04,
-        clock: Clock = time.monotonic,
+        clock: Monotonic = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.capacity, self.rate = bucket_shape(rate_limit, window, headroom)
@@ -155,7 +151,7 @@ class InMemoryCallBudget:
     """
 
     def __init__(
-        self, limit: int | None = None, *, already_spent: int = 0, now: Now = utc_now
+        self, limit: int | None = None, *, already_spent: int = 0, now: Clock = utcnow
     ) -> None:
         self.limit = limit
         self.spent = already_spent

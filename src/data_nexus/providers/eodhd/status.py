@@ -28,6 +28,7 @@ from data_nexus.errors import (
     AuthFailed,
     BadRequest,
     BadResponse,
+    BulkUnavailable,
     NotFound,
     NotInPlan,
     ProviderError,
@@ -42,15 +43,6 @@ from data_nexus.providers.eodhd.retry import parse_retry_after
 
 BULK_ENDPOINT = "eod-bulk-last-day"
 _QUOTE_BYTES = 4096
-
-
-class BulkUnavailable(NotInPlan, NotFound):
-    """The bulk endpoint answered 403 or 404: not in the plan (or an unknown exchange).
-
-    A capability answer rather than a failure: callers fall back to symbol-by-symbol
-    requests. It is both a :class:`NotInPlan` and a :class:`NotFound`, so either ``except``
-    catches it.
-    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,7 @@ def _has_timescale(bindir: Path) -> bool:
     sharedirs: list[str] = []
     if pg_config.exists():
         with contextlib.suppress(OSError, subprocess.CalledProcessError):
-            out = subprocess.run(  # noqa: S603 - our own fixed arguments
+            out = subprocess.run(
                 [str(pg_config), "--sharedir"], capture_output=True, text=True, check=True
             )
             sharedirs.append(out.stdout.strip())
@@ -81,7 +81,7 @@ def sweep_orphans(bindir: Path) -> int:
         command = [str(bindir / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, capture_output=True, check=False, timeout=60)  # noqa: S603
+        subprocess.run(command, capture_output=True, check=False, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
         swept += 1
     return swept
@@ -116,9 +116,7 @@ class ThrowawayCluster:
         command = list(args)
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(  # noqa: S603 - the server's own binaries, fixed arguments
-            command, capture_output=True, text=True, check=False, timeout=120
-        )
+        return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
 
     def start(self) -> ThrowawayCluster:
         """initdb, then start the server and wait until it accepts connections."""

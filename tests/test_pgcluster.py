@@ -10,12 +10,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from data_nexus.testing.pgcluster import find_bindir, sweep_orphans
 from tests.conftest import REQUIRE_POSTGRES
+from tests.pgcluster import find_bindir, sweep_orphans
 
 _CHILD = """
 import time
-from data_nexus.testing.pgcluster import ThrowawayCluster
+from tests.pgcluster import ThrowawayCluster
 cluster = ThrowawayCluster().start()
 print(cluster.root, cluster.port, flush=True)
 time.sleep(600)

@@ -1,0 +1,66 @@
+"""The statements of the ``sync_runs`` table (one row per sync run with its figures).
+
+The decisions (which rows were abandoned, the final status and message) are made by
+:mod:`data_nexus.sync.runs`; writes take a connection from :meth:`Store.atomic
+<data_nexus.storage.store.Store.atomic>`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+
+from data_nexus.models import SYNC_RUNS
+
+_c = SYNC_RUNS.c
+
+
+def workers_with_status(conn: sa.Connection, status: str) -> list[tuple[int, str | None]]:
+    """``(id, worker_id)`` of every run whose status is ``status``."""
+    query = sa.select(_c.id, _c.worker_id).where(_c.status == status)
+    return [(int(r.id), r.worker_id) for r in conn.execute(query)]
+
+
+def set_status(conn: sa.Connection, ids: Sequence[int], status: str, message: str) -> None:
+    """Set the status and message of the runs ``ids``."""
+    if ids:
+        conn.execute(
+            sa.update(SYNC_RUNS).where(_c.id.in_(list(ids))).values(status=status, message=message)
+        )
+
+
+def insert_run(
+    conn: sa.Connection, *, started_at: dt.datetime, worker: str, status: str, options: str
+) -> int:
+    """Insert a run's row (``options`` as JSON text); returns its id."""
+    result = conn.execute(
+        sa.insert(SYNC_RUNS)
+        .values(started_at=started_at, worker_id=worker, status=status, options=options)
+        .returning(_c.id)
+    )
+    return int(result.scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class RunFigures:
+    """What a finished run writes to its row (the ``sync_runs`` column of each field)."""
+
+    finished_at: dt.datetime | None
+    status: str
+    assets_planned: int
+    assets_synced: int
+    assets_skipped: int
+    assets_failed: int
+    rows_written: int
+    rows_revised: int
+    calls_spent: int
+    bulk_used: bool
+    message: str | None
+
+
+def finish_run(conn: sa.Connection, run_id: int, figures: RunFigures) -> None:
+    """Write a finished run's :class:`RunFigures`."""
+    conn.execute(sa.update(SYNC_RUNS).where(_c.id == run_id).values(**asdict(figures)))

@@ -1,1 +1,0 @@
-"""Helpers for tests and benchmarks: throwaway PostgreSQL clusters (not part of the public API)."""
