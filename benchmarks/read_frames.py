@@ -41,6 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
+from tests.pgcluster import DatabaseFactory, ThrowawayCluster
 
 from benchmarks.data import Dataset
 from data_nexus.config import Settings
@@ -49,7 +50,6 @@ from data_nexus.query.bars import get_bars
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage.migrate import upgrade_db
 from data_nexus.storage.store import AssetUpdate, Store
-from data_nexus.testing.pgcluster import DatabaseFactory, ThrowawayCluster
 
 SELECT = (
     "SELECT symbol, time, open, high, low, close, adjusted_close, volume FROM market_data "

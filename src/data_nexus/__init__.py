@@ -39,6 +39,13 @@ _EXPORTS = {
         "data_nexus.errors",
     ),
     "EodhdClient": "data_nexus.providers.eodhd",
+    "ADJUST_MODES": "data_nexus.query.adjust",
+    **dict.fromkeys(("get_bars", "get_bars_arrow", "get_prices", "get_returns"),
+                    "data_nexus.query.bars"),
+    "Nexus": "data_nexus.query.nexus",
+    "INTERVALS": "data_nexus.query.resample",
+    "RETURN_KINDS": "data_nexus.query.returns",
+    **dict.fromkeys(("get_actions", "get_runs", "get_status"), "data_nexus.query.status"),
     **dict.fromkeys(
         ("ApiUsage", "Bar", "Dividend", "ExchangeInfo", "ListedSymbol", "Split"),
         "data_nexus.records",
@@ -51,7 +58,8 @@ _EXPORTS = {
     **dict.fromkeys(("SyncOptions", "SyncSummary"), "data_nexus.sync.summary"),
 }  # fmt: skip
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_public_api.py checks
+    "ADJUST_MODES",
     "ApiUsage",
     "AssetInfo",
     "AuthFailed",
@@ -67,14 +75,17 @@ __all__ = [
     "Dividend",
     "EodhdClient",
     "ExchangeInfo",
+    "INTERVALS",
     "InvalidOption",
     "LeaseConflict",
     "ListedSymbol",
+    "Nexus",
     "NotFound",
     "NotInPlan",
     "ProviderError",
     "ProviderUnavailable",
     "QuotaExhausted",
+    "RETURN_KINDS",
     "RateLimited",
     "RunStatus",
     "SchemaOutOfDate",
@@ -92,6 +103,13 @@ __all__ = [
     "database_info",
     "discover_assets",
     "downgrade_db",
+    "get_actions",
+    "get_bars",
+    "get_bars_arrow",
+    "get_prices",
+    "get_returns",
+    "get_runs",
+    "get_status",
     "list_assets",
     "load_settings",
     "pause_assets",
@@ -138,6 +156,12 @@ if TYPE_CHECKING:
         UsageError,
     )
     from data_nexus.providers.eodhd import EodhdClient
+    from data_nexus.query.adjust import ADJUST_MODES
+    from data_nexus.query.bars import get_bars, get_bars_arrow, get_prices, get_returns
+    from data_nexus.query.nexus import Nexus
+    from data_nexus.query.resample import INTERVALS
+    from data_nexus.query.returns import RETURN_KINDS
+    from data_nexus.query.status import get_actions, get_runs, get_status
     from data_nexus.records import ApiUsage, Bar, Dividend, ExchangeInfo, ListedSymbol, Split
     from data_nexus.storage.info import database_info
     from data_nexus.storage.migrate import downgrade_db, upgrade_db

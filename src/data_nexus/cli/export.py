@@ -9,9 +9,7 @@ from typing import Annotated
 import typer
 
 from data_nexus.cli.common import DatabaseUrl, console, settings_for
-from data_nexus.cli.errors import EXIT_PARTIAL
-from data_nexus.query.exports import export_data
-from data_nexus.query.imports import import_csv
+from data_nexus.cli.errors import ExitCode
 
 import_app = typer.Typer(help="Import bars and corporate actions from files.")
 
@@ -33,6 +31,8 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """Export bars and actions, streamed a batch of symbols at a time, with a manifest."""
+        from data_nexus.query.exports import export_data  # noqa: PLC0415 - lazy: start-up time
+
         result = export_data(
             directory,
             fmt=fmt,
@@ -58,6 +58,8 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """Import one CSV file per symbol (idempotent; bad rows are reported and skipped)."""
+        from data_nexus.query.imports import import_csv  # noqa: PLC0415 - lazy: start-up time
+
         result = import_csv(
             directory,
             exchange=exchange,
@@ -77,6 +79,6 @@ def register(app: typer.Typer) -> None:
         if len(result.problems) > 50:
             err.print(f"… and {len(result.problems) - 50} more", markup=False)
         if result.problems:
-            raise typer.Exit(EXIT_PARTIAL)
+            raise typer.Exit(ExitCode.PARTIAL)
 
     app.add_typer(import_app, name="import")

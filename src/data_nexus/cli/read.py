@@ -9,15 +9,15 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from data_nexus.cli.common import DatabaseUrl, JsonFlag, settings_for
 from data_nexus.errors import UsageError
-from data_nexus.query.bars import get_bars
-from data_nexus.query.status import get_actions, get_runs, get_status
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Symbols = Annotated[list[str], typer.Argument(help="Symbols as CODE.EXCHANGE, e.g. AAPL.US.")]
 FORMATS = ("table", "csv", "json", "parquet")
@@ -71,6 +71,8 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """Daily (or weekly, monthly …) bars of SYMBOLS, adjusted as asked."""
+        from data_nexus.query.bars import get_bars  # noqa: PLC0415 - lazy: start-up time
+
         if fmt not in FORMATS:
             raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
         frame = get_bars(symbols, start, end, adjust, interval, url=_url(database_url))
@@ -85,6 +87,8 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """Splits and dividends of SYMBOLS."""
+        from data_nexus.query.status import get_actions  # noqa: PLC0415 - lazy: start-up time
+
         frame = get_actions(symbols, url=_url(database_url))
         frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
         if fmt == "table":
@@ -101,6 +105,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Per asset: state (failing and stale first, with why and the next attempt), coverage,
         rows and last sync."""
+        from data_nexus.query.status import get_status  # noqa: PLC0415 - lazy: start-up time
+
         frame = get_status(dt.datetime.now(dt.UTC), url=_url(database_url))
         wanted = [s for s, on in (("stale", stale), ("failing", failing), ("paused", paused)) if on]
         if wanted:
@@ -118,6 +124,8 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """The history of sync runs, newest first."""
+        from data_nexus.query.status import get_runs  # noqa: PLC0415 - lazy: start-up time
+
         frame = get_runs(last, url=_url(database_url))
         if as_json:
             emit(frame, "json", None)
