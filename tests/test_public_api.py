@@ -69,6 +69,7 @@ EXPECTED_ALL = [
     "list_assets",
     "load_settings",
     "pause_assets",
+    "remove_assets",
     "resume_assets",
     "run_demo",
     "run_sync",

@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     **dict.fromkeys(
         ("AssetInfo", "add_assets", "discover_assets", "list_assets", "pause_assets",
-         "resume_assets"),
+         "remove_assets", "resume_assets"),
         "data_nexus.assets",
     ),
     **dict.fromkeys(("Settings", "load_settings"), "data_nexus.config"),
@@ -113,6 +113,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_public_api.py checks
     "list_assets",
     "load_settings",
     "pause_assets",
+    "remove_assets",
     "resume_assets",
     "run_demo",
     "run_sync",
@@ -128,6 +129,7 @@ if TYPE_CHECKING:
         discover_assets,
         list_assets,
         pause_assets,
+        remove_assets,
         resume_assets,
     )
     from data_nexus.config import Settings, load_settings
