@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     **dict.fromkeys(
         ("AssetInfo", "add_assets", "discover_assets", "list_assets", "pause_assets",
-         "resume_assets"),
+         "remove_assets", "resume_assets"),
         "data_nexus.assets",
     ),
     **dict.fromkeys(("Settings", "load_settings"), "data_nexus.config"),
@@ -39,6 +39,13 @@ _EXPORTS = {
         "data_nexus.errors",
     ),
     "EodhdClient": "data_nexus.providers.eodhd",
+    "ADJUST_MODES": "data_nexus.query.adjust",
+    **dict.fromkeys(("get_bars", "get_bars_arrow", "get_prices", "get_returns"),
+                    "data_nexus.query.bars"),
+    "Nexus": "data_nexus.query.nexus",
+    "INTERVALS": "data_nexus.query.resample",
+    "RETURN_KINDS": "data_nexus.query.returns",
+    **dict.fromkeys(("get_actions", "get_runs", "get_status"), "data_nexus.query.status"),
     **dict.fromkeys(
         ("ApiUsage", "Bar", "Dividend", "ExchangeInfo", "ListedSymbol", "Split"),
         "data_nexus.records",
@@ -52,7 +59,8 @@ _EXPORTS = {
     **dict.fromkeys(("SyncOptions", "SyncSummary"), "data_nexus.sync.summary"),
 }  # fmt: skip
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_public_api.py checks
+    "ADJUST_MODES",
     "ApiUsage",
     "AssetInfo",
     "AuthFailed",
@@ -69,14 +77,17 @@ __all__ = [
     "Dividend",
     "EodhdClient",
     "ExchangeInfo",
+    "INTERVALS",
     "InvalidOption",
     "LeaseConflict",
     "ListedSymbol",
+    "Nexus",
     "NotFound",
     "NotInPlan",
     "ProviderError",
     "ProviderUnavailable",
     "QuotaExhausted",
+    "RETURN_KINDS",
     "RateLimited",
     "RunStatus",
     "SchemaOutOfDate",
@@ -94,9 +105,17 @@ __all__ = [
     "database_info",
     "discover_assets",
     "downgrade_db",
+    "get_actions",
+    "get_bars",
+    "get_bars_arrow",
+    "get_prices",
+    "get_returns",
+    "get_runs",
+    "get_status",
     "list_assets",
     "load_settings",
     "pause_assets",
+    "remove_assets",
     "resume_assets",
     "run_checks",
     "run_demo",
@@ -113,6 +132,7 @@ if TYPE_CHECKING:
         discover_assets,
         list_assets,
         pause_assets,
+        remove_assets,
         resume_assets,
     )
     from data_nexus.config import Settings, load_settings
@@ -142,6 +162,12 @@ if TYPE_CHECKING:
     )
     from data_nexus.providers.eodhd import EodhdClient
     from data_nexus.quality.run import CheckReport, run_checks
+    from data_nexus.query.adjust import ADJUST_MODES
+    from data_nexus.query.bars import get_bars, get_bars_arrow, get_prices, get_returns
+    from data_nexus.query.nexus import Nexus
+    from data_nexus.query.resample import INTERVALS
+    from data_nexus.query.returns import RETURN_KINDS
+    from data_nexus.query.status import get_actions, get_runs, get_status
     from data_nexus.records import ApiUsage, Bar, Dividend, ExchangeInfo, ListedSymbol, Split
     from data_nexus.storage.info import database_info
     from data_nexus.storage.migrate import downgrade_db, upgrade_db

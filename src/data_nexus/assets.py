@@ -311,6 +311,26 @@ def resume_assets(
     return set_active(target, symbols, True, clock=clock)
 
 
+def remove_assets(target: Settings | Store, symbols: Sequence[str]) -> dict[str, int]:
+    """Delete assets and everything stored for them, in one transaction.
+
+    Removes the rows of ``symbols`` from every per-symbol table (bars, corporate actions,
+    and any other table with a ``symbol`` column) and then the assets themselves; returns
+    table name → rows deleted (``assets`` last). Unknown symbols raise :class:`UsageError`
+    naming them, and nothing is deleted. Unlike pausing, this cannot be undone except by
+    syncing the history again.
+    """
+    names = list(dict.fromkeys(str(s) for s in parse_symbols(list(symbols))))
+    if not names:
+        raise UsageError("no symbols given")
+    with opened(target) as store, store.atomic() as conn:
+        known = registry.registered(conn, names)
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise UsageError(f"unknown asset(s): {', '.join(unknown)}")
+        return registry.delete_assets(conn, names)
+
+
 async def adiscover_assets(
     target: Settings | Store,
     provider: SymbolListProvider,

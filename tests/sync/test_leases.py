@@ -22,6 +22,7 @@ from data_nexus.sync.leases import (
     load_states,
     lock_refusal,
     record_failure,
+    release,
     release_run_lock,
 )
 from data_nexus.sync.plan import AssetState, PlanOptions, skip_reason
@@ -43,6 +44,7 @@ asset_rows = st.fixed_dictionaries(
         "is_active": st.booleans(),
         "is_delisted": st.booleans(),
         "last_synced": offsets,
+        "first_date": st.one_of(st.none(), st.just(dt.date(2026, 11, 10))),
         "last_date": st.one_of(st.none(), st.just(dt.date(2026, 11, 20))),
         "next_attempt_at": offsets,
     }
@@ -54,12 +56,17 @@ asset_rows = st.fixed_dictionaries(
 )
 @given(
     rows=st.lists(asset_rows, min_size=1, max_size=12),
-    full=st.booleans(),
     explicit=st.booleans(),
-    max_age_h=st.sampled_from([0, 1, 24, 48]),
+    options=st.builds(
+        PlanOptions,
+        max_age=st.sampled_from([0, 1, 24, 48]).map(lambda h: dt.timedelta(hours=h)),
+        full=st.booleans(),
+        retry_failed=st.booleans(),
+        since=st.sampled_from([None, dt.date(2026, 11, 1), dt.date(2026, 11, 15)]),
+    ),
 )
 def test_sql_due_condition_matches_skip_reason(
-    store: Store, rows: list[dict[str, object]], full: bool, explicit: bool, max_age_h: int
+    store: Store, rows: list[dict[str, object]], explicit: bool, options: PlanOptions
 ) -> None:
     """claim_due leases exactly the assets skip_reason calls due."""
     with store.engine.begin() as conn:
@@ -71,7 +78,6 @@ def test_sql_due_condition_matches_skip_reason(
                 for i, r in enumerate(rows)
             ],
         )
-    options = PlanOptions(max_age=dt.timedelta(hours=max_age_h), full=full)
     expected = {
         s.symbol
         for s in load_states(store)
@@ -82,6 +88,34 @@ def test_sql_due_condition_matches_skip_reason(
         explicit=explicit,
     )  # fmt: skip
     assert {s.symbol for s in claimed} == expected
+
+
+def test_sql_due_condition_backfills_and_retries(store: Store) -> None:
+    """Named with an earlier --since, a fresh asset is due; --retry-failed ignores a backoff."""
+    fresh = {"last_synced": NOW - dt.timedelta(hours=1), "last_date": dt.date(2026, 11, 20)}
+    rows = {
+        "LATE.US": {**fresh, "first_date": dt.date(2026, 11, 10)},
+        "EARLY.US": {**fresh, "first_date": dt.date(2026, 10, 1)},
+        "WAIT.US": {"next_attempt_at": NOW + dt.timedelta(hours=1)},
+    }
+    with store.engine.begin() as conn:
+        for symbol, values in rows.items():
+            conn.execute(
+                sa.insert(Asset).values(symbol=symbol, code=symbol[:-3], exchange="US", **values)
+            )
+
+    def claimed(options: PlanOptions, explicit: bool) -> set[str]:
+        got = claim_due(
+            store, owner="w@nowhere:1", now=NOW, options=options, limit=100, lease_ttl=TTL,
+            explicit=explicit, symbols=list(rows) if explicit else None,
+        )  # fmt: skip
+        release(store, [s.symbol for s in got], owner="w@nowhere:1")
+        return {s.symbol for s in got}
+
+    back = PlanOptions(since=dt.date(2026, 11, 1))
+    assert claimed(back, explicit=True) == {"LATE.US", "WAIT.US"}
+    assert claimed(back, explicit=False) == set()
+    assert claimed(PlanOptions(retry_failed=True), explicit=False) == {"WAIT.US"}
 
 
 def _register(store: Store, n: int) -> None:

@@ -37,6 +37,14 @@ DELISTED_DONE = {
 }
 
 
+FRESH_FROM_2020 = {
+    "last_synced": NOW - HOUR,
+    "first_date": dt.date(2020, 1, 2),
+    "last_date": dt.date(2026, 11, 23),
+}
+BACK_TO_2010 = PlanOptions(since=dt.date(2010, 1, 4))
+
+
 def state(**kw: object) -> AssetState:
     base: dict[str, object] = {"symbol": "AAPL.US", "exchange": "US"}
     base.update(kw)
@@ -59,6 +67,12 @@ def bar(day: dt.date, close: str, adj: str, volume: int = 100) -> Bar:
         ({"last_synced": NOW - dt.timedelta(hours=2)}, PlanOptions(max_age=ZERO), False, None),
         ({"next_attempt_at": NOW + HOUR}, OPTS, False, SkipReason.IN_BACKOFF),
         ({"next_attempt_at": NOW + HOUR}, OPTS, True, None),
+        ({"next_attempt_at": NOW + HOUR}, PlanOptions(retry_failed=True), False, None),
+        ({**FRESH_FROM_2020, "next_attempt_at": NOW + HOUR}, BACK_TO_2010, False, "in backoff"),
+        (FRESH_FROM_2020, BACK_TO_2010, True, None),  # named: a backfill is due now
+        (FRESH_FROM_2020, BACK_TO_2010, False, "fresh"),  # else it waits until due
+        (FRESH_FROM_2020, PlanOptions(since=dt.date(2021, 1, 4)), True, "fresh"),
+        ({**DELISTED_DONE, "first_date": dt.date(2015, 1, 2)}, BACK_TO_2010, True, None),
         (DELISTED_DONE, OPTS, False, "delisted, history complete"),
         ({"is_delisted": True}, OPTS, False, None),
     ],
@@ -102,6 +116,22 @@ def test_actions_safety_net() -> None:
     )
     plan = plan_fetch(s, now=NOW, options=OPTS)
     assert plan.fetch_actions and plan.calls == 3 and not plan.full
+
+
+def test_since_before_the_first_bar_backfills() -> None:
+    """--since before the first stored bar: one fetch from that date through today, not bulk."""
+    s = state(**FRESH_FROM_2020, actions_checked_at=NOW - dt.timedelta(days=3))
+    plan = plan_fetch(s, now=NOW, options=BACK_TO_2010)
+    assert plan == FetchPlan(
+        "AAPL.US", "US", dt.date(2010, 1, 4), dt.date(2026, 11, 24), False, False,
+        FetchMode.BACKFILL,
+    )  # fmt: skip
+    assert plan.calls == 1 and plan.reason == "backfill"
+    later = plan_fetch(s, now=NOW, options=PlanOptions(since=dt.date(2020, 1, 2)))
+    assert later.mode is FetchMode.INCREMENTAL  # nothing before the first bar is asked for
+    states = {"AAPL.US": s}
+    assert plan_bulk("US", [plan], states, now=NOW, mode=BulkMode.ALWAYS) is None
+    assert plan_bulk("US", [later], states, now=NOW, mode=BulkMode.ALWAYS) is not None
 
 
 def test_since_bounds_first_sync() -> None:

@@ -44,9 +44,18 @@ def _root(
 
 
 def _register_commands() -> None:
-    from data_nexus.cli import assets, check, db, demo, fake_eodhd, sync  # noqa: PLC0415
+    from data_nexus.cli import (  # noqa: PLC0415
+        assets,
+        check,
+        db,
+        demo,
+        export,
+        fake_eodhd,
+        read,
+        sync,
+    )
 
-    for module in (demo, sync, assets, check, db, fake_eodhd):
+    for module in (demo, sync, assets, check, db, fake_eodhd, read, export):
         module.register(app)
 
 

@@ -1,7 +1,8 @@
-"""``datanexus assets …``: register, discover, list, pause and resume assets."""
+"""``datanexus assets …``: register, discover, list, pause, resume and remove assets."""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -9,7 +10,7 @@ import typer
 from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
 from data_nexus.symbols import LISTING_TYPES, parse_exchange, parse_listing_type
 
-assets_app = typer.Typer(help="Register, discover, list, pause and resume assets.")
+assets_app = typer.Typer(help="Register, discover, list, pause, resume and remove assets.")
 
 Symbols = Annotated[list[str], typer.Argument(help="Symbols as CODE.EXCHANGE, e.g. AAPL.US.")]
 
@@ -117,6 +118,37 @@ def resume(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
 
     changed = resume_assets(settings_for(database_url), symbols)
     console().print(f"resumed: {', '.join(changed) or 'nothing to change'}", markup=False)
+
+
+def interactive() -> bool:
+    """Whether a person can answer a question: stdin and stdout are terminals."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+@assets_app.command("remove")
+def remove(
+    symbols: Symbols,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask; required off a terminal.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Delete assets with all their bars, corporate actions and findings (cannot be undone;
+    'assets pause' keeps the data). Asks on a terminal; elsewhere needs --yes."""
+    from data_nexus.assets import remove_assets  # noqa: PLC0415
+    from data_nexus.errors import UsageError  # noqa: PLC0415
+
+    if not yes:
+        if not interactive():
+            raise UsageError("'assets remove' deletes data: pass --yes to confirm (not a terminal)")
+        question = f"Delete {', '.join(symbols)} and all their stored data?"
+        if not typer.confirm(question, default=False):
+            console().print("nothing removed", markup=False)
+            return
+    counts = remove_assets(settings_for(database_url), symbols)
+    removed = counts.pop("assets")
+    detail = ", ".join(f"{n:,} {table}" for table, n in counts.items())
+    console().print(f"removed {removed} asset(s) with {detail} rows", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -137,6 +137,26 @@ class SyncRenderer:
             self.progress.stop()
             self.progress = None
 
+    @staticmethod
+    def _held_back(out: Console, summary: SyncSummary) -> None:
+        """The assets a failure backoff kept out, with their next attempt (soonest first)."""
+        if not summary.held_back:
+            return
+        out.print(
+            f"held back by a failure backoff: {len(summary.held_back)} "
+            "(--retry-failed tries them now)",
+            markup=False,
+        )
+        for item in summary.held_back[:20]:
+            error = f": {item.last_error.splitlines()[0][:120]}" if item.last_error else ""
+            out.print(
+                f"  {item.symbol:<20} next attempt {item.next_attempt_at:%Y-%m-%d %H:%M} UTC, "
+                f"{item.fail_count} failure(s){error}",
+                markup=False,
+            )
+        if len(summary.held_back) > 20:
+            out.print(f"  … and {len(summary.held_back) - 20} more (datanexus status --failing)")
+
     def summary(self, summary: SyncSummary) -> None:
         """Print the end-of-run summary (on stdout; progress went to stderr)."""
         self.close()
@@ -155,6 +175,7 @@ class SyncRenderer:
                 )
             if summary.bulk_used:
                 out.print(f"  bulk requests for: {', '.join(summary.bulk_used)}")
+            self._held_back(out, summary)
             return
         if not summary.planned and not summary.skipped:
             out.print(
@@ -188,6 +209,7 @@ class SyncRenderer:
             out.print(f"  failed {symbol}: {reason}", markup=False)
         if len(summary.failed) > 20:
             out.print(f"  … and {len(summary.failed) - 20} more (datanexus assets list)")
+        self._held_back(out, summary)
         if summary.stop_reason:
             out.print(
                 f"stopped: {summary.stop_reason}; run the same command again to resume",

@@ -36,7 +36,11 @@ def register(app: typer.Typer) -> None:
         ] = "1d",
         full: Annotated[bool, typer.Option("--full", help="Refetch every history.")] = False,
         since: Annotated[
-            str | None, typer.Option(help="Start of the first or full fetch (YYYY-MM-DD).")
+            str | None,
+            typer.Option(
+                help="Start of the first or full fetch (YYYY-MM-DD); for named symbols "
+                "whose history starts later, backfill from this date."
+            ),
         ] = None,
         concurrency: Annotated[int, typer.Option(help="Requests in flight at most.")] = 8,
         rate_limit: Annotated[
@@ -59,6 +63,12 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--allow-partial",
                 help="Start even if today's remaining API calls cannot finish the plan.",
+            ),
+        ] = False,
+        retry_failed: Annotated[
+            bool,
+            typer.Option(
+                "--retry-failed", help="Also try assets held back by a failure backoff now."
             ),
         ] = False,
         as_json: JsonFlag = False,
@@ -88,6 +98,7 @@ def register(app: typer.Typer) -> None:
             worker_id=worker_id,
             dry_run=dry_run,
             allow_partial=allow_partial,
+            retry_failed=retry_failed,
             today=utcnow().date(),
         )
         settings = settings_for(database_url)

@@ -42,26 +42,35 @@ class DueRule:
     """Which assets are due at ``now`` (the SQL twin of ``sync.plan.skip_reason``).
 
     Due = active, and with ``full`` nothing else; otherwise not in a failure backoff
-    (unless ``explicit``) and never synced, or synced at least ``max_age`` ago and not a
-    delisted asset whose history is stored.
+    (unless ``explicit`` or ``retry_failed``) and never synced, or (when ``explicit``)
+    holding no bar as old as ``since`` (a backfill), or synced at least ``max_age`` ago and
+    not a delisted asset whose history is stored.
     """
 
     now: dt.datetime
     max_age: dt.timedelta
     full: bool = False
     explicit: bool = False
+    retry_failed: bool = False
+    since: dt.date | None = None
 
     def condition(self) -> sa.ColumnElement[bool]:
         """The rule as a ``WHERE`` condition on ``assets``."""
         conditions: list[sa.ColumnElement[bool]] = [_c.is_active.is_(True)]
         if not self.full:
-            if not self.explicit:
+            if not (self.explicit or self.retry_failed):
                 conditions.append(
                     sa.or_(_c.next_attempt_at.is_(None), _c.next_attempt_at <= self.now)
                 )
+            backfill = (
+                _c.first_date > self.since
+                if self.explicit and self.since is not None
+                else sa.false()
+            )
             conditions.append(
                 sa.or_(
                     _c.last_synced.is_(None),
+                    backfill,
                     sa.and_(
                         sa.not_(sa.and_(_c.is_delisted.is_(True), _c.last_date.is_not(None))),
                         _c.last_synced <= self.now - self.max_age,

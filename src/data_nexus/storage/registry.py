@@ -126,6 +126,30 @@ def set_active(conn: sa.Connection, symbols: Sequence[str], active: bool, now: d
     conn.execute(sa.update(ASSETS).where(_c.symbol.in_(list(symbols))).values(**values))
 
 
+def symbol_tables() -> list[sa.Table]:
+    """Every table of the models other than ``assets`` with a ``symbol`` column (bars,
+    corporate actions, and any later per-symbol table such as findings), dependants first."""
+    tables = reversed(ASSETS.metadata.sorted_tables)
+    return [t for t in tables if t is not ASSETS and "symbol" in t.c]
+
+
+_DELETE_CHUNK = 500  # symbols per statement: below SQLite's bound-parameter limit
+
+
+def delete_assets(conn: sa.Connection, symbols: Sequence[str]) -> dict[str, int]:
+    """Delete ``symbols`` from every per-symbol table (:func:`symbol_tables`), then from
+    ``assets``; returns table name → rows deleted (``assets`` last). Run it in one
+    transaction (:meth:`Store.atomic <data_nexus.storage.store.Store.atomic>`)."""
+    counts: dict[str, int] = {}
+    for table in [*symbol_tables(), ASSETS]:
+        counts[table.name] = 0
+        for at in range(0, len(symbols), _DELETE_CHUNK):
+            chunk = list(symbols[at : at + _DELETE_CHUNK])
+            result = conn.execute(sa.delete(table).where(table.c.symbol.in_(chunk)))
+            counts[table.name] += max(result.rowcount, 0)
+    return counts
+
+
 def count_assets(conn: sa.Connection) -> int:
     """How many assets are registered."""
     return int(conn.execute(sa.select(sa.func.count()).select_from(ASSETS)).scalar_one())

@@ -49,7 +49,14 @@ def _state(row: dict[str, Any]) -> AssetState:
 
 def due_rule(now: dt.datetime, options: PlanOptions, explicit: bool) -> DueRule:
     """The storage twin of :func:`data_nexus.sync.plan.skip_reason` (a test checks they agree)."""
-    return DueRule(now=now, max_age=options.max_age, full=options.full, explicit=explicit)
+    return DueRule(
+        now=now,
+        max_age=options.max_age,
+        full=options.full,
+        explicit=explicit,
+        retry_failed=options.retry_failed,
+        since=options.since,
+    )
 
 
 def load_states(

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 from data_nexus.exchanges import exchange_today, exchange_zone
 from data_nexus.records import Bar
@@ -51,6 +52,8 @@ class FetchMode(StrEnum):
     FULL_REFRESH = "full refresh"
     CORPORATE_ACTION = "corporate action detected"
     BULK = "bulk"
+    #: ``--since`` before the first stored bar: from that date through today.
+    BACKFILL = "backfill"
 
     @property
     def is_full(self) -> bool:
@@ -97,6 +100,32 @@ class PlanOptions:
     since: dt.date | None = None
     correction_sessions: int = 5
     actions_every: dt.timedelta = dt.timedelta(days=30)
+    retry_failed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """An asset a failure backoff keeps out of this run, and when it is tried again."""
+
+    symbol: str
+    next_attempt_at: dt.datetime
+    fail_count: int
+    last_error: str | None
+
+
+def held_back(state: AssetState) -> HeldBack:
+    """The :class:`HeldBack` of an asset skipped as :attr:`SkipReason.IN_BACKOFF`."""
+    assert state.next_attempt_at is not None
+    return HeldBack(state.symbol, state.next_attempt_at, state.fail_count, state.last_error)
+
+
+def needs_backfill(state: AssetState, options: PlanOptions) -> bool:
+    """Whether ``--since`` asks for history before the asset's first stored bar."""
+    return (
+        options.since is not None
+        and state.first_date is not None
+        and options.since < state.first_date
+    )
 
 
 def sessions_back(day: dt.date, sessions: int) -> dt.date:
@@ -127,17 +156,20 @@ def skip_reason(
     """Why ``state`` is not due now, or ``None`` when it is.
 
     Due = active, and never synced or last synced longer ago than ``max_age``, and not in
-    backoff after a failure. ``--full`` ignores freshness. Symbols named explicitly ignore
-    the failure backoff (the user asked for them now). A delisted asset whose history is
-    stored is not fetched again unless ``--full``.
+    backoff after a failure. ``--full`` ignores freshness. Symbols named explicitly, and
+    every asset with ``--retry-failed``, ignore the failure backoff (the user asked for them
+    now). Symbols named explicitly with a ``--since`` before their first stored bar are due
+    (a backfill, :func:`needs_backfill`). A delisted asset whose history is stored is not
+    fetched again unless ``--full`` or a backfill.
     """
     if not state.is_active:
         return SkipReason.PAUSED
     if options.full:
         return None
-    if not explicit and state.next_attempt_at is not None and state.next_attempt_at > now:
+    in_backoff = state.next_attempt_at is not None and state.next_attempt_at > now
+    if in_backoff and not (explicit or options.retry_failed):
         return SkipReason.IN_BACKOFF
-    if state.last_synced is None:
+    if state.last_synced is None or (explicit and needs_backfill(state, options)):
         return None
     if state.is_delisted and state.last_date is not None:
         return SkipReason.DELISTED_COMPLETE
@@ -166,7 +198,7 @@ class FetchPlan:
     @property
     def reason(self) -> str:
         """The mode as shown to people: an incremental fetch with actions says so."""
-        if self.mode is FetchMode.INCREMENTAL and self.fetch_actions:
+        if self.mode in (FetchMode.INCREMENTAL, FetchMode.BACKFILL) and self.fetch_actions:
             return f"{self.mode} + actions safety net"
         return str(self.mode)
 
@@ -184,20 +216,27 @@ def plan_fetch(state: AssetState, *, now: dt.datetime, options: PlanOptions) -> 
     the last stored bar (re-fetching them corrects provider revisions and partial bars,
     and reveals new corporate actions through a changed ``adjusted_close``) to today in
     the exchange's time zone; actions only when the safety-net schedule says so.
+
+    A ``--since`` before the first stored bar makes it a backfill: the same incremental
+    fetch, one request from ``since`` through today (EODHD charges one call for any range),
+    so the missing older history is added and the stored bars are checked against the
+    provider like the correction window. Actions follow the safety-net schedule as usual:
+    a first sync already stored the whole action history.
     """
     today = exchange_today(state.exchange, now)
     if options.full or state.last_date is None:
         mode = FetchMode.FULL_REFRESH if options.full else FetchMode.FIRST_SYNC
         return FetchPlan(state.symbol, state.exchange, options.since, today, True, True, mode)
     start = sessions_back(state.last_date, options.correction_sessions)
-    if options.since is not None and options.since > start:
+    mode = FetchMode.INCREMENTAL
+    if needs_backfill(state, options):
+        start, mode = cast(dt.date, options.since), FetchMode.BACKFILL
+    elif options.since is not None and options.since > start:
         start = options.since
     stale_actions = (
         state.actions_checked_at is None or now - state.actions_checked_at >= options.actions_every
     )
-    return FetchPlan(
-        state.symbol, state.exchange, start, today, False, stale_actions, FetchMode.INCREMENTAL
-    )
+    return FetchPlan(state.symbol, state.exchange, start, today, False, stale_actions, mode)
 
 
 def full_refresh_of(plan: FetchPlan, since: dt.date | None) -> FetchPlan:
@@ -305,7 +344,7 @@ def plan_bulk(
     candidates: list[tuple[FetchPlan, dt.date]] = []
     for plan in plans:
         covered = covered_through(states[plan.symbol])
-        if plan.full or plan.fetch_actions or covered is None:
+        if plan.full or plan.fetch_actions or plan.mode is FetchMode.BACKFILL or covered is None:
             continue
         if len(weekdays_between(covered, today)) > BULK_MAX_DAYS:
             continue

@@ -179,6 +179,7 @@ async def arun_sync(
             planned=len(plan.due),
             skipped={str(reason): n for reason, n in plan.skipped.items()},
             calls_estimate=plan.calls_estimate,
+            held_back=tuple(plan.held_back),
         )
         if options.dry_run:
             in_bulk = {s for b in plan.bulk for s in b.symbols}

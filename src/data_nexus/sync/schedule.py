@@ -25,8 +25,10 @@ from data_nexus.sync.plan import (
     BulkMode,
     BulkPlan,
     FetchPlan,
+    HeldBack,
     SkipReason,
     full_refresh_of,
+    held_back,
     plan_bulk,
     plan_fetch,
     skip_reason,
@@ -62,6 +64,8 @@ class RunPlan:
     bulk: list[BulkPlan]
     skipped: dict[SkipReason, int]
     calls_estimate: int
+    #: Assets a failure backoff keeps out of this run (skipped as ``in backoff``).
+    held_back: list[HeldBack] = field(default_factory=list)
 
 
 def plan_run(
@@ -82,12 +86,15 @@ def plan_run(
             states[name] = AssetState(symbol=name, exchange=name.rsplit(".", 1)[1])
     skipped: dict[SkipReason, int] = {}
     due: list[AssetState] = []
+    backoff: list[HeldBack] = []
     for state in states.values():
         reason = skip_reason(state, now=now, options=popts, explicit=bool(symbols))
         if reason is None:
             due.append(state)
         else:
             skipped[reason] = skipped.get(reason, 0) + 1
+            if reason is SkipReason.IN_BACKOFF:
+                backoff.append(held_back(state))
     epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
     due.sort(key=lambda s: (s.last_synced is not None, s.last_synced or epoch, s.symbol))
     plans = {s.symbol: plan_fetch(s, now=now, options=popts) for s in due}
@@ -106,7 +113,8 @@ def plan_run(
     in_bulk = {s for b in bulk for s in b.symbols}
     estimate = sum(p.calls for s, p in plans.items() if s not in in_bulk)
     estimate += sum(b.calls for b in bulk)
-    return RunPlan(due, plans, bulk, skipped, estimate)
+    backoff.sort(key=lambda h: (h.next_attempt_at, h.symbol))
+    return RunPlan(due, plans, bulk, skipped, estimate, backoff)
 
 
 async def process_run(

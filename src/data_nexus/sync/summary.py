@@ -28,7 +28,7 @@ from data_nexus.sync.events import (
     StopCause,
     SyncEvent,
 )
-from data_nexus.sync.plan import BulkMode, PlanOptions
+from data_nexus.sync.plan import BulkMode, HeldBack, PlanOptions
 from data_nexus.sync.status import RunStatus
 
 #: The longest ``max_age`` and ``lease_ttl`` accepted (100 years: beyond, dates overflow).
@@ -50,7 +50,9 @@ class SyncOptions:
 
     ``symbols`` are synced (and registered first when new); otherwise every active asset,
     or those of ``exchange``. ``max_age``: an asset synced more recently is fresh and
-    skipped. ``full`` refetches every history. ``since`` bounds the first (or full) fetch.
+    skipped. ``full`` refetches every history. ``since`` bounds the first (or full) fetch;
+    before an asset's first stored bar it backfills from there. ``retry_failed`` tries
+    assets in a failure backoff now (named ``symbols`` always are).
     ``concurrency`` bounds requests in flight, ``rate_limit`` requests per minute (None:
     the settings' value). ``bulk``: per-exchange bulk requests when cheaper (``auto``).
     ``worker_id`` names this worker when several share a PostgreSQL database.
@@ -74,6 +76,7 @@ class SyncOptions:
     worker_id: str | None = None
     dry_run: bool = False
     allow_partial: bool = False
+    retry_failed: bool = False
     lease_ttl: dt.timedelta = dt.timedelta(minutes=10)
     today: InitVar[dt.date | None] = None
 
@@ -107,6 +110,7 @@ class SyncOptions:
             since=self.since,
             correction_sessions=correction_sessions,
             actions_every=actions_every,
+            retry_failed=self.retry_failed,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -147,6 +151,7 @@ class RunFrame:
     dry_run: bool = False
     plan: tuple[PlannedAsset, ...] = ()
     bulk_planned: tuple[str, ...] = ()
+    held_back: tuple[HeldBack, ...] = ()
 
 
 @dataclass(slots=True)
@@ -176,6 +181,8 @@ class SyncSummary:
     stop_reason: str | None = None
     notices: list[str] = field(default_factory=list)
     plan: list[PlannedAsset] = field(default_factory=list)
+    #: Assets a failure backoff kept out of the run, soonest retry first.
+    held_back: list[HeldBack] = field(default_factory=list)
 
     @property
     def rows_written(self) -> int:
@@ -197,6 +204,9 @@ class SyncSummary:
                 "end": p.end.isoformat(),
             }
             for p in self.plan
+        ]
+        data["held_back"] = [
+            {**asdict(h), "next_attempt_at": h.next_attempt_at.isoformat()} for h in self.held_back
         ]
         return data
 
@@ -224,6 +234,7 @@ def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
         calls_spent=frame.calls_spent,
         requests_sent=frame.requests_sent,
         plan=list(frame.plan),
+        held_back=list(frame.held_back),
     )
     if frame.dry_run:
         summary.status = RunStatus.DRY_RUN
