@@ -131,7 +131,7 @@ def test_export_then_import_through_the_cli(warehouse: Path, tmp_path: Path) -> 
         assert a.read_actions(names) == b.read_actions(names)
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / "ccc.us.csv").write_text("date,close\n2024-01-02,1\n2024-01-03,-1\n")
+    (bad / "ccc.us.csv").write_text("date,close\n2024-01-02,1\n2024-01-03,abc\n")
     partial = run_cli("import", "csv", str(bad), "-d", str(target), cwd=tmp_path)
     assert partial.returncode == 1
     assert partial.stderr.startswith("skipped ccc.us.csv:3: ")

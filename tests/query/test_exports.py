@@ -143,10 +143,12 @@ def test_import_reads_loose_files_and_reports_bad_rows(tmp_path: Path) -> None:
     result = import_csv(folder, exchange="us", settings=make_settings(url), now=NOW)
     assert result.symbols == ["ABC.US"] and result.bars == 3
     assert result.problems[0] == "abc.csv:3: close: 'abc' is not a number"
-    assert result.problems[1].startswith("abc.csv:5: ") and "9 decimal places" in result.problems[1]
+    # nine decimals are stored exactly (unconstrained NUMERIC); a second bar for a date is not
+    assert result.problems[1].startswith("abc.csv:6: ") and "second bar" in result.problems[1]
     assert len(result.problems) == 2
     bars, actions = contents(url, ["ABC.US"])
     assert [b.date.day for b in bars] == [2, 4, 5]
+    assert str(bars[-1].close) == "10.123456789"
     assert [a.action_type for a in actions] == ["dividend", "split"]
     parsed = parse_file(folder / "abc.csv", "ABC.US")
     dividend = next(a for a in parsed.actions if a.action_type == "dividend")
