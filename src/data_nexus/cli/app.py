@@ -42,9 +42,9 @@ def _root(
 
 
 def _register_commands() -> None:
-    from data_nexus.cli import assets, db, demo, fake_eodhd, sync  # noqa: PLC0415
+    from data_nexus.cli import assets, db, demo, fake_eodhd, serve, sync  # noqa: PLC0415
 
-    for module in (demo, sync, assets, db, fake_eodhd):
+    for module in (demo, sync, assets, db, fake_eodhd, serve):
         module.register(app)
 
 

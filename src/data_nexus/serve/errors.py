@@ -1,0 +1,118 @@
+"""Every error of the HTTP API as JSON ``{"error": "<one line>"}``, never a stack trace.
+
+One place maps exceptions to status codes (as :mod:`data_nexus.cli.errors` does for exit
+codes):
+
+- 400: a bad parameter (a date that is not ``YYYY-MM-DD``, an unknown adjust mode or
+  interval, a malformed symbol): FastAPI's own validation errors included, which it would
+  otherwise answer with 422.
+- 401: a missing or wrong bearer token (with ``WWW-Authenticate: Bearer``).
+- 404: an unknown symbol or path.
+- 503: the database cannot be reached or its schema is not at head.
+- 500: anything else, as ``{"error": "internal error"}``; the detail goes to the server's
+  log, not to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from data_nexus.errors import ConfigError, DataNexusError, StorageError
+from data_nexus.redact import redact
+
+log = logging.getLogger("data_nexus.serve")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    error: str
+
+
+class UnknownSymbol(DataNexusError):
+    """A symbol the warehouse does not hold (HTTP 404)."""
+
+
+class BadParameter(DataNexusError):
+    """A query parameter that cannot be used (HTTP 400)."""
+
+
+#: OpenAPI ``responses`` for the error answers every data endpoint can give.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "A bad parameter."},
+    401: {"model": ErrorBody, "description": "Missing or wrong bearer token."},
+    503: {"model": ErrorBody, "description": "The database is unreachable or not at head."},
+}
+SYMBOL_RESPONSES: dict[int | str, dict[str, object]] = {
+    **ERROR_RESPONSES,
+    404: {"model": ErrorBody, "description": "Unknown symbol."},
+}
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of an error's message, secrets redacted."""
+    lines = redact(str(error)).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A JSON error answer."""
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def _validation_message(error: RequestValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item.get("loc", ()) if p not in ("query", "path"))
+        given = item.get("input")
+        text = str(item.get("msg", "invalid value"))
+        if isinstance(given, str):
+            parts.append(f"invalid {where} {given[:64]!r}: {text}")
+        else:
+            parts.append(f"invalid {where}: {text}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the exception → JSON mapping described in the module docstring."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return error_response(400, _validation_message(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        message = error.detail if isinstance(error.detail, str) else "request failed"
+        if error.status_code == 404 and message == "Not Found":
+            message = "no such path (see /docs for the API)"
+        headers = dict(error.headers) if error.headers else None
+        return error_response(error.status_code, message, headers)
+
+    @app.exception_handler(UnknownSymbol)
+    async def _unknown(_request: Request, error: UnknownSymbol) -> JSONResponse:
+        return error_response(404, one_line(error))
+
+    @app.exception_handler(ConfigError)
+    async def _bad(_request: Request, error: ConfigError) -> JSONResponse:
+        return error_response(400, one_line(error))
+
+    @app.exception_handler(BadParameter)
+    async def _bad_parameter(_request: Request, error: BadParameter) -> JSONResponse:
+        return error_response(400, one_line(error))
+
+    @app.exception_handler(StorageError)
+    async def _storage(_request: Request, error: StorageError) -> JSONResponse:
+        return error_response(503, one_line(error))
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, error: Exception) -> JSONResponse:
+        log.error("internal error on %s %s", request.method, request.url.path, exc_info=error)
+        return error_response(500, "internal error")

@@ -1,0 +1,88 @@
+"""The served database is read-only by construction, and never upgraded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc
+
+from data_nexus.assets import add_assets, list_assets
+from data_nexus.errors import ConfigError, DatabaseUnavailable, SchemaOutOfDate
+from data_nexus.serve.readonly import PG_READ_ONLY_OPTION, open_read_only, read_only_url
+from data_nexus.storage.engine import open_engine
+from data_nexus.storage.migrate import downgrade_db
+from tests.conftest import make_settings
+
+
+def test_sqlite_url_becomes_a_read_only_uri(tmp_path: Path, sqlite_url: str) -> None:
+    url = read_only_url(sqlite_url)
+    assert url.query == {"mode": "ro", "uri": "true"}
+    assert url.database == f"file:{tmp_path / 'test.db'}"
+
+
+def test_sqlite_path_with_a_space_opens(tmp_path: Path) -> None:
+    """The path is quoted inside the SQLite URI, so a space (or '%') survives."""
+    url = f"sqlite:///{tmp_path / 'my data 100%.db'}"
+    add_assets(make_settings(url), ["AAPL.US"])
+    assert "%20" in (read_only_url(url).database or "")
+    store = open_read_only(url)
+    try:
+        assert [a.symbol for a in list_assets(store)] == ["AAPL.US"]
+    finally:
+        store.close()
+
+
+def test_missing_sqlite_file_is_an_error_not_a_new_database(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseUnavailable, match="no such SQLite file"):
+        open_read_only(f"sqlite:///{tmp_path / 'missing.db'}")
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_memory_database_is_refused() -> None:
+    with pytest.raises(ConfigError, match="in-memory"):
+        read_only_url("sqlite:///:memory:")
+
+
+def test_postgres_url_gets_read_only_sessions() -> None:
+    url = read_only_url("postgresql://u:p@h/db?options=-c%20search_path%3Dx")
+    assert url.query["options"] == f"-c search_path=x {PG_READ_ONLY_OPTION}"
+    assert read_only_url("postgresql://u@h/db").query["options"] == PG_READ_ONLY_OPTION
+
+
+def test_sqlite_writes_fail_and_reads_work(sqlite_url: str) -> None:
+    add_assets(make_settings(sqlite_url), ["AAPL.US"])
+    store = open_read_only(sqlite_url)
+    try:
+        assert [a.symbol for a in list_assets(store)] == ["AAPL.US"]
+        with pytest.raises(exc.OperationalError, match="readonly"):
+            add_assets(store, ["MSFT.US"])
+    finally:
+        store.close()
+    assert [a.symbol for a in list_assets(make_settings(sqlite_url))] == ["AAPL.US"]
+
+
+@pytest.mark.postgres
+def test_postgres_writes_fail_and_reads_work(pg_url: str) -> None:
+    add_assets(make_settings(pg_url), ["AAPL.US"])
+    store = open_read_only(pg_url)
+    try:
+        assert [a.symbol for a in list_assets(store)] == ["AAPL.US"]
+        with pytest.raises(exc.InternalError, match="read-only transaction"):
+            add_assets(store, ["MSFT.US"])
+        assert store.read_bars(["AAPL.US"]) == []  # the autocommit reader path works too
+    finally:
+        store.close()
+
+
+def test_schema_not_at_head_is_refused_not_upgraded(sqlite_url: str) -> None:
+    downgrade_db(make_settings(sqlite_url), "base")
+    with pytest.raises(SchemaOutOfDate, match="datanexus db upgrade"):
+        open_read_only(sqlite_url)
+    engine = open_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            assert "assets" not in sa.inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
