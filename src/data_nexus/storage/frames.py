@@ -1,0 +1,499 @@
+"""Fast, read-only reads into Arrow tables: the storage side of the query API.
+
+Each backend takes its fastest measured path (``benchmarks/read_frames.py``):
+
+- **SQLite**: ``adbc_driver_sqlite`` returns a whole SELECT as Arrow columns, about 4× faster
+  than ``sqlite3.fetchall`` alone, let alone building Python tuples into arrays. Prices are
+  stored as canonical decimal text (:mod:`data_nexus.types`), so they arrive as strings and
+  are cast by Arrow: to ``float64`` (correctly rounded) or to ``decimal128(18, 8)`` exactly.
+  Without the driver (or if its type inference refuses a column), ``sqlite3`` is used.
+- **PostgreSQL / TimescaleDB**: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` through psycopg,
+  parsed by Arrow's multi-threaded CSV reader with the column types given up front
+  (``float64`` or ``decimal128(18, 8)``: ``NUMERIC`` text is exact).
+
+Connections are opened read-only and never upgrade the schema: SQLite through a
+``mode=ro`` URI (``immutable=1`` when the directory is not writable either, so a read-only
+copy of a database works), PostgreSQL with ``default_transaction_read_only``. A schema not
+at head raises :class:`~data_nexus.errors.SchemaOutOfDate`.
+
+Bar tables have the columns ``symbol`` (dictionary string), ``date`` (date32), ``open``,
+``high``, ``low``, ``close``, ``adjusted_close`` (float64 or decimal128(18, 8)) and
+``volume`` (int64), sorted by (symbol, date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy.engine import URL
+
+from data_nexus.errors import DatabaseUnavailable, SchemaOutOfDate
+from data_nexus.records import Dividend, Split
+from data_nexus.storage.engine import parse_database_url, safe_display
+from data_nexus.storage.migrate import head_revision
+from data_nexus.types import PRICE_PRECISION, PRICE_SCALE
+
+adbc_sqlite: Any
+try:  # the fast SQLite path (a dependency; the fallback keeps reads working without it)
+    import adbc_driver_sqlite.dbapi as adbc_sqlite
+except ImportError:  # pragma: no cover - exercised only where the wheel is missing
+    adbc_sqlite = None
+
+PRICE_COLUMNS = ("open", "high", "low", "close", "adjusted_close")
+BAR_COLUMNS = ("symbol", "date", *PRICE_COLUMNS, "volume")
+#: Symbols per SQLite statement (well inside its 32,766 parameters).
+SQLITE_SYMBOLS = 500
+_SELECT = "SELECT symbol, time, open, high, low, close, adjusted_close, volume FROM market_data"
+
+
+def price_type(exact: bool) -> pa.DataType:
+    """``decimal128(18, 8)`` (the schema's ``NUMERIC(18, 8)``) if ``exact``, else float64."""
+    return pa.decimal128(PRICE_PRECISION, PRICE_SCALE) if exact else pa.float64()
+
+
+def bar_schema(exact: bool) -> pa.Schema:
+    """The schema of every bar table this module returns."""
+    prices = [pa.field(name, price_type(exact)) for name in PRICE_COLUMNS]
+    return pa.schema(
+        [
+            pa.field("symbol", pa.dictionary(pa.int32(), pa.string())),
+            pa.field("date", pa.date32()),
+            *prices,
+            pa.field("volume", pa.int64()),
+        ]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRow:
+    """The ``assets`` columns the read side reports."""
+
+    symbol: str
+    exchange: str
+    name: str | None
+    is_active: bool
+    is_delisted: bool
+    last_synced: dt.datetime | None
+    first_date: dt.date | None
+    last_date: dt.date | None
+    last_error: str | None
+    fail_count: int
+    next_attempt_at: dt.datetime | None
+
+
+def _where(
+    symbols: Sequence[str] | None, start: dt.date | None, end: dt.date | None, mark: str
+) -> tuple[str, list[Any]]:
+    parts: list[str] = []
+    params: list[Any] = []
+    if symbols is not None:
+        parts.append(f"symbol IN ({', '.join([mark] * len(symbols))})")
+        params.extend(symbols)
+    if start is not None:
+        parts.append(f"time >= {mark}")
+        params.append(start.isoformat())
+    if end is not None:
+        parts.append(f"time <= {mark}")
+        params.append(end.isoformat())
+    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+def _utc(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    stamp = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+class FrameReader:
+    """A read-only connection to the warehouse that reads bars into Arrow tables.
+
+    Open with :func:`open_reader`; close with :meth:`close` or use as a context manager.
+    ``backend`` is ``"sqlite"`` or ``"postgresql"``; ``url`` is the display form (no
+    password).
+    """
+
+    def __init__(self, url: URL) -> None:
+        self.url = safe_display(url)
+        self.backend = "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
+        self._url = url
+        self._sqlite: sqlite3.Connection | None = None
+        self._adbc: Any = None
+        self._pg: psycopg.Connection[Any] | None = None
+        if self.backend == "sqlite":
+            self._open_sqlite(url.database or "")
+        else:
+            self._open_postgres(url)
+        self._check_schema()
+
+    # -- connections ---------------------------------------------------------------------
+
+    def _open_sqlite(self, database: str) -> None:
+        path = Path(database).expanduser()
+        if not path.is_file():
+            raise DatabaseUnavailable(
+                f"cannot open database {self.url}: no such file (sync or import data first)"
+            )
+        last: Exception | None = None
+        for extra in ("", "&immutable=1"):
+            uri = f"{path.resolve().as_uri().replace('file://', 'file:', 1)}?mode=ro{extra}"
+            try:
+                conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error as error:
+                last = error
+                continue
+            self._sqlite = conn
+            self._sqlite_uri = uri
+            return
+        raise DatabaseUnavailable(f"cannot open database {self.url} read-only: {last}")
+
+    def _open_postgres(self, url: URL) -> None:
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+        except psycopg.Error as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else "error"
+            raise DatabaseUnavailable(
+                f"cannot open database {self.url}: {first} (check the URL and that the server runs)"
+            ) from None
+        conn.execute("SET default_transaction_read_only = on")
+        self._pg = conn
+
+    def _check_schema(self) -> None:
+        head = head_revision()
+        try:
+            rows = self._rows("SELECT version_num FROM alembic_version", [])
+        except (sqlite3.Error, psycopg.Error):
+            rows = []
+        current = rows[0][0] if rows else None
+        if current == head:
+            return
+        if current is None:
+            raise SchemaOutOfDate(
+                f"database {self.url} has no Data Nexus schema: run 'datanexus db upgrade'"
+            )
+        raise SchemaOutOfDate(
+            f"database {self.url} is at schema revision {current}, this version needs "
+            f"{head}: run 'datanexus db upgrade'"
+        )
+
+    def close(self) -> None:
+        """Close the connections."""
+        for conn in (self._adbc, self._sqlite, self._pg):
+            if conn is not None:
+                with suppress(Exception):
+                    conn.close()
+        self._adbc = self._sqlite = self._pg = None
+
+    def __enter__(self) -> FrameReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """A small SELECT with ``?`` placeholders, as tuples."""
+        if self._pg is not None:
+            with self._pg.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), list(params))
+                return list(cur.fetchall())
+        assert self._sqlite is not None
+        return list(self._sqlite.execute(sql, list(params)).fetchall())
+
+    # -- bars ----------------------------------------------------------------------------
+
+    def bars(
+        self,
+        symbols: Sequence[str] | None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        *,
+        exact: bool = False,
+    ) -> pa.Table:
+        """Bars of ``symbols`` (None: all) in [start, end], sorted by (symbol, date)."""
+        if symbols is not None and not symbols:
+            return bar_schema(exact).empty_table()
+        if self._pg is not None:
+            return self._pg_bars(symbols, start, end, exact)
+        names = None if symbols is None else sorted(set(symbols))
+        if names is None or len(names) <= SQLITE_SYMBOLS:
+            return self._sqlite_bars(names, start, end, exact)
+        parts = [
+            self._sqlite_bars(names[i : i + SQLITE_SYMBOLS], start, end, exact)
+            for i in range(0, len(names), SQLITE_SYMBOLS)
+        ]
+        return pa.concat_tables(parts).unify_dictionaries().combine_chunks()
+
+    def _sqlite_bars(
+        self,
+        symbols: Sequence[str] | None,
+        start: dt.date | None,
+        end: dt.date | None,
+        exact: bool,
+    ) -> pa.Table:
+        where, params = _where(symbols, start, end, "?")
+        sql = f"{_SELECT}{where} ORDER BY symbol, time"
+        if adbc_sqlite is not None:
+            try:
+                return _typed(self._adbc_table(sql, params), exact)
+            except Exception:  # type inference refused a column: the sqlite3 path is exact
+                self._adbc = None
+        assert self._sqlite is not None
+        rows = self._sqlite.execute(sql, params).fetchall()
+        columns: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * len(BAR_COLUMNS)
+        raw = pa.table(
+            [pa.array(list(c), pa.string()) for c in columns[:7]]
+            + [pa.array(list(columns[7]), pa.int64())],
+            names=list(BAR_COLUMNS),
+        )
+        return _typed(raw, exact)
+
+    def _adbc_table(self, sql: str, params: list[Any]) -> pa.Table:
+        if self._adbc is None:
+            self._adbc = adbc_sqlite.connect(self._sqlite_uri)
+        cur = self._adbc.cursor()
+        try:
+            cur.execute(sql, params or None)
+            table: pa.Table = cur.fetch_arrow_table()
+        finally:
+            cur.close()
+        return table.rename_columns(list(BAR_COLUMNS))
+
+    def _pg_bars(
+        self,
+        symbols: Sequence[str] | None,
+        start: dt.date | None,
+        end: dt.date | None,
+        exact: bool,
+    ) -> pa.Table:
+        assert self._pg is not None
+        parts: list[str] = []
+        params: list[Any] = []
+        if symbols is not None:
+            parts.append("symbol = ANY(%s)")
+            params.append(list(symbols))
+        if start is not None:
+            parts.append("time >= %s")
+            params.append(start)
+        if end is not None:
+            parts.append("time <= %s")
+            params.append(end)
+        where = (" WHERE " + " AND ".join(parts)) if parts else ""
+        query = f"COPY ({_SELECT}{where} ORDER BY symbol, time) TO STDOUT (FORMAT csv)"
+        buffer = io.BytesIO()
+        with self._pg.cursor() as cur, cur.copy(query, params) as copy:
+            for block in copy:
+                buffer.write(block)
+        kind = price_type(exact)
+        types = {"symbol": pa.string(), "date": pa.date32(), "volume": pa.int64()}
+        types.update(dict.fromkeys(PRICE_COLUMNS, kind))
+        if buffer.tell() == 0:
+            return bar_schema(exact).empty_table()
+        table = pacsv.read_csv(
+            io.BytesIO(buffer.getvalue()),
+            read_options=pacsv.ReadOptions(column_names=list(BAR_COLUMNS)),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+        )
+        symbol = table.column("symbol").dictionary_encode()
+        return table.set_column(0, "symbol", symbol).cast(bar_schema(exact))
+
+    # -- everything else (small reads) ------------------------------------------------------
+
+    def known_symbols(self, symbols: Sequence[str]) -> set[str]:
+        """Which of ``symbols`` are registered assets."""
+        found: set[str] = set()
+        names = list(dict.fromkeys(symbols))
+        for i in range(0, len(names), SQLITE_SYMBOLS):
+            group = names[i : i + SQLITE_SYMBOLS]
+            marks = ", ".join("?" * len(group))
+            rows = self._rows(f"SELECT symbol FROM assets WHERE symbol IN ({marks})", group)
+            found.update(r[0] for r in rows)
+        return found
+
+    def all_symbols(self) -> list[str]:
+        """Every registered asset, sorted."""
+        return [r[0] for r in self._rows("SELECT symbol FROM assets ORDER BY symbol", [])]
+
+    def last_dates(self, symbols: Sequence[str]) -> dict[str, dt.date]:
+        """The last stored bar date (the data cut-off) of each of ``symbols`` that has bars."""
+        out: dict[str, dt.date] = {}
+        names = list(dict.fromkeys(symbols))
+        for i in range(0, len(names), SQLITE_SYMBOLS):
+            group = names[i : i + SQLITE_SYMBOLS]
+            marks = ", ".join("?" * len(group))
+            sql = f"SELECT symbol, last_date FROM assets WHERE symbol IN ({marks})"
+            for symbol, last in self._rows(sql, group):
+                day = _day(last)
+                if day is not None:
+                    out[symbol] = day
+        return out
+
+    def actions(
+        self,
+        symbols: Sequence[str] | None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> list[Split | Dividend]:
+        """Corporate actions of ``symbols`` (None: all), ordered by (symbol, date, type)."""
+        out: list[Split | Dividend] = []
+        groups: list[list[str] | None] = [None]
+        if symbols is not None:
+            names = sorted(set(symbols))
+            groups = [names[i : i + SQLITE_SYMBOLS] for i in range(0, len(names), SQLITE_SYMBOLS)]
+        for group in groups:
+            parts: list[str] = []
+            params: list[Any] = []
+            if group is not None:
+                parts.append(f"symbol IN ({', '.join('?' * len(group))})")
+                params.extend(group)
+            if start is not None:
+                parts.append("date >= ?")
+                params.append(start.isoformat() if self._pg is None else start)
+            if end is not None:
+                parts.append("date <= ?")
+                params.append(end.isoformat() if self._pg is None else end)
+            where = (" WHERE " + " AND ".join(parts)) if parts else ""
+            sql = (
+                "SELECT symbol, date, action_type, value, numerator, denominator, "
+                "unadjusted_value, currency, declaration_date, record_date, payment_date, "
+                f"period FROM corporate_actions{where} ORDER BY symbol, date, action_type"
+            )
+            for row in self._rows(sql, params):
+                symbol, day, kind, value, num, den, unadj, cur, decl, rec, pay, period = row
+                if kind == "split":
+                    out.append(Split(symbol, _day(day), _dec(num), _dec(den)))  # type: ignore[arg-type]
+                else:
+                    out.append(
+                        Dividend(
+                            symbol,
+                            _day(day),  # type: ignore[arg-type]
+                            _dec(value),  # type: ignore[arg-type]
+                            unadjusted_value=_dec(unadj),
+                            currency=cur,
+                            declaration_date=_day(decl),
+                            record_date=_day(rec),
+                            payment_date=_day(pay),
+                            period=period,
+                        )
+                    )
+        return out
+
+    def closes_before(
+        self, keys: Sequence[tuple[str, dt.date]]
+    ) -> dict[tuple[str, dt.date], Decimal]:
+        """The close of each symbol's last bar before each date (absent: no earlier bar)."""
+        out: dict[tuple[str, dt.date], Decimal] = {}
+        sql = (
+            "SELECT close FROM market_data WHERE symbol = ? AND time < ? ORDER BY time DESC LIMIT 1"
+        )
+        for symbol, day in keys:
+            param = day if self._pg is not None else day.isoformat()
+            rows = self._rows(sql, [symbol, param])
+            if rows and rows[0][0] is not None:
+                out[(symbol, day)] = Decimal(str(rows[0][0]))
+        return out
+
+    def assets(self) -> list[AssetRow]:
+        """Every asset with its sync state, sorted by symbol."""
+        sql = (
+            "SELECT symbol, exchange, name, is_active, is_delisted, last_synced, first_date, "
+            "last_date, last_error, fail_count, next_attempt_at FROM assets ORDER BY symbol"
+        )
+        return [
+            AssetRow(
+                r[0],
+                r[1],
+                r[2],
+                bool(r[3]),
+                bool(r[4]),
+                _utc(r[5]),
+                _day(r[6]),
+                _day(r[7]),
+                r[8],
+                int(r[9] or 0),
+                _utc(r[10]),
+            )
+            for r in self._rows(sql, [])
+        ]
+
+    def bar_counts(self) -> dict[str, int]:
+        """Stored bars per symbol."""
+        sql = "SELECT symbol, count(*) FROM market_data GROUP BY symbol"
+        return {r[0]: int(r[1]) for r in self._rows(sql, [])}
+
+    def runs(self, last: int | None = None) -> list[dict[str, Any]]:
+        """The ``sync_runs`` rows, newest first (``last`` of them)."""
+        columns = (
+            "id, started_at, finished_at, worker_id, status, assets_planned, assets_synced, "
+            "assets_skipped, assets_failed, rows_written, rows_revised, calls_spent, "
+            "bulk_used, message"
+        )
+        sql = f"SELECT {columns} FROM sync_runs ORDER BY started_at DESC, id DESC"
+        params: list[Any] = []
+        if last is not None:
+            sql += " LIMIT ?"
+            params.append(int(last))
+        names = [c.strip() for c in columns.split(",")]
+        out = []
+        for row in self._rows(sql, params):
+            record = dict(zip(names, row, strict=True))
+            record["started_at"] = _utc(record["started_at"])
+            record["finished_at"] = _utc(record["finished_at"])
+            record["bulk_used"] = bool(record["bulk_used"])
+            out.append(record)
+        return out
+
+
+def _typed(raw: pa.Table, exact: bool) -> pa.Table:
+    """String dates and prices (SQLite) cast to the bar schema."""
+    kind = price_type(exact)
+    columns = [
+        raw.column("symbol").cast(pa.string()).dictionary_encode(),
+        raw.column("date").cast(pa.string()).cast(pa.date32()),
+        *[raw.column(name).cast(pa.string()).cast(kind) for name in PRICE_COLUMNS],
+        raw.column("volume").cast(pa.int64()),
+    ]
+    return pa.Table.from_arrays(columns, schema=bar_schema(exact))
+
+
+def open_reader(url: str | URL) -> FrameReader:
+    """A read-only :class:`FrameReader` on the database at ``url`` (a URL or an SQLite path).
+
+    Raises :class:`~data_nexus.errors.ConfigError` for a bad URL,
+    :class:`~data_nexus.errors.DatabaseUnavailable` if it cannot be opened and
+    :class:`~data_nexus.errors.SchemaOutOfDate` if its schema is not at head.
+    """
+    parsed = url if isinstance(url, URL) else parse_database_url(url)
+    return FrameReader(parsed)
+
+
+@contextmanager
+def reading(url: str | URL) -> Iterator[FrameReader]:
+    """:func:`open_reader` as a context manager."""
+    reader = open_reader(url)
+    try:
+        yield reader
+    finally:
+        reader.close()
