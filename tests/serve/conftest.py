@@ -69,12 +69,11 @@ Serve = Callable[..., ServerThread]
 
 @pytest.fixture
 def serve() -> Iterator[Serve]:
-    """Start servers over read-only stores on free loopback ports; all stopped after."""
+    """Start servers over read-only warehouses on free loopback ports; all stopped after."""
     started: list[ServerThread] = []
 
     def start(url: str, **options: object) -> ServerThread:
-        store = open_read_only(url)
-        app = create_app(store, clock=fixed_clock, close_store=True, **options)  # type: ignore[arg-type]
+        app = create_app(open_read_only(url), clock=fixed_clock, close=True, **options)  # type: ignore[arg-type]
         server = ServerThread(app).start()
         started.append(server)
         return server
@@ -87,8 +86,8 @@ def serve() -> Iterator[Serve]:
 @pytest.fixture(scope="module")
 def module_server(demo_url: str) -> Iterator[ServerThread]:
     """One server per backend, shared by a module's read-only tests."""
-    store = open_read_only(demo_url)
-    server = ServerThread(create_app(store, clock=fixed_clock, close_store=True)).start()
+    app = create_app(open_read_only(demo_url), clock=fixed_clock, close=True)
+    server = ServerThread(app).start()
     try:
         yield server
     finally:

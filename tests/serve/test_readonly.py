@@ -27,7 +27,7 @@ def test_sqlite_path_with_a_space_opens(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'my data 100%.db'}"
     add_assets(make_settings(url), ["AAPL.US"])
     assert "%20" in (read_only_url(url).database or "")
-    store = open_read_only(url)
+    store = open_read_only(url).store
     try:
         assert [a.symbol for a in list_assets(store)] == ["AAPL.US"]
     finally:
@@ -53,7 +53,7 @@ def test_postgres_url_gets_read_only_sessions() -> None:
 
 def test_sqlite_writes_fail_and_reads_work(sqlite_url: str) -> None:
     add_assets(make_settings(sqlite_url), ["AAPL.US"])
-    store = open_read_only(sqlite_url)
+    store = open_read_only(sqlite_url).store
     try:
         assert [a.symbol for a in list_assets(store)] == ["AAPL.US"]
         with pytest.raises(exc.OperationalError, match="readonly"):
@@ -66,7 +66,7 @@ def test_sqlite_writes_fail_and_reads_work(sqlite_url: str) -> None:
 @pytest.mark.postgres
 def test_postgres_writes_fail_and_reads_work(pg_url: str) -> None:
     add_assets(make_settings(pg_url), ["AAPL.US"])
-    store = open_read_only(pg_url)
+    store = open_read_only(pg_url).store
     try:
         assert [a.symbol for a in list_assets(store)] == ["AAPL.US"]
         with pytest.raises(exc.InternalError, match="read-only transaction"):

@@ -48,12 +48,12 @@ def register(app: typer.Typer) -> None:
         except ImportError:
             raise ConfigError(EXTRA_MISSING) from None
         check_exposure(host, token, insecure_no_auth)
-        store = open_read_only(settings_for(database_url))
+        warehouse = open_read_only(settings_for(database_url))
         shown = f"[{host}]" if ":" in host else host
         auth = "bearer token required" if token else "no authentication"
         console(stderr=True).print(
-            f"serving {store.caps.backend} read-only on http://{shown}:{port}/ ({auth}); "
+            f"serving {warehouse.backend} read-only on http://{shown}:{port}/ ({auth}); "
             "API docs at /docs; Ctrl-C to stop",
             markup=False,
         )
-        run(create_app(store, token=token, close_store=True), host, port)
+        run(create_app(warehouse, token=token, close=True), host, port)

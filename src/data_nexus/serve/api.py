@@ -26,7 +26,7 @@ router = APIRouter()
 
 def store_of(request: Request) -> Store:
     """The application's store."""
-    store: Store = request.app.state.store
+    store: Store = request.app.state.warehouse.store
     return store
 
 
@@ -58,7 +58,7 @@ def health(request: Request) -> JSONResponse:
     head = head_revision()
     out = HealthOut(
         status="ok",
-        backend=store.caps.backend,
+        backend=request.app.state.warehouse.backend,
         reachable=True,
         schema_revision=None,
         schema_head=head,

@@ -1,6 +1,6 @@
 """The FastAPI application of ``datanexus serve``: the read-only HTTP API and the web page.
 
-:func:`create_app` builds it over an open :class:`~data_nexus.storage.store.Store` (open it
+:func:`create_app` builds it over an open :class:`~data_nexus.serve.readonly.Warehouse` (open it
 with :func:`~data_nexus.serve.readonly.open_read_only`). The routes call the same library
 functions as the command line and hold no SQL. Endpoints are plain ``def`` functions: the
 query API is synchronous, so Starlette runs them in its worker threads and the event loop
@@ -19,10 +19,10 @@ from fastapi.staticfiles import StaticFiles
 
 from data_nexus import __version__
 from data_nexus.clock import Clock, utcnow
-from data_nexus.serve import api, pages
+from data_nexus.serve import api, data, pages
 from data_nexus.serve.auth import bearer_guard
 from data_nexus.serve.errors import install_error_handlers
-from data_nexus.storage.store import Store
+from data_nexus.serve.readonly import Warehouse
 
 DESCRIPTION = """\
 Read-only access to a Data Nexus warehouse: assets, daily bars (raw or adjusted, resampled),
@@ -39,17 +39,17 @@ def static_dir() -> str:
 
 
 def create_app(
-    store: Store,
+    warehouse: Warehouse,
     *,
     token: str | None = None,
     clock: Clock = utcnow,
-    close_store: bool = False,
+    close: bool = False,
 ) -> FastAPI:
-    """The application over ``store``.
+    """The application over ``warehouse`` (open it with :func:`.open_read_only`).
 
     ``token``: when given, every data endpoint needs ``Authorization: Bearer <token>``
     (see :mod:`data_nexus.serve.auth`). ``clock`` dates the health and staleness figures.
-    ``close_store``: close ``store`` when the application shuts down.
+    ``close``: close ``warehouse`` when the application shuts down.
     """
 
     @asynccontextmanager
@@ -57,8 +57,8 @@ def create_app(
         try:
             yield
         finally:
-            if close_store:
-                store.close()
+            if close:
+                warehouse.close()
 
     app = FastAPI(
         title="Data Nexus",
@@ -66,11 +66,12 @@ def create_app(
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    app.state.store = store
+    app.state.warehouse = warehouse
     app.state.clock = clock
     install_error_handlers(app)
     guards: list[Any] = [Depends(bearer_guard(token))] if token is not None else []
     app.include_router(api.router, dependencies=guards)
+    app.include_router(data.router, dependencies=guards)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     return app

@@ -39,3 +39,86 @@ class AssetOut(BaseModel):
     fail_count: int
     next_attempt_at: dt.datetime | None
     last_error: str | None
+
+
+class BarOut(BaseModel):
+    """One bar. Prices are float64 numbers (adjusted ones are products of ratios)."""
+
+    symbol: str | None = Field(None, description="Only in answers of several symbols.")
+    date: dt.date = Field(description="The trading date (for longer intervals: its last one).")
+    open: float | None
+    high: float | None
+    low: float | None
+    close: float | None
+    adjusted_close: float | None = Field(description="The provider's adjusted close, as stored.")
+    volume: int | None = Field(description="As stored (EODHD sends it split-adjusted).")
+
+
+class BarsOut(BaseModel):
+    """``GET /bars/{symbol}`` and ``GET /bars`` as JSON."""
+
+    symbol: str | None = Field(None, description="The symbol, for /bars/{symbol}.")
+    adjust: str
+    interval: str
+    bars: list[BarOut]
+    cutoff: dt.date | None = Field(description="Newest stored bar date of the symbols read.")
+
+
+class ActionOut(BaseModel):
+    """A split or a dividend."""
+
+    symbol: str
+    date: dt.date = Field(description="The ex-date.")
+    action: str = Field(description="split or dividend.")
+    value: float = Field(description="Split ratio new/old, or dividend adjusted for later splits.")
+    numerator: float | None
+    denominator: float | None
+    unadjusted_value: float | None = Field(description="The dividend as declared.")
+    currency: str | None
+    declaration_date: dt.date | None
+    record_date: dt.date | None
+    payment_date: dt.date | None
+    period: str | None
+
+
+class ActionsOut(BaseModel):
+    """``GET /actions/{symbol}``."""
+
+    symbol: str
+    actions: list[ActionOut]
+
+
+class StatusOut(BaseModel):
+    """One asset's freshness (``GET /status``)."""
+
+    symbol: str
+    exchange: str
+    state: str = Field(description="failing, stale, never synced, paused or ok.")
+    why: str | None = Field(description="The last error of a failing asset.")
+    last_synced: dt.datetime | None
+    first_date: dt.date | None
+    last_date: dt.date | None
+    rows: int = Field(description="Stored bars.")
+    fail_count: int
+    next_attempt_at: dt.datetime | None
+    paused: bool
+    open_findings: int | None = Field(description="Null: no findings table in this version.")
+
+
+class RunOut(BaseModel):
+    """One ``datanexus sync`` run (``GET /runs``)."""
+
+    id: int
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    worker_id: str | None
+    status: str
+    assets_planned: int
+    assets_synced: int
+    assets_skipped: int
+    assets_failed: int
+    rows_written: int
+    rows_revised: int
+    calls_spent: int
+    bulk_used: bool
+    message: str | None

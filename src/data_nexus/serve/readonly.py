@@ -62,7 +62,36 @@ def read_only_url(url: str) -> URL:
     return parsed.set(query=query)
 
 
-def open_read_only(settings: Settings | str) -> Store:
+class Warehouse:
+    """What ``datanexus serve`` reads through: a read-only :class:`Store` and query readers.
+
+    ``store`` serves the registry functions (:func:`~data_nexus.assets.list_assets`);
+    ``readers`` lends read-only :class:`~data_nexus.storage.frames.FrameReader` connections
+    to the query API, one per concurrent request. ``backend`` is ``sqlite``, ``postgresql``
+    or ``timescaledb``.
+    """
+
+    def __init__(self, url: str, store: Store) -> None:
+        from data_nexus.serve.readers import ReaderPool  # noqa: PLC0415
+
+        self.url = url
+        self.store = store
+        self.backend = store.caps.backend
+        self.readers = ReaderPool(url)
+
+    def close(self) -> None:
+        """Close every connection."""
+        self.readers.close()
+        self.store.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_read_only(settings: Settings | str) -> Warehouse:
     """Open the database of ``settings`` (or a URL) read-only, with the schema at head.
 
     Raises :class:`~data_nexus.errors.SchemaOutOfDate` when the schema is not at the revision
@@ -81,10 +110,10 @@ def open_read_only(settings: Settings | str) -> Store:
                 f"database {where} is at schema revision {revision or 'none'}, this version "
                 f"needs {head}: run 'datanexus db upgrade' first (serve never writes)"
             )
+        return Warehouse(url, store)
     except BaseException:
         store.close()
         raise
-    return store
 
 
 def schema_revision(store: Store) -> str | None:

@@ -1,4 +1,4 @@
-// The freshness table: GET /status (already ordered failing, stale, paused, never, fresh).
+// The freshness table: GET /status (already ordered: failing, stale, never synced, paused, ok).
 "use strict";
 
 (() => {
@@ -12,21 +12,22 @@
     body.replaceChildren();
     for (const r of shown) {
       const tr = document.createElement("tr");
-      tr.className = r.state;
+      const state = r.state.replace(/\s+/g, "-");
+      tr.className = state;
       tr.dataset.symbol = r.symbol;
       const link = document.createElement("a");
       link.href = `/symbol/${encodeURIComponent(r.symbol)}`;
       link.textContent = r.symbol;
       DN.cell(tr, "").appendChild(link);
       const badge = document.createElement("span");
-      badge.className = `badge ${r.state}`;
+      badge.className = `badge ${state}`;
       badge.textContent = r.state;
       DN.cell(tr, "").appendChild(badge);
       DN.cell(tr, DN.when(r.last_synced));
       DN.cell(tr, r.last_date || "–");
       DN.cell(tr, r.rows.toLocaleString("en-US"), "num rows");
       DN.cell(tr, r.open_findings === null ? "–" : r.open_findings, "num findings");
-      DN.cell(tr, r.last_error ? `${r.last_error} (${r.fail_count}×)` : "", "error");
+      DN.cell(tr, r.why ? `${r.why} (${r.fail_count}×)` : "", "error");
       DN.cell(tr, r.next_attempt_at ? DN.when(r.next_attempt_at) : "");
       body.appendChild(tr);
     }

@@ -45,7 +45,7 @@
   function markAll() {
     const shown = new Set(candles.data().map((b) => b.time));
     markers.setMarkers(actions.filter((a) => shown.has(a.date)).map((a) => (
-      a.action_type === "split"
+      a.action === "split"
         ? { time: a.date, position: "aboveBar", shape: "arrowDown", color: "#7a5af8",
             text: `split ${a.numerator}:${a.denominator}` }
         : { time: a.date, position: "belowBar", shape: "circle", color: "#2f6fed",
@@ -79,8 +79,8 @@
     for (const a of [...actions].reverse()) {
       const tr = document.createElement("tr");
       DN.cell(tr, a.date);
-      DN.cell(tr, a.action_type);
-      DN.cell(tr, a.action_type === "split" ? `${a.numerator}:${a.denominator}` : a.value, "num");
+      DN.cell(tr, a.action);
+      DN.cell(tr, a.action === "split" ? `${a.numerator}:${a.denominator}` : a.value, "num");
       DN.cell(tr, a.currency || "");
       body.appendChild(tr);
     }
@@ -93,13 +93,16 @@
       headers: sessionStorage.getItem("datanexus.token")
         ? { Authorization: `Bearer ${sessionStorage.getItem("datanexus.token")}` } : {},
     });
+    const table = document.getElementById("findings");
     if (response.status === 404) {
       none.textContent = "This version of the warehouse records no findings.";
+      table.hidden = true;
       return;
     }
     if (!response.ok) return;
     const rows = (await response.json()).findings;
     none.textContent = rows.length ? "" : "No findings for this symbol.";
+    table.hidden = rows.length === 0;
     const body = document.querySelector("#findings tbody");
     body.replaceChildren();
     for (const f of rows) {
