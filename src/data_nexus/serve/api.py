@@ -11,10 +11,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import StringConstraints
 
 from data_nexus.assets import list_assets
 from data_nexus.clock import Clock
 from data_nexus.errors import StorageError
+from data_nexus.serve.data import EXCHANGE_PATTERN, SYMBOL_PATTERN
 from data_nexus.serve.errors import ERROR_RESPONSES, one_line
 from data_nexus.serve.models import AssetOut, HealthOut
 from data_nexus.serve.readonly import schema_revision
@@ -38,7 +40,7 @@ def clock_of(request: Request) -> Clock:
 
 Exchange = Annotated[
     str | None,
-    Query(description="Only assets of this exchange code, e.g. US.", max_length=16),
+    Query(description="Only assets of this exchange code, e.g. US.", pattern=EXCHANGE_PATTERN),
 ]
 
 
@@ -90,7 +92,8 @@ def assets(
     request: Request,
     exchange: Exchange = None,
     symbol: Annotated[
-        list[str] | None, Query(description="Only these symbols (CODE.EXCHANGE); repeatable.")
+        list[Annotated[str, StringConstraints(pattern=f"^{SYMBOL_PATTERN}$")]] | None,
+        Query(description="Only these symbols (CODE.EXCHANGE); repeatable."),
     ] = None,
 ) -> list[AssetOut]:
     """Registered assets with their coverage and sync state, ordered by symbol."""

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import StringConstraints
 
 from data_nexus.query.bars import get_bars_arrow, parse_range, symbol_list
 from data_nexus.query.status import get_actions, get_runs, get_status
@@ -51,7 +52,13 @@ AdjustQ = Annotated[
 ]
 IntervalQ = Annotated[Interval, Query(description="Bar length: day, week, month, quarter, year.")]
 FormatQ = Annotated[Format, Query(description="Answer format (see the endpoint's description).")]
-SymbolPath = Annotated[str, Path(description="CODE.EXCHANGE, e.g. AAPL.US.", max_length=64)]
+#: What :func:`data_nexus.symbols.parse_symbol` accepts (case-insensitive), as a pattern the
+#: OpenAPI schema carries.
+SYMBOL_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_&^=+\-]{0,47}\.[A-Za-z0-9]{1,16}"
+EXCHANGE_PATTERN = r"^[A-Za-z0-9]{1,16}$"
+SymbolPath = Annotated[
+    str, Path(description="CODE.EXCHANGE, e.g. AAPL.US.", pattern=f"^{SYMBOL_PATTERN}$")
+]
 
 _BAR_CONTENT: dict[str, Any] = {
     "application/json": {},
@@ -141,7 +148,7 @@ def bars_of_symbol(
 def bars_of_symbols(
     request: Request,
     symbols: Annotated[
-        list[str],
+        list[Annotated[str, StringConstraints(pattern=f"^{SYMBOL_PATTERN}(,{SYMBOL_PATTERN})*$")]],
         Query(
             description="Symbols (CODE.EXCHANGE), comma-separated and/or repeated.",
             min_length=1,
@@ -239,7 +246,9 @@ def actions_of_symbol(
 )
 def status(
     request: Request,
-    exchange: Annotated[str | None, Query(description="Only this exchange.", max_length=16)] = None,
+    exchange: Annotated[
+        str | None, Query(description="Only this exchange.", pattern=EXCHANGE_PATTERN)
+    ] = None,
     state: Annotated[
         list[Literal["failing", "stale", "never synced", "paused", "ok"]] | None,
         Query(description="Only assets in these states (repeatable)."),

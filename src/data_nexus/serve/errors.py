@@ -68,12 +68,23 @@ def error_response(
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+#: What a parameter that fails its pattern should look like, by parameter name.
+_EXPECTED = {
+    "symbol": "expected CODE.EXCHANGE, e.g. AAPL.US",
+    "symbols": "expected CODE.EXCHANGE symbols separated by commas, e.g. AAPL.US,MSFT.US",
+    "exchange": "expected an exchange code such as US, LSE or XETRA",
+}
+
+
 def _validation_message(error: RequestValidationError) -> str:
     parts = []
     for item in error.errors():
-        where = ".".join(str(p) for p in item.get("loc", ()) if p not in ("query", "path"))
+        loc = [p for p in item.get("loc", ()) if p not in ("query", "path")]
+        where = str(loc[0]) if loc else "request"
         given = item.get("input")
         text = str(item.get("msg", "invalid value"))
+        if item.get("type") == "string_pattern_mismatch" and where in _EXPECTED:
+            text = _EXPECTED[where]
         if isinstance(given, str):
             parts.append(f"invalid {where} {given[:64]!r}: {text}")
         else:
