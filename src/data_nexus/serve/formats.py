@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -60,30 +60,39 @@ def normalise(table: pa.Table) -> pa.Table:
     return table.select(list(COLUMNS)).cast(SCHEMA)
 
 
-def _clean(values: list[Any]) -> list[Any]:
-    return [None if isinstance(v, float) and math.isnan(v) else v for v in values]
+def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column as JSON literals: numbers in shortest round-trip form, ``null`` for missing.
+
+    Arrow's float-to-text cast writes the shortest text that reads back as the same float64
+    (as Python's ``repr`` does; ``189`` for ``189.0``); NaN becomes ``null``.
+    """
+    if pa.types.is_floating(column.type):
+        column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
+    return pc.fill_null(column.cast(pa.string()), "null")
 
 
 def json_rows(table: pa.Table, *, with_symbol: bool = True) -> str:
-    """The bars of ``table`` as the comma-separated JSON objects of a ``bars`` array."""
+    """The bars of ``table`` as the comma-separated JSON objects of a ``bars`` array.
+
+    Built column-wise by Arrow's string kernels (a third of the cost of ``json.dumps`` over
+    per-row dicts; ``benchmarks/serve_http.py``). Symbols and dates need no escaping: they
+    match ``CODE.EXCHANGE`` and ``YYYY-MM-DD``.
+    """
     if table.num_rows == 0:
         return ""
-    names = [c for c in COLUMNS if with_symbol or c != "symbol"]
-    columns = []
-    for name in names:
+    parts: list[Any] = []
+    for name in COLUMNS:
+        if name == "symbol" and not with_symbol:
+            continue
         column = table.column(name)
-        if name == "date":
-            columns.append([d.isoformat() for d in column.to_pylist()])
-        elif pa.types.is_floating(column.type):
-            columns.append(_clean(column.to_pylist()))
+        lead = "{" if not parts else ","
+        if name in ("symbol", "date"):
+            parts += [f'{lead}"{name}":"', column.cast(pa.string()), '"']
         else:
-            columns.append(column.to_pylist())
-    text = json.dumps(
-        [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)],
-        separators=(",", ":"),
-        allow_nan=False,
-    )
-    return text[1:-1]
+            parts += [f'{lead}"{name}":', _as_text(column)]
+    parts.append("}")
+    rows = pc.binary_join_element_wise(*parts, "")
+    return ",".join(rows.to_pylist())
 
 
 def _meta_json(meta: dict[str, str]) -> str:
