@@ -1,16 +1,18 @@
 """How much does HTTP cost? ``GET /bars/{symbol}`` (one symbol-year, JSON) vs the library call.
 
-    python benchmarks/serve_http.py [--postgres-url URL] [--requests N] [--clients 8]
+    python benchmarks/serve_http.py [--postgres | --postgres-url URL] [--requests N] [--clients 8]
                                     [--seconds S] [--json FILE] [--quick]
 
 Fills a database with the demo's synthetic market (12 symbols × 10 years; a fresh SQLite
-file, or a fresh database on the PostgreSQL server of ``--postgres-url``, an admin URL),
+file; with ``--postgres`` also a database on a throwaway cluster, or on the server of
+``--postgres-url``, an admin URL),
 starts ``datanexus serve`` on it in a child process (as a user would run it: one uvicorn
 process), and measures from this process:
 
 - ``library p50``: :func:`~data_nexus.query.bars.get_bars_arrow` for one symbol-year on an
   open read-only reader (what the endpoint calls; the server keeps its readers open);
-- ``http p50``: the same request over HTTP/1.1 keep-alive, one client, sequentially;
+- ``http p50``: the same requests over HTTP/1.1 keep-alive, one client; library calls and
+  requests alternate in blocks of :data:`BLOCK`, so both see the same load;
 - ``req/s``: ``--clients`` concurrent keep-alive clients for ``--seconds`` seconds, and the
   server process's CPU time per request (``/proc``), so ``1 / cpu`` is what one free core
   serves however loaded the machine is while measuring.
@@ -43,7 +45,7 @@ from data_nexus.demo import run_demo
 from data_nexus.query.bars import get_bars_arrow
 from data_nexus.storage.frames import open_reader
 from data_nexus.storage.migrate import upgrade_db
-from data_nexus.testing.pgcluster import DatabaseFactory
+from data_nexus.testing.pgcluster import DatabaseFactory, ThrowawayCluster
 
 
 def free_port() -> int:
@@ -100,18 +102,33 @@ class Connection:
         self.writer.close()
 
 
-async def sequential(port: int, paths: list[str]) -> list[float]:
+#: Library calls and requests alternate in blocks of this many: each side stays warm inside
+#: a block (a server woken for every request mostly measures the OS scheduler of a busy
+#: machine), and both sides see the same load across blocks.
+BLOCK = 50
+
+
+async def alternating(
+    port: int, url: str, calls: list[tuple[str, str, str]], paths: list[str]
+) -> tuple[list[float], list[float]]:
+    """Library calls and HTTP requests for the same symbol-years, in alternating blocks."""
     conn = await Connection.open(port)
-    times = []
+    library, http = [], []
     try:
-        for path in paths:
-            started = time.perf_counter()
-            status, _body = await conn.get(path)
-            times.append(time.perf_counter() - started)
-            assert status == 200, status
+        with open_reader(url) as reader:
+            for first in range(0, len(calls), BLOCK):
+                for symbol, start, end in calls[first : first + BLOCK]:
+                    began = time.perf_counter()
+                    get_bars_arrow(symbol, start, end, store=reader)
+                    library.append(time.perf_counter() - began)
+                for path in paths[first : first + BLOCK]:
+                    began = time.perf_counter()
+                    status, _body = await conn.get(path)
+                    http.append(time.perf_counter() - began)
+                    assert status == 200, status
     finally:
         conn.close()
-    return times
+    return library, http
 
 
 async def concurrent(port: int, paths: list[str], clients: int, seconds: float) -> dict[str, Any]:
@@ -146,16 +163,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def library_times(url: str, calls: list[tuple[str, str, str]]) -> list[float]:
-    times = []
-    with open_reader(url) as reader:
-        for symbol, start, end in calls:
-            began = time.perf_counter()
-            get_bars_arrow(symbol, start, end, store=reader)
-            times.append(time.perf_counter() - began)
-    return times
-
-
 def measure(url: str, requests: int, clients: int, seconds: float) -> dict[str, Any]:
     result = run_demo(database_url=url, symbols=12, years=10)
     symbols = result.symbols
@@ -165,13 +172,11 @@ def measure(url: str, requests: int, clients: int, seconds: float) -> dict[str, 
         for i, y in enumerate(years * (requests // len(years) + 1))
     ][:requests]
     paths = [f"/bars/{s}?from={a}&to={b}" for s, a, b in calls]
-    library_times(url, calls[:20])  # warm the caches
-    library = library_times(url, calls)
     port = free_port()
     proc = start_server(url, port)
     try:
-        asyncio.run(sequential(port, paths[:20]))
-        http = asyncio.run(sequential(port, paths))
+        asyncio.run(alternating(port, url, calls[:BLOCK], paths[:BLOCK]))  # warm up both sides
+        library, http = asyncio.run(alternating(port, url, calls, paths))
         cpu_before = cpu_seconds(proc.pid)
         load = asyncio.run(concurrent(port, paths, clients, seconds))
         cpu = cpu_seconds(proc.pid) - cpu_before
@@ -199,6 +204,9 @@ def measure(url: str, requests: int, clients: int, seconds: float) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--postgres-url", help="admin URL of a PostgreSQL server to also measure")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also measure on a throwaway PostgreSQL cluster"
+    )
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -214,14 +222,22 @@ def main() -> None:
                 f"sqlite:///{Path(tmp) / 'serve.db'}", args.requests, args.clients, args.seconds
             )
         )
-    if args.postgres_url:
-        factory = DatabaseFactory(args.postgres_url)
-        url = factory.create("dn_serve_bench")
-        try:
-            upgrade_db_url(url)
-            figures.append(measure(url, args.requests, args.clients, args.seconds))
-        finally:
-            factory.drop(url)
+    cluster = None
+    if args.postgres and not args.postgres_url:
+        cluster = ThrowawayCluster().start()
+        args.postgres_url = cluster.admin_url
+    try:
+        if args.postgres_url:
+            factory = DatabaseFactory(args.postgres_url)
+            url = factory.create("dn_serve_bench")
+            try:
+                upgrade_db_url(url)
+                figures.append(measure(url, args.requests, args.clients, args.seconds))
+            finally:
+                factory.drop(url)
+    finally:
+        if cluster is not None:
+            cluster.stop()
     for f in figures:
         print(
             f"{f['backend']:<10} one symbol-year ({f['bars_per_request']} bars, JSON): "
