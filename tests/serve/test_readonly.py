@@ -86,3 +86,49 @@ def test_schema_not_at_head_is_refused_not_upgraded(sqlite_url: str) -> None:
             assert "assets" not in sa.inspect(conn).get_table_names()
     finally:
         engine.dispose()
+
+
+def readme_reader_role_sql() -> list[str]:
+    """The read-only role statements of README's "Serve it" section."""
+    text = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    block = text.split("```sql\n", 1)[1].split("```", 1)[0]
+    return [s.strip() for s in block.split(";\n") if s.strip()]
+
+
+@pytest.mark.postgres
+def test_readme_reader_role_serves_and_cannot_write(pg_url: str) -> None:
+    """The documented role works for serve, and the server refuses its writes."""
+    import uuid
+
+    import psycopg
+
+    from data_nexus.storage.engine import parse_database_url
+
+    add_assets(make_settings(pg_url), ["AAPL.US"])
+    url = parse_database_url(pg_url)
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for statement in readme_reader_role_sql():
+            conn.execute(
+                statement.replace("datanexus_reader", role).replace(
+                    "DATABASE datanexus", f'DATABASE "{url.database}"'
+                )
+            )
+    reader_url = url.set(username=role, password="change-me")
+    warehouse = open_read_only(reader_url.render_as_string(hide_password=False))
+    try:
+        assert [a.symbol for a in list_assets(warehouse.store)] == ["AAPL.US"]
+        with pytest.raises(exc.DBAPIError):
+            add_assets(warehouse.store, ["MSFT.US"])
+    finally:
+        warehouse.close()
+    engine = open_engine(reader_url.render_as_string(hide_password=False))
+    try:
+        # Even a client that turns read-only sessions off cannot write with this role.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("SET default_transaction_read_only = off")
+            with pytest.raises(exc.ProgrammingError, match="permission denied"):
+                conn.exec_driver_sql("DELETE FROM assets")
+    finally:
+        engine.dispose()

@@ -10,6 +10,7 @@
   const params = new URLSearchParams(location.search);
   let adjust = ["none", "splits", "all"].includes(params.get("adjust")) ? params.get("adjust") : "all";
   let actions = [];
+  let fitted = false;
 
   document.getElementById("symbol").textContent = symbol;
   document.title = `Data Nexus · ${symbol}`;
@@ -19,17 +20,17 @@
     autoSize: true,
     layout: { background: { color: "#ffffff" }, textColor: "#1d2330", attributionLogo: true },
     grid: { vertLines: { color: "#f0f2f5" }, horzLines: { color: "#f0f2f5" } },
-    rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.28 } },
+    rightPriceScale: { scaleMargins: { top: 0.08, bottom: 0.08 } },
     timeScale: { borderColor: "#e4e7ec" },
   });
   const candles = chart.addSeries(LC.CandlestickSeries, {
     upColor: "#12b76a", downColor: "#f04438", borderVisible: false,
     wickUpColor: "#12b76a", wickDownColor: "#f04438",
   });
-  const volume = chart.addSeries(LC.HistogramSeries, {
-    priceScaleId: "volume", priceFormat: { type: "volume" }, color: "#98a2b3",
-  });
-  chart.priceScale("volume").applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });
+  const volume = chart.addSeries(LC.HistogramSeries, {  // in a pane of its own, below
+    priceFormat: { type: "volume" }, color: "#98a2b3",
+  }, 1);
+  chart.panes()[1].setHeight(110);
   const markers = LC.createSeriesMarkers(candles, []);
   // For people poking at the page from the console, and for the browser tests.
   window.dataNexusChart = { chart, candles, volume, markers };
@@ -47,9 +48,8 @@
     markers.setMarkers(actions.filter((a) => shown.has(a.date)).map((a) => (
       a.action === "split"
         ? { time: a.date, position: "aboveBar", shape: "arrowDown", color: "#7a5af8",
-            text: `split ${a.numerator}:${a.denominator}` }
-        : { time: a.date, position: "belowBar", shape: "circle", color: "#2f6fed",
-            text: `div ${a.value}` }
+            text: `${a.numerator}:${a.denominator} split` }
+        : { time: a.date, position: "belowBar", shape: "circle", color: "#2f6fed", size: 0.6 }
     )));
   }
 
@@ -66,6 +66,7 @@
       color: b.close >= b.open ? "rgba(18,183,106,.45)" : "rgba(240,68,56,.45)",
     })));
     markAll();
+    if (!fitted) { chart.timeScale().fitContent(); fitted = true; }  // later toggles keep the zoom
     legend(candles.data().at(-1));
     document.body.dataset.adjust = data.adjust;
     document.body.dataset.ready = "true";
