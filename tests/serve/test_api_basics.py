@@ -7,9 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from data_nexus.assets import list_assets
+from data_nexus.assets import add_assets, list_assets
 from data_nexus.serve import ServerThread
-from data_nexus.storage.migrate import head_revision
+from data_nexus.storage.migrate import head_revision, upgrade_db
+from data_nexus.testing.pgcluster import DatabaseFactory
 from tests.conftest import make_settings
 from tests.serve.conftest import SYMBOLS, TODAY, Serve
 
@@ -100,3 +101,22 @@ def test_unhealthy_when_the_schema_moves_on(demo_sqlite: str, serve: Serve) -> N
     assert response.status_code == 503
     assert response.json()["schema_at_head"] is False
     assert "db upgrade" in response.json()["message"]
+
+
+@pytest.mark.postgres
+def test_database_gone_is_503_not_500(pg_factory: DatabaseFactory, serve: Serve) -> None:
+    """The database dropped under a running server: 503 with a line, never a trace."""
+    url = pg_factory.create()
+    upgrade_db(make_settings(url))
+    add_assets(make_settings(url), ["AAPL.US"])
+    server = serve(url)
+    with httpx.Client(base_url=server.url) as client:
+        assert client.get("/bars/AAPL.US").status_code == 200  # a pooled reader exists now
+        pg_factory.drop(url)
+        for path in ("/bars/AAPL.US", "/status", "/assets"):
+            response = client.get(path)
+            assert response.status_code == 503, (path, response.text)
+            assert response.json()["error"].startswith(("database unavailable", "cannot open"))
+        health = client.get("/health")
+        assert health.status_code == 503
+        assert health.json()["reachable"] is False

@@ -17,13 +17,16 @@ from data_nexus.assets import list_assets
 from data_nexus.clock import Clock
 from data_nexus.errors import StorageError
 from data_nexus.serve.data import EXCHANGE_PATTERN, SYMBOL_PATTERN
-from data_nexus.serve.errors import ERROR_RESPONSES, one_line
+from data_nexus.serve.errors import DATABASE_GONE, ERROR_RESPONSES, one_line
 from data_nexus.serve.models import AssetOut, HealthOut
 from data_nexus.serve.readonly import schema_revision
 from data_nexus.storage.migrate import head_revision
 from data_nexus.storage.store import Store
 
 router = APIRouter()
+
+#: What makes /health answer "unreachable" rather than fail.
+UNREACHABLE: tuple[type[Exception], ...] = (StorageError, *DATABASE_GONE)
 
 
 def store_of(request: Request) -> Store:
@@ -79,7 +82,7 @@ def health(request: Request) -> JSONResponse:
                 out.newest_bar_age_days = (clock_of(request)().date() - out.newest_bar).days
         else:
             out.message = "schema not at head: run 'datanexus db upgrade'"
-    except StorageError as error:
+    except UNREACHABLE as error:
         out.reachable = False
         out.message = one_line(error)
     healthy = out.reachable and out.schema_at_head

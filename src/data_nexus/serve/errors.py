@@ -8,7 +8,8 @@ codes):
   otherwise answer with 422.
 - 401: a missing or wrong bearer token (with ``WWW-Authenticate: Bearer``).
 - 404: an unknown symbol or path.
-- 503: the database cannot be reached or its schema is not at head.
+- 503: the database cannot be reached (or went away mid-request) or its schema is not at
+  head.
 - 500: anything else, as ``{"error": "internal error"}``; the detail goes to the server's
   log, not to the client.
 """
@@ -16,17 +17,28 @@ codes):
 from __future__ import annotations
 
 import logging
+import sqlite3
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from data_nexus.errors import ConfigError, DataNexusError, StorageError
 from data_nexus.redact import redact
 
 log = logging.getLogger("data_nexus.serve")
+
+#: Driver errors that mean the database went away mid-request (a restarted or unreachable
+#: server, a locked or vanished file): 503, and the connection is not reused.
+DATABASE_GONE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    sqlite3.OperationalError,
+    sa_exc.OperationalError,
+)
 
 
 class ErrorBody(BaseModel):
@@ -122,6 +134,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StorageError)
     async def _storage(_request: Request, error: StorageError) -> JSONResponse:
         return error_response(503, one_line(error))
+
+    for driver_error in DATABASE_GONE:
+
+        @app.exception_handler(driver_error)
+        async def _gone(request: Request, error: Exception) -> JSONResponse:
+            log.warning("database error on %s %s: %s", request.method, request.url.path, error)
+            return error_response(503, f"database unavailable: {one_line(error)}")
 
     @app.exception_handler(Exception)
     async def _internal(request: Request, error: Exception) -> JSONResponse:
