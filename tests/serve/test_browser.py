@@ -203,3 +203,20 @@ def test_adjust_toggle_changes_plotted_values(page: Any, serve: Serve, demo_sqli
     library = get_bars_arrow(symbol, adjust="splits", url=demo_sqlite).column("close").to_pylist()
     assert split_only == library
     assert page.locator("#adjust button[aria-pressed=true]").inner_text() == "splits"
+
+
+def test_page_asks_for_the_token(page: Any, serve: Serve, demo_sqlite: str) -> None:
+    server = serve(demo_sqlite, token="browser-token-1")
+    page.goto(f"{server.url}/")
+    page.wait_for_selector("#auth", state="visible")
+    assert "access token" in page.locator("#message").inner_text()
+    page.fill("#auth input[name=token]", "wrong")
+    page.click("#auth button")
+    page.wait_for_selector("#auth", state="visible")
+    page.fill("#auth input[name=token]", "browser-token-1")
+    page.click("#auth button")
+    wait_ready(page)
+    assert page.locator("#freshness tbody tr").count() == SYMBOLS
+    page.click("#freshness tbody tr a")  # the token stays with the tab
+    wait_ready(page, "all")
+    assert len(candles(page)) > 0

@@ -17,7 +17,7 @@ const DN = (() => {
       sessionStorage.setItem(TOKEN_KEY, form.elements.token.value.trim());
       form.style.display = "none";
       showMessage("");
-      retry();
+      Promise.resolve(retry()).catch(() => {});  // a wrong token asks again; nothing to throw
     };
   }
 
