@@ -70,3 +70,18 @@ def test_serves_with_a_token_from_the_environment(demo_sqlite: str, tmp_path: Pa
     assert f"read-only on http://127.0.0.1:{port}/ (bearer token required)" in stderr
     assert "tok-123456" not in stdout + stderr
     assert "Traceback" not in stderr
+
+
+def test_without_the_serve_extra_says_how_to_install_it(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['fastapi'] = None; sys.argv = ['datanexus', 'serve']; "
+        "from data_nexus.cli import main; main()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 2
+    assert out.stderr == (
+        "error: datanexus serve needs the serve extra: pip install 'data-nexus[serve]' "
+        "(FastAPI, uvicorn)\n"
+    )
