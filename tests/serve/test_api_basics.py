@@ -120,3 +120,42 @@ def test_database_gone_is_503_not_500(pg_factory: DatabaseFactory, serve: Serve)
         health = client.get("/health")
         assert health.status_code == 503
         assert health.json()["reachable"] is False
+
+
+def test_unexpected_error_is_a_json_500_without_details(
+    demo_sqlite: str, serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from data_nexus.serve import data
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(data, "get_runs", broken)  # the server runs in this process
+    server = serve(demo_sqlite)
+    with httpx.Client(base_url=server.url) as client:
+        response = client.get("/runs")
+        assert response.status_code == 500
+        assert response.json() == {"error": "internal error"}
+        assert client.get("/health").status_code == 200  # the connection and server live on
+
+
+def test_a_stream_broken_midway_is_not_a_complete_answer(
+    demo_sqlite: str, serve: Serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from data_nexus.serve import data
+
+    real = data.get_bars_arrow
+    calls = []
+
+    def fails_second(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(data, "get_bars_arrow", fails_second)
+    monkeypatch.setattr(data, "PIECE", 1)
+    server = serve(demo_sqlite)
+    symbols = ",".join(a["symbol"] for a in httpx.get(f"{server.url}/assets").json())
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(f"{server.url}/bars", params={"symbols": symbols})

@@ -11,13 +11,13 @@ from sqlalchemy import exc
 from data_nexus.assets import add_assets, list_assets
 from data_nexus.errors import ConfigError, DatabaseUnavailable, SchemaOutOfDate
 from data_nexus.serve.readonly import PG_READ_ONLY_OPTION, open_read_only, read_only_url
-from data_nexus.storage.engine import open_engine
+from data_nexus.storage.engine import open_engine, parse_database_url
 from data_nexus.storage.migrate import downgrade_db
 from tests.conftest import make_settings
 
 
 def test_sqlite_url_becomes_a_read_only_uri(tmp_path: Path, sqlite_url: str) -> None:
-    url = read_only_url(sqlite_url)
+    url = parse_database_url(read_only_url(sqlite_url))
     assert url.query == {"mode": "ro", "uri": "true"}
     assert url.database == f"file:{tmp_path / 'test.db'}"
 
@@ -26,7 +26,7 @@ def test_sqlite_path_with_a_space_opens(tmp_path: Path) -> None:
     """The path is quoted inside the SQLite URI, so a space (or '%') survives."""
     url = f"sqlite:///{tmp_path / 'my data 100%.db'}"
     add_assets(make_settings(url), ["AAPL.US"])
-    assert "%20" in (read_only_url(url).database or "")
+    assert "%20" in (parse_database_url(read_only_url(url)).database or "")
     store = open_read_only(url).store
     try:
         assert [a.symbol for a in list_assets(store)] == ["AAPL.US"]
@@ -46,9 +46,11 @@ def test_memory_database_is_refused() -> None:
 
 
 def test_postgres_url_gets_read_only_sessions() -> None:
-    url = read_only_url("postgresql://u:p@h/db?options=-c%20search_path%3Dx")
+    url = parse_database_url(read_only_url("postgresql://u:p@h/db?options=-c%20search_path%3Dx"))
     assert url.query["options"] == f"-c search_path=x {PG_READ_ONLY_OPTION}"
-    assert read_only_url("postgresql://u@h/db").query["options"] == PG_READ_ONLY_OPTION
+    assert url.password == "p"
+    plain = parse_database_url(read_only_url("postgresql://u@h/db"))
+    assert plain.query["options"] == PG_READ_ONLY_OPTION
 
 
 def test_sqlite_writes_fail_and_reads_work(sqlite_url: str) -> None:
@@ -101,8 +103,6 @@ def test_readme_reader_role_serves_and_cannot_write(pg_url: str) -> None:
     import uuid
 
     import psycopg
-
-    from data_nexus.storage.engine import parse_database_url
 
     add_assets(make_settings(pg_url), ["AAPL.US"])
     url = parse_database_url(pg_url)

@@ -17,16 +17,17 @@ from data_nexus.assets import list_assets
 from data_nexus.clock import Clock
 from data_nexus.errors import StorageError
 from data_nexus.serve.data import EXCHANGE_PATTERN, SYMBOL_PATTERN
-from data_nexus.serve.errors import DATABASE_GONE, ERROR_RESPONSES, one_line
+from data_nexus.serve.errors import ERROR_RESPONSES, one_line
 from data_nexus.serve.models import AssetOut, HealthOut
 from data_nexus.serve.readonly import schema_revision
 from data_nexus.storage.migrate import head_revision
 from data_nexus.storage.store import Store
+from data_nexus.storage.writer import DRIVER_ERRORS
 
 router = APIRouter()
 
 #: What makes /health answer "unreachable" rather than fail.
-UNREACHABLE: tuple[type[Exception], ...] = (StorageError, *DATABASE_GONE)
+UNREACHABLE: tuple[type[Exception], ...] = (StorageError, *DRIVER_ERRORS)
 
 
 def store_of(request: Request) -> Store:

@@ -24,8 +24,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from data_nexus.errors import ConfigError, DataNexusError, StorageError
 from data_nexus.redact import redact
@@ -33,12 +33,16 @@ from data_nexus.redact import redact
 log = logging.getLogger("data_nexus.serve")
 
 #: Driver errors that mean the database went away mid-request (a restarted or unreachable
-#: server, a locked or vanished file): 503, and the connection is not reused.
-DATABASE_GONE: tuple[type[Exception], ...] = (
-    psycopg.OperationalError,
-    sqlite3.OperationalError,
-    sa_exc.OperationalError,
-)
+#: server, a locked or vanished file): 503, and the connection is not reused. SQLAlchemy
+#: wraps them (its ``orig``); see :func:`database_gone`.
+DATABASE_GONE: tuple[type[Exception], ...] = (psycopg.OperationalError, sqlite3.OperationalError)
+
+
+def database_gone(error: BaseException) -> bool:
+    """Whether ``error`` (or the driver error SQLAlchemy wrapped in it) is in DATABASE_GONE."""
+    return isinstance(error, DATABASE_GONE) or isinstance(
+        getattr(error, "orig", None), DATABASE_GONE
+    )
 
 
 class ErrorBody(BaseModel):
@@ -135,14 +139,43 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _storage(_request: Request, error: StorageError) -> JSONResponse:
         return error_response(503, one_line(error))
 
-    for driver_error in DATABASE_GONE:
+    app.add_middleware(InternalErrors)
 
-        @app.exception_handler(driver_error)
-        async def _gone(request: Request, error: Exception) -> JSONResponse:
-            log.warning("database error on %s %s: %s", request.method, request.url.path, error)
-            return error_response(503, f"database unavailable: {one_line(error)}")
 
-    @app.exception_handler(Exception)
-    async def _internal(request: Request, error: Exception) -> JSONResponse:
-        log.error("internal error on %s %s", request.method, request.url.path, exc_info=error)
-        return error_response(500, "internal error")
+class InternalErrors:
+    """ASGI middleware: an unexpected exception becomes a JSON 500 (or 503), not a reset.
+
+    Starlette's own catch-all answers and then re-raises, and uvicorn drops the connection,
+    so a client could see a reset instead of the answer. Here the error is logged and
+    answered; only an error after the answer started (a broken stream) is re-raised, so the
+    server aborts that response rather than end it as if it were complete.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as error:
+            if started:
+                raise
+            path = scope.get("path", "")
+            if database_gone(error):
+                log.warning("database error on %s %s: %s", scope.get("method"), path, error)
+                cause = getattr(error, "orig", None) or error
+                response = error_response(503, f"database unavailable: {one_line(cause)}")
+            else:
+                log.error("internal error on %s %s", scope.get("method"), path, exc_info=error)
+                response = error_response(500, "internal error")
+            await response(scope, receive, send)

@@ -16,23 +16,22 @@ The schema is never upgraded here: a database not at head raises
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
-
-from sqlalchemy import exc
-from sqlalchemy.engine import URL
 
 from data_nexus.config import Settings
 from data_nexus.errors import ConfigError, DatabaseUnavailable, SchemaOutOfDate
 from data_nexus.storage.engine import describe_connect_error, parse_database_url, safe_display
 from data_nexus.storage.migrate import current_revision, head_revision
 from data_nexus.storage.store import Store
+from data_nexus.storage.writer import DRIVER_ERRORS
 
 #: The libpq option that makes every transaction of a session read-only.
 PG_READ_ONLY_OPTION = "-c default_transaction_read_only=on"
 
 
-def read_only_url(url: str) -> URL:
-    """The read-only twin of a database URL (see the module docstring).
+def read_only_url(url: str) -> str:
+    """The read-only twin of a database URL (see the module docstring), password included.
 
     Raises :class:`~data_nexus.errors.ConfigError` for an in-memory SQLite database (nothing
     to serve) and :class:`~data_nexus.errors.DatabaseUnavailable` for an SQLite file that
@@ -46,20 +45,26 @@ def read_only_url(url: str) -> URL:
         if database.startswith("file:"):
             query = dict(parsed.query)
             query.update(mode="ro", uri="true")
-            return parsed.set(query=query)
+            return _text(parsed.set(query=query))
         path = Path(database).expanduser().resolve()
         if not path.is_file():
             raise DatabaseUnavailable(
                 f"cannot serve {safe_display(parsed)}: no such SQLite file "
                 "(sync something first, e.g. 'datanexus demo')"
             )
-        return parsed.set(database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
+        ro = parsed.set(database=f"file:{quote(str(path))}", query={"mode": "ro", "uri": "true"})
+        return _text(ro)
     query = dict(parsed.query)
     existing = query.get("options")
     if isinstance(existing, tuple):
         existing = " ".join(existing)
     query["options"] = f"{existing} {PG_READ_ONLY_OPTION}" if existing else PG_READ_ONLY_OPTION
-    return parsed.set(query=query)
+    return _text(parsed.set(query=query))
+
+
+def _text(url: Any) -> str:
+    text: str = url.render_as_string(hide_password=False)
+    return text
 
 
 class Warehouse:
@@ -100,7 +105,7 @@ def open_read_only(settings: Settings | str) -> Warehouse:
     """
     url = settings if isinstance(settings, str) else settings.database_url
     ro_url = read_only_url(url)
-    store = Store.open(ro_url.render_as_string(hide_password=False), check_schema=False)
+    store = Store.open(ro_url, check_schema=False)
     try:
         revision = schema_revision(store)
         head = head_revision()
@@ -124,5 +129,5 @@ def schema_revision(store: Store) -> str | None:
     try:
         with store.engine.connect() as conn:
             return current_revision(conn)
-    except exc.DBAPIError as error:
+    except DRIVER_ERRORS as error:
         raise describe_connect_error(store.engine.url, error) from None
