@@ -1,7 +1,7 @@
 """How much does HTTP cost? ``GET /bars/{symbol}`` (one symbol-year, JSON) vs the library call.
 
     python benchmarks/serve_http.py [--postgres | --postgres-url URL] [--requests N] [--clients 8]
-                                    [--seconds S] [--json FILE] [--quick]
+                                    [--seconds S] [--stream N] [--json FILE] [--quick]
 
 Fills a database with the demo's synthetic market (12 symbols × 10 years; a fresh SQLite
 file; with ``--postgres`` also a database on a throwaway cluster, or on the server of
@@ -40,6 +40,8 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a script: import `data_nexus` from the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import httpx
 
 from data_nexus.demo import run_demo
 from data_nexus.query.bars import get_bars_arrow
@@ -163,6 +165,45 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of process ``pid`` (``VmHWM``), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure_stream(symbols: int, years: int) -> dict[str, Any]:
+    """Peak server memory for one symbol-year, then for every bar of ``symbols`` streamed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'stream.db'}"
+        result = run_demo(database_url=url, symbols=symbols, years=years)
+        port = free_port()
+        proc = start_server(url, port)
+        try:
+            one = f"/bars/{result.symbols[0]}?from=2024-01-01&to=2024-12-31"
+            httpx.get(f"http://127.0.0.1:{port}{one}").raise_for_status()
+            before = peak_rss_mb(proc.pid)
+            sent = 0
+            began = time.perf_counter()
+            params = {"symbols": ",".join(result.symbols), "format": "csv"}
+            with httpx.stream("GET", f"http://127.0.0.1:{port}/bars", params=params) as response:
+                for chunk in response.iter_bytes():
+                    sent += len(chunk)
+            seconds = time.perf_counter() - began
+            after = peak_rss_mb(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+    return {
+        "bars": result.total_bars,
+        "csv_mb": round(sent / 2**20, 1),
+        "seconds": round(seconds, 2),
+        "peak_rss_mb_before": round(before, 1),
+        "peak_rss_mb_after": round(after, 1),
+    }
+
+
 def measure(url: str, requests: int, clients: int, seconds: float) -> dict[str, Any]:
     result = run_demo(database_url=url, symbols=12, years=10)
     symbols = result.symbols
@@ -210,6 +251,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--stream",
+        metavar="SYMBOLS",
+        type=int,
+        help="also stream every bar of this many 20-year symbols as CSV and report peak memory",
+    )
     parser.add_argument("--json", type=Path)
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     args = parser.parse_args()
@@ -246,6 +293,14 @@ def main() -> None:
             f"{f['requests_per_second']:.0f} req/s ({f['load_errors']} errors), server CPU "
             f"{f['server_cpu_ms_per_request']:.2f} ms/request = "
             f"{f['requests_per_cpu_second']} req per CPU-second"
+        )
+    if args.stream:
+        stream = measure_stream(args.stream, 20)
+        figures.append({"stream": stream})
+        print(
+            f"streamed {stream['bars']:,} bars ({stream['csv_mb']} MiB CSV) in "
+            f"{stream['seconds']} s; server peak RSS {stream['peak_rss_mb_before']} MiB before, "
+            f"{stream['peak_rss_mb_after']} MiB after"
         )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
