@@ -11,6 +11,7 @@ run of a few seconds' work (CI runs it; it asserts nothing about timings).
 Sections: ``postgres`` (writes and reads), ``rss``, ``sqlite``, ``timescale`` (all run by
 default) and ``chunk-interval`` (the TimescaleDB chunk-interval comparison, only on
 request). See ``docs/benchmarks.md`` for what each figure means.
+The query API's read figures (``get_bars`` against the raw paths) are ``read_frames.py``.
 """
 
 from __future__ import annotations

@@ -64,3 +64,19 @@ def universe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
         yield Synced(emu, url, sync_into(url, emu))
     finally:
         emu.close()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synced]:
+    """12 symbols × 15 years in SQLite, with a forced reverse split and a same-day split and
+    dividend, for export/import and CLI tests."""
+    config = EmulatorConfig(seed=7, symbols=12, start=dt.date(2010, 7, 1), today=TODAY)
+    emu = EmulatorServer(config).start()
+    names = symbols_of(emu)
+    emu.advance(1, splits={names[1]: "1/5", names[3]: "3/2"}, dividends={names[3]: "0.35"})
+    emu.advance(2)
+    try:
+        url = f"sqlite:///{tmp_path_factory.mktemp('small') / 'small.db'}"
+        yield Synced(emu, url, sync_into(url, emu))
+    finally:
+        emu.close()

@@ -38,7 +38,8 @@ def raw_series(draw: st.DrawFn) -> RawSeries:
         splits.append(SplitEvent(row, dt.date.fromordinal(START + row), new, old))
     dividends = []
     for row in sorted(set(draw(st.lists(rows, max_size=4)))):
-        cents = draw(st.integers(1, 500))
+        # a dividend of at most half the previous close (a real one is a few per cent)
+        cents = draw(st.integers(1, max(1, min(500, closes[row - 1] // 2))))
         day = dt.date.fromordinal(START + row)
         dividends.append(DividendEvent(row, day, Decimal(cents) / 100, None, None, None, None))
     ints = np.array(closes, dtype=np.int64)

@@ -215,3 +215,14 @@ def test_a_database_without_the_schema_is_refused(tmp_path: Path) -> None:
     sqlite3.connect(path).close()
     with pytest.raises(SchemaOutOfDate, match="run 'datanexus db upgrade'"):
         get_bars("A.US", url=str(path))
+
+
+def test_an_empty_range_keeps_the_shape(universe: Synced) -> None:
+    names = universe.symbols[:2]
+    empty = get_bars(
+        names, "1990-01-01", "1990-12-31", adjust="all", interval="1w", url=universe.url
+    )
+    full = get_bars(names, adjust="all", interval="1w", url=universe.url)
+    assert len(empty) == 0 and list(empty.dtypes) == list(full.dtypes)
+    assert list(empty["symbol"].cat.categories) == sorted(names)
+    assert get_returns(names, "1990-01-01", "1990-12-31", url=universe.url).empty

@@ -42,9 +42,18 @@ def _root(
 
 
 def _register_commands() -> None:
-    from data_nexus.cli import assets, db, demo, fake_eodhd, serve, sync  # noqa: PLC0415
+    from data_nexus.cli import (  # noqa: PLC0415
+        assets,
+        db,
+        demo,
+        export,
+        fake_eodhd,
+        read,
+        serve,
+        sync,
+    )
 
-    for module in (demo, sync, assets, db, fake_eodhd, serve):
+    for module in (demo, sync, assets, db, fake_eodhd, read, export, serve):
         module.register(app)
 
 

@@ -31,6 +31,7 @@ additive (``P - D``) back-adjustment, used for some futures series, is not offer
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -57,7 +58,7 @@ def check_adjust(adjust: str) -> str:
     return adjust
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Block:
     """Bars of one or more symbols, sorted by (symbol, date), as parallel arrays.
 
@@ -74,6 +75,14 @@ class Block:
     def bounds(self) -> Ints:
         """Row bounds of the runs: ``[starts..., len]``."""
         return np.append(self.starts, len(self.dates)).astype(np.int64)
+
+    @functools.cached_property
+    def row_keys(self) -> tuple[Ints, Ints, Ints]:
+        """(sortable key per row, first row per run, end row per run): run·2³² + day."""
+        bounds = self.bounds()
+        run_of_row = np.repeat(np.arange(len(self.starts), dtype=np.int64), np.diff(bounds))
+        keys = (run_of_row << 32) + self.dates.astype("datetime64[D]").astype(np.int64)
+        return keys, bounds[:-1], bounds[1:]
 
 
 def _day(value: dt.date) -> np.datetime64:
@@ -117,37 +126,152 @@ class Event:
     factor: float
 
 
+@dataclass(frozen=True, slots=True)
+class Events:
+    """Events as parallel arrays: the run (symbol) index in a block, the day, the factor."""
+
+    run: Ints
+    day: Dates
+    factor: Floats
+
+    @classmethod
+    def empty(cls) -> Events:
+        return cls(np.zeros(0, np.int64), np.zeros(0, "datetime64[D]"), np.zeros(0))
+
+    def __add__(self, other: Events) -> Events:
+        return Events(
+            np.concatenate([self.run, other.run]),
+            np.concatenate([self.day, other.day]),
+            np.concatenate([self.factor, other.factor]),
+        )
+
+
 def split_events(splits: Iterable[Split]) -> list[Event]:
     """Price factors of splits: ``denominator / numerator`` (a 4/1 split → 0.25)."""
     return [Event(s.symbol, s.date, float(1 / split_ratio(s))) for s in splits]
 
 
-def dividend_events(
-    dividends: Iterable[Dividend],
-    splits: Sequence[Split],
-    previous_close: dict[tuple[str, dt.date], Decimal | float | None],
-) -> list[Event]:
-    """Price factors of dividends: ``1 - D / P`` (conventions in the module docstring).
+def _runs(block: Block) -> dict[str, int]:
+    return {symbol: k for k, symbol in enumerate(block.symbols)}
 
-    ``previous_close[(symbol, ex_date)]`` is the raw close of the symbol's last bar before
-    the ex-date (None or absent: no earlier bar, the dividend is not applied).
+
+def events_of(block: Block, events: Iterable[Event]) -> Events:
+    """:class:`Event` records of the block's symbols as :class:`Events` arrays."""
+    run = _runs(block)
+    kept = [(run[e.symbol], e.date, e.factor) for e in events if e.symbol in run]
+    if not kept:
+        return Events.empty()
+    runs, days, factors = zip(*kept, strict=True)
+    return Events(
+        np.array(runs, np.int64),
+        np.array([d.isoformat() for d in days], "datetime64[D]"),
+        np.array(factors, np.float64),
+    )
+
+
+def _row_keys(block: Block) -> tuple[Ints, Ints, Ints]:
+    return block.row_keys
+
+
+def _event_keys(events: Events) -> Ints:
+    keys: Ints = (events.run << 32) + events.day.astype(np.int64)
+    return keys
+
+
+def _last_days(block: Block, cutoff: dict[str, dt.date] | None) -> Dates:
+    """Per run, the day after which events are not applied: its cut-off or last row."""
+    ends = block.bounds()[1:] - 1
+    last = block.dates[np.maximum(ends, 0)].astype("datetime64[D]").copy()
+    for k, symbol in enumerate(block.symbols):
+        if cutoff and symbol in cutoff:
+            last[k] = max(last[k], _day(cutoff[symbol]))
+    return last
+
+
+def dividend_events(
+    block: Block,
+    dividends: Sequence[Dividend],
+    splits: Sequence[Split],
+    previous_close: dict[tuple[str, dt.date], Decimal | float | None] | None = None,
+) -> tuple[Events, list[tuple[str, dt.date]]]:
+    """Price factors of dividends, ``1 - D / P`` (conventions in the module docstring).
+
+    ``P`` is the close of the row before the ex-date in ``block``; for a dividend after the
+    run's last row it comes from ``previous_close[(symbol, ex_date)]``. Returns the events and
+    the (symbol, ex-date) keys whose previous close was needed but not given (those
+    dividends are left out).
     """
+    run = _runs(block)
+    same_day: dict[tuple[str, dt.date], Fraction] = {}
+    for split in splits:
+        key = (split.symbol, split.date)
+        same_day[key] = same_day.get(key, Fraction(1)) * split_ratio(split)
     by_symbol: dict[str, list[Split]] = {}
     for split in splits:
         by_symbol.setdefault(split.symbol, []).append(split)
-    out: list[Event] = []
-    for dividend in dividends:
-        close = previous_close.get((dividend.symbol, dividend.date))
-        if close is None:
-            continue
-        own = by_symbol.get(dividend.symbol, [])
-        same_day = Fraction(1)
-        for split in own:
-            if split.date == dividend.date:
-                same_day *= split_ratio(split)
-        amount = declared_amount(dividend, own)
-        prev = Fraction(close) if isinstance(close, Decimal) else Fraction(str(close))
-        out.append(Event(dividend.symbol, dividend.date, dividend_factor(amount, prev, same_day)))
+    chosen = [d for d in dividends if d.symbol in run]
+    if not chosen:
+        return Events.empty(), []
+    runs = np.array([run[d.symbol] for d in chosen], np.int64)
+    days = np.array([d.date.isoformat() for d in chosen], "datetime64[D]")
+    amounts = np.array(
+        [
+            float(d.unadjusted_value)
+            if d.unadjusted_value is not None
+            else float(declared_amount(d, by_symbol.get(d.symbol, ())))
+            for d in chosen
+        ]
+    )
+    ratios = np.array([float(same_day.get((d.symbol, d.date), 1)) for d in chosen])
+    keys, firsts, ends = _row_keys(block)
+    position = np.searchsorted(keys, _event_keys(Events(runs, days, amounts)), side="left")
+    previous = position - 1
+    inside = (previous >= firsts[runs]) & (position < ends[runs])
+    closes = np.full(len(chosen), np.nan)
+    closes[inside] = block.close[previous[inside]]
+    after = position >= ends[runs]  # past the block's last row of the symbol
+    missing: list[tuple[str, dt.date]] = []
+    for i in np.flatnonzero(after).tolist():
+        key = (chosen[i].symbol, chosen[i].date)
+        value = (previous_close or {}).get(key)
+        if value is None:
+            missing.append(key)
+        else:
+            closes[i] = float(value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factors = 1.0 - amounts * ratios / closes
+    factors = np.where((closes > 0) & (factors > 0), factors, 1.0)
+    usable = ~np.isnan(closes)
+    return Events(runs[usable], days[usable], factors[usable]), missing
+
+
+def _cumulative(block: Block, events: Events, cutoff: dict[str, dt.date] | None) -> Floats:
+    out = np.ones(len(block.dates), dtype=np.float64)
+    if len(events.run) == 0 or len(out) == 0:
+        return out
+    last = _last_days(block, cutoff)
+    keep = (events.day <= last[events.run]) & (events.factor != 1.0)
+    run, day, factor = events.run[keep], events.day[keep], events.factor[keep]
+    if len(run) == 0:
+        return out
+    keys, _, _ = _row_keys(block)
+    cuts = np.searchsorted(keys, (run << 32) + day.astype(np.int64), side="left")
+    order = np.lexsort((day, run))  # by run, then day; ties keep their input order
+    run, cuts, factor = run[order], cuts[order], factor[order]
+    bounds = block.bounds()
+    edges = np.flatnonzero(np.diff(run)) + 1
+    for lo_e, hi_e in zip(np.r_[0, edges].tolist(), np.r_[edges, len(run)].tolist(), strict=True):
+        k = int(run[lo_e])
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        # Multiply from the latest event back, so a row's factor is the same float whatever
+        # window of the history was read (the product order is fixed).
+        backwards = factor[lo_e:hi_e][::-1]
+        products = np.multiply.accumulate(backwards)
+        marks = np.clip(cuts[lo_e:hi_e][::-1], lo, hi)  # non-increasing row positions
+        values = np.r_[1.0, products]
+        upper = np.r_[hi, marks]
+        lower = np.r_[marks, lo]
+        out[lo:hi] = np.repeat(values[::-1], (upper - lower)[::-1])
     return out
 
 
@@ -160,63 +284,20 @@ def cumulative_factors(
     by default its last row in ``block``) are not applied (see module docstring). Shape
     ``(len(block.dates),)``; 1.0 where no event applies.
     """
-    cutoff = cutoff or {}
-    n = len(block.dates)
-    out = np.ones(n, dtype=np.float64)
-    bounds = block.bounds()
-    run = {symbol: k for k, symbol in enumerate(block.symbols)}
-    grouped: dict[int, list[Event]] = {}
-    for event in events:
-        k = run.get(event.symbol)
-        if k is not None and event.factor != 1.0:
-            grouped.setdefault(k, []).append(event)
-    for k, own in grouped.items():
-        lo, hi = int(bounds[k]), int(bounds[k + 1])
-        if hi <= lo:
-            continue
-        dates = block.dates[lo:hi]
-        last = dates[-1]
-        if block.symbols[k] in cutoff:
-            last = max(last, _day(cutoff[block.symbols[k]]))
-        # Multiply the factors from the latest event back, so a row's factor is the same
-        # float whatever window of the history was read (the product order is fixed).
-        dated = sorted((e for e in own if _day(e.date) <= last), key=lambda e: e.date)
-        running = 1.0
-        upper = hi - lo
-        for event in reversed(dated):
-            cut = int(np.searchsorted(dates, _day(event.date), side="left"))
-            out[lo + cut : lo + upper] = running
-            running *= event.factor
-            upper = min(upper, cut)
-        out[lo : lo + upper] = running
-    return out
+    return _cumulative(block, events_of(block, events), cutoff)
 
 
-def previous_close_keys(
-    block: Block, dividends: Iterable[Dividend]
-) -> dict[tuple[str, dt.date], float | None]:
-    """Previous closes of dividends taken from the block itself.
-
-    For each dividend whose ex-date falls after the first row of its symbol's run and on or
-    before its last row, the close of the last row before the ex-date. Others are absent
-    (the caller looks them up, or they do not apply).
-    """
-    bounds = block.bounds()
-    run = {symbol: k for k, symbol in enumerate(block.symbols)}
-    out: dict[tuple[str, dt.date], float | None] = {}
-    for dividend in dividends:
-        k = run.get(dividend.symbol)
-        if k is None:
-            continue
-        lo, hi = int(bounds[k]), int(bounds[k + 1])
-        dates = block.dates[lo:hi]
-        day = _day(dividend.date)
-        if hi <= lo or day > dates[-1]:
-            continue
-        cut = int(np.searchsorted(dates, day, side="left"))
-        if cut > 0:
-            out[(dividend.symbol, dividend.date)] = float(block.close[lo + cut - 1])
-    return out
+def needed_closes(
+    block: Block, dividends: Sequence[Dividend], cutoff: dict[str, dt.date] | None
+) -> list[tuple[str, dt.date]]:
+    """(symbol, ex-date) of dividends after their run's last row but not after the cut-off:
+    their previous close is outside the block and must be looked up."""
+    _, missing = dividend_events(block, dividends, ())
+    if not missing:
+        return []
+    last = _last_days(block, cutoff)
+    run = _runs(block)
+    return [(s, d) for s, d in missing if _day(d) <= last[run[s]]]
 
 
 def apply_splits_to_volume(volume: Floats, split_factors: Floats) -> Floats:
@@ -251,12 +332,8 @@ def price_factors(
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio: Floats = np.where(block.close != 0, adjusted_close / block.close, np.nan)
         return ratio
-    events = split_events(splits)
+    events = events_of(block, split_events(splits))
     if mode == "all":
-        closes: dict[tuple[str, dt.date], Decimal | float | None] = dict(
-            previous_close_keys(block, dividends)
-        )
-        for key, value in (previous_close or {}).items():
-            closes.setdefault(key, value)
-        events.extend(dividend_events(dividends, splits, closes))
-    return cumulative_factors(block, events, cutoff)
+        dividend, _ = dividend_events(block, dividends, splits, previous_close)
+        events = events + dividend
+    return _cumulative(block, events, cutoff)

@@ -135,6 +135,8 @@ class Frame:
 
 
 def _frame(table: pa.Table) -> Frame:
+    """NumPy columns of a bar table (prices float64 unless exact); drops the Arrow price
+    columns as it goes, so memory holds about one copy of the data."""
     symbol = table.column("symbol").combine_chunks()
     names = [str(s) for s in symbol.dictionary.to_pylist()]
     codes = symbol.indices.to_numpy(zero_copy_only=False).astype(np.int32)
@@ -151,8 +153,18 @@ def _frame(table: pa.Table) -> Frame:
         exact = table
     else:
         for name in PRICE_COLUMNS:
-            column = table.column(name).combine_chunks()
-            prices[name] = column.fill_null(np.nan).to_numpy(zero_copy_only=False)
+            column = table.column(name)
+            table = table.drop_columns([name])  # free each Arrow column once converted
+            values = np.empty(len(column), dtype=np.float64)
+            offset = 0
+            for chunk in column.chunks:
+                size = len(chunk)
+                values[offset : offset + size] = chunk.fill_null(np.nan).to_numpy(
+                    zero_copy_only=False
+                )
+                offset += size
+            del column
+            prices[name] = values
     vol = table.column("volume").combine_chunks()
     missing = vol.is_null().to_numpy(zero_copy_only=False)
     volume = vol.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -188,17 +200,7 @@ def _adjust(frame: Frame, reader: FrameReader, mode: str, actions: list[Split | 
     cutoff = reader.last_dates(symbols)
     lookups: dict[tuple[str, dt.date], Any] = {}
     if mode == "all":
-        in_block = adj.previous_close_keys(block, dividends)
-        bounds = block.bounds()
-        last_day = {s: frame.days[int(bounds[k + 1]) - 1] for k, s in enumerate(symbols)}
-        needed = [
-            (d.symbol, d.date)
-            for d in dividends
-            if (d.symbol, d.date) not in in_block
-            and d.symbol in last_day
-            and np.datetime64(d.date.isoformat(), "D") > last_day[d.symbol]
-        ]
-        lookups = dict(reader.closes_before(needed))
+        lookups = dict(reader.closes_before(adj.needed_closes(block, dividends, cutoff)))
     factors = adj.price_factors(
         mode,
         block,
@@ -305,8 +307,7 @@ def _read(  # noqa: PLR0917 - the documented positional signature (issue 10)
     first, last = parse_range(start, end)
     names = symbol_list(symbols)
     check_known(reader, names)
-    table = reader.bars(names, first, last, exact=exact)
-    frame = _with_categories(_frame(table), sorted(names))
+    frame = _with_categories(_frame(reader.bars(names, first, last, exact=exact)), sorted(names))
     if adjust != "none":
         actions = reader.actions(names)
         _adjust(frame, reader, adjust, actions)

@@ -54,6 +54,8 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "adjusted_close")
 BAR_COLUMNS = ("symbol", "date", *PRICE_COLUMNS, "volume")
 #: Symbols per SQLite statement (well inside its 32,766 parameters).
 SQLITE_SYMBOLS = 500
+#: Symbols per bar SELECT on SQLite (memory: see :meth:`FrameReader.bars`).
+BAR_GROUP = 64
 _SELECT = "SELECT symbol, time, open, high, low, close, adjusted_close, volume FROM market_data"
 
 
@@ -238,13 +240,15 @@ class FrameReader:
         if self._pg is not None:
             return self._pg_bars(symbols, start, end, exact)
         names = None if symbols is None else sorted(set(symbols))
-        if names is None or len(names) <= SQLITE_SYMBOLS:
+        if names is None or len(names) <= BAR_GROUP:
             return self._sqlite_bars(names, start, end, exact)
+        # Groups of symbols: each group's text columns are freed once typed, so the peak
+        # holds the typed result plus one group's text, not all of it as text.
         parts = [
-            self._sqlite_bars(names[i : i + SQLITE_SYMBOLS], start, end, exact)
-            for i in range(0, len(names), SQLITE_SYMBOLS)
+            self._sqlite_bars(names[i : i + BAR_GROUP], start, end, exact)
+            for i in range(0, len(names), BAR_GROUP)
         ]
-        return pa.concat_tables(parts).unify_dictionaries().combine_chunks()
+        return pa.concat_tables(parts).unify_dictionaries()
 
     def _sqlite_bars(
         self,
@@ -469,8 +473,9 @@ class FrameReader:
 def _typed(raw: pa.Table, exact: bool) -> pa.Table:
     """String dates and prices (SQLite) cast to the bar schema."""
     kind = price_type(exact)
+    raw = raw.combine_chunks()  # one dictionary for the symbols, contiguous columns
     columns = [
-        raw.column("symbol").cast(pa.string()).dictionary_encode(),
+        raw.column("symbol").cast(pa.string()).combine_chunks().dictionary_encode(),
         raw.column("date").cast(pa.string()).cast(pa.date32()),
         *[raw.column(name).cast(pa.string()).cast(kind) for name in PRICE_COLUMNS],
         raw.column("volume").cast(pa.int64()),

@@ -1,0 +1,444 @@
+"""Export the warehouse to files the tools quants use, streaming one batch of symbols at a time.
+
+Layouts (``DIR`` is the target directory; a ``manifest.json`` beside the data says what was
+exported: format, layout, adjust mode, interval, data cut-off, symbols, rows):
+
+- ``hive`` + ``parquet``: one hive-partitioned dataset ``DIR/bars/symbol=CODE.EX/*.parquet``
+  (``pyarrow.dataset``, ``duckdb.read_parquet('DIR/bars/**/*.parquet', hive_partitioning=1)``,
+  ``polars.scan_parquet``, ``pandas.read_parquet('DIR/bars')`` all read it). Each file's
+  key-value metadata holds ``adjust``, ``interval`` and ``cutoff``. Corporate actions go to
+  ``DIR/actions.parquet``.
+- ``hive`` + ``csv``: one file per symbol ``DIR/CODE.EXCHANGE.csv`` with the columns
+  ``date,open,high,low,close,adjusted_close,volume`` plus the symbol's corporate actions on
+  their ex-date rows (``dividend`` as declared, ``dividend_adjusted`` (the provider's
+  split-adjusted value), ``split`` as ``new/old``, and the dividend's ``currency``,
+  ``declaration_date``, ``record_date``, ``payment_date``, ``period``). Prices are the exact
+  stored decimals with ``adjust="none"``. This is what ``datanexus import csv`` reads back:
+  the round trip reproduces the database exactly.
+- ``zipline``: zipline-reloaded's ``csvdir`` bundle, ``DIR/daily/CODE.csv`` with
+  ``date,open,high,low,close,volume,dividend,split``: unadjusted prices and volumes as
+  traded (zipline adjusts itself), ``dividend`` the declared cash amount (0 elsewhere),
+  ``split`` new shares per old share (1 elsewhere). Needs unique codes across exchanges.
+- ``qlib``: input for qlib's ``scripts/dump_bin.py dump_all``: ``DIR/CODE.EXCHANGE.csv`` with
+  ``symbol,date,open,high,low,close,volume,factor``; prices adjusted (``adjust``, default
+  ``all``), ``factor`` = adjusted / unadjusted price, and volume in adjusted shares
+  (as traded ÷ factor), qlib's convention.
+
+Memory stays flat in the size of the warehouse: ``batch`` symbols are read, written and
+dropped at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from data_nexus.decimals import canonical
+from data_nexus.errors import UsageError
+from data_nexus.query import adjust as adj
+from data_nexus.query.bars import (
+    Frame,
+    Source,
+    _read,
+    frame_to_arrow,
+    reader_for,
+    symbol_list,
+)
+from data_nexus.records import Dividend, Split
+from data_nexus.storage.frames import FrameReader
+
+FORMATS = ("parquet", "csv")
+LAYOUTS = ("hive", "zipline", "qlib")
+BATCH = 50
+
+
+@dataclass(slots=True)
+class ExportResult:
+    """What an export wrote."""
+
+    directory: str
+    format: str
+    layout: str
+    adjust: str
+    interval: str
+    cutoff: str
+    symbols: int = 0
+    rows: int = 0
+    files: int = 0
+    skipped: list[str] = field(default_factory=list)  # symbols without bars
+
+
+def check_export(fmt: str, layout: str, adjust: str) -> None:
+    """:class:`UsageError` for a format, layout or adjust mode that cannot work together."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}: use parquet or csv")
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}")
+    adj.check_adjust(adjust)
+    if layout in ("zipline", "qlib") and fmt != "csv":
+        raise UsageError(f"the {layout} layout is CSV: use --format csv")
+    if layout == "zipline" and adjust != "none":
+        raise UsageError("the zipline layout needs unadjusted prices (zipline adjusts itself)")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return canonical(value)
+    return str(value)
+
+
+def _price_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
+    """Exact, shortest decimal text of a decimal128 column (empty where missing)."""
+    text = column.cast(pa.string())
+    text = pc.replace_substring_regex(text, r"(\.\d*?)0+$", r"\1")
+    text = pc.replace_substring_regex(text, r"\.$", "")
+    return text.fill_null("").to_pylist()  # type: ignore[no-any-return]
+
+
+def _runs(frame: Frame) -> list[tuple[str, int, int]]:
+    bounds = [*frame.starts.tolist(), len(frame)]
+    return [(frame.names[int(frame.codes[lo])], lo, hi) for lo, hi in itertools.pairwise(bounds)]
+
+
+def _actions_by_symbol(actions: Sequence[Split | Dividend]) -> dict[str, list[Split | Dividend]]:
+    out: dict[str, list[Split | Dividend]] = {}
+    for action in actions:
+        out.setdefault(action.symbol, []).append(action)
+    return out
+
+
+# -- CSV writers -------------------------------------------------------------------------------
+
+OWN_COLUMNS = [
+    "date",
+    "open",
+    "high",
+    "low",
+    "close",
+    "adjusted_close",
+    "volume",
+    "dividend",
+    "dividend_adjusted",
+    "split",
+    "currency",
+    "declaration_date",
+    "record_date",
+    "payment_date",
+    "period",
+]
+
+
+def _write_own_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[Any]) -> int:
+    """Our CSV layout: exact prices (floats if adjusted), actions on their ex-date rows
+    (action-only rows too)."""
+    n = hi - lo
+    columns: dict[str, list[str]] = {"date": frame.days[lo:hi].astype(str).tolist()}
+    if frame.exact is not None:
+        table = frame.exact.slice(lo, n)
+        for name in OWN_COLUMNS[1:6]:
+            columns[name] = _price_text(table.column(name))
+    else:
+        for name in OWN_COLUMNS[1:6]:
+            values = frame.prices[name][lo:hi].tolist()
+            columns[name] = ["" if math.isnan(v) else repr(v) for v in values]
+    volumes = frame.volume[lo:hi].astype(str).tolist()
+    columns["volume"] = [
+        "" if gone else v
+        for v, gone in zip(volumes, frame.volume_missing[lo:hi].tolist(), strict=True)
+    ]
+    for name in OWN_COLUMNS[7:]:
+        columns[name] = [""] * n
+    position = {day: i for i, day in enumerate(columns["date"])}
+    for action in sorted(actions, key=lambda a: a.date):
+        day = action.date.isoformat()
+        i = position.get(day)
+        if i is None:  # an action on a date without a bar: a row of its own
+            i = position[day] = len(columns["date"])
+            for name in OWN_COLUMNS:
+                columns[name].append(day if name == "date" else "")
+        if isinstance(action, Split):
+            columns["split"][i] = f"{_text(action.numerator)}/{_text(action.denominator)}"
+            continue
+        details = {
+            "dividend": action.unadjusted_value,
+            "dividend_adjusted": action.value,
+            "currency": action.currency,
+            "declaration_date": action.declaration_date,
+            "record_date": action.record_date,
+            "payment_date": action.payment_date,
+            "period": action.period,
+        }
+        for name, value in details.items():
+            columns[name][i] = _text(value)
+    rows = list(zip(*(columns[name] for name in OWN_COLUMNS), strict=True))
+    rows.sort(key=lambda row: row[0])
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(OWN_COLUMNS)
+        writer.writerows(rows)
+    return n
+
+
+def _split_factors(
+    frame: Frame, rows: tuple[int, int], symbol: str, actions: list[Any], cutoff: dict[str, dt.date]
+) -> np.ndarray:
+    lo, hi = rows
+    block = adj.Block([symbol], np.array([0]), frame.days[lo:hi], frame.prices["close"][lo:hi])
+    splits = [a for a in actions if isinstance(a, Split)]
+    return adj.cumulative_factors(block, adj.split_events(splits), cutoff)
+
+
+def _write_zipline(
+    path: Path, frame: Frame, rows: tuple[int, int], actions: list[Any], cutoff: dict[str, dt.date]
+) -> int:
+    lo, hi = rows
+    symbol = frame.names[int(frame.codes[lo])]
+    factors = _split_factors(frame, rows, symbol, actions, cutoff)
+    dividend: dict[str, str] = {}
+    split: dict[str, str] = {}
+    for action in actions:
+        day = action.date.isoformat()
+        if isinstance(action, Split):
+            split[day] = repr(float(action.numerator / action.denominator))
+        else:
+            amount = action.unadjusted_value if action.unadjusted_value is not None else None
+            if amount is None:
+                amount = Decimal(str(float(adj.declared_amount(action, []))))
+            dividend[day] = canonical(amount)
+    # stored volume is split-adjusted: as traded = stored * price factor
+    traded = np.rint(frame.volume[lo:hi] * factors).astype(np.int64)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["date", "open", "high", "low", "close", "volume", "dividend", "split"])
+        for i, day in enumerate(frame.days[lo:hi].astype(str).tolist()):
+            p = [frame.prices[n][lo + i] for n in ("open", "high", "low", "close")]
+            volume = "" if frame.volume_missing[lo + i] else str(int(traded[i]))
+            writer.writerow(
+                [
+                    day,
+                    *["" if np.isnan(v) else repr(float(v)) for v in p],
+                    volume,
+                    dividend.get(day, "0.0"),
+                    split.get(day, "1.0"),
+                ]
+            )
+    return hi - lo
+
+
+def _write_qlib(path: Path, frame: Frame, raw: Frame, rows: tuple[int, int], symbol: str) -> int:
+    lo, hi = rows
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = frame.prices["close"][lo:hi] / raw.prices["close"][lo:hi]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["symbol", "date", "open", "high", "low", "close", "volume", "factor"])
+        for i, day in enumerate(frame.days[lo:hi].astype(str).tolist()):
+            p = [frame.prices[n][lo + i] for n in ("open", "high", "low", "close")]
+            f = factor[i]
+            if frame.volume_missing[lo + i] or not np.isfinite(f) or f == 0:
+                volume = ""
+            else:
+                volume = repr(float(frame.volume[lo + i] / f))
+            writer.writerow(
+                [symbol, day, *["" if np.isnan(v) else repr(float(v)) for v in p], volume, f]
+            )
+    return hi - lo
+
+
+# -- the export ----------------------------------------------------------------------------------
+
+
+def export_data(
+    directory: str | Path,
+    *,
+    fmt: str = "parquet",
+    layout: str = "hive",
+    symbols: Sequence[str] | None = None,
+    adjust: str | None = None,
+    interval: str = "1d",
+    batch: int = BATCH,
+    now: dt.datetime,
+    url: str | None = None,
+    store: Any = None,
+    settings: Any = None,
+    on_batch: Callable[[int, int], object] | None = None,
+) -> ExportResult:
+    """Export bars (and actions) of ``symbols`` (default: every asset) to ``directory``.
+
+    ``adjust`` defaults to ``none`` (``all`` for qlib). ``now`` stamps the manifest (the clock
+    is passed in). ``on_batch(done, total)`` reports progress. Raises
+    :class:`~data_nexus.errors.UsageError` for a bad combination (see :func:`check_export`)
+    or a ``directory`` that exists and is not empty.
+    """
+    mode = adjust or ("all" if layout == "qlib" else "none")
+    check_export(fmt, layout, mode)
+    target = Path(directory)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise UsageError(f"export directory {str(target)!r} exists and is not empty")
+    chosen = [s for s in (url, store, settings) if s is not None]
+    if len(chosen) != 1:
+        raise UsageError("pass exactly one of url=…, store=… or settings=…")
+    source: Source = chosen[0]
+    reader, owned = reader_for(source)
+    try:
+        names = symbol_list(symbols) if symbols else reader.all_symbols()
+        if layout == "zipline":
+            codes = [n.split(".")[0] for n in names]
+            if len(set(codes)) != len(codes):
+                raise UsageError(
+                    "the zipline layout names files by code and two exchanges share one: "
+                    "export one exchange at a time with --symbols"
+                )
+        target.mkdir(parents=True, exist_ok=True)
+        cutoff = reader.last_dates(names)
+        result = ExportResult(
+            str(target),
+            fmt,
+            layout,
+            mode,
+            interval,
+            max(cutoff.values()).isoformat() if cutoff else "",
+        )
+        for first in range(0, len(names), max(1, batch)):
+            group = names[first : first + batch]
+            _export_batch(reader, target, group, result, cutoff, first=first)
+            if on_batch is not None:
+                on_batch(min(first + batch, len(names)), len(names))
+        if fmt == "parquet":
+            _export_actions_parquet(reader, target, names)
+            result.files += 1
+    finally:
+        if owned:
+            reader.close()
+    manifest = {
+        **asdict(result),
+        "created_at": now.isoformat(),
+        "source": reader.url,
+        "columns": _columns(fmt, layout),
+    }
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return result
+
+
+def _columns(fmt: str, layout: str) -> list[str]:
+    if layout == "zipline":
+        return ["date", "open", "high", "low", "close", "volume", "dividend", "split"]
+    if layout == "qlib":
+        return ["symbol", "date", "open", "high", "low", "close", "volume", "factor"]
+    if fmt == "csv":
+        return OWN_COLUMNS
+    return ["symbol", "date", "open", "high", "low", "close", "adjusted_close", "volume"]
+
+
+def _export_batch(
+    reader: FrameReader,
+    target: Path,
+    group: list[str],
+    result: ExportResult,
+    cutoff: dict[str, dt.date],
+    *,
+    first: int,
+) -> None:
+    exact = result.format == "csv" and result.layout == "hive" and result.adjust == "none"
+    frame, attrs = _read(reader, group, None, None, result.adjust, result.interval, exact)
+    present = {name for name, _, _ in _runs(frame)}
+    result.skipped.extend(s for s in group if s not in present and s not in cutoff)
+    result.symbols += len(present)
+    result.rows += len(frame)
+    if result.format == "parquet":
+        table = frame_to_arrow(frame, attrs)
+        table = table.cast(
+            table.schema.set(0, pa.field("symbol", pa.string()))
+        ).replace_schema_metadata(attrs)
+        pads.write_dataset(
+            table,
+            target / "bars",
+            format="parquet",
+            partitioning=pads.partitioning(pa.schema([("symbol", pa.string())]), flavor="hive"),
+            basename_template=f"part-{first}-{{i}}.parquet",
+            existing_data_behavior="overwrite_or_ignore",
+        )
+        result.files += len(present)
+        return
+    actions = _actions_by_symbol(reader.actions(group))
+    if result.layout == "hive":
+        for name in group:  # action-only symbols too
+            if name not in present and name not in actions:
+                continue
+            lo, hi = next(((lo, hi) for n, lo, hi in _runs(frame) if n == name), (0, 0))
+            _write_own_csv(target / f"{name}.csv", frame, lo, hi, actions.get(name, []))
+            result.files += 1
+        return
+    if result.layout == "zipline":
+        (target / "daily").mkdir(exist_ok=True)
+        for name, lo, hi in _runs(frame):
+            path = target / "daily" / f"{name.split('.')[0]}.csv"
+            _write_zipline(path, frame, (lo, hi), actions.get(name, []), cutoff)
+            result.files += 1
+        return
+    raw, _ = _read(reader, group, None, None, "none", result.interval, False)
+    for name, lo, hi in _runs(frame):
+        _write_qlib(target / f"{name}.csv", frame, raw, (lo, hi), name)
+        result.files += 1
+
+
+def _export_actions_parquet(reader: FrameReader, target: Path, names: list[str]) -> None:
+    rows: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "symbol",
+            "date",
+            "action",
+            "value",
+            "numerator",
+            "denominator",
+            "unadjusted_value",
+            "currency",
+        )
+    }
+    for first in range(0, len(names), 500):
+        for a in reader.actions(names[first : first + 500]):
+            rows["symbol"].append(a.symbol)
+            rows["date"].append(a.date)
+            rows["action"].append(a.action_type)
+            values: list[Any]
+            if isinstance(a, Split):
+                values = [None, a.numerator, a.denominator, None, None]
+            else:
+                values = [a.value, None, None, a.unadjusted_value, a.currency]
+            for key, value in zip(
+                ("value", "numerator", "denominator", "unadjusted_value", "currency"),
+                values,
+                strict=True,
+            ):
+                rows[key].append(value)
+    amount = pa.decimal128(24, 12)
+    table = pa.table(
+        {
+            "symbol": pa.array(rows["symbol"], pa.string()),
+            "date": pa.array(rows["date"], pa.date32()),
+            "action": pa.array(rows["action"], pa.string()),
+            **{
+                k: pa.array(rows[k], amount)
+                for k in ("value", "numerator", "denominator", "unadjusted_value")
+            },
+            "currency": pa.array(rows["currency"], pa.string()),
+        }
+    )
+    pq.write_table(table, target / "actions.parquet")

@@ -1,0 +1,299 @@
+"""Import daily bars and corporate actions from CSV files, one file per symbol.
+
+File names: ``CODE.EXCHANGE.csv`` (``aapl.us.csv`` works too), or ``CODE.csv`` with
+``exchange=``. Header names are case-insensitive; ``date`` and ``close`` are required;
+``open``, ``high``, ``low``, ``adjusted_close`` (also ``adj_close``, ``adj close``),
+``volume`` are optional, and so are the action columns ``dividend`` (the cash amount as
+declared), ``dividend_adjusted`` (split-adjusted, EODHD's ``value``), ``split`` (``4/1``,
+``4:1`` or a number of new shares per old one; ``1`` means none), ``currency``,
+``declaration_date``, ``record_date``, ``payment_date`` and ``period``. Other columns (e.g. a
+``symbol`` column) are ignored. A row with a dividend or split but no close is an action-only
+row. This is the layout ``datanexus export --format csv`` writes, so export → import
+reproduces a database exactly.
+
+Every row is validated like provider data (:mod:`data_nexus.storage.validate`: exact
+decimals that fit the schema, no negative prices, one bar per date); a bad row is skipped
+and reported as ``file:line: message``. Writes are idempotent upserts through the store
+(``COPY`` on PostgreSQL for first loads): importing the same files again changes nothing.
+Parsing (:func:`parse_file`) is pure; :func:`import_csv` does the I/O.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from data_nexus.decimals import canonical
+from data_nexus.errors import DataNexusError, UsageError
+from data_nexus.records import Bar, Dividend, Split
+from data_nexus.storage.validate import validate_actions, validate_bars
+from data_nexus.symbols import parse_exchange, parse_symbol
+from data_nexus.types import AMOUNT_SCALE
+
+ALIASES = {
+    "adj_close": "adjusted_close",
+    "adj close": "adjusted_close",
+    "adjusted close": "adjusted_close",
+    "adjclose": "adjusted_close",
+    "timestamp": "date",
+}
+BATCH = 50
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """One file's valid bars and actions, and its bad rows as ``file:line: message``."""
+
+    symbol: str
+    bars: list[Bar] = field(default_factory=list)
+    actions: list[Split | Dividend] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What an import did: files read, bars and actions written, rows refused."""
+
+    files: int = 0
+    symbols: list[str] = field(default_factory=list)
+    bars: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    actions: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def symbol_for(path: Path, exchange: str | None) -> str:
+    """The symbol a file holds, from its name (see the module docstring)."""
+    stem = path.name[: -len(".csv")] if path.name.lower().endswith(".csv") else path.stem
+    if "." in stem:
+        return str(parse_symbol(stem))
+    if exchange is None:
+        raise UsageError(
+            f"{path.name}: no exchange in the file name; name it CODE.EXCHANGE.csv "
+            "or pass --exchange"
+        )
+    return str(parse_symbol(f"{stem}.{parse_exchange(exchange)}"))
+
+
+def _decimal(text: str, name: str) -> Decimal | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{name}: {text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{name}: {text!r} is not a finite number")
+    return value
+
+
+def _date(text: str, name: str) -> dt.date | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _split(text: str) -> tuple[Decimal, Decimal] | None:
+    text = text.strip()
+    if not text:
+        return None
+    for sep in ("/", ":"):
+        if sep in text:
+            new, old = (_decimal(part, "split") for part in text.split(sep, 1))
+            if new is None or old is None or new <= 0 or old <= 0:
+                raise ValueError(f"split: {text!r} is not a ratio such as 4/1")
+            return (new, old) if new != old else None
+    ratio = _decimal(text, "split")
+    if ratio is None or ratio in {0, 1}:  # zipline writes 1.0 (or 0) for none
+        return None
+    if ratio < 0:
+        raise ValueError(f"split: {text!r} is negative")
+    return canonical_pair(Fraction(ratio))
+
+
+def canonical_pair(ratio: Fraction) -> tuple[Decimal, Decimal]:
+    """A ratio as (new, old) integers when exact (``1.5`` → 3/2)."""
+    return Decimal(ratio.numerator), Decimal(ratio.denominator)
+
+
+def _header(row: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, name in enumerate(row):
+        key = name.strip().lower().lstrip("\ufeff")
+        key = ALIASES.get(key, key)
+        out.setdefault(key, i)
+    return out
+
+
+def parse_file(path: Path, symbol: str, lines: Sequence[str] | None = None) -> ParsedFile:
+    """Parse one CSV file (or ``lines`` of it) into validated bars and actions."""
+    parsed = ParsedFile(symbol)
+    text = lines if lines is not None else path.read_text(encoding="utf-8-sig").splitlines()
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if header is None:
+        parsed.problems.append(f"{path.name}:1: empty file")
+        return parsed
+    columns = _header(header)
+    missing = [c for c in ("date", "close") if c not in columns]
+    if missing:
+        parsed.problems.append(f"{path.name}:1: no {' or '.join(missing)} column")
+        return parsed
+
+    def cell(row: list[str], name: str) -> str:
+        i = columns.get(name)
+        return row[i] if i is not None and i < len(row) else ""
+
+    seen: set[dt.date] = set()
+    dividends: list[tuple[dt.date, Decimal | None, Decimal | None, Dividend]] = []
+    for number, row in enumerate(reader, start=2):
+        if not any(c.strip() for c in row):
+            continue
+        try:
+            day = _date(cell(row, "date"), "date")
+            if day is None:
+                raise ValueError("date: missing")
+            close = _decimal(cell(row, "close"), "close")
+            split = _split(cell(row, "split"))
+            declared = _decimal(cell(row, "dividend"), "dividend")
+            adjusted = _decimal(cell(row, "dividend_adjusted"), "dividend_adjusted")
+            if close is not None:
+                if day in seen:
+                    raise ValueError(f"a second bar for {day}")
+                volume_text = cell(row, "volume").strip()
+                volume = _decimal(volume_text, "volume") if volume_text else None
+                if volume is not None and volume != volume.to_integral_value():
+                    raise ValueError(f"volume: {volume_text!r} is not a whole number")
+                bar = Bar(
+                    symbol,
+                    day,
+                    _decimal(cell(row, "open"), "open"),
+                    _decimal(cell(row, "high"), "high"),
+                    _decimal(cell(row, "low"), "low"),
+                    close,
+                    _decimal(cell(row, "adjusted_close"), "adjusted_close"),
+                    None if volume is None else int(volume),
+                )
+                validate_bars(symbol, [bar])
+                seen.add(day)
+                parsed.bars.append(bar)
+            if split is not None:
+                action = Split(symbol, day, *split)
+                validate_actions(symbol, [action])
+                parsed.actions.append(action)
+            if (declared or 0) > 0 or (adjusted or 0) > 0:
+                details = Dividend(
+                    symbol,
+                    day,
+                    Decimal(0),
+                    currency=cell(row, "currency").strip() or None,
+                    declaration_date=_date(cell(row, "declaration_date"), "declaration_date"),
+                    record_date=_date(cell(row, "record_date"), "record_date"),
+                    payment_date=_date(cell(row, "payment_date"), "payment_date"),
+                    period=cell(row, "period").strip() or None,
+                )
+                dividends.append((day, declared, adjusted, details))
+        except (ValueError, DataNexusError) as error:
+            message = str(error).removeprefix(f"{symbol} ")
+            parsed.problems.append(f"{path.name}:{number}: {message}")
+    splits = [a for a in parsed.actions if isinstance(a, Split)]
+    for day, declared, adjusted, details in dividends:
+        value = adjusted if adjusted is not None else _after_splits(declared, day, splits)
+        dividend = dataclasses.replace(details, value=value, unadjusted_value=declared)
+        try:
+            validate_actions(symbol, [dividend])
+        except DataNexusError as error:
+            parsed.problems.append(f"{path.name}: {error}")
+            continue
+        parsed.actions.append(dividend)
+    parsed.actions.sort(key=lambda a: (a.date, a.action_type))
+    return parsed
+
+
+def _after_splits(declared: Decimal | None, day: dt.date, splits: list[Split]) -> Decimal:
+    """The declared amount divided by the ratios of later splits, to the schema's 12 places."""
+    amount = Fraction(declared or 0)
+    for split in splits:
+        if split.date > day:
+            amount /= Fraction(split.numerator) / Fraction(split.denominator)
+    scaled = round(amount * 10**AMOUNT_SCALE)
+    return Decimal(canonical(Decimal(scaled).scaleb(-AMOUNT_SCALE)))
+
+
+def csv_files(directory: Path) -> list[Path]:
+    """The ``*.csv`` files of ``directory`` (case-insensitive suffix), sorted."""
+    if not directory.is_dir():
+        raise UsageError(f"{str(directory)!r} is not a directory")
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+
+
+def import_csv(
+    directory: str | Path,
+    *,
+    exchange: str | None = None,
+    settings: Any = None,
+    store: Any = None,
+    now: dt.datetime,
+    on_file: Callable[[str], object] | None = None,
+) -> ImportResult:
+    """Import every ``*.csv`` of ``directory`` (see the module docstring) into the database.
+
+    Assets are registered when new (``now`` stamps them). Raises
+    :class:`~data_nexus.errors.UsageError` for a missing directory, a directory without
+    CSV files, or a file name without an exchange and no ``exchange``.
+    """
+    from data_nexus.assets import add_assets  # noqa: PLC0415 - the write side, only here
+    from data_nexus.storage.store import AssetUpdate, Store  # noqa: PLC0415
+
+    files = csv_files(Path(directory))
+    if not files:
+        raise UsageError(f"no .csv files in {str(directory)!r}")
+    symbols = [symbol_for(p, exchange) for p in files]
+    if len(set(symbols)) != len(symbols):
+        raise UsageError("two files hold the same symbol (names differ only in case?)")
+    result = ImportResult()
+    if (settings is None) == (store is None):
+        raise UsageError("pass exactly one of settings=… or store=…")
+    own = store is None
+    target = store if store is not None else Store.open(settings)
+    try:
+        add_assets(target, symbols, clock=lambda: now)
+        for first in range(0, len(files), BATCH):
+            updates = []
+            for path, symbol in zip(
+                files[first : first + BATCH], symbols[first : first + BATCH], strict=True
+            ):
+                parsed = parse_file(path, symbol)
+                result.files += 1
+                result.problems.extend(parsed.problems)
+                result.bars += len(parsed.bars)
+                result.actions += len(parsed.actions)
+                updates.append(AssetUpdate(symbol, parsed.bars, actions=parsed.actions))
+                if on_file is not None:
+                    on_file(path.name)
+            for update, outcome in zip(updates, target.write_assets(updates), strict=True):
+                if isinstance(outcome, Exception):
+                    result.problems.append(f"{update.symbol}.csv: {outcome}")
+                    continue
+                result.symbols.append(update.symbol)
+                result.inserted += outcome.inserted
+                result.updated += outcome.updated
+                result.unchanged += outcome.unchanged
+    finally:
+        if own:
+            target.close()
+    return result

@@ -1,0 +1,143 @@
+"""`datanexus bars | actions | status | runs | export | import csv` as a user runs them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from data_nexus.query.imports import import_csv
+from data_nexus.storage.migrate import upgrade_db
+from data_nexus.storage.store import Store
+from tests.cli.test_db_cli import run_cli
+from tests.conftest import make_settings
+
+NOW = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+
+def write_files(folder: Path) -> None:
+    folder.mkdir()
+    days = pd.bdate_range("2024-01-01", "2024-03-29")
+    for code, base in (("AAA.US", 10.0), ("BBB.US", 50.0)):
+        lines = ["date,open,high,low,close,adjusted_close,volume,split,dividend"]
+        for i, day in enumerate(days):
+            close = base + i * 0.01
+            split = "2/1" if code == "AAA.US" and i == 40 else ""
+            dividend = "0.5" if code == "BBB.US" and i == 30 else ""
+            lines.append(
+                f"{day:%Y-%m-%d},{close:.2f},{close + 1:.2f},{close - 1:.2f},{close:.2f},"
+                f"{close:.2f},{1000 + i},{split},{dividend}"
+            )
+        (folder / f"{code}.csv").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    write_files(tmp_path / "in")
+    path = tmp_path / "w.db"
+    upgrade_db(make_settings(f"sqlite:///{path}"))
+    result = import_csv(tmp_path / "in", settings=make_settings(f"sqlite:///{path}"), now=NOW)
+    assert result.problems == []
+    return path
+
+
+def test_bars_in_every_format(warehouse: Path, tmp_path: Path) -> None:
+    db = ["-d", str(warehouse)]
+    table = run_cli("bars", "AAA.US", "bbb.us", "--from", "2024-03-01", *db, cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.split()[:3] == ["date", "symbol", "open"]
+    as_csv = run_cli("bars", "AAA.US", "--format", "csv", "--adjust", "splits", *db, cwd=tmp_path)
+    lines = as_csv.stdout.splitlines()
+    assert lines[0] == "date,symbol,open,high,low,close,adjusted_close,volume"
+    assert lines[1].startswith("2024-01-01,AAA.US,5.0,")  # halved by the 2/1 split
+    weekly = run_cli("bars", "AAA.US", "--interval", "1w", "--format", "json", *db, cwd=tmp_path)
+    records = json.loads(weekly.stdout)
+    assert len(records) == 13 and records[0]["date"] == "2024-01-05"
+    out = tmp_path / "b.parquet"
+    parquet = run_cli("bars", "BBB.US", "--format", "parquet", "-o", str(out), *db, cwd=tmp_path)
+    assert parquet.returncode == 0, parquet.stderr
+    assert len(pd.read_parquet(out)) == 65
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["bars", "NOPE.US"], "error: unknown symbol(s) NOPE.US: not in this warehouse"),
+        (["bars", "AAA.US", "--adjust", "dividends"], "error: unknown adjust mode 'dividends'"),
+        (["bars", "AAA.US", "--interval", "5m"], "error: unknown interval '5m'"),
+        (["bars", "AAA.US", "--from", "2024-02-30"], "error: invalid start date '2024-02-30'"),
+        (["bars", "AAA.US", "--format", "parquet"], "error: --format parquet needs -o FILE"),
+        (["bars", "AAA"], "error: invalid symbol 'AAA': expected CODE.EXCHANGE"),
+        (["export", "x", "--layout", "zipline"], "error: the zipline layout is CSV"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(
+    warehouse: Path, tmp_path: Path, args: list[str], line: str
+) -> None:
+    result = run_cli(*args, "-d", str(warehouse), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(line), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_actions_status_runs(warehouse: Path, tmp_path: Path) -> None:
+    db = ["-d", str(warehouse)]
+    actions = run_cli("actions", "AAA.US", "BBB.US", "--format", "csv", *db, cwd=tmp_path)
+    rows = actions.stdout.splitlines()
+    assert (
+        rows[1].startswith("AAA.US,2024-02-26,split,2.0")
+        and "BBB.US,2024-02-12,dividend" in rows[2]
+    )
+    status = run_cli("status", "--json", *db, cwd=tmp_path)
+    assets = json.loads(status.stdout)
+    assert [(a["symbol"], a["rows"], a["first_date"]) for a in assets] == [
+        ("AAA.US", 65, "2024-01-01"),
+        ("BBB.US", 65, "2024-01-01"),
+    ]
+    assert {a["state"] for a in assets} == {"stale"}  # last bar in March 2024
+    assert run_cli("status", "--failing", *db, cwd=tmp_path).stdout.strip() == "(no rows)"
+    runs = run_cli("runs", "--json", *db, cwd=tmp_path)
+    assert runs.returncode == 0 and json.loads(runs.stdout) == []
+
+
+def test_read_commands_work_on_a_read_only_copy(warehouse: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "ro" / "copy.db"
+    copy.parent.mkdir()
+    shutil.copy(warehouse, copy)
+    copy.chmod(stat.S_IRUSR)
+    before = copy.read_bytes()
+    for args in (["bars", "AAA.US"], ["status"], ["runs"], ["actions", "AAA.US"]):
+        result = run_cli(*args, "-d", str(copy), cwd=tmp_path)
+        assert result.returncode == 0, (args, result.stderr)
+    assert copy.read_bytes() == before
+
+
+def test_export_then_import_through_the_cli(warehouse: Path, tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    exported = run_cli("export", str(out), "--format", "csv", "-d", str(warehouse), cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert "exported 2 symbol(s), 130 bars" in exported.stdout
+    target = tmp_path / "new.db"
+    imported = run_cli("import", "csv", str(out), "-d", str(target), cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    with Store.open(f"sqlite:///{warehouse}") as a, Store.open(f"sqlite:///{target}") as b:
+        names = ["AAA.US", "BBB.US"]
+        assert a.read_bars(names) == b.read_bars(names)
+        assert a.read_actions(names) == b.read_actions(names)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "ccc.us.csv").write_text("date,close\n2024-01-02,1\n2024-01-03,-1\n")
+    partial = run_cli("import", "csv", str(bad), "-d", str(target), cwd=tmp_path)
+    assert partial.returncode == 1
+    assert partial.stderr.startswith("skipped ccc.us.csv:3: ")
+
+
+def test_every_new_command_has_help(tmp_path: Path) -> None:
+    for args in (["bars"], ["actions"], ["status"], ["runs"], ["export"], ["import", "csv"]):
+        result = run_cli(*args, "--help", cwd=tmp_path)
+        assert result.returncode == 0 and len(result.stdout) > 100, args
