@@ -66,6 +66,7 @@ def test_no_server_errors_and_answers_match_the_schema(
     @settings(
         max_examples=30,
         deadline=None,
+        derandomize=True,  # the same cases on every run: CI never meets a new one by chance
         database=None,
         suppress_health_check=list(HealthCheck),
     )
