@@ -52,10 +52,11 @@ def _register_commands() -> None:
         export,
         fake_eodhd,
         read,
+        serve,
         sync,
     )
 
-    for module in (demo, sync, assets, check, db, fake_eodhd, read, export):
+    for module in (demo, sync, assets, check, db, fake_eodhd, read, export, serve):
         module.register(app)
 
 

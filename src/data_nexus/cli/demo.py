@@ -97,7 +97,8 @@ def register(app: typer.Typer) -> None:
             f"  datanexus assets list -d {db}   # coverage and sync state\n"
             f"  datanexus db info -d {db}       # backend, sizes, row counts\n"
             "  datanexus demo   # again: an incremental sync with nothing to fetch\n"
-            "  export EODHD_API_TOKEN=your-key; datanexus sync AAPL.US MSFT.US   # real data",
+            "  export EODHD_API_TOKEN=your-key; datanexus sync AAPL.US MSFT.US   # real data\n"
+            f"  datanexus serve --database-url {db}   # browse it at http://127.0.0.1:8000/",
             markup=False,
         )
         raise typer.Exit(exit_code_of(summary))

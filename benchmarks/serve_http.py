@@ -1,0 +1,316 @@
+"""How much does HTTP cost? ``GET /bars/{symbol}`` (one symbol-year, JSON) vs the library call.
+
+    python benchmarks/serve_http.py [--postgres | --postgres-url URL] [--requests N] [--clients 8]
+                                    [--seconds S] [--stream N] [--json FILE] [--quick]
+
+Fills a database with the demo's synthetic market (12 symbols × 10 years; a fresh SQLite
+file; with ``--postgres`` also a database on a throwaway cluster, or on the server of
+``--postgres-url``, an admin URL),
+starts ``datanexus serve`` on it in a child process (as a user would run it: one uvicorn
+process), and measures from this process:
+
+- ``library p50``: :func:`~data_nexus.query.bars.get_bars_arrow` for one symbol-year on an
+  open read-only reader (what the endpoint calls; the server keeps its readers open);
+- ``http p50``: the same requests over HTTP/1.1 keep-alive, one client; library calls and
+  requests alternate in blocks of :data:`BLOCK`, so both see the same load;
+- ``req/s``: ``--clients`` concurrent keep-alive clients for ``--seconds`` seconds, and the
+  server process's CPU time per request (``/proc``), so ``1 / cpu`` is what one free core
+  serves however loaded the machine is while measuring.
+
+The load generator is a minimal asyncio HTTP/1.1 client (about 15 µs of Python per request),
+so on this 2-core machine it competes with the server for the CPU: the figure is a floor.
+Figures only, no assertions (``--quick`` is a smoke run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: import `data_nexus` from the checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import httpx
+from data_nexus.testing.pgcluster import DatabaseFactory, ThrowawayCluster
+
+from data_nexus.demo import run_demo
+from data_nexus.query.bars import get_bars_arrow
+from data_nexus.storage.frames import open_reader
+from data_nexus.storage.migrate import upgrade_db
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATANEXUS_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "data_nexus", "serve", "--port", str(port), "-d", url],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError("datanexus serve exited") from None
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("datanexus serve did not start")
+
+
+class Connection:
+    """One HTTP/1.1 keep-alive connection: GET and read a Content-Length body."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        return cls(reader, writer)
+
+    async def get(self, path: str) -> tuple[int, bytes]:
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = next(
+            int(line.split(":", 1)[1])
+            for line in lines
+            if line.lower().startswith("content-length")
+        )
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+#: Library calls and requests alternate in blocks of this many: each side stays warm inside
+#: a block (a server woken for every request mostly measures the OS scheduler of a busy
+#: machine), and both sides see the same load across blocks.
+BLOCK = 50
+
+
+async def alternating(
+    port: int, url: str, calls: list[tuple[str, str, str]], paths: list[str]
+) -> tuple[list[float], list[float]]:
+    """Library calls and HTTP requests for the same symbol-years, in alternating blocks."""
+    conn = await Connection.open(port)
+    library, http = [], []
+    try:
+        with open_reader(url) as reader:
+            for first in range(0, len(calls), BLOCK):
+                for symbol, start, end in calls[first : first + BLOCK]:
+                    began = time.perf_counter()
+                    get_bars_arrow(symbol, start, end, store=reader)
+                    library.append(time.perf_counter() - began)
+                for path in paths[first : first + BLOCK]:
+                    began = time.perf_counter()
+                    status, _body = await conn.get(path)
+                    http.append(time.perf_counter() - began)
+                    assert status == 200, status
+    finally:
+        conn.close()
+    return library, http
+
+
+async def concurrent(port: int, paths: list[str], clients: int, seconds: float) -> dict[str, Any]:
+    done = 0
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def client(k: int) -> None:
+        nonlocal done, errors
+        conn = await Connection.open(port)
+        i = k
+        try:
+            while time.perf_counter() < stop:
+                status, _ = await conn.get(paths[i % len(paths)])
+                i += clients
+                if status == 200:
+                    done += 1
+                else:
+                    errors += 1
+        finally:
+            conn.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    elapsed = time.perf_counter() - started
+    return {"requests": done, "errors": errors, "seconds": elapsed, "rps": done / elapsed}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (Linux ``/proc``), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    """Peak resident memory of process ``pid`` (``VmHWM``), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure_stream(symbols: int, years: int) -> dict[str, Any]:
+    """Peak server memory for one symbol-year, then for every bar of ``symbols`` streamed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'stream.db'}"
+        result = run_demo(database_url=url, symbols=symbols, years=years)
+        port = free_port()
+        proc = start_server(url, port)
+        try:
+            one = f"/bars/{result.symbols[0]}?from=2024-01-01&to=2024-12-31"
+            httpx.get(f"http://127.0.0.1:{port}{one}").raise_for_status()
+            before = peak_rss_mb(proc.pid)
+            sent = 0
+            began = time.perf_counter()
+            params = {"symbols": ",".join(result.symbols), "format": "csv"}
+            with httpx.stream("GET", f"http://127.0.0.1:{port}/bars", params=params) as response:
+                for chunk in response.iter_bytes():
+                    sent += len(chunk)
+            seconds = time.perf_counter() - began
+            after = peak_rss_mb(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+    return {
+        "bars": result.total_bars,
+        "csv_mb": round(sent / 2**20, 1),
+        "seconds": round(seconds, 2),
+        "peak_rss_mb_before": round(before, 1),
+        "peak_rss_mb_after": round(after, 1),
+    }
+
+
+def measure(url: str, requests: int, clients: int, seconds: float) -> dict[str, Any]:
+    result = run_demo(database_url=url, symbols=12, years=10)
+    symbols = result.symbols
+    years = [str(y) for y in range(2018, 2026)]
+    calls = [
+        (symbols[i % len(symbols)], f"{y}-01-01", f"{y}-12-31")
+        for i, y in enumerate(years * (requests // len(years) + 1))
+    ][:requests]
+    paths = [f"/bars/{s}?from={a}&to={b}" for s, a, b in calls]
+    port = free_port()
+    proc = start_server(url, port)
+    try:
+        asyncio.run(alternating(port, url, calls[:BLOCK], paths[:BLOCK]))  # warm up both sides
+        library, http = asyncio.run(alternating(port, url, calls, paths))
+        cpu_before = cpu_seconds(proc.pid)
+        load = asyncio.run(concurrent(port, paths, clients, seconds))
+        cpu = cpu_seconds(proc.pid) - cpu_before
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    with open_reader(url) as reader:
+        rows = get_bars_arrow(calls[0][0], calls[0][1], calls[0][2], store=reader).num_rows
+    lib_p50 = statistics.median(library)
+    http_p50 = statistics.median(http)
+    return {
+        "backend": "sqlite" if url.startswith("sqlite") else "postgresql",
+        "bars_per_request": rows,
+        "library_p50_ms": round(lib_p50 * 1000, 3),
+        "http_p50_ms": round(http_p50 * 1000, 3),
+        "http_over_library": round(http_p50 / lib_p50, 2),
+        "clients": clients,
+        "requests_per_second": round(load["rps"], 1),
+        "server_cpu_ms_per_request": round(cpu / max(load["requests"], 1) * 1000, 3),
+        "requests_per_cpu_second": round(load["requests"] / cpu, 1) if cpu else None,
+        "load_errors": load["errors"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--postgres-url", help="admin URL of a PostgreSQL server to also measure")
+    parser.add_argument(
+        "--postgres", action="store_true", help="also measure on a throwaway PostgreSQL cluster"
+    )
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--stream",
+        metavar="SYMBOLS",
+        type=int,
+        help="also stream every bar of this many 20-year symbols as CSV and report peak memory",
+    )
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
+    args = parser.parse_args()
+    if args.quick:
+        args.requests, args.seconds = 40, 1.0
+    figures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        figures.append(
+            measure(
+                f"sqlite:///{Path(tmp) / 'serve.db'}", args.requests, args.clients, args.seconds
+            )
+        )
+    cluster = None
+    if args.postgres and not args.postgres_url:
+        cluster = ThrowawayCluster().start()
+        args.postgres_url = cluster.admin_url
+    try:
+        if args.postgres_url:
+            factory = DatabaseFactory(args.postgres_url)
+            url = factory.create("dn_serve_bench")
+            try:
+                upgrade_db_url(url)
+                figures.append(measure(url, args.requests, args.clients, args.seconds))
+            finally:
+                factory.drop(url)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+    for f in figures:
+        print(
+            f"{f['backend']:<10} one symbol-year ({f['bars_per_request']} bars, JSON): "
+            f"library p50 {f['library_p50_ms']:.2f} ms, HTTP p50 {f['http_p50_ms']:.2f} ms "
+            f"({f['http_over_library']:.2f}x); {f['clients']} clients: "
+            f"{f['requests_per_second']:.0f} req/s ({f['load_errors']} errors), server CPU "
+            f"{f['server_cpu_ms_per_request']:.2f} ms/request = "
+            f"{f['requests_per_cpu_second']} req per CPU-second"
+        )
+    if args.stream:
+        stream = measure_stream(args.stream, 20)
+        figures.append({"stream": stream})
+        print(
+            f"streamed {stream['bars']:,} bars ({stream['csv_mb']} MiB CSV) in "
+            f"{stream['seconds']} s; server peak RSS {stream['peak_rss_mb_before']} MiB before, "
+            f"{stream['peak_rss_mb_after']} MiB after"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def upgrade_db_url(url: str) -> None:
+    from data_nexus.config import Settings
+
+    upgrade_db(Settings(database_url=url, _env_file=None))  # type: ignore[call-arg]
+
+
+if __name__ == "__main__":
+    main()

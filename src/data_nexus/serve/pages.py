@@ -1,0 +1,32 @@
+"""The web page: a freshness table at ``/`` and a chart per symbol at ``/symbol/{symbol}``.
+
+Both are static HTML shells (``static/*.html``) whose scripts read the JSON API; they hold
+no data themselves, so they are served without the token (see :mod:`data_nexus.serve.auth`).
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(name: str) -> HTMLResponse:
+    html = (files("data_nexus.serve") / "static" / name).read_text(encoding="utf-8")
+    return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/")
+def freshness_page() -> HTMLResponse:
+    """Every asset's freshness: stale, failing and paused first."""
+    return _page("index.html")
+
+
+@router.get("/symbol/{symbol}")
+def symbol_page(symbol: str) -> HTMLResponse:
+    """One symbol: candlesticks with volume, splits and dividends marked, its findings."""
+    del symbol  # the page's script reads it from the address
+    return _page("symbol.html")

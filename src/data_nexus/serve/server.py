@@ -1,0 +1,102 @@
+"""Running the application under uvicorn: in the foreground (the CLI) or in a thread.
+
+:class:`ServerThread` binds its socket before uvicorn starts, so ``port=0`` picks a free
+port that is known at once; tests and the benchmark use it to talk to a real server over a
+real socket.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+from fastapi import FastAPI
+
+from data_nexus.errors import ConfigError
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host``:``port`` (IPv6 when ``host`` is an IPv6 address).
+
+    Raises :class:`~data_nexus.errors.ConfigError` when the address cannot be bound.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as error:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {error.strerror or error} "
+            "(is another server using it? try --port)"
+        ) from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _config(app: FastAPI, log_level: str, access_log: bool) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=access_log,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+
+
+def run(app: FastAPI, host: str, port: int, *, log_level: str = "info") -> None:
+    """Serve ``app`` on ``host``:``port`` until interrupted (Ctrl-C or SIGTERM)."""
+    sock = bind(host, port)
+    try:
+        uvicorn.Server(_config(app, log_level, access_log=True)).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+class ServerThread:
+    """``app`` served by uvicorn in a daemon thread on ``host``:``port`` (0: a free one).
+
+    Use as a context manager; :attr:`url` is the base URL once it is entered.
+    """
+
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._sock = bind(host, port)
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://{host}:{self.port}"
+        self._server = uvicorn.Server(_config(app, "warning", access_log=False))
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def start(self, timeout: float = 30.0) -> ServerThread:
+        """Start serving; return once the server accepts requests."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the HTTP server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to end."""
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+        self._sock.close()
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,202 @@
+"""Bars, actions, status and runs over a real socket equal the library's answers, per backend."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+
+import httpx
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from data_nexus.query.bars import get_bars_arrow
+from data_nexus.query.status import get_actions, get_runs, get_status
+from data_nexus.serve import ServerThread, data
+from data_nexus.storage.store import Store
+from tests.serve.conftest import SYMBOLS, fixed_clock
+
+
+@pytest.fixture(scope="module")
+def client(module_server: ServerThread) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=module_server.url, timeout=60) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def symbols(client: httpx.Client) -> list[str]:
+    names = [a["symbol"] for a in client.get("/assets").json()]
+    assert len(names) == SYMBOLS
+    return names
+
+
+def library_rows(url: str, symbols: list[str], **options: object) -> list[dict[str, object]]:
+    table = get_bars_arrow(symbols, url=url, **options)  # type: ignore[arg-type]
+    rows = table.to_pylist()
+    for row in rows:
+        row["date"] = row["date"].isoformat()
+    return rows
+
+
+def test_raw_bars_equal_the_stored_decimals(
+    client: httpx.Client, demo_url: str, symbols: list[str]
+) -> None:
+    store = Store.open(demo_url)
+    try:
+        stored = store.read_bars([symbols[0]])
+    finally:
+        store.close()
+    body = client.get(f"/bars/{symbols[0]}").json()
+    assert body["symbol"] == symbols[0]
+    assert (body["adjust"], body["interval"]) == ("none", "1d")
+    assert body["cutoff"] == stored[-1].date.isoformat()
+    assert len(body["bars"]) == len(stored)
+    for got, bar in zip(body["bars"], stored, strict=True):
+        assert got["date"] == bar.date.isoformat()
+        assert got["close"] == float(bar.close)
+        assert got["open"] == (None if bar.open is None else float(bar.open))
+        assert got["volume"] == bar.volume
+
+
+@pytest.mark.parametrize("adjust", ["none", "splits", "all", "provider"])
+@pytest.mark.parametrize("interval", ["1d", "1w", "1mo", "1y"])
+def test_bars_equal_the_library_call(
+    client: httpx.Client, demo_url: str, symbols: list[str], adjust: str, interval: str
+) -> None:
+    symbol = symbols[-1]
+    params = {"adjust": adjust, "interval": interval, "from": "2025-03-01", "to": "2026-06-30"}
+    body = client.get(f"/bars/{symbol}", params=params).json()
+    expected = library_rows(
+        demo_url, [symbol], start="2025-03-01", end="2026-06-30", adjust=adjust, interval=interval
+    )
+    for row in expected:
+        del row["symbol"]
+    assert body["bars"] == expected
+    assert body["bars"][0]["date"] >= "2025-03-01"
+    assert body["bars"][-1]["date"] <= "2026-06-30"
+
+
+def test_adjust_modes_differ_where_actions_exist(client: httpx.Client, symbols: list[str]) -> None:
+    """Guards the test above against comparing a mode that changes nothing."""
+    symbol = symbols[0]
+    raw = client.get(f"/bars/{symbol}").json()["bars"]
+    adjusted = client.get(f"/bars/{symbol}", params={"adjust": "all"}).json()["bars"]
+    assert client.get(f"/actions/{symbol}").json()["actions"]
+    assert raw[0]["close"] != adjusted[0]["close"]
+    assert raw[-1]["close"] == adjusted[-1]["close"]  # nothing after the last bar
+
+
+def test_many_symbols_stream_in_pieces(
+    client: httpx.Client, demo_url: str, symbols: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(data, "PIECE", 2)  # the server runs in this process
+    expected = library_rows(demo_url, symbols, adjust="all", interval="1w")
+    with client.stream(
+        "GET", "/bars", params={"symbols": ",".join(symbols), "adjust": "all", "interval": "1w"}
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["transfer-encoding"] == "chunked"
+        body = json.loads(response.read())
+    assert body["bars"] == expected
+    assert body["cutoff"] == max(row["date"] for row in expected)
+    repeated = client.get("/bars", params=[("symbols", s) for s in symbols])
+    assert len(repeated.json()["bars"]) == len(library_rows(demo_url, symbols))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "arrow"])
+def test_formats_read_back(
+    client: httpx.Client,
+    demo_url: str,
+    symbols: list[str],
+    fmt: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(data, "PIECE", 2)
+    params = {"symbols": ",".join(symbols), "adjust": "splits", "format": fmt}
+    response = client.get("/bars", params=params)
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        table = pacsv.read_csv(io.BytesIO(response.content))
+    elif fmt == "parquet":
+        table = pq.read_table(io.BytesIO(response.content))
+        assert table.schema.metadata[b"datanexus.adjust"] == b"splits"
+    else:
+        table = pa.ipc.open_stream(response.content).read_all()
+        assert table.schema.metadata[b"datanexus.adjust"] == b"splits"
+    expected = get_bars_arrow(symbols, adjust="splits", url=demo_url)
+    assert table.num_rows == expected.num_rows
+    assert table.column("close").to_pylist() == expected.column("close").to_pylist()
+    assert table.column("symbol").to_pylist() == expected.column("symbol").to_pylist()
+    assert table.column("volume").to_pylist() == expected.column("volume").to_pylist()
+    single = client.get(f"/bars/{symbols[0]}", params={"format": fmt})
+    assert single.status_code == 200
+    assert single.headers["content-type"].startswith(data.formats.MEDIA_TYPES[fmt].split(";")[0])
+
+
+def test_actions_equal_the_library(client: httpx.Client, demo_url: str, symbols: list[str]) -> None:
+    for symbol in symbols:
+        body = client.get(f"/actions/{symbol}").json()
+        frame = get_actions(symbol, url=demo_url)
+        assert body["symbol"] == symbol
+        assert [a["date"] for a in body["actions"]] == [d.date().isoformat() for d in frame["date"]]
+        assert [a["action"] for a in body["actions"]] == list(frame["action"])
+        assert [a["value"] for a in body["actions"]] == list(frame["value"])
+    window = client.get(f"/actions/{symbols[0]}", params={"from": "2026-01-01"}).json()
+    assert all(a["date"] >= "2026-01-01" for a in window["actions"])
+
+
+def test_status_counts_every_stored_bar(
+    client: httpx.Client, demo_url: str, symbols: list[str]
+) -> None:
+    rows = client.get("/status").json()
+    expected = get_status(fixed_clock(), url=demo_url)
+    assert [r["symbol"] for r in rows] == list(expected["symbol"])
+    store = Store.open(demo_url)
+    try:
+        for row in rows:
+            assert row["rows"] == len(store.read_bars([row["symbol"]]))
+            assert row["state"] == "ok"
+            assert row["open_findings"] is None
+    finally:
+        store.close()
+    assert client.get("/status", params={"exchange": "LSE"}).json() == []
+    assert client.get("/status", params={"state": "failing"}).json() == []
+    assert len(client.get("/status", params={"state": "ok", "exchange": "us"}).json()) == SYMBOLS
+
+
+def test_runs(client: httpx.Client, demo_url: str) -> None:
+    runs = client.get("/runs").json()
+    expected = get_runs(url=demo_url)
+    assert [r["id"] for r in runs] == list(expected["id"])
+    assert runs[0]["status"] == "ok"
+    assert runs[0]["assets_synced"] == SYMBOLS
+    assert len(client.get("/runs", params={"last": 1}).json()) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "fragment"),
+    [
+        ("/bars/NOPE.US", 404, "unknown symbol(s) NOPE.US"),
+        ("/bars?symbols=AAPL.US,NOPE.US", 404, "NOPE.US"),
+        ("/actions/NOPE.US", 404, "NOPE.US"),
+        ("/bars/AAPL.US?from=2024-02-30", 400, "invalid from '2024-02-30'"),
+        ("/bars/AAPL.US?to=yesterday", 400, "invalid to 'yesterday'"),
+        ("/bars/AAPL.US?from=2025-02-01&to=2025-01-01", 400, "after end date"),
+        ("/bars/AAPL.US?adjust=dividends", 400, "invalid adjust 'dividends'"),
+        ("/bars/AAPL.US?interval=5m", 400, "invalid interval '5m'"),
+        ("/bars/AAPL.US?format=xlsx", 400, "invalid format 'xlsx'"),
+        ("/bars/not-a-symbol", 400, "not-a-symbol"),
+        ("/bars", 400, "symbols"),
+        ("/runs?last=0", 400, "last"),
+        ("/status?state=sleepy", 400, "state"),
+    ],
+)
+def test_bad_requests_are_json(client: httpx.Client, path: str, status: int, fragment: str) -> None:
+    response = client.get(path)
+    assert response.status_code == status, response.text
+    assert list(response.json()) == ["error"]
+    assert fragment in response.json()["error"]

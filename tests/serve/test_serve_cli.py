@@ -1,0 +1,87 @@
+"""`datanexus serve` as a user runs it: exposure rules, one-line errors, a real server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.cli.test_db_cli import run_cli
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_refuses_to_expose_without_a_token(demo_sqlite: str, tmp_path: Path) -> None:
+    out = run_cli("serve", "--host", "0.0.0.0", "-d", demo_sqlite, cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: --host 0.0.0.0 would expose the warehouse")
+    assert "Traceback" not in out.stderr
+
+
+def test_missing_database_is_one_line(tmp_path: Path) -> None:
+    out = run_cli("serve", "-d", str(tmp_path / "none.db"), cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1
+    assert "no such SQLite file" in out.stderr
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_serves_with_a_token_from_the_environment(demo_sqlite: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATANEXUS_", "EODHD_"))}
+    env["DATANEXUS_SERVE_TOKEN"] = "tok-123456"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "data_nexus", "serve", "--port", str(port), "-d", demo_sqlite],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(
+                    f"{url}/health", headers={"Authorization": "Bearer tok-123456"}
+                )
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert httpx.get(f"{url}/health").status_code == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert f"read-only on http://127.0.0.1:{port}/ (bearer token required)" in stderr
+    assert "tok-123456" not in stdout + stderr
+    assert "Traceback" not in stderr
+
+
+def test_without_the_serve_extra_says_how_to_install_it(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['fastapi'] = None; sys.argv = ['datanexus', 'serve']; "
+        "from data_nexus.cli import main; main()"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 2
+    assert out.stderr == (
+        "error: datanexus serve needs the serve extra: pip install 'data-nexus[serve]' "
+        "(FastAPI, uvicorn)\n"
+    )
