@@ -42,7 +42,7 @@ if __package__ in (None, ""):  # run as a script: import `data_nexus` from the c
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import httpx
-from data_nexus.testing.pgcluster import DatabaseFactory, ThrowawayCluster
+from tests.pgcluster import DatabaseFactory, ThrowawayCluster
 
 from data_nexus.demo import run_demo
 from data_nexus.query.bars import get_bars_arrow

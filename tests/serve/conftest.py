@@ -14,12 +14,11 @@ import pytest
 
 pytest.importorskip("fastapi", reason="the serve extra (fastapi, uvicorn) is not installed")
 
-from data_nexus.testing.pgcluster import DatabaseFactory
-
 from data_nexus.demo import run_demo
 from data_nexus.serve import ServerThread, create_app, open_read_only
 from data_nexus.storage.migrate import upgrade_db
 from tests.conftest import make_settings
+from tests.pgcluster import DatabaseFactory
 
 #: The demo's "today": a Friday, so the last bar is that day.
 TODAY = dt.date(2026, 11, 27)
@@ -35,7 +34,7 @@ def fixed_clock() -> dt.datetime:
 def fill(url: str) -> None:
     """Sync the demo's synthetic market into ``url``."""
     result = run_demo(database_url=url, symbols=SYMBOLS, years=YEARS, clock=fixed_clock)
-    assert result.summary.exit_code == 0, result.summary.failed
+    assert result.summary.status == "ok", result.summary.failed
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from data_nexus.testing.pgcluster import DatabaseFactory
 
 from data_nexus.assets import add_assets, list_assets
 from data_nexus.serve import ServerThread
 from data_nexus.storage.migrate import head_revision, upgrade_db
 from tests.conftest import make_settings
+from tests.pgcluster import DatabaseFactory
 from tests.serve.conftest import SYMBOLS, TODAY, Serve
 
 
@@ -86,16 +86,17 @@ def test_openapi_and_docs(client: httpx.Client) -> None:
 
 
 def test_unhealthy_when_the_schema_moves_on(demo_sqlite: str, serve: Serve) -> None:
-    """A database downgraded under a running server: /health answers 503, not 500."""
+    """The schema changed under a running server (here: rolled back to an older revision
+    behind its back): /health answers 503, not 500."""
     import shutil
+    import sqlite3
     from pathlib import Path
-
-    from data_nexus.storage.migrate import downgrade_db
 
     copy = Path(demo_sqlite.removeprefix("sqlite:///")).with_name("moved.db")
     shutil.copy(demo_sqlite.removeprefix("sqlite:///"), copy)
     server = serve(f"sqlite:///{copy}")
-    downgrade_db(make_settings(f"sqlite:///{copy}"), "base")
+    with sqlite3.connect(copy) as conn:  # a downgrade refuses: the demo keeps two dividends
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
     with httpx.Client(base_url=server.url) as client:
         response = client.get("/health")
     assert response.status_code == 503

@@ -54,7 +54,7 @@ IntervalQ = Annotated[Interval, Query(description="Bar length: day, week, month,
 FormatQ = Annotated[Format, Query(description="Answer format (see the endpoint's description).")]
 #: What :func:`data_nexus.symbols.parse_symbol` accepts (case-insensitive), as a pattern the
 #: OpenAPI schema carries.
-SYMBOL_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_&^=+\-]{0,47}\.[A-Za-z0-9]{1,16}"
+SYMBOL_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_&=+\-]{0,47}\.[A-Za-z0-9]{1,16}"
 EXCHANGE_PATTERN = r"^[A-Za-z0-9]{1,16}$"
 SymbolPath = Annotated[
     str, Path(description="CODE.EXCHANGE, e.g. AAPL.US.", pattern=f"^{SYMBOL_PATTERN}$")
