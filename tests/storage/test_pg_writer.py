@@ -74,7 +74,8 @@ def test_a_bad_value_in_a_later_piece_rolls_the_asset_back(
     if stored:
         store.write_asset(AssetUpdate("S.US", bars[:stored]))
     before = snapshot(store, "S.US")
-    bad = Bar("S.US", bars[-1].date, None, None, None, Decimal("1.123456789"), None, None)
+    # a caller's float: provider values are judged row by row, a caller's bug still raises
+    bad = Bar("S.US", bars[-1].date, None, None, None, 1.5, None, None)  # type: ignore[arg-type]
     sent: list[int] = []
 
     def stream() -> Iterator[Bar]:
@@ -83,7 +84,7 @@ def test_a_bad_value_in_a_later_piece_rolls_the_asset_back(
             yield bar
 
     update = AssetUpdate("S.US", stream(), window=(D0, bad.date), state={"fail_count": 9})
-    with pytest.raises(DataValidationError, match=r"S\.US 2025-11-30 close: 1\.123456789"):
+    with pytest.raises(DataValidationError, match=r"S\.US 2025-11-30 close"):
         store.write_asset(update)
     assert len(sent) == 700 and len(pieces) >= 1  # earlier pieces had reached the server
     assert snapshot(store, "S.US") == before

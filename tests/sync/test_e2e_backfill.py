@@ -56,7 +56,7 @@ def test_held_back_assets_are_listed_and_retry_failed_tries_them(
     symbols = symbols_of(emu)
     add_assets(settings, symbols)
     broken = symbols[1]
-    emu.set_fault(broken, "negative_price")
+    emu.set_fault(broken, "duplicate_date")  # two bars on one date: the body is refused
     assert list(run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).failed) == [broken]
     emu.clear_faults()
     later = clock_at(TODAY, hour=23)
@@ -66,7 +66,7 @@ def test_held_back_assets_are_listed_and_retry_failed_tries_them(
         assert [(h.symbol, h.next_attempt_at, h.fail_count) for h in summary.held_back] == [
             (broken, retry_at, 1)
         ]
-        assert "negative" in (summary.held_back[0].last_error or "")
+        assert "duplicate date" in (summary.held_back[0].last_error or "")
         assert summary.as_dict()["held_back"][0]["next_attempt_at"] == retry_at.isoformat()
     retried = run_sync(settings, SyncOptions(retry_failed=True), clock=later)
     assert retried.synced == 1 and retried.held_back == []
