@@ -14,6 +14,7 @@ from tests.guarantees.helpers import (
     SECRET_TOKEN,
     START,
     Capture,
+    Forker,
     password_of,
     with_password,
 )
@@ -56,3 +57,13 @@ def emulator(
         return start_emulator(**config)
 
     return start
+
+
+@pytest.fixture(scope="session")
+def forker() -> Iterator[Forker]:
+    """One zygote for the session that forks ``datanexus`` processes quickly."""
+    zygote = Forker(Path(__file__).resolve().parents[2])
+    try:
+        yield zygote
+    finally:
+        zygote.close()

@@ -10,7 +10,9 @@ password: the secrets guarantee is checked across the whole suite, not in one te
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -121,6 +123,27 @@ class Capture:
         self.keep(str(proc.args), err)
         return out, err
 
+    def fork(
+        self,
+        forker: Forker,
+        *args: str,
+        url: str | None = None,
+        emu: EmulatorServer | None = None,
+        cwd: Path,
+        **env: str,
+    ) -> Child:
+        """Start ``datanexus ARGS`` as a forked child (see :class:`Forker`)."""
+        if url is not None:
+            self.urls.add(url)
+        return forker.run(args, base_env(url, emu, **env), cwd)
+
+    def outputs(self, child: Child) -> tuple[str, str]:
+        """The stdout and stderr of an ended child, kept for the secrets check."""
+        out, err = child.out.read_text(), child.err.read_text()
+        self.keep(f"child {child.pid}", out)
+        self.keep(f"child {child.pid}", err)
+        return out, err
+
     def stored_text(self) -> list[tuple[str, str]]:
         """Stored errors, run rows and provider state of every database used, as text."""
         found = []
@@ -155,3 +178,75 @@ class Capture:
                 if path.is_file() and any(secret in path.read_bytes() for secret in raw):
                     found.append(f"file {path}")
         return found
+
+
+@dataclass
+class Child:
+    """A ``datanexus`` process forked by the :class:`Forker`."""
+
+    pid: int
+    out: Path
+    err: Path
+    code: int | None = None
+
+
+class Forker:
+    """Client of :mod:`tests.guarantees.forker`: fork, poll, wait for and kill CLI processes."""
+
+    def __init__(self, root: Path) -> None:
+        env = base_env(None, None)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.guarantees.forker"],
+            cwd=root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._count = 0
+
+    def _ask(self, **request: object) -> dict[str, object]:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        line = self._proc.stdout.readline()
+        assert line, "the forker died"
+        answer: dict[str, object] = json.loads(line)
+        return answer
+
+    def run(self, argv: Sequence[str], env: dict[str, str], cwd: Path) -> Child:
+        """Start ``datanexus ARGV`` in a forked child with exactly ``env``."""
+        self._count += 1
+        out, err = cwd / f"proc{self._count}.out", cwd / f"proc{self._count}.err"
+        answer = self._ask(
+            op="run", argv=list(argv), env=env, cwd=str(cwd), out=str(out), err=str(err)
+        )
+        return Child(int(answer["pid"]), out, err)  # type: ignore[call-overload]
+
+    def poll(self, child: Child) -> int | None:
+        """The exit code of ``child`` when it has ended (it is then reaped), else None."""
+        if child.code is None:
+            code = self._ask(op="poll", pid=child.pid)["code"]
+            child.code = None if code is None else int(code)  # type: ignore[call-overload]
+        return child.code
+
+    def wait(self, child: Child) -> int:
+        """Wait for ``child`` to end; its exit code (negative: the signal that killed it)."""
+        if child.code is None:
+            child.code = int(self._ask(op="wait", pid=child.pid)["code"])  # type: ignore[call-overload]
+        return child.code
+
+    def kill(self, child: Child) -> int:
+        """SIGKILL ``child`` (unless it already ended) and reap it."""
+        if self.poll(child) is None:
+            os.kill(child.pid, signal.SIGKILL)
+        return self.wait(child)
+
+    def close(self) -> None:
+        """Stop the zygote."""
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        self._proc.wait(timeout=30)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
