@@ -154,6 +154,7 @@ def test_fault_has_its_documented_outcome(
         forker, capture, *case.args, url=sqlite_url, emu=emu, cwd=tmp_path, **case.env
     )
     assert code == case.code, err
+    assert [f for f in emu.service.faults.snapshot() if f["remaining"] is not None] == []
     synced = assert_whole_or_untouched(sqlite_url, emu, symbols)
     assert summary, f"no summary printed (stderr: {err!r})"
     assert summary["exit_code"] == code
