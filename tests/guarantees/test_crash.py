@@ -216,7 +216,8 @@ def test_sigkill_at_seeded_random_points(
         assert "Traceback" not in err
         before, _ = check_whole(url, emu, before)
         advance_market(emu, rng, symbols)
-    assert killed >= rounds // 2, f"only {killed} of {rounds} kills landed mid-run"
+    # most kills land mid-run; a run that finished first still had to leave everything whole
+    assert killed >= rounds // 3, f"only {killed} of {rounds} kills landed mid-run"
     final = capture.fork(forker, "sync", "--max-age", "0", "--json", url=url, emu=emu, cwd=tmp_path)
     code = forker.wait(final)
     out, err = capture.outputs(final)
