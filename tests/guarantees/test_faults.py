@@ -64,6 +64,7 @@ CASES = {
         faults=((0, "404", None), (4, "404", None)), code=1, failed=(0, 4)
     ),
     "401-bad-token": Case(env={"EODHD_API_TOKEN": "gtok-5ecret-wrong-0000"}, code=3, failed=None),
+    "quota-too-small-to-start": Case(emulator={"daily_limit": 5}, code=3, failed=None),
     "402-mid-run": Case(
         emulator={"daily_limit": 8}, args=("--allow-partial",), code=3, failed=None
     ),
@@ -120,6 +121,9 @@ def run_json(
 KNOWN_DEFECTS = {
     "401-bad-token": "defect: sync --json prints no summary when the provider stops the run "
     "before the first asset (AuthFailed raised out of run_sync instead of a stopped summary)",
+    "quota-too-small-to-start": "defect: sync --json prints no summary when the run is "
+    "refused for the daily quota before the first asset (QuotaExhausted raised out of "
+    "run_sync; only the error line on stderr, nothing a scheduler can parse)",
     "402-mid-run": "defect: a run stopped by HTTP 402 mid-run leaves its remaining leases held "
     "(lease_owner set on unsynced assets after the process has exited)",
 }
