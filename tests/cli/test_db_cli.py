@@ -36,7 +36,7 @@ def test_upgrade_downgrade_upgrade_default_sqlite(tmp_path: Path) -> None:
     assert up.returncode == 0, up.stderr
     assert f"-> {head_revision()}" in up.stdout
     assert (tmp_path / "data_nexus.db").exists()
-    assert run_cli("db", "downgrade", "base", cwd=tmp_path).returncode == 0
+    assert run_cli("db", "downgrade", "base", "--yes", cwd=tmp_path).returncode == 0
     current = run_cli("db", "current", cwd=tmp_path)
     assert current.stdout.startswith("empty")
     assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
