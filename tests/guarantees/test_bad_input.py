@@ -132,11 +132,6 @@ KNOWN_DEFECTS: dict[str, str] = {
     "http://:PORT) instead of refusing an empty host (cli/fake_eodhd.py, EmulatorConfig)",
     "assets list exchange ''": "defect: assets list --exchange '' lists every exchange instead "
     "of a usage error (cli/assets.py passes the empty string on as no filter)",
-    'assets discover asset_type "A\';DROP"': "defect: assets discover --type accepts any "
-    "text: the documented types (common_stock, preferred_stock, stock, etf, fund) are not "
-    "checked, and an unknown type registers the whole exchange (cli/assets.py discover)",
-    "assets discover asset_type ''": "defect: assets discover --type '' is accepted and "
-    "registers the whole exchange (cli/assets.py discover does not check the type)",
 }
 
 

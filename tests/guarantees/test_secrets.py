@@ -109,11 +109,6 @@ def test_exceptions_carry_no_secret(
     assert SECRET_PASSWORD not in text and SECRET_TOKEN not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: repr()/str() of Settings shows the database password: database_url is a "
-    "plain str field (config.py Settings), so a logged or printed Settings leaks it",
-)
 def test_settings_repr_masks_the_password(guard_pg_url: str) -> None:
     """A Settings object printed in a log line or a traceback shows no secret."""
     settings = make_settings(guard_pg_url, eodhd_api_token=SECRET_TOKEN)

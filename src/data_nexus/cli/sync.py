@@ -61,6 +61,22 @@ def register(app: typer.Typer) -> None:
                 help="Start even if today's remaining API calls cannot finish the plan.",
             ),
         ] = False,
+        timeout: Annotated[
+            float | None,
+            typer.Option(
+                help="Seconds an HTTP request may wait before it is retried "
+                "(default: $EODHD_TIMEOUT, else 10 s to connect and 120 s to read).",
+                show_default=False,
+            ),
+        ] = None,
+        lease_ttl: Annotated[
+            str | None,
+            typer.Option(
+                help="How long this worker's claim on an asset lasts before another worker "
+                "may take it over, e.g. 90s, 10m (default: $DATANEXUS_LEASE_TTL, else 10m).",
+                show_default=False,
+            ),
+        ] = None,
         as_json: JsonFlag = False,
         database_url: DatabaseUrl = None,
     ) -> None:
@@ -76,6 +92,7 @@ def register(app: typer.Typer) -> None:
         from data_nexus.sync.runner import run_sync  # noqa: PLC0415
         from data_nexus.sync.summary import SyncOptions  # noqa: PLC0415
 
+        settings = settings_for(database_url, eodhd_timeout=timeout, lease_ttl=lease_ttl)
         options = SyncOptions(
             symbols=tuple(symbols or ()),
             exchange=exchange,
@@ -88,9 +105,9 @@ def register(app: typer.Typer) -> None:
             worker_id=worker_id,
             dry_run=dry_run,
             allow_partial=allow_partial,
+            lease_ttl=settings.lease_ttl,
             today=utcnow().date(),
         )
-        settings = settings_for(database_url)
         renderer = SyncRenderer(quiet=as_json)
         try:
             summary = run_sync(settings, options, on_event=renderer.handle, handle_signals=True)

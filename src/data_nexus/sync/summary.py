@@ -22,6 +22,7 @@ from data_nexus.sync.events import (
     AssetSynced,
     BulkRefused,
     BulkUsed,
+    Notice,
     RunFailed,
     RunPlanned,
     RunStopping,
@@ -201,6 +202,17 @@ class SyncSummary:
         return data
 
 
+#: The most notices a summary lists; beyond, one last line counts the rest.
+MAX_NOTICES = 50
+
+
+def _notice_lines(notices: list[Notice]) -> list[str]:
+    lines = [f"{n.symbol}: {n.text}" if n.symbol else n.text for n in notices[:MAX_NOTICES]]
+    if len(notices) > MAX_NOTICES:
+        lines.append(f"… and {len(notices) - MAX_NOTICES} more notices")
+    return lines
+
+
 #: The stop reason of a run interrupted by a signal (the first one).
 INTERRUPTED_REASON = "interrupted by a signal"
 #: The stop reason of a run aborted by a second signal.
@@ -210,7 +222,9 @@ ABORTED_REASON = "aborted by a second signal: in-flight assets were rolled back"
 def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
     """Fold a run's events into its summary (pure: same events, same summary).
 
-    Precedence of the outcome: a failed run, then an interrupted (or aborted) one, then a
+    ``notices`` lists the run's :class:`Notice` events (retries, provider warnings) as
+    ``SYMBOL: text`` lines, the first :data:`MAX_NOTICES` of them. Precedence of the
+    outcome: a failed run, then an interrupted (or aborted) one, then a
     provider stop, then some failed assets (partial), else ok. A dry run has no events.
     """
     summary = SyncSummary(
@@ -230,6 +244,7 @@ def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
         summary.bulk_used = list(frame.bulk_planned)
         return summary
     provider_stop: str | None = None
+    notices: list[Notice] = []
     interrupted = aborted = False
     failure: str | None = None
     for event in events:
@@ -262,6 +277,9 @@ def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
                 interrupted = True
         elif isinstance(event, RunFailed):
             failure = failure or event.error
+        elif isinstance(event, Notice):
+            notices.append(event)
+    summary.notices = _notice_lines(notices)
     if failure is not None:
         summary.status, summary.stop_reason = RunStatus.FAILED, failure
     elif aborted or interrupted:
