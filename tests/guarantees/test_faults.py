@@ -118,26 +118,7 @@ def run_json(
     return code, json.loads(out) if out.strip() else {}, err
 
 
-KNOWN_DEFECTS = {
-    "401-bad-token": "defect: sync --json prints no summary when the provider stops the run "
-    "before the first asset (AuthFailed raised out of run_sync instead of a stopped summary)",
-    "quota-too-small-to-start": "defect: sync --json prints no summary when the run is "
-    "refused for the daily quota before the first asset (QuotaExhausted raised out of "
-    "run_sync; only the error line on stderr, nothing a scheduler can parse)",
-    "402-mid-run": "defect: a run stopped by HTTP 402 mid-run leaves its remaining leases held "
-    "(lease_owner set on unsynced assets after the process has exited)",
-}
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[n]))
-        if n in KNOWN_DEFECTS
-        else n
-        for n in CASES
-    ],
-)
+@pytest.mark.parametrize("name", list(CASES))
 def test_fault_has_its_documented_outcome(
     *,
     name: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -14,7 +15,7 @@ from data_nexus.cli.common import (
     print_json,
     settings_for,
 )
-from data_nexus.cli.errors import ExitCode, exit_code_of
+from data_nexus.cli.errors import ExitCode, budget_hint, exit_code_of
 
 
 def register(app: typer.Typer) -> None:
@@ -122,4 +123,7 @@ def register(app: typer.Typer) -> None:
             )
         else:
             renderer.summary(summary)
+        hint = budget_hint(summary, allow_partial=allow_partial)
+        if hint is not None:
+            sys.stderr.write(f"hint: {hint}\n")
         raise typer.Exit(code)

@@ -147,9 +147,9 @@ async def arun_sync(
 
     Every asset commits its bars, corporate actions and state in one transaction; a
     failure is recorded on the asset and the run goes on. Authentication and quota errors
-    stop the run cleanly (:class:`~data_nexus.errors.AuthFailed`,
-    :class:`~data_nexus.errors.QuotaExhausted` raised before the first asset, a
-    ``stopped`` summary after it); running the same command again resumes. Raises
+    (including a plan today's remaining calls cannot finish, without ``allow_partial``)
+    stop the run cleanly, before or after its first asset: the summary's status is
+    ``stopped`` and ``stop_reason`` says why; running the same command again resumes. Raises
     :class:`~data_nexus.errors.InvalidOption` when ``options.since`` is after today by
     ``clock``.
     """
@@ -282,13 +282,6 @@ async def _execute(
                 )
                 record.update(run_id=run_id)
                 limit, remaining = await _remaining_calls(client, store, settings, run_start)
-                if (
-                    remaining is not None
-                    and plan.calls_estimate > remaining
-                    and not options.allow_partial
-                ):
-                    raise BudgetTooSmall(plan.calls_estimate, remaining)
-                budget.limit = limit
                 record.emit(
                     RunPlanned(
                         run_id,
@@ -299,6 +292,13 @@ async def _execute(
                         tuple(b.exchange for b in plan.bulk),
                     )
                 )
+                if (
+                    remaining is not None
+                    and plan.calls_estimate > remaining
+                    and not options.allow_partial
+                ):
+                    raise BudgetTooSmall(plan.calls_estimate, remaining)
+                budget.limit = limit
                 writer = AsyncWriter(store)
                 try:
                     ctx = RunContext(
@@ -336,9 +336,10 @@ async def _execute(
                     record.update(
                         calls_spent=client.calls_spent, requests_sent=client.requests_sent
                     )
-        except (AuthFailed, QuotaExhausted) as exc:  # before the first asset: a recorded stop
-            record.note(RunStopping(str(exc), StopCause.PROVIDER))
-            raise
+        except (AuthFailed, QuotaExhausted) as exc:
+            # Before the first asset (the user endpoint, or the budget check): a stopped run
+            # like one stopped later, so the caller still gets its summary.
+            record.emit(RunStopping(redact(str(exc), (settings.token,)), StopCause.PROVIDER))
         except Exception as exc:
             record.note(RunFailed(redact(f"{type(exc).__name__}: {exc}", (settings.token,))))
             raise

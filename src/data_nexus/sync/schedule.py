@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from data_nexus.config import Settings
@@ -145,12 +144,6 @@ async def process_run(
             ctx.emit(RunStopping(str(error), StopCause.PROVIDER))
         stop.set("provider")
 
-    async def guarded(job: Awaitable[object]) -> None:
-        try:
-            await job
-        except StopRun as error:
-            stop_for(error)
-
     for bulk in plan.bulk:
         if stop.is_set:
             break
@@ -173,10 +166,13 @@ async def process_run(
 
     async def one(state: AssetState, fetch: FetchPlan | None = None) -> None:
         async with semaphore:
-            if stop.is_set:
-                await asyncio.to_thread(release, ctx.store, [state.symbol], owner=ctx.owner)
-                return
-            await guarded(sync_asset(state, ctx, plan=fetch))
+            if not stop.is_set:
+                try:
+                    await sync_asset(state, ctx, plan=fetch)
+                    return
+                except StopRun as error:  # this asset did not commit: give its lease back
+                    stop_for(error)
+            await asyncio.to_thread(release, ctx.store, [state.symbol], owner=ctx.owner)
 
     tasks = [
         asyncio.create_task(one(s, full_refresh_of(plan.plans[s.symbol], popts.since)))
