@@ -2,8 +2,7 @@
 
 Guarantees: every due asset is fetched once, or twice only where the killed worker's lease
 expired and was taken over (counted); the killed worker's assets are finished by the
-others once its leases expire (by the survivors before they exit — a known defect —, else
-by the next run); the shared per-minute
+others once its leases expire, before they exit; the shared per-minute
 limit is never exceeded (the emulator answers 429 past it, and counts); with ``--full`` on
 every worker each asset is still fetched once.
 
@@ -194,24 +193,12 @@ def test_shared_rate_limit_never_exceeded(killed_run: KilledRun) -> None:
     assert killed_run.statuses.get("429", 0) == 0, killed_run.statuses
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: survivors never finish a killed worker's assets: process_run "
-    "(sync/schedule.py) walks its queue once, so assets it skipped while another worker's "
-    "lease was valid are not claimed again after that lease expires",
-)
 def test_survivors_finish_the_killed_workers_assets(killed_run: KilledRun) -> None:
     """Before they exit, the survivors have synced what the killed worker held."""
     assert killed_run.held_at_kill
     assert killed_run.unsynced_after_survivors == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: --full on several workers refetches: the due condition ignores "
-    "last_synced under --full (sync/leases.py _due_condition), so a worker that starts later "
-    "claims assets another worker already fully synced in this round",
-)
 def test_full_on_every_worker_fetches_each_asset_once(
     guard_pg_url: str,
     emulator: Callable[..., EmulatorServer],

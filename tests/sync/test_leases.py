@@ -57,9 +57,16 @@ asset_rows = st.fixed_dictionaries(
     full=st.booleans(),
     explicit=st.booleans(),
     max_age_h=st.sampled_from([0, 1, 24, 48]),
+    round_h=st.sampled_from([None, 0, 2, 30]),
 )
 def test_sql_due_condition_matches_skip_reason(
-    store: Store, rows: list[dict[str, object]], full: bool, explicit: bool, max_age_h: int
+    *,
+    store: Store,
+    rows: list[dict[str, object]],
+    full: bool,
+    explicit: bool,
+    max_age_h: int,
+    round_h: int | None,
 ) -> None:
     """claim_due leases exactly the assets skip_reason calls due."""
     with store.engine.begin() as conn:
@@ -71,7 +78,8 @@ def test_sql_due_condition_matches_skip_reason(
                 for i, r in enumerate(rows)
             ],
         )
-    options = PlanOptions(max_age=dt.timedelta(hours=max_age_h), full=full)
+    full_since = None if round_h is None else NOW - dt.timedelta(hours=round_h)
+    options = PlanOptions(max_age=dt.timedelta(hours=max_age_h), full=full, full_since=full_since)
     expected = {
         s.symbol
         for s in load_states(store)

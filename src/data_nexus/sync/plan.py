@@ -97,6 +97,9 @@ class PlanOptions:
     since: dt.date | None = None
     correction_sessions: int = 5
     actions_every: dt.timedelta = dt.timedelta(days=30)
+    #: With ``full``: the start of the ``--full`` round; an asset synced since is not
+    #: fetched again (``None``: every asset is).
+    full_since: dt.datetime | None = None
 
 
 def sessions_back(day: dt.date, sessions: int) -> dt.date:
@@ -127,14 +130,18 @@ def skip_reason(
     """Why ``state`` is not due now, or ``None`` when it is.
 
     Due = active, and never synced or last synced longer ago than ``max_age``, and not in
-    backoff after a failure. ``--full`` ignores freshness. Symbols named explicitly ignore
-    the failure backoff (the user asked for them now). A delisted asset whose history is
-    stored is not fetched again unless ``--full``.
+    backoff after a failure. ``--full`` ignores freshness and backoff, except that an asset
+    synced since ``options.full_since`` (the round's start) is fresh. Symbols named
+    explicitly ignore the failure backoff (the user asked for them now). A delisted asset
+    whose history is stored is not fetched again unless ``--full``.
     """
     if not state.is_active:
         return SkipReason.PAUSED
     if options.full:
-        return None
+        since = options.full_since
+        if since is None or state.last_synced is None or state.last_synced < since:
+            return None
+        return SkipReason.FRESH
     if not explicit and state.next_attempt_at is not None and state.next_attempt_at > now:
         return SkipReason.IN_BACKOFF
     if state.last_synced is None:

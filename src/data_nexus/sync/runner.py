@@ -44,10 +44,11 @@ from data_nexus.sync.leases import (
     renew_run_lock,
 )
 from data_nexus.sync.pipeline import RunContext
-from data_nexus.sync.runs import finish_run, start_run
+from data_nexus.sync.runs import finish_run, full_round_start, start_run
 from data_nexus.sync.schedule import (
     RunPlan,
     StopSignal,
+    plan_options_of,
     plan_run,
     process_run,
 )
@@ -165,6 +166,11 @@ async def arun_sync(
         if symbols and not options.dry_run:
             await asyncio.to_thread(add_assets, store, symbols, clock=clock)
         run_start = clock()
+        full_since = (
+            await asyncio.to_thread(full_round_start, store, options=options, now=run_start)
+            if options.full
+            else None
+        )
         plan = await asyncio.to_thread(
             lambda: plan_run(
                 store,
@@ -173,6 +179,7 @@ async def arun_sync(
                 symbols=symbols,
                 exchange=exchange,
                 now=run_start,
+                full_since=full_since,
             )
         )
         record.update(
@@ -219,6 +226,7 @@ async def arun_sync(
             transport=transport,
             stop=stop,
             run_start=run_start,
+            full_since=full_since,
         )
     finally:
         await asyncio.to_thread(store.close)
@@ -255,6 +263,7 @@ async def _execute(
     transport: httpx.AsyncBaseTransport | None,
     stop: StopSignal,
     run_start: dt.datetime,
+    full_since: dt.datetime | None,
 ) -> None:
     with _run_lock(store, owner, clock):
         shared = options.worker_id is not None and store.caps.multi_writer
@@ -306,10 +315,7 @@ async def _execute(
                         provider=client,
                         writer=writer,
                         owner=owner,
-                        plan_options=options.plan_options(
-                            settings.correction_sessions,
-                            dt.timedelta(days=settings.actions_every_days),
-                        ),
+                        plan_options=plan_options_of(settings, options, full_since),
                         clock=clock,
                         emit=record.emit,
                         secrets=(settings.token,),
