@@ -62,9 +62,11 @@ def malformed(name: str, annotation: Any, is_argument: bool) -> list[str]:
     if name == "database_url":
         return [DIRECTORY, f"sqlite:///{UNWRITABLE}/x.db", "mysql://user@localhost/db"]
     if name in ("symbols", "symbol"):
-        return [*INJECTIONS, "NOPE"]
+        return [*INJECTIONS, "NOPE", "", "  "]
     if name in ("exchange", "exchanges"):
-        return [*INJECTIONS, ""]
+        return [*INJECTIONS, "", "  "]
+    if name == "worker_id":
+        return ["", "  "]
     if name == "revision":
         return ["nope", "../x"]
     if any(part in name for part in DATEISH):
@@ -79,7 +81,7 @@ def malformed(name: str, annotation: Any, is_argument: bool) -> list[str]:
         return ["A';DROP", ""]
     if name == "token":
         return [""]
-    return []  # free text (a worker id): nothing is malformed
+    return []  # free text: nothing is malformed
 
 
 def leaf_commands() -> Iterator[tuple[list[str], Any]]:
@@ -121,18 +123,7 @@ def cases() -> list[Any]:
     return found
 
 
-KNOWN_DEFECTS: dict[str, str] = {
-    "fake-eodhd latency_ms 'nan'": "defect: fake-eodhd accepts --latency-ms nan and serves "
-    "(EmulatorConfig._problems checks latency_ms < 0, which is False for NaN)",
-    "fake-eodhd rate_window 'nan'": "defect: fake-eodhd accepts --rate-window nan and serves "
-    "(EmulatorConfig._problems checks rate_window <= 0, which is False for NaN)",
-    "sync exchange ''": "defect: sync --exchange '' means every exchange instead of a usage "
-    "error (cli/sync.py passes the empty string on; leases._scope/plan treat it as no filter)",
-    "fake-eodhd host ''": "defect: fake-eodhd --host '' listens on every address (prints "
-    "http://:PORT) instead of refusing an empty host (cli/fake_eodhd.py, EmulatorConfig)",
-    "assets list exchange ''": "defect: assets list --exchange '' lists every exchange instead "
-    "of a usage error (cli/assets.py passes the empty string on as no filter)",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 def _marked(params: list[Any]) -> list[Any]:

@@ -128,6 +128,15 @@ def test_dry_run_ignores_events_and_json_has_no_exit_code() -> None:
             "invalid max_age 3.456e+09s: out of range (0s to 36525 days)",
         ),
         ({"lease_ttl": dt.timedelta(0)}, "invalid lease_ttl 0s: out of range (1s to 36525 days)"),
+        ({"worker_id": ""}, "invalid worker_id '': give a name such as host-a-1, or leave it out"),
+        (
+            {"worker_id": " \t"},
+            "invalid worker_id ' \\t': give a name such as host-a-1, or leave it out",
+        ),
+        (
+            {"worker_id": "a\nb"},
+            "invalid worker_id 'a\\nb': give a name such as host-a-1, or leave it out",
+        ),
         (
             {"since": dt.date(2026, 11, 28), "today": TODAY},
             "invalid since 2026-11-28: it is after today (2026-11-27)",

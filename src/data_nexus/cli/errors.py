@@ -57,6 +57,8 @@ OPTION_FLAGS: dict[str, str] = {
     "asset_type": "--type",
     "symbols": "--symbols",
     "years": "--years",
+    "worker_id": "--worker-id",
+    "lease_ttl": "--lease-ttl",
 }
 
 

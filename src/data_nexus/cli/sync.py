@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import Annotated
 
@@ -16,6 +17,29 @@ from data_nexus.cli.common import (
     settings_for,
 )
 from data_nexus.cli.errors import ExitCode, budget_hint, exit_code_of
+from data_nexus.errors import UsageError
+
+#: The longest ``--timeout`` (and ``EODHD_TIMEOUT``) accepted, in seconds.
+MAX_TIMEOUT_S = 3600
+
+
+def _timeout(value: float | None) -> float | None:
+    """``--timeout`` checked here, so that the error names the flag."""
+    if value is not None and not 0 < value <= MAX_TIMEOUT_S:
+        raise UsageError(f"invalid --timeout {value}: give seconds above 0 (at most 3600)")
+    return value
+
+
+def _lease_ttl(text: str | None) -> dt.timedelta | None:
+    """``--lease-ttl`` read here, so that the error names the flag."""
+    from data_nexus.config import lease_ttl_of  # noqa: PLC0415 - pydantic loads on use
+
+    if text is None:
+        return None
+    try:
+        return lease_ttl_of(text)
+    except ValueError as error:
+        raise UsageError(f"invalid --lease-ttl: {error}") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -93,7 +117,9 @@ def register(app: typer.Typer) -> None:
         from data_nexus.sync.runner import run_sync  # noqa: PLC0415
         from data_nexus.sync.summary import SyncOptions  # noqa: PLC0415
 
-        settings = settings_for(database_url, eodhd_timeout=timeout, lease_ttl=lease_ttl)
+        settings = settings_for(
+            database_url, eodhd_timeout=_timeout(timeout), lease_ttl=_lease_ttl(lease_ttl)
+        )
         options = SyncOptions(
             symbols=tuple(symbols or ()),
             exchange=exchange,

@@ -156,7 +156,8 @@ async def arun_sync(
     """
     options.check_since(clock().date())
     symbols = [str(s) for s in parse_symbols(list(options.symbols))] or None
-    exchange = parse_exchange(options.exchange) if options.exchange else None
+    # an empty exchange is refused (it must not mean every exchange)
+    exchange = parse_exchange(options.exchange) if options.exchange is not None else None
     stop = stop or StopSignal()
     owner = make_owner(options.worker_id)
     record = _record or _RunRecord(on_event, owner, clock())

@@ -58,8 +58,9 @@ class SyncOptions:
     ``dry_run`` plans and reports without fetching or writing. ``allow_partial`` starts
     even when the remaining daily budget cannot finish the plan.
 
-    Built only when it can run: an unknown ``bulk``, ``concurrency`` or ``rate_limit``
-    below 1, ``max_age`` or ``lease_ttl`` outside 0 (1 s for the lease) to 100 years, or
+    Built only when it can run: an unknown ``bulk``, an empty or unprintable ``worker_id``,
+    ``concurrency`` or ``rate_limit`` below 1, ``max_age`` or ``lease_ttl`` outside 0 (1 s
+    for the lease) to 100 years, or
     ``since`` after ``today`` raise :class:`~data_nexus.errors.InvalidOption`. ``today``
     (the caller's clock; not stored) is needed for the last check only.
     """
@@ -87,6 +88,12 @@ class SyncOptions:
         if self.rate_limit is not None and self.rate_limit < 1:
             raise InvalidOption(
                 "rate_limit", self.rate_limit, "must be at least 1 request per minute"
+            )
+        if self.worker_id is not None and (
+            not self.worker_id.strip() or not self.worker_id.isprintable()
+        ):
+            raise InvalidOption(
+                "worker_id", repr(self.worker_id), "give a name such as host-a-1, or leave it out"
             )
         _check_duration("max_age", self.max_age, minimum=dt.timedelta(0))
         _check_duration("lease_ttl", self.lease_ttl, minimum=dt.timedelta(seconds=1))
