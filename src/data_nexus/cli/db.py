@@ -136,6 +136,8 @@ def info(database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
     out.print(f"database   {result.database}")
     backend = caps.backend + (f" {caps.timescale_version}" if caps.timescale_version else "")
     out.print(f"backend    {backend} (server {caps.server_version})")
+    if result.timescale_note is not None:
+        out.print(f"timescale  {result.timescale_note}")
     state = "up to date" if result.up_to_date else f"needs upgrade to {result.head}"
     out.print(f"schema     {result.revision or 'empty'} ({state})")
     if result.file_bytes is not None:
