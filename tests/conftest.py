@@ -27,6 +27,26 @@ TIMESCALE_MISSING = (
 )
 
 
+#: Release mode of the guarantees suite (``--long`` or ``DATANEXUS_GUARANTEES_LONG=1``).
+LONG_ENV = "DATANEXUS_GUARANTEES_LONG"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--long``: the guarantees suite in release mode (more kill points and rounds)."""
+    parser.addoption(
+        "--long",
+        action="store_true",
+        default=os.environ.get(LONG_ENV) == "1",  # read before tests isolate the environment
+        help=f"run tests/guarantees in release mode (also: {LONG_ENV}=1)",
+    )
+
+
+@pytest.fixture(scope="session")
+def long_mode(request: pytest.FixtureRequest) -> bool:
+    """Whether the guarantees suite runs in release mode."""
+    return bool(request.config.getoption("--long"))
+
+
 def make_settings(url: str, **extra: object) -> Settings:
     """Settings for a test database, ignoring the developer's environment and .env."""
     return Settings(database_url=url, _env_file=None, **extra)  # type: ignore[call-arg]

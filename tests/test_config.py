@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,12 @@ def test_token_never_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
         ({"chunk_interval": "fortnight"}, "invalid interval 'fortnight'"),
         ({"compress_after": "0 days"}, "invalid interval '0 days'"),
         ({"database_url": "  "}, "the database URL is empty"),
+        ({"eodhd_timeout": "0"}, "greater than 0"),
+        ({"eodhd_timeout": "nan"}, "finite number"),
+        ({"eodhd_timeout": "-1"}, "greater than 0"),
+        ({"lease_ttl": "0"}, "out of range"),
+        ({"lease_ttl": "1 fortnight"}, "cannot read"),
+        ({"lease_ttl": "9" * 40}, "out of range"),
     ],
 )
 def test_invalid_values_are_one_line_config_errors(
@@ -118,3 +125,29 @@ def test_setting_names_cover_every_field() -> None:
     """Each setting is read from exactly one upper-case environment variable."""
     assert len(setting_names()) == len(Settings.model_fields)
     assert all(n.startswith(("DATANEXUS_", "EODHD_")) for n in setting_names())
+
+
+def test_timeout_and_lease_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """EODHD_TIMEOUT is seconds; DATANEXUS_LEASE_TTL reads 90s/10m/1h (bare: seconds)."""
+    from data_nexus.providers.eodhd.client import DEFAULT_TIMEOUT
+    from data_nexus.providers.eodhd.factory import timeout_of
+
+    defaults = load_settings()
+    assert defaults.eodhd_timeout is None and timeout_of(defaults) == DEFAULT_TIMEOUT
+    assert defaults.lease_ttl == dt.timedelta(minutes=10)
+    monkeypatch.setenv("EODHD_TIMEOUT", "2.5")
+    monkeypatch.setenv("DATANEXUS_LEASE_TTL", "90s")
+    settings = load_settings()
+    assert timeout_of(settings).read == 2.5 and timeout_of(settings).connect == 2.5
+    assert settings.lease_ttl == dt.timedelta(seconds=90)
+    for text, seconds in (("10m", 600), ("1h", 3600), ("45", 45), (" 2M ", 120)):
+        assert load_settings(lease_ttl=text).lease_ttl == dt.timedelta(seconds=seconds)
+
+
+def test_database_password_never_in_repr() -> None:
+    """repr/str mask the database URL's password; the field keeps the usable URL."""
+    url = "postgresql+psycopg://user:pa55-w0rd@db.example/warehouse"
+    settings = load_settings(database_url=url)
+    for text in (repr(settings), str(settings)):
+        assert "pa55-w0rd" not in text and "user:***@db.example/warehouse" in text
+    assert settings.database_url == url

@@ -251,7 +251,7 @@ def list_assets(
     active: bool | None = None,
 ) -> list[AssetInfo]:
     """Registered assets with their sync state, ordered by symbol."""
-    ex = parse_exchange(exchange) if exchange else None
+    ex = parse_exchange(exchange) if exchange is not None else None  # '' is refused
     names = [str(s) for s in parse_symbols(list(symbols))] if symbols else []
     with opened(target) as store, store.connection() as conn:
         rows = registry.asset_rows(

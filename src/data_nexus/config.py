@@ -10,8 +10,10 @@ keys in ``.env`` that no setting reads, which are usually typos.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,28 @@ from data_nexus.errors import ConfigError, SettingsWarning
 
 DEFAULT_DATABASE_URL = "sqlite:///data_nexus.db"
 DEFAULT_EODHD_BASE_URL = "https://eodhd.com/api"
+
+
+_TTL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$", re.I)
+_TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+#: The range of a lease TTL (as :class:`data_nexus.sync.summary.SyncOptions` accepts it).
+LEASE_TTL_RANGE = (dt.timedelta(seconds=1), dt.timedelta(days=36_525))
+
+
+def lease_ttl_of(text: str) -> dt.timedelta:
+    """A lease TTL as written in ``DATANEXUS_LEASE_TTL``/``--lease-ttl``: ``90s``, ``10m``, ``1h``.
+
+    A bare number is seconds. Raises :class:`ValueError` (one line) for text it cannot read
+    or a duration outside 1 s to 100 years.
+    """
+    match = _TTL.match(text)
+    if not match:
+        raise ValueError(f"cannot read {text!r} as a duration: use e.g. 90s, 10m or 1h")
+    seconds = float(match.group(1)) * _TTL_UNITS[match.group(2).lower()]
+    low, high = LEASE_TTL_RANGE
+    if not low.total_seconds() <= seconds <= high.total_seconds():
+        raise ValueError(f"{text.strip()!r} is out of range (1s to 100 years)")
+    return dt.timedelta(seconds=seconds)
 
 
 class Settings(BaseSettings):
@@ -38,6 +62,11 @@ class Settings(BaseSettings):
     - ``EODHD_DAILY_BUDGET``: weighted API calls Data Nexus may spend per GMT day
       (default: what the provider's user endpoint reports as the plan's allowance).
     - ``EODHD_MAX_RETRIES``: retries of a request after 429, 5xx, timeouts (default 5).
+    - ``EODHD_TIMEOUT``: seconds an HTTP request may take to connect, send or wait for each
+      part of the answer before it counts as a timeout and is retried (a number above 0;
+      default: 10 s to connect, 120 s to read, for the large bulk bodies).
+    - ``DATANEXUS_LEASE_TTL``: how long a sync worker's claim on an asset lasts before
+      another worker may take it over, e.g. ``10m``, ``90s`` (default 10 minutes).
     - ``DATANEXUS_CORRECTION_SESSIONS``: sessions re-fetched before the last stored bar on
       each incremental sync, to pick up revisions and detect corporate actions (default 5).
     - ``DATANEXUS_ACTIONS_EVERY_DAYS``: safety-net schedule for fetching splits and
@@ -82,6 +111,17 @@ class Settings(BaseSettings):
         ge=0,
         le=20,
         validation_alias=AliasChoices("EODHD_MAX_RETRIES", "eodhd_max_retries"),
+    )
+    eodhd_timeout: float | None = Field(
+        default=None,
+        gt=0,
+        le=3600,
+        allow_inf_nan=False,
+        validation_alias=AliasChoices("EODHD_TIMEOUT", "eodhd_timeout"),
+    )
+    lease_ttl: dt.timedelta = Field(
+        default=dt.timedelta(minutes=10),
+        validation_alias=AliasChoices("DATANEXUS_LEASE_TTL", "lease_ttl"),
     )
     correction_sessions: int = Field(
         default=5,
@@ -143,6 +183,24 @@ class Settings(BaseSettings):
 
         parse_interval(value)
         return value
+
+    @field_validator("lease_ttl", mode="before")
+    @classmethod
+    def _read_lease_ttl(cls, value: Any) -> dt.timedelta:
+        if isinstance(value, dt.timedelta):
+            text = f"{value.total_seconds()}s"
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            text = f"{value}s"
+        else:
+            text = str(value)
+        return lease_ttl_of(text)
+
+    def __repr_args__(self) -> Any:
+        # pydantic builds repr() and str() from these pairs: mask the URL's password.
+        from data_nexus.redact import safe_url  # noqa: PLC0415
+
+        for name, value in super().__repr_args__():
+            yield name, safe_url(value) if name == "database_url" else value
 
     @property
     def token(self) -> str:

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from data_nexus.storage.engine import open_engine
+from data_nexus.storage.info import timescale_note
 from data_nexus.storage.migrate import head_revision
 
 
@@ -36,7 +39,7 @@ def test_upgrade_downgrade_upgrade_default_sqlite(tmp_path: Path) -> None:
     assert up.returncode == 0, up.stderr
     assert f"-> {head_revision()}" in up.stdout
     assert (tmp_path / "data_nexus.db").exists()
-    assert run_cli("db", "downgrade", "base", cwd=tmp_path).returncode == 0
+    assert run_cli("db", "downgrade", "base", "--yes", cwd=tmp_path).returncode == 0
     current = run_cli("db", "current", cwd=tmp_path)
     assert current.stdout.startswith("empty")
     assert run_cli("db", "upgrade", cwd=tmp_path).returncode == 0
@@ -63,6 +66,52 @@ def test_info_on_postgres(pg_url: str, tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "backend    postgresql" in out.stdout
     assert f"schema     {head_revision()} (up to date)" in out.stdout
+    engine = open_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            offered = conn.execute(
+                sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
+            ).first()
+            enabled = conn.execute(
+                sa.text("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'")
+            ).first()
+    finally:
+        engine.dispose()
+    if enabled is None:  # the throwaway test cluster: plain PostgreSQL
+        expected = "not available on this server" if offered is None else "available on this server"
+        (line,) = [x for x in out.stdout.splitlines() if x.startswith("timescale  ")]
+        assert expected in line
+        info = json.loads(run_cli("db", "info", "--json", "-d", pg_url, cwd=tmp_path).stdout)
+        assert expected in info["timescaledb_note"]
+
+
+@pytest.mark.parametrize(
+    ("postgres", "enabled", "available", "schema", "expected"),
+    [
+        (False, None, None, True, None),  # SQLite: nothing to say
+        (True, "2.17.2", "2.17.2", True, None),  # enabled: the backend line says it
+        (True, None, None, True, "TimescaleDB is not available on this server"),
+        (
+            True, None, "2.17.2", False,
+            "TimescaleDB 2.17.2 is available on this server but not enabled in this database: "
+            "run CREATE EXTENSION IF NOT EXISTS timescaledb; as the database owner, then run "
+            "datanexus db upgrade",
+        ),
+        (True, None, "2.17.2", True, "then convert market_data as docs/operations.md shows"),
+    ],
+)  # fmt: skip
+def test_timescale_note(
+    *, postgres: bool, enabled: str | None, available: str | None, schema: bool,
+    expected: str | None,
+) -> None:  # fmt: skip
+    """Available on the server but not enabled: the CREATE EXTENSION hint; else why not."""
+    note = timescale_note(
+        postgres=postgres, enabled=enabled, available=available, schema_exists=schema
+    )
+    if expected is None:
+        assert note is None
+    else:
+        assert note is not None and expected in note and "\n" not in note
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,15 @@ import inspect
 import pytest
 
 from data_nexus.assets import discover_assets
-from data_nexus.cli.errors import OPTION_FLAGS, ExitCode, exit_code_for, exit_code_of, message_for
+from data_nexus.cli.errors import (
+    BUDGET_HINT,
+    OPTION_FLAGS,
+    ExitCode,
+    budget_hint,
+    exit_code_for,
+    exit_code_of,
+    message_for,
+)
 from data_nexus.demo import run_demo
 from data_nexus.errors import (
     AuthFailed,
@@ -69,6 +77,18 @@ def test_the_cli_adds_the_flag_hint_the_library_leaves_out() -> None:
         "--allow-partial to sync what fits (it stops cleanly when the quota runs out), "
         "or after GMT midnight"
     )
+
+
+def test_a_budget_refusal_gets_the_flag_hint_only_when_it_applies() -> None:
+    """Refused for the budget (stopped, estimate above the remaining calls): the hint."""
+    refused = SyncSummary(status=RunStatus.STOPPED, calls_estimate=30, calls_remaining=19)
+    assert budget_hint(refused, allow_partial=False) == BUDGET_HINT
+    assert budget_hint(refused, allow_partial=True) is None
+    enough = SyncSummary(status=RunStatus.STOPPED, calls_estimate=10, calls_remaining=19)
+    auth = SyncSummary(status=RunStatus.STOPPED, calls_estimate=30, calls_remaining=None)
+    done = SyncSummary(status=RunStatus.OK, calls_estimate=30, calls_remaining=19)
+    for summary in (enough, auth, done):
+        assert budget_hint(summary, allow_partial=False) is None
 
 
 def test_option_names_become_flags() -> None:

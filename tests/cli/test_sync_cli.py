@@ -137,12 +137,14 @@ def test_bad_arguments_are_one_line_exit_2(tmp_path: Path, args: list[str], mess
 
 
 def test_auth_failure_exit_3(tmp_path: Path, start_emulator: Callable[..., EmulatorServer]) -> None:
-    """A refused token: one line, exit 3, the token not echoed."""
+    """A refused token: one line saying so, the stopped summary, exit 3, the token not echoed."""
     emu = start_emulator(seed=3, symbols=3)
     env = {**_emulator_env(emu, tmp_path / "w.db"), "EODHD_API_TOKEN": "wrong-secret-token"}
     out = run_cli("sync", "AAPL.US", cwd=tmp_path, env=env)
     assert out.returncode == 3
-    assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1
+    (line,) = out.stderr.strip().splitlines()
+    assert "refused the API token (HTTP 401" in line and "EODHD_API_TOKEN" in line
+    assert "stopped" in out.stdout
     assert "wrong-secret-token" not in out.stderr + out.stdout
 
 

@@ -27,6 +27,11 @@ def test_help_lists_every_option() -> None:
     (["--exchanges", "US,MARS"], "error: invalid emulator setting: unknown exchange 'MARS'"),
     (["--fail-rate", "1.5"], "error: invalid emulator setting: fail_rate must be between 0"),
     (["--symbols", "0"], "error: invalid emulator setting: symbols must be at least 1"),
+    (["--latency-ms", "nan"], "error: invalid emulator setting: latency_ms must be a number"),
+    (["--rate-window", "nan"], "error: invalid emulator setting: rate_window must be a positive"),
+    (["--rate-window", "inf"], "error: invalid emulator setting: rate_window must be a positive"),
+    (["--host", ""], "error: invalid emulator setting: host must not be empty"),
+    (["--host", "  "], "error: invalid emulator setting: host must not be empty"),
 ])  # fmt: skip
 def test_bad_arguments_are_one_line_errors_with_exit_2(
     args: list[str],

@@ -138,10 +138,9 @@ def test_auth_failure_stops_the_run(
     settings = settings_for(sqlite_url, emu).model_copy(
         update={"eodhd_api_token": settings_for(sqlite_url, emu).eodhd_api_token.__class__("bad")}
     )
-    from data_nexus.errors import AuthFailed
-
-    with pytest.raises(AuthFailed):
-        run_sync(settings, SyncOptions(symbols=tuple(symbols_of(emu))), clock=clock_at(TODAY))
+    summary = run_sync(settings, SyncOptions(symbols=tuple(symbols_of(emu))), clock=clock_at(TODAY))
+    assert summary.status is RunStatus.STOPPED and summary.synced == 0
+    assert "401" in (summary.stop_reason or "")
     assert all(a.last_synced is None for a in list_assets(settings))
     (run,) = sync_runs(sqlite_url)
     assert run["status"] == "stopped" and run["finished_at"] is not None
@@ -156,10 +155,10 @@ def test_quota_is_planned_and_a_402_stops_cleanly(
     emu = start_emulator(seed=2, symbols=10, start=dt.date(2024, 1, 2), today=TODAY, daily_limit=20)
     settings = settings_for(sqlite_url, emu)
     add_assets(settings, symbols_of(emu))
-    from data_nexus.errors import QuotaExhausted
-
-    with pytest.raises(QuotaExhausted, match="needs about 30 API calls but only 19 remain"):
-        run_sync(settings, SyncOptions(), clock=clock_at(TODAY))
+    refused_run = run_sync(settings, SyncOptions(), clock=clock_at(TODAY))
+    assert refused_run.status is RunStatus.STOPPED and refused_run.synced == 0
+    assert "needs about 30 API calls but only 19 remain" in (refused_run.stop_reason or "")
+    assert (refused_run.calls_estimate, refused_run.calls_remaining) == (30, 19)
     partial = run_sync(settings, SyncOptions(allow_partial=True), clock=clock_at(TODAY))
     assert partial.status is RunStatus.STOPPED and partial.status == "stopped"
     assert 0 < partial.synced < 10 and not partial.failed

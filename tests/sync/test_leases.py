@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -64,9 +65,15 @@ asset_rows = st.fixed_dictionaries(
         retry_failed=st.booleans(),
         since=st.sampled_from([None, dt.date(2026, 11, 1), dt.date(2026, 11, 15)]),
     ),
+    round_h=st.sampled_from([None, 0, 2, 30]),
 )
 def test_sql_due_condition_matches_skip_reason(
-    store: Store, rows: list[dict[str, object]], explicit: bool, options: PlanOptions
+    *,
+    store: Store,
+    rows: list[dict[str, object]],
+    explicit: bool,
+    options: PlanOptions,
+    round_h: int | None,
 ) -> None:
     """claim_due leases exactly the assets skip_reason calls due."""
     with store.engine.begin() as conn:
@@ -78,6 +85,8 @@ def test_sql_due_condition_matches_skip_reason(
                 for i, r in enumerate(rows)
             ],
         )
+    full_since = None if round_h is None else NOW - dt.timedelta(hours=round_h)
+    options = replace(options, full_since=full_since)
     expected = {
         s.symbol
         for s in load_states(store)

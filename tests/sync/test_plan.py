@@ -64,6 +64,11 @@ def bar(day: dt.date, close: str, adj: str, volume: int = 100) -> Bar:
         ({"last_synced": NOW - dt.timedelta(hours=2)}, OPTS, False, "fresh"),
         ({"last_synced": NOW - dt.timedelta(days=1)}, OPTS, False, None),
         ({"last_synced": NOW - dt.timedelta(hours=2)}, PlanOptions(full=True), False, None),
+        ({"last_synced": NOW - HOUR}, PlanOptions(full=True, full_since=NOW - 2 * HOUR), False,
+         "fresh"),  # refreshed by another worker of the same --full round
+        ({"last_synced": NOW - 3 * HOUR}, PlanOptions(full=True, full_since=NOW - 2 * HOUR),
+         False, None),
+        ({}, PlanOptions(full=True, full_since=NOW - 2 * HOUR), False, None),
         ({"last_synced": NOW - dt.timedelta(hours=2)}, PlanOptions(max_age=ZERO), False, None),
         ({"next_attempt_at": NOW + HOUR}, OPTS, False, SkipReason.IN_BACKOFF),
         ({"next_attempt_at": NOW + HOUR}, OPTS, True, None),

@@ -25,6 +25,7 @@ from data_nexus.sync.status import RunStatus
 from data_nexus.sync.summary import (
     ABORTED_REASON,
     INTERRUPTED_REASON,
+    MAX_NOTICES,
     RunFrame,
     SyncOptions,
     summarize,
@@ -56,6 +57,7 @@ def test_the_fold_counts_every_event() -> None:
     assert (summary.rows_deleted, summary.actions_changed, summary.full_refreshes) == (1, 3, 1)
     assert summary.skipped == {"fresh": 2, "lease lost": 1}
     assert (summary.bulk_used, summary.bulk_unavailable) == (["US"], ["LSE"])
+    assert summary.notices == ["B.US: a warning"]
     assert summarize(_run(), FRAME) == summary  # pure: the same events, the same summary
     assert FRAME.skipped == {"fresh": 2}  # the frame is not mutated
 
@@ -126,6 +128,15 @@ def test_dry_run_ignores_events_and_json_has_no_exit_code() -> None:
             "invalid max_age 3.456e+09s: out of range (0s to 36525 days)",
         ),
         ({"lease_ttl": dt.timedelta(0)}, "invalid lease_ttl 0s: out of range (1s to 36525 days)"),
+        ({"worker_id": ""}, "invalid worker_id '': give a name such as host-a-1, or leave it out"),
+        (
+            {"worker_id": " \t"},
+            "invalid worker_id ' \\t': give a name such as host-a-1, or leave it out",
+        ),
+        (
+            {"worker_id": "a\nb"},
+            "invalid worker_id 'a\\nb': give a name such as host-a-1, or leave it out",
+        ),
         (
             {"since": dt.date(2026, 11, 28), "today": TODAY},
             "invalid since 2026-11-28: it is after today (2026-11-27)",
@@ -146,3 +157,12 @@ def test_since_today_is_fine_and_today_is_not_stored() -> None:
     assert "today" not in options.as_dict()
     with pytest.raises(InvalidOption):
         options.check_since(TODAY - dt.timedelta(days=1))
+
+
+def test_notices_are_listed_up_to_a_bound() -> None:
+    """Retries and warnings reach the summary; beyond MAX_NOTICES one line counts the rest."""
+    many = [Notice(None if i % 2 else "A.US", f"retry {i}") for i in range(MAX_NOTICES + 7)]
+    notices = summarize(_run(*many), FRAME).notices
+    assert len(notices) == MAX_NOTICES + 1
+    assert notices[:3] == ["B.US: a warning", "A.US: retry 0", "retry 1"]
+    assert notices[-1] == "… and 8 more notices"

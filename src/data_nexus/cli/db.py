@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
+from data_nexus.errors import UsageError
+
+if TYPE_CHECKING:
+    from data_nexus.config import Settings
 
 # Alembic and the storage modules load inside each command: start-up stays light for the
 # commands that do not need them.
@@ -44,12 +49,44 @@ def upgrade(
 def downgrade(
     revision: Annotated[str, typer.Argument(help="Target revision; 'base' removes all tables.")],
     database_url: DatabaseUrl = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Drop the data without asking (for scripts).")
+    ] = False,
 ) -> None:
-    """Downgrade the schema to REVISION ('base' drops every Data Nexus table and its data)."""
+    """Downgrade the schema to REVISION ('base' drops every Data Nexus table and its data).
+
+    Every downgrade step drops tables or columns and the data in them, so a downgrade that
+    changes the revision asks first on a terminal and needs --yes otherwise (exit 2).
+    """
+    settings = settings_for(database_url)
+    if not yes:
+        _confirm_downgrade(settings, revision)
     from data_nexus.storage.migrate import downgrade_db  # noqa: PLC0415
 
-    result = downgrade_db(settings_for(database_url), revision)
+    result = downgrade_db(settings, revision)
     console().print(f"{result.database}: downgraded {result.before} -> {result.after or 'base'}")
+
+
+def _confirm_downgrade(settings: Settings, revision: str) -> None:
+    """Ask before a downgrade that drops data; :class:`UsageError` when nobody can answer."""
+    from data_nexus.storage.engine import check_connection, open_engine  # noqa: PLC0415
+    from data_nexus.storage.migrate import current_revision  # noqa: PLC0415
+
+    engine = open_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        with engine.connect() as conn:
+            current_rev = current_revision(conn)
+    finally:
+        engine.dispose()
+    if current_rev is None or current_rev == revision:
+        return  # an empty database, or already there: nothing is dropped
+    what = f"downgrading from {current_rev} to {revision} drops tables and the data in them"
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        if typer.confirm(f"{what}. Continue?", default=False):
+            return
+        raise UsageError("downgrade cancelled; nothing was changed")
+    raise UsageError(f"{what}: run it again with --yes to confirm")
 
 
 @db_app.command("current")
@@ -99,6 +136,8 @@ def info(database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
     out.print(f"database   {result.database}")
     backend = caps.backend + (f" {caps.timescale_version}" if caps.timescale_version else "")
     out.print(f"backend    {backend} (server {caps.server_version})")
+    if result.timescale_note is not None:
+        out.print(f"timescale  {result.timescale_note}")
     state = "up to date" if result.up_to_date else f"needs upgrade to {result.head}"
     out.print(f"schema     {result.revision or 'empty'} ({state})")
     if result.file_bytes is not None:

@@ -57,7 +57,16 @@ OPTION_FLAGS: dict[str, str] = {
     "asset_type": "--type",
     "symbols": "--symbols",
     "years": "--years",
+    "worker_id": "--worker-id",
+    "lease_ttl": "--lease-ttl",
 }
+
+
+#: What to do when today's remaining API calls cannot finish a sync's plan.
+BUDGET_HINT = (
+    "run it with --allow-partial to sync what fits (it stops cleanly when the quota "
+    "runs out), or after GMT midnight"
+)
 
 
 def exit_code_for(error: BaseException) -> ExitCode:
@@ -89,13 +98,24 @@ def exit_code_of(summary: SyncSummary) -> ExitCode:
 def hint_for(error: BaseException) -> str | None:
     """What to run next, in the CLI's own flags, for errors that have one."""
     if isinstance(error, BudgetTooSmall):
-        return (
-            "run it with --allow-partial to sync what fits (it stops cleanly when the quota "
-            "runs out), or after GMT midnight"
-        )
+        return BUDGET_HINT
     if isinstance(error, NotADemoDatabase):
         return "omit --database-url to use the demo's own database"
     return None
+
+
+def budget_hint(summary: SyncSummary, *, allow_partial: bool) -> str | None:
+    """The hint for a sync refused because today's remaining calls cannot finish its plan."""
+    from data_nexus.sync.status import RunStatus  # noqa: PLC0415 - keeps start-up light
+
+    remaining = summary.calls_remaining
+    refused = (
+        not allow_partial
+        and summary.status is RunStatus.STOPPED
+        and remaining is not None
+        and summary.calls_estimate > remaining
+    )
+    return BUDGET_HINT if refused else None
 
 
 def message_for(error: BaseException) -> str:

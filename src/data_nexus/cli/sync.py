@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import sys
 from typing import Annotated
 
 import typer
@@ -14,7 +16,30 @@ from data_nexus.cli.common import (
     print_json,
     settings_for,
 )
-from data_nexus.cli.errors import ExitCode, exit_code_of
+from data_nexus.cli.errors import ExitCode, budget_hint, exit_code_of
+from data_nexus.errors import UsageError
+
+#: The longest ``--timeout`` (and ``EODHD_TIMEOUT``) accepted, in seconds.
+MAX_TIMEOUT_S = 3600
+
+
+def _timeout(value: float | None) -> float | None:
+    """``--timeout`` checked here, so that the error names the flag."""
+    if value is not None and not 0 < value <= MAX_TIMEOUT_S:
+        raise UsageError(f"invalid --timeout {value}: give seconds above 0 (at most 3600)")
+    return value
+
+
+def _lease_ttl(text: str | None) -> dt.timedelta | None:
+    """``--lease-ttl`` read here, so that the error names the flag."""
+    from data_nexus.config import lease_ttl_of  # noqa: PLC0415 - pydantic loads on use
+
+    if text is None:
+        return None
+    try:
+        return lease_ttl_of(text)
+    except ValueError as error:
+        raise UsageError(f"invalid --lease-ttl: {error}") from None
 
 
 def register(app: typer.Typer) -> None:
@@ -71,6 +96,22 @@ def register(app: typer.Typer) -> None:
                 "--retry-failed", help="Also try assets held back by a failure backoff now."
             ),
         ] = False,
+        timeout: Annotated[
+            float | None,
+            typer.Option(
+                help="Seconds an HTTP request may wait before it is retried "
+                "(default: $EODHD_TIMEOUT, else 10 s to connect and 120 s to read).",
+                show_default=False,
+            ),
+        ] = None,
+        lease_ttl: Annotated[
+            str | None,
+            typer.Option(
+                help="How long this worker's claim on an asset lasts before another worker "
+                "may take it over, e.g. 90s, 10m (default: $DATANEXUS_LEASE_TTL, else 10m).",
+                show_default=False,
+            ),
+        ] = None,
         as_json: JsonFlag = False,
         database_url: DatabaseUrl = None,
     ) -> None:
@@ -86,6 +127,9 @@ def register(app: typer.Typer) -> None:
         from data_nexus.sync.runner import run_sync  # noqa: PLC0415
         from data_nexus.sync.summary import SyncOptions  # noqa: PLC0415
 
+        settings = settings_for(
+            database_url, eodhd_timeout=_timeout(timeout), lease_ttl=_lease_ttl(lease_ttl)
+        )
         options = SyncOptions(
             symbols=tuple(symbols or ()),
             exchange=exchange,
@@ -99,9 +143,9 @@ def register(app: typer.Typer) -> None:
             dry_run=dry_run,
             allow_partial=allow_partial,
             retry_failed=retry_failed,
+            lease_ttl=settings.lease_ttl,
             today=utcnow().date(),
         )
-        settings = settings_for(database_url)
         renderer = SyncRenderer(quiet=as_json)
         try:
             summary = run_sync(settings, options, on_event=renderer.handle, handle_signals=True)
@@ -116,4 +160,7 @@ def register(app: typer.Typer) -> None:
             )
         else:
             renderer.summary(summary)
+        hint = budget_hint(summary, allow_partial=allow_partial)
+        if hint is not None:
+            sys.stderr.write(f"hint: {hint}\n")
         raise typer.Exit(code)

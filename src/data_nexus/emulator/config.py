@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 from data_nexus.emulator.dirt import DIRT_KINDS
@@ -94,23 +95,28 @@ class EmulatorConfig:
             found.append("token must not be empty")
         if self.bulk_status not in (403, 404):
             found.append(f"bulk_status must be 403 or 404, not {self.bulk_status}")
+        if not self.host.strip():
+            found.append("host must not be empty (an empty host listens on every address)")
+        # Written as "not (valid)" so that NaN, for which every comparison is False, fails.
         for name in ("fail_rate", "malformed_rate", "delisted_fraction"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 found.append(f"{name} must be between 0 and 1, not {value}")
-        if self.latency_ms < 0:
-            found.append(f"latency_ms must not be negative, not {self.latency_ms}")
+        if not (0 <= self.latency_ms < math.inf):
+            found.append(f"latency_ms must be a number of at least 0, not {self.latency_ms}")
         if self.rate_limit is not None and self.rate_limit < 1:
             found.append(f"rate_limit must be at least 1, not {self.rate_limit}")
-        if self.rate_window <= 0:
-            found.append(f"rate_window must be positive, not {self.rate_window}")
+        if not (0 < self.rate_window < math.inf):
+            found.append(f"rate_window must be a positive number, not {self.rate_window}")
         if self.daily_limit is not None and self.daily_limit < 0:
             found.append(f"daily_limit must not be negative, not {self.daily_limit}")
         strange = [k for k in self.dirty if k not in DIRT_KINDS]
         if strange:
             found.append(f"unknown dirt kind {strange[0]!r} (known: all, {', '.join(DIRT_KINDS)})")
-        if self.timeout_seconds < 0:
-            found.append(f"timeout_seconds must not be negative, not {self.timeout_seconds}")
+        if not (0 <= self.timeout_seconds < math.inf):
+            found.append(
+                f"timeout_seconds must be a number of at least 0, not {self.timeout_seconds}"
+            )
         return found
 
     def resolved_today(self, now: dt.datetime | None = None) -> dt.date:

@@ -14,7 +14,7 @@ from data_nexus.models import Base
 from data_nexus.storage.capabilities import Capabilities, detect_capabilities
 from data_nexus.storage.engine import describe_connect_error, open_engine, safe_display
 from data_nexus.storage.migrate import current_revision, head_revision
-from data_nexus.storage.timescale import HypertableInfo, hypertable_info
+from data_nexus.storage.timescale import HypertableInfo, hypertable_info, timescale_available
 
 #: Above this estimated size PostgreSQL row counts are the planner's estimate, not count(*).
 EXACT_COUNT_LIMIT = 1_000_000
@@ -41,6 +41,18 @@ class DatabaseInfo:
     tables: list[TableInfo] = field(default_factory=list)
     file_bytes: int | None = None
     hypertable: HypertableInfo | None = None
+    #: The TimescaleDB version the server offers (``pg_available_extensions``), or ``None``.
+    timescale_available: str | None = None
+
+    @property
+    def timescale_note(self) -> str | None:
+        """See :func:`timescale_note`."""
+        return timescale_note(
+            postgres=self.capabilities.is_postgres,
+            enabled=self.capabilities.timescale_version,
+            available=self.timescale_available,
+            schema_exists=self.revision is not None,
+        )
 
     @property
     def up_to_date(self) -> bool:
@@ -63,7 +75,36 @@ class DatabaseInfo:
                 for t in self.tables
             ],
             "hypertable": None if self.hypertable is None else self.hypertable.as_dict(),
+            "timescaledb_available": self.timescale_available,
+            "timescaledb_note": self.timescale_note,
         }
+
+
+def timescale_note(
+    *, postgres: bool, enabled: str | None, available: str | None, schema_exists: bool
+) -> str | None:
+    """What ``db info`` says about TimescaleDB on PostgreSQL (pure); ``None``: nothing to say.
+
+    ``enabled`` is the extension's version in this database (``pg_extension``), ``available``
+    the version the server could enable (``pg_available_extensions``). Nothing is said on
+    SQLite or when the extension is enabled (the backend line shows it).
+    """
+    if not postgres or enabled is not None:
+        return None
+    if available is None:
+        return (
+            "TimescaleDB is not available on this server: market_data is a plain table "
+            "(docs/operations.md says how to install it)"
+        )
+    then = (
+        "then convert market_data as docs/operations.md shows (the schema already exists)"
+        if schema_exists
+        else "then run datanexus db upgrade"
+    )
+    return (
+        f"TimescaleDB {available} is available on this server but not enabled in this "
+        f"database: run CREATE EXTENSION IF NOT EXISTS timescaledb; as the database owner, {then}"
+    )
 
 
 def _sqlite_table(conn: sa.Connection, name: str) -> TableInfo:
@@ -120,6 +161,7 @@ def database_info(settings: Settings) -> DatabaseInfo:
             hyper = (
                 hypertable_info(conn) if caps.is_timescale and "market_data" in present else None
             )
+            available = timescale_available(conn)
             file_bytes = None
             database = engine.url.database
             if not caps.is_postgres and database and Path(database).exists():
@@ -136,4 +178,5 @@ def database_info(settings: Settings) -> DatabaseInfo:
         tables=tables,
         file_bytes=file_bytes,
         hypertable=hyper,
+        timescale_available=available,
     )

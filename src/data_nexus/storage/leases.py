@@ -41,7 +41,8 @@ STATE_COLUMNS = (
 class DueRule:
     """Which assets are due at ``now`` (the SQL twin of ``sync.plan.skip_reason``).
 
-    Due = active, and with ``full`` nothing else; otherwise not in a failure backoff
+    Due = active, and with ``full`` never synced or synced before ``full_since`` (the
+    start of the ``--full`` round; ``None``: always); otherwise not in a failure backoff
     (unless ``explicit`` or ``retry_failed``) and never synced, or (when ``explicit``)
     holding no bar as old as ``since`` (a backfill), or synced at least ``max_age`` ago and
     not a delisted asset whose history is stored.
@@ -53,10 +54,13 @@ class DueRule:
     explicit: bool = False
     retry_failed: bool = False
     since: dt.date | None = None
+    full_since: dt.datetime | None = None
 
     def condition(self) -> sa.ColumnElement[bool]:
         """The rule as a ``WHERE`` condition on ``assets``."""
         conditions: list[sa.ColumnElement[bool]] = [_c.is_active.is_(True)]
+        if self.full and self.full_since is not None:
+            conditions.append(sa.or_(_c.last_synced.is_(None), _c.last_synced < self.full_since))
         if not self.full:
             if not (self.explicit or self.retry_failed):
                 conditions.append(
@@ -110,6 +114,22 @@ def lease_holders(conn: sa.Connection, *, other_than: str, now: dt.datetime) -> 
     return [str(owner) for owner in conn.execute(query).scalars()]
 
 
+def held_elsewhere(
+    conn: sa.Connection, symbols: Sequence[str], *, owner: str, due: DueRule, now: dt.datetime
+) -> dict[str, tuple[str, dt.datetime]]:
+    """Of ``symbols``, the due ones another owner leases beyond ``now``: (owner, expiry)."""
+    if not symbols:
+        return {}
+    query = sa.select(_c.symbol, _c.lease_owner, _c.lease_expires_at).where(
+        _c.symbol.in_(list(symbols)),
+        due.condition(),
+        _c.lease_owner.is_not(None),
+        _c.lease_owner != owner,
+        _c.lease_expires_at > now,
+    )
+    return {row.symbol: (row.lease_owner, row.lease_expires_at) for row in conn.execute(query)}
+
+
 def claim(
     conn: sa.Connection,
     *,
@@ -122,14 +142,17 @@ def claim(
     exchange: str | None = None,
     exclude: Sequence[str] = (),
     skip_locked: bool = False,
+    lease_now: dt.datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Lease up to ``limit`` due assets to ``owner``; their state rows, in claim order.
 
-    Free = no lease, an expired one, or one held by an owner in ``take_over``. Never-synced
-    and stalest assets come first. With ``skip_locked`` (PostgreSQL) candidate rows locked
-    by a concurrent claim are skipped, so two workers never claim the same asset.
+    Free = no lease, one expired at ``lease_now`` (default ``due.now``), or one held by an
+    owner in ``take_over``; the new lease runs ``lease_ttl`` from ``lease_now``.
+    Never-synced and stalest assets come first. With ``skip_locked`` (PostgreSQL) candidate
+    rows locked by a concurrent claim are skipped, so two workers never claim the same
+    asset.
     """
-    now = due.now
+    now = lease_now or due.now
     free = sa.or_(
         _c.lease_owner.is_(None),
         _c.lease_expires_at <= now,

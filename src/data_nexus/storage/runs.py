@@ -32,6 +32,12 @@ def set_status(conn: sa.Connection, ids: Sequence[int], status: str, message: st
         )
 
 
+def started_since(conn: sa.Connection, since: dt.datetime) -> list[tuple[dt.datetime, str]]:
+    """``(started_at, options JSON)`` of every run started at or after ``since``."""
+    query = sa.select(_c.started_at, _c.options).where(_c.started_at >= since)
+    return [(r.started_at, r.options or "{}") for r in conn.execute(query)]
+
+
 def insert_run(
     conn: sa.Connection, *, started_at: dt.datetime, worker: str, status: str, options: str
 ) -> int:

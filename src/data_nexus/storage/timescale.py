@@ -44,6 +44,19 @@ def timescale_version(conn: sa.Connection) -> str | None:
     return None if row is None else str(row[0])
 
 
+def timescale_available(conn: sa.Connection) -> str | None:
+    """The TimescaleDB version the server could enable (``pg_available_extensions``), or ``None``.
+
+    ``None`` on SQLite and when the server has no TimescaleDB packages installed.
+    """
+    if conn.dialect.name != "postgresql":
+        return None
+    row = conn.execute(
+        sa.text("SELECT default_version FROM pg_available_extensions WHERE name = 'timescaledb'")
+    ).first()
+    return None if row is None or row[0] is None else str(row[0])
+
+
 def create_hypertable(
     conn: sa.Connection, *, chunk_interval: str, compress_after: str, table: str = "market_data"
 ) -> None:

@@ -56,6 +56,7 @@ def due_rule(now: dt.datetime, options: PlanOptions, explicit: bool) -> DueRule:
         explicit=explicit,
         retry_failed=options.retry_failed,
         since=options.since,
+        full_since=options.full_since,
     )
 
 
@@ -80,13 +81,16 @@ def claim_due(
     exchange: str | None = None,
     explicit: bool = False,
     exclude: Sequence[str] = (),
+    lease_now: dt.datetime | None = None,
 ) -> list[AssetState]:
     """Lease up to ``limit`` due assets to ``owner``; never-synced and stalest first.
 
-    Leases of processes on this host that no longer exist are taken over.
+    ``now`` decides what is due; leases are compared with ``lease_now`` (default ``now``):
+    a run keeps its start as ``now`` and passes the current time here. Leases of processes
+    on this host that no longer exist are taken over.
     """
     with store.atomic() as conn:
-        holders = stored.lease_holders(conn, other_than=owner, now=now)
+        holders = stored.lease_holders(conn, other_than=owner, now=lease_now or now)
         rows = stored.claim(
             conn,
             owner=owner,
@@ -98,8 +102,30 @@ def claim_due(
             exchange=exchange,
             exclude=exclude,
             skip_locked=store.caps.skip_locked,
+            lease_now=lease_now,
         )
     return [_state(r) for r in rows]
+
+
+def held_elsewhere(
+    store: Store,
+    symbols: Sequence[str],
+    *,
+    owner: str,
+    now: dt.datetime,
+    lease_now: dt.datetime,
+    options: PlanOptions,
+    explicit: bool = False,
+) -> dict[str, dt.datetime]:
+    """Of ``symbols``, those due at ``now`` held by another owner's lease at ``lease_now``.
+
+    Maps each to its lease's expiry. A process gone from this host holds no lease.
+    """
+    with store.connection() as conn:
+        held = stored.held_elsewhere(
+            conn, symbols, owner=owner, due=due_rule(now, options, explicit), now=lease_now
+        )
+    return {s: until for s, (holder, until) in held.items() if not owner_is_dead(holder)}
 
 
 def release(store: Store, symbols: Sequence[str], *, owner: str) -> None:

@@ -101,6 +101,9 @@ class PlanOptions:
     correction_sessions: int = 5
     actions_every: dt.timedelta = dt.timedelta(days=30)
     retry_failed: bool = False
+    #: With ``full``: the start of the ``--full`` round; an asset synced since is not
+    #: fetched again (``None``: every asset is).
+    full_since: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +159,20 @@ def skip_reason(
     """Why ``state`` is not due now, or ``None`` when it is.
 
     Due = active, and never synced or last synced longer ago than ``max_age``, and not in
-    backoff after a failure. ``--full`` ignores freshness. Symbols named explicitly, and
-    every asset with ``--retry-failed``, ignore the failure backoff (the user asked for them
-    now). Symbols named explicitly with a ``--since`` before their first stored bar are due
-    (a backfill, :func:`needs_backfill`). A delisted asset whose history is stored is not
-    fetched again unless ``--full`` or a backfill.
+    backoff after a failure. ``--full`` ignores freshness and backoff, except that an asset
+    synced since ``options.full_since`` (the round's start) is fresh. Symbols named
+    explicitly, and every asset with ``--retry-failed``, ignore the failure backoff (the user
+    asked for them now). Symbols named explicitly with a ``--since`` before their first
+    stored bar are due (a backfill, :func:`needs_backfill`). A delisted asset whose history
+    is stored is not fetched again unless ``--full`` or a backfill.
     """
     if not state.is_active:
         return SkipReason.PAUSED
     if options.full:
-        return None
+        since = options.full_since
+        if since is None or state.last_synced is None or state.last_synced < since:
+            return None
+        return SkipReason.FRESH
     in_backoff = state.next_attempt_at is not None and state.next_attempt_at > now
     if in_backoff and not (explicit or options.retry_failed):
         return SkipReason.IN_BACKOFF

@@ -44,10 +44,11 @@ from data_nexus.sync.leases import (
     renew_run_lock,
 )
 from data_nexus.sync.pipeline import RunContext
-from data_nexus.sync.runs import finish_run, start_run
+from data_nexus.sync.runs import finish_run, full_round_start, start_run
 from data_nexus.sync.schedule import (
     RunPlan,
     StopSignal,
+    plan_options_of,
     plan_run,
     process_run,
 )
@@ -147,15 +148,16 @@ async def arun_sync(
 
     Every asset commits its bars, corporate actions and state in one transaction; a
     failure is recorded on the asset and the run goes on. Authentication and quota errors
-    stop the run cleanly (:class:`~data_nexus.errors.AuthFailed`,
-    :class:`~data_nexus.errors.QuotaExhausted` raised before the first asset, a
-    ``stopped`` summary after it); running the same command again resumes. Raises
+    (including a plan today's remaining calls cannot finish, without ``allow_partial``)
+    stop the run cleanly, before or after its first asset: the summary's status is
+    ``stopped`` and ``stop_reason`` says why; running the same command again resumes. Raises
     :class:`~data_nexus.errors.InvalidOption` when ``options.since`` is after today by
     ``clock``.
     """
     options.check_since(clock().date())
     symbols = [str(s) for s in parse_symbols(list(options.symbols))] or None
-    exchange = parse_exchange(options.exchange) if options.exchange else None
+    # an empty exchange is refused (it must not mean every exchange)
+    exchange = parse_exchange(options.exchange) if options.exchange is not None else None
     stop = stop or StopSignal()
     owner = make_owner(options.worker_id)
     record = _record or _RunRecord(on_event, owner, clock())
@@ -165,6 +167,11 @@ async def arun_sync(
         if symbols and not options.dry_run:
             await asyncio.to_thread(add_assets, store, symbols, clock=clock)
         run_start = clock()
+        full_since = (
+            await asyncio.to_thread(full_round_start, store, options=options, now=run_start)
+            if options.full
+            else None
+        )
         plan = await asyncio.to_thread(
             lambda: plan_run(
                 store,
@@ -173,6 +180,7 @@ async def arun_sync(
                 symbols=symbols,
                 exchange=exchange,
                 now=run_start,
+                full_since=full_since,
             )
         )
         record.update(
@@ -220,6 +228,7 @@ async def arun_sync(
             transport=transport,
             stop=stop,
             run_start=run_start,
+            full_since=full_since,
         )
     finally:
         await asyncio.to_thread(store.close)
@@ -256,6 +265,7 @@ async def _execute(
     transport: httpx.AsyncBaseTransport | None,
     stop: StopSignal,
     run_start: dt.datetime,
+    full_since: dt.datetime | None,
 ) -> None:
     with _run_lock(store, owner, clock):
         shared = options.worker_id is not None and store.caps.multi_writer
@@ -283,13 +293,6 @@ async def _execute(
                 )
                 record.update(run_id=run_id)
                 limit, remaining = await _remaining_calls(client, store, settings, run_start)
-                if (
-                    remaining is not None
-                    and plan.calls_estimate > remaining
-                    and not options.allow_partial
-                ):
-                    raise BudgetTooSmall(plan.calls_estimate, remaining)
-                budget.limit = limit
                 record.emit(
                     RunPlanned(
                         run_id,
@@ -300,6 +303,13 @@ async def _execute(
                         tuple(b.exchange for b in plan.bulk),
                     )
                 )
+                if (
+                    remaining is not None
+                    and plan.calls_estimate > remaining
+                    and not options.allow_partial
+                ):
+                    raise BudgetTooSmall(plan.calls_estimate, remaining)
+                budget.limit = limit
                 writer = AsyncWriter(store)
                 try:
                     ctx = RunContext(
@@ -307,10 +317,7 @@ async def _execute(
                         provider=client,
                         writer=writer,
                         owner=owner,
-                        plan_options=options.plan_options(
-                            settings.correction_sessions,
-                            dt.timedelta(days=settings.actions_every_days),
-                        ),
+                        plan_options=plan_options_of(settings, options, full_since),
                         clock=clock,
                         emit=record.emit,
                         secrets=(settings.token,),
@@ -337,9 +344,10 @@ async def _execute(
                     record.update(
                         calls_spent=client.calls_spent, requests_sent=client.requests_sent
                     )
-        except (AuthFailed, QuotaExhausted) as exc:  # before the first asset: a recorded stop
-            record.note(RunStopping(str(exc), StopCause.PROVIDER))
-            raise
+        except (AuthFailed, QuotaExhausted) as exc:
+            # Before the first asset (the user endpoint, or the budget check): a stopped run
+            # like one stopped later, so the caller still gets its summary.
+            record.emit(RunStopping(redact(str(exc), (settings.token,)), StopCause.PROVIDER))
         except Exception as exc:
             record.note(RunFailed(redact(f"{type(exc).__name__}: {exc}", (settings.token,))))
             raise

@@ -36,6 +36,38 @@ def start_run(store: Store, *, worker: str, options: SyncOptions, now: dt.dateti
         )
 
 
+def round_start(
+    started: list[tuple[dt.datetime, str]], *, options: SyncOptions, now: dt.datetime
+) -> dt.datetime:
+    """When the ``--full`` round a run starting at ``now`` joins began (pure).
+
+    ``started`` is ``(started_at, options JSON)`` of recent runs. Runs with ``--full`` and a
+    ``--worker-id`` over the same symbols and exchange form a round with this one (when it
+    has both too); the round began at the earliest of them, else ``now``.
+    """
+    if not (options.full and options.worker_id):
+        return now
+    mine = (sorted(options.symbols), options.exchange)
+    earliest = now
+    for when, text in started:
+        try:
+            other = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(other, dict) or not (other.get("full") and other.get("worker_id")):
+            continue
+        if (sorted(other.get("symbols") or []), other.get("exchange")) == mine:
+            earliest = min(earliest, when)
+    return earliest
+
+
+def full_round_start(store: Store, *, options: SyncOptions, now: dt.datetime) -> dt.datetime:
+    """:func:`round_start` over the runs started within ``options.lease_ttl`` before ``now``."""
+    with store.connection() as conn:
+        started = stored.started_since(conn, now - options.lease_ttl)
+    return round_start(started, options=options, now=now)
+
+
 def run_figures(summary: SyncSummary) -> RunFigures:
     """What ``summary`` writes to its ``sync_runs`` row (pure)."""
     message = summary.stop_reason or (

@@ -9,16 +9,17 @@ until done or asked to stop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 
 from data_nexus.config import Settings
 from data_nexus.providers.protocol import BulkProvider
 from data_nexus.storage.store import Store
 from data_nexus.sync.bulk import bulk_known_unavailable, run_bulk
 from data_nexus.sync.events import RunStopping, StopCause
-from data_nexus.sync.leases import claim_due, load_states, release
+from data_nexus.sync.leases import claim_due, held_elsewhere, load_states, release
 from data_nexus.sync.pipeline import RunContext, StopRun, sync_asset
 from data_nexus.sync.plan import (
     AssetState,
@@ -26,6 +27,7 @@ from data_nexus.sync.plan import (
     BulkPlan,
     FetchPlan,
     HeldBack,
+    PlanOptions,
     SkipReason,
     full_refresh_of,
     held_back,
@@ -68,6 +70,16 @@ class RunPlan:
     held_back: list[HeldBack] = field(default_factory=list)
 
 
+def plan_options_of(
+    settings: Settings, options: SyncOptions, full_since: dt.datetime | None = None
+) -> PlanOptions:
+    """The planner's options of a run (``full_since``: the start of its ``--full`` round)."""
+    popts = options.plan_options(
+        settings.correction_sessions, dt.timedelta(days=settings.actions_every_days)
+    )
+    return replace(popts, full_since=full_since)
+
+
 def plan_run(
     store: Store,
     *,
@@ -76,10 +88,9 @@ def plan_run(
     symbols: list[str] | None,
     exchange: str | None,
     now: dt.datetime,
+    full_since: dt.datetime | None = None,
 ) -> RunPlan:
-    popts = options.plan_options(
-        settings.correction_sessions, dt.timedelta(days=settings.actions_every_days)
-    )
+    popts = plan_options_of(settings, options, full_since)
     states = {s.symbol: s for s in load_states(store, symbols=symbols, exchange=exchange)}
     for name in symbols or []:  # dry run: named symbols not registered yet
         if name not in states:
@@ -117,6 +128,13 @@ def plan_run(
     return RunPlan(due, plans, bulk, skipped, estimate, backoff)
 
 
+#: How often a run checks again for assets another worker's lease kept it from (at most
+#: and at least, seconds), and how many symbols it asks about at a time.
+REPOLL_MAX_S = 2.0
+REPOLL_MIN_S = 0.2
+REPOLL_CHUNK = 500
+
+
 async def process_run(
     ctx: RunContext,
     *,
@@ -126,22 +144,43 @@ async def process_run(
     stop: StopSignal,
     run_start: dt.datetime,
 ) -> None:
-    """Bulk exchanges first, then every remaining due asset per symbol, in claimed batches."""
+    """Bulk exchanges first, then every remaining due asset per symbol, in claimed batches.
+
+    Assets another worker held when their turn came are tried again when its lease ends
+    (a killed worker's assets), for at most ``options.lease_ttl`` after the queue was
+    walked; assets that worker synced meanwhile are no longer due and are left alone.
+    """
     claim_now = run_start
     popts = ctx.plan_options
     explicit = bool(options.symbols)
     done: set[str] = set()
     refresh: list[AssetState] = []
 
-    def claim(names: list[str]) -> list[AssetState]:
-        return claim_due(
+    mine: set[str] = set()  # every asset this run claimed
+
+    def claim(names: list[str], limit: int | None = None) -> list[AssetState]:
+        claimed = claim_due(
             ctx.store,
             owner=ctx.owner,
             now=claim_now,
             options=popts,
-            limit=len(names),
+            limit=limit or len(names),
             lease_ttl=options.lease_ttl,
             symbols=names,
+            explicit=explicit,
+            lease_now=ctx.clock(),
+        )
+        mine.update(s.symbol for s in claimed)
+        return claimed
+
+    def held(names: list[str]) -> dict[str, dt.datetime]:
+        return held_elsewhere(
+            ctx.store,
+            names,
+            owner=ctx.owner,
+            now=claim_now,
+            lease_now=ctx.clock(),
+            options=popts,
             explicit=explicit,
         )
 
@@ -152,12 +191,6 @@ async def process_run(
             provider_stops.append(error)
             ctx.emit(RunStopping(str(error), StopCause.PROVIDER))
         stop.set("provider")
-
-    async def guarded(job: Awaitable[object]) -> None:
-        try:
-            await job
-        except StopRun as error:
-            stop_for(error)
 
     for bulk in plan.bulk:
         if stop.is_set:
@@ -181,10 +214,13 @@ async def process_run(
 
     async def one(state: AssetState, fetch: FetchPlan | None = None) -> None:
         async with semaphore:
-            if stop.is_set:
-                await asyncio.to_thread(release, ctx.store, [state.symbol], owner=ctx.owner)
-                return
-            await guarded(sync_asset(state, ctx, plan=fetch))
+            if not stop.is_set:
+                try:
+                    await sync_asset(state, ctx, plan=fetch)
+                    return
+                except StopRun as error:  # this asset did not commit: give its lease back
+                    stop_for(error)
+            await asyncio.to_thread(release, ctx.store, [state.symbol], owner=ctx.owner)
 
     tasks = [
         asyncio.create_task(one(s, full_refresh_of(plan.plans[s.symbol], popts.since)))
@@ -204,6 +240,33 @@ async def process_run(
                 pending.add(asyncio.create_task(one(state)))
         if pending:
             await asyncio.gather(*pending)
+        # Assets skipped above because another worker leased them: claim them when that
+        # lease ends (a worker killed mid-run), until none is left or only live leases are.
+        deadline = time.monotonic() + options.lease_ttl.total_seconds()
+        candidates = [s for s in queue if s not in mine]
+        while candidates and not stop.is_set:
+            got: list[AssetState] = []
+            holders: dict[str, dt.datetime] = {}
+            for i in range(0, len(candidates), REPOLL_CHUNK):
+                chunk = candidates[i : i + REPOLL_CHUNK]
+                got = await asyncio.to_thread(claim, chunk, batch)
+                if got:
+                    break
+                holders.update(await asyncio.to_thread(held, chunk))
+            if got:
+                pending = {asyncio.create_task(one(state)) for state in got}
+                await asyncio.gather(*pending)
+                candidates = [s for s in candidates if s not in mine]
+                continue
+            candidates = [s for s in candidates if s in holders]  # the rest is no longer due
+            left = deadline - time.monotonic()
+            if not candidates or left <= 0:
+                break
+            until = (min(holders.values()) - ctx.clock()).total_seconds()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    stop.event.wait(), min(max(until, REPOLL_MIN_S), REPOLL_MAX_S, left)
+                )
     except asyncio.CancelledError:
         # Aborted (a second signal): cancel the in-flight assets and wait until they are
         # gone, so none outlives the client it fetches with.

@@ -22,6 +22,7 @@ from data_nexus.sync.events import (
     AssetSynced,
     BulkRefused,
     BulkUsed,
+    Notice,
     RunFailed,
     RunPlanned,
     RunStopping,
@@ -59,8 +60,9 @@ class SyncOptions:
     ``dry_run`` plans and reports without fetching or writing. ``allow_partial`` starts
     even when the remaining daily budget cannot finish the plan.
 
-    Built only when it can run: an unknown ``bulk``, ``concurrency`` or ``rate_limit``
-    below 1, ``max_age`` or ``lease_ttl`` outside 0 (1 s for the lease) to 100 years, or
+    Built only when it can run: an unknown ``bulk``, an empty or unprintable ``worker_id``,
+    ``concurrency`` or ``rate_limit`` below 1, ``max_age`` or ``lease_ttl`` outside 0 (1 s
+    for the lease) to 100 years, or
     ``since`` after ``today`` raise :class:`~data_nexus.errors.InvalidOption`. ``today``
     (the caller's clock; not stored) is needed for the last check only.
     """
@@ -89,6 +91,12 @@ class SyncOptions:
         if self.rate_limit is not None and self.rate_limit < 1:
             raise InvalidOption(
                 "rate_limit", self.rate_limit, "must be at least 1 request per minute"
+            )
+        if self.worker_id is not None and (
+            not self.worker_id.strip() or not self.worker_id.isprintable()
+        ):
+            raise InvalidOption(
+                "worker_id", repr(self.worker_id), "give a name such as host-a-1, or leave it out"
             )
         _check_duration("max_age", self.max_age, minimum=dt.timedelta(0))
         _check_duration("lease_ttl", self.lease_ttl, minimum=dt.timedelta(seconds=1))
@@ -211,6 +219,17 @@ class SyncSummary:
         return data
 
 
+#: The most notices a summary lists; beyond, one last line counts the rest.
+MAX_NOTICES = 50
+
+
+def _notice_lines(notices: list[Notice]) -> list[str]:
+    lines = [f"{n.symbol}: {n.text}" if n.symbol else n.text for n in notices[:MAX_NOTICES]]
+    if len(notices) > MAX_NOTICES:
+        lines.append(f"… and {len(notices) - MAX_NOTICES} more notices")
+    return lines
+
+
 #: The stop reason of a run interrupted by a signal (the first one).
 INTERRUPTED_REASON = "interrupted by a signal"
 #: The stop reason of a run aborted by a second signal.
@@ -220,7 +239,9 @@ ABORTED_REASON = "aborted by a second signal: in-flight assets were rolled back"
 def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
     """Fold a run's events into its summary (pure: same events, same summary).
 
-    Precedence of the outcome: a failed run, then an interrupted (or aborted) one, then a
+    ``notices`` lists the run's :class:`Notice` events (retries, provider warnings) as
+    ``SYMBOL: text`` lines, the first :data:`MAX_NOTICES` of them. Precedence of the
+    outcome: a failed run, then an interrupted (or aborted) one, then a
     provider stop, then some failed assets (partial), else ok. A dry run has no events.
     """
     summary = SyncSummary(
@@ -241,6 +262,7 @@ def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
         summary.bulk_used = list(frame.bulk_planned)
         return summary
     provider_stop: str | None = None
+    notices: list[Notice] = []
     interrupted = aborted = False
     failure: str | None = None
     for event in events:
@@ -273,6 +295,9 @@ def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
                 interrupted = True
         elif isinstance(event, RunFailed):
             failure = failure or event.error
+        elif isinstance(event, Notice):
+            notices.append(event)
+    summary.notices = _notice_lines(notices)
     if failure is not None:
         summary.status, summary.stop_reason = RunStatus.FAILED, failure
     elif aborted or interrupted:

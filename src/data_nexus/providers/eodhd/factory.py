@@ -1,9 +1,10 @@
 """The one place an :class:`EodhdClient` is built from :class:`~data_nexus.config.Settings`.
 
 Every caller (``datanexus sync``, ``datanexus assets discover``, the Python API) gets the
-same token, base URL, rate limit and retry policy (``EODHD_MAX_RETRIES`` retries after a
-429, a 5xx or a timeout); what differs per run (a shared rate limiter or call budget, the
-concurrency, an event handler, a test transport) is passed through.
+same token, base URL, rate limit, timeout (``EODHD_TIMEOUT``) and retry policy
+(``EODHD_MAX_RETRIES`` retries after a 429, a 5xx or a timeout); what differs per run (a
+shared rate limiter or call budget, the concurrency, an event handler, a test transport) is
+passed through.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import httpx
 
 from data_nexus.config import Settings
-from data_nexus.providers.eodhd.client import EodhdClient, EventHandler
+from data_nexus.providers.eodhd.client import DEFAULT_TIMEOUT, EodhdClient, EventHandler
 from data_nexus.providers.eodhd.limits import CallBudget, RateLimiter
 from data_nexus.providers.eodhd.retry import RetryPolicy
 
@@ -19,6 +20,16 @@ from data_nexus.providers.eodhd.retry import RetryPolicy
 def retry_policy(settings: Settings) -> RetryPolicy:
     """The retry policy of ``settings``: ``EODHD_MAX_RETRIES`` retries (attempts = retries + 1)."""
     return RetryPolicy(max_attempts=settings.eodhd_max_retries + 1)
+
+
+def timeout_of(settings: Settings) -> httpx.Timeout:
+    """The HTTP timeout: ``EODHD_TIMEOUT`` seconds for every phase, else the default.
+
+    The default (:data:`~data_nexus.providers.eodhd.client.DEFAULT_TIMEOUT`) connects within
+    10 s and waits up to 120 s for each read, for the large bulk bodies.
+    """
+    seconds = settings.eodhd_timeout
+    return DEFAULT_TIMEOUT if seconds is None else httpx.Timeout(seconds)
 
 
 def make_client(
@@ -47,5 +58,6 @@ def make_client(
         call_budget=call_budget,
         concurrency=concurrency,
         retry=retry_policy(settings),
+        timeout=timeout_of(settings),
         on_event=on_event,
     )
