@@ -173,3 +173,17 @@ def test_column_wise_csv_writer_matches_the_row_writer(small: Synced, tmp_path: 
     name, lo, hi = next(r for r in exports._runs(frame) if actions.get(r[0]))
     moved = dataclasses.replace(actions[name][0], date=dt.date(1990, 1, 1))
     assert not exports._write_exact_csv(tmp_path / "x.csv", frame, lo, hi, [moved])
+
+
+def test_price_text_is_the_canonical_decimal() -> None:
+    """Trailing zeros and a bare point go; integer zeros stay; missing is empty."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from data_nexus.decimals import canonical
+    from data_nexus.query.exports import _price_text
+
+    texts = ["0", "100", "0.5", "1.23456789", "0.00000001", "1234567890.1", "10.10"]
+    column = pa.array([Decimal(t) for t in texts] + [None], pa.decimal128(18, 8))
+    assert _price_text(column) == [canonical(Decimal(t)) for t in texts] + [""]

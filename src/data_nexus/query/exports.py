@@ -104,11 +104,21 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _price_arrow(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+def _price_arrow(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Exact, shortest decimal text of a decimal128 column (null where missing)."""
+    # decimal128(18, 8) text always has its 8 decimals ("1.50000000"), so trimming zeros and
+    # then the point from the right stops at the point: "100.00000000" -> "100".
+    # Arrow writes values below 1e-6 in exponent form ("0E-8", "1.0E-7"): those few are
+    # rewritten by Decimal.
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
     text = column.cast(pa.string())
-    text = pc.replace_substring_regex(text, r"(\.\d*?)0+$", r"\1")
-    return pc.replace_substring_regex(text, r"\.$", "")
+    text = pc.utf8_rtrim(pc.utf8_rtrim(text, characters="0"), characters=".")
+    exponent = pc.fill_null(pc.match_substring(text, "E"), False)
+    if pc.any(exponent).as_py():
+        fixed = [canonical(Decimal(t)) for t in text.filter(exponent).to_pylist()]
+        text = pc.replace_with_mask(text, exponent, pa.array(fixed, pa.string()))
+    return text
 
 
 def _price_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
