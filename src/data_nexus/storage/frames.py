@@ -55,7 +55,7 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "adjusted_close")
 BAR_COLUMNS = ("symbol", "date", *PRICE_COLUMNS, "volume")
 #: Symbols per SQLite statement (well inside its 32,766 parameters).
 SQLITE_SYMBOLS = 500
-#: Symbols per bar SELECT on SQLite (memory: see :meth:`FrameReader.bars`).
+#: Symbols per bar SELECT or COPY (memory: see :meth:`FrameReader.bars`).
 BAR_GROUP = 32
 #: The pool of the read path's Arrow buffers: the C allocator, whose freed blocks the NumPy
 #: arrays built from a table can reuse (Arrow's default pool keeps freed memory for itself,
@@ -242,15 +242,14 @@ class FrameReader:
         """Bars of ``symbols`` (None: all) in [start, end], sorted by (symbol, date)."""
         if symbols is not None and not symbols:
             return bar_schema(exact).empty_table()
-        if self._pg is not None:
-            return self._pg_bars(symbols, start, end, exact)
+        read = self._sqlite_bars if self._pg is None else self._pg_bars
         names = None if symbols is None else sorted(set(symbols))
         if names is None or len(names) <= BAR_GROUP:
-            return self._sqlite_bars(names, start, end, exact)
-        # Groups of symbols: each group's text columns are freed once typed, so the peak
-        # holds the typed result plus one group's text, not all of it as text.
+            return read(names, start, end, exact)
+        # Groups of symbols: each group's text (SQLite's columns, PostgreSQL's CSV) is freed
+        # once typed, so the peak holds the typed result plus one group's text.
         parts = [
-            self._sqlite_bars(names[i : i + BAR_GROUP], start, end, exact)
+            read(names[i : i + BAR_GROUP], start, end, exact)
             for i in range(0, len(names), BAR_GROUP)
         ]
         return pa.concat_tables(parts).unify_dictionaries(memory_pool=READ_POOL)
