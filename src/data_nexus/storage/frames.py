@@ -325,7 +325,7 @@ class FrameReader:
         buffer.seek(0)  # parsed in place: no second copy of the CSV text
         table = pacsv.read_csv(
             buffer,
-            read_options=pacsv.ReadOptions(column_names=list(BAR_COLUMNS)),
+            read_options=pacsv.ReadOptions(column_names=list(BAR_COLUMNS), use_threads=False),
             convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
             memory_pool=READ_POOL,
         )
