@@ -26,6 +26,7 @@ class Target:
         return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
 
+AT_LEAST_05 = Target(">= 0.5", low=0.5)
 AT_LEAST_08 = Target(">= 0.8", low=0.8)
 AT_LEAST_1 = Target(">= 1", low=1.0)
 AT_LEAST_4 = Target(">= 4", low=4.0)
@@ -172,6 +173,28 @@ def _rss_ratio(name: str, rss: dict[str, Any], targets: bool) -> dict[str, Any]:
     return {name: entry}
 
 
+def _import_export_ratios(io: dict[str, Any]) -> dict[str, Any]:
+    rows = io["rows"]
+    return {
+        "import_csv_vs_copy": _entry(
+            io["raw_import_s"] / io["import_s"],
+            ours=f"{io['import_s']:.2f} s",
+            baseline=f"{io['raw_import_s']:.2f} s",
+            better="higher",
+            target=AT_LEAST_05,
+            description=f"raw COPY FROM over datanexus import csv, {rows:,} bars",
+        ),
+        "export_csv_vs_copy": _entry(
+            io["raw_export_s"] / io["export_s"],
+            ours=f"{io['export_s']:.2f} s",
+            baseline=f"{io['raw_export_s']:.2f} s",
+            better="higher",
+            target=AT_LEAST_05,
+            description=f"raw COPY TO over datanexus export --format csv, {rows:,} bars",
+        ),
+    }
+
+
 def _timescale_ratios(ts: dict[str, Any]) -> dict[str, Any]:
     stats = ts["stats"]
     after = (stats["bytes_after_compression"] or 0) / 2**20
@@ -234,6 +257,8 @@ def compute_ratios(results: dict[str, Any]) -> dict[str, Any]:
         ratios |= _read_ratios("", pg["read"], pg["dataset"]["years"], targets=True)
     if "rss" in results:
         ratios |= _rss_ratio("rss_20y_vs_1y", results["rss"], targets=True)
+    if "import_export" in results:
+        ratios |= _import_export_ratios(results["import_export"])
     if "timescale" in results:
         ratios |= _timescale_ratios(results["timescale"])
     if "sqlite" in results:

@@ -184,21 +184,30 @@ def measure(url: str, raw: Callable[[], Any], symbols: list[str], repeats: int) 
 
 
 PEAK_CHILD = """
-import resource, sys, json
+import json, sys
 from data_nexus.query.bars import get_bars
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(key + ":"))
 url, symbols = sys.argv[1], sys.argv[2].split(",")
 get_bars(symbols[:1], url=url)  # imports and first-use allocations before the baseline
-with open("/proc/self/statm") as statm:  # resident now (the high-water mark may be older)
-    before = int(statm.read().split()[1]) * resource.getpagesize() // 1024
+before = status("VmRSS")
+with open("/proc/self/clear_refs", "w") as f:  # the high-water mark restarts from here
+    f.write("5")
 frame = get_bars(symbols, url=url)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = status("VmHWM")
 size = frame.memory_usage(deep=True).sum() / 1024
 print(json.dumps({"peak_kib": after - before, "frame_kib": size}))
 """
 
 
 def peak_memory(url: str, symbols: list[str]) -> dict[str, float]:
-    """Peak RSS growth of one ``get_bars`` in a fresh process, over the frame's own size."""
+    """Peak RSS growth of one ``get_bars`` in a fresh process, over the frame's own size.
+
+    Read from ``/proc/self/status`` (``VmHWM`` reset through ``clear_refs``), not
+    ``ru_maxrss``: Linux carries a parent's resident size into its child's ``ru_maxrss``
+    across fork and exec, so after this benchmark's big reads that figure was the parent's.
+    """
     import subprocess
 
     done = subprocess.run(

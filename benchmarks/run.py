@@ -11,7 +11,9 @@ run of a few seconds' work (CI runs it; it asserts nothing about timings).
 Sections: ``postgres`` (writes and reads), ``rss``, ``sqlite``, ``timescale`` (all run by
 default) and ``chunk-interval`` (the TimescaleDB chunk-interval comparison, only on
 request). See ``docs/benchmarks.md`` for what each figure means.
-The query API's read figures (``get_bars`` against the raw paths) are ``read_frames.py``.
+The query API's read figures (``get_bars`` against the raw paths) are ``read_frames.py``;
+``import-export`` (default) runs ``import_export.py``'s CSV import and export against raw
+``COPY`` on the PostgreSQL server.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: import `benchmarks` from the checkout
     sys.path[0] = str(Path(__file__).resolve().parents[1])
 
-from benchmarks import chunk_interval
+from benchmarks import chunk_interval, import_export
 from benchmarks.backends import PostgresTarget, sqlite_target
 from benchmarks.data import Dataset
 from benchmarks.queries import read_suite
@@ -43,8 +45,8 @@ from benchmarks.write import measure_writes
 from data_nexus.config import Settings
 from data_nexus.redact import redact
 
-SECTIONS = ("postgres", "rss", "sqlite", "timescale", "chunk-interval")
-DEFAULT_SECTIONS = ("postgres", "rss", "sqlite", "timescale")
+SECTIONS = ("postgres", "rss", "sqlite", "timescale", "chunk-interval", "import-export")
+DEFAULT_SECTIONS = ("postgres", "rss", "sqlite", "timescale", "import-export")
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Data set: {dataset.symbols:,} symbols x {dataset.years} years = "
         f"{dataset.total_rows:,} daily bars; sections: {', '.join(args.sections)}"
     )
-    need_pg = bool(sections & {"postgres", "rss"})
+    need_pg = bool(sections & {"postgres", "rss", "import-export"})
     need_ts = bool(sections & {"timescale", "chunk-interval"})
     with open_servers(
         args.postgres_url, args.timescale_url, need_postgres=need_pg, need_timescale=need_ts
@@ -232,6 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 versions |= server_version(factory.admin_url)
         results |= run_postgres(servers, dataset, sizes, sections, clock)
         results |= run_timescale(servers, dataset, sizes, sections, clock)
+        if "import-export" in sections and servers.postgres is not None:
+            # CSV import and export against raw COPY (benchmarks/import_export.py)
+            io_set = Dataset(sizes.rss_symbols, dataset.years)
+            results["import_export"] = import_export.measure(servers.postgres, io_set, sizes.rounds)
+            print(import_export.render(results["import_export"]))
+            clock.lap("import-export")
     if "sqlite" in sections:
         results["sqlite"] = run_sqlite(dataset, sizes, clock)
 

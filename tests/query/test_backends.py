@@ -73,3 +73,18 @@ def test_every_mode_and_interval_is_equal_across_backends(
     pd.testing.assert_frame_equal(
         get_actions(symbols, url=server_url), get_actions(symbols, url=reference)
     )
+
+
+def test_reads_in_symbol_groups_equal_one_read(
+    reference: str, server_url: str, emulator: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bars read a few symbols per statement (as for large requests) are the same frame."""
+    from data_nexus.storage import frames
+
+    symbols = symbols_of(emulator)
+    whole = {url: get_bars(symbols, url=url) for url in (reference, server_url)}
+    exact = get_bars(symbols, exact=True, url=server_url)
+    monkeypatch.setattr(frames, "BAR_GROUP", 4)
+    for url, frame in whole.items():
+        pd.testing.assert_frame_equal(get_bars(symbols, url=url), frame, check_exact=True)
+    pd.testing.assert_frame_equal(get_bars(symbols, exact=True, url=server_url), exact)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import importlib.util
 import json
@@ -153,3 +154,38 @@ def test_import_reads_loose_files_and_reports_bad_rows(tmp_path: Path) -> None:
     parsed = parse_file(folder / "abc.csv", "ABC.US")
     dividend = next(a for a in parsed.actions if a.action_type == "dividend")
     assert str(dividend.value) == "0.25"  # same-day split: the declared amount is post-split
+
+
+def test_column_wise_csv_writer_matches_the_row_writer(small: Synced, tmp_path: Path) -> None:
+    """The Arrow path writes byte for byte what the csv-module path writes, actions included;
+    an action on a date without a bar falls back to the row writer."""
+    from data_nexus.query import exports
+    from data_nexus.query.bars import _read
+    from data_nexus.storage.frames import reading
+
+    with reading(small.url) as reader:
+        frame, _ = _read(reader, small.symbols, None, None, "none", "1d", True)
+        actions = exports._actions_by_symbol(reader.actions(small.symbols))
+    assert sum(len(a) for a in actions.values()) > 0
+    for name, lo, hi in exports._runs(frame):
+        fast, rows = tmp_path / f"{name}.fast.csv", tmp_path / f"{name}.rows.csv"
+        assert exports._write_exact_csv(fast, frame, lo, hi, actions.get(name, []))
+        exports._write_rows_csv(rows, frame, lo, hi, actions.get(name, []))
+        assert fast.read_bytes() == rows.read_bytes(), name
+    name, lo, hi = next(r for r in exports._runs(frame) if actions.get(r[0]))
+    moved = dataclasses.replace(actions[name][0], date=dt.date(1990, 1, 1))
+    assert not exports._write_exact_csv(tmp_path / "x.csv", frame, lo, hi, [moved])
+
+
+def test_price_text_is_the_canonical_decimal() -> None:
+    """Trailing zeros and a bare point go; integer zeros stay; missing is empty."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from data_nexus.decimals import canonical
+    from data_nexus.query.exports import _price_text
+
+    texts = ["0", "100", "0.5", "1.23456789", "0.00000001", "1234567890.1", "10.10"]
+    column = pa.array([Decimal(t) for t in texts] + [None], pa.decimal128(18, 8))
+    assert _price_text(column) == [canonical(Decimal(t)) for t in texts] + [""]

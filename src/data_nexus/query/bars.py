@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from data_nexus.errors import UsageError
 from data_nexus.query import adjust as adj
@@ -134,40 +135,54 @@ class Frame:
         return len(self.days)
 
 
-def _frame(table: pa.Table) -> Frame:
-    """NumPy columns of a bar table (prices float64 unless exact); drops the Arrow price
-    columns as it goes, so memory holds about one copy of the data."""
+def _fill(column: pa.ChunkedArray, out: npt.NDArray[Any], null: Any) -> None:
+    """Copy ``column`` into ``out`` chunk by chunk (nulls as ``null``): no whole-column
+    temporary."""
+    offset = 0
+    for chunk in column.chunks:
+        size = len(chunk)
+        filled = chunk.fill_null(null) if chunk.null_count else chunk
+        out[offset : offset + size] = filled.to_numpy(zero_copy_only=False)
+        offset += size
+
+
+def _frame(holder: list[pa.Table]) -> Frame:
+    """NumPy columns of the bar table in ``holder`` (prices float64 unless exact).
+
+    The table is taken out of ``holder`` and each Arrow column dropped once copied, so the
+    peak holds the NumPy columns plus one Arrow column, not two copies of the data.
+    """
+    table = holder.pop()
+    n = table.num_rows
+    exact = table if pa.types.is_decimal(table.schema.field("close").type) else None
     symbol = table.column("symbol").combine_chunks()
+    table = table.drop_columns(["symbol"])
     names = [str(s) for s in symbol.dictionary.to_pylist()]
-    codes = symbol.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    n = len(codes)
+    codes = symbol.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
+    del symbol
     change = np.ones(n, dtype=bool)
     if n:
         change[1:] = codes[1:] != codes[:-1]
     starts = np.flatnonzero(change).astype(np.int64)
-    days = table.column("date").combine_chunks().to_numpy(zero_copy_only=False)
-    days = days.astype("datetime64[D]")
+    del change
+    days = np.empty(n, dtype="datetime64[D]")
+    _fill(table.column("date"), days, 0)
+    table = table.drop_columns(["date"])
     prices = {}
-    exact = None
-    if pa.types.is_decimal(table.schema.field("close").type):
-        exact = table
-    else:
+    if exact is None:  # exact prices stay in the (whole) Arrow table
         for name in PRICE_COLUMNS:
             column = table.column(name)
             table = table.drop_columns([name])  # free each Arrow column once converted
-            values = np.empty(len(column), dtype=np.float64)
-            offset = 0
-            for chunk in column.chunks:
-                size = len(chunk)
-                values[offset : offset + size] = chunk.fill_null(np.nan).to_numpy(
-                    zero_copy_only=False
-                )
-                offset += size
+            values = np.empty(n, dtype=np.float64)
+            _fill(column, values, np.nan)
             del column
             prices[name] = values
-    vol = table.column("volume").combine_chunks()
-    missing = vol.is_null().to_numpy(zero_copy_only=False)
-    volume = vol.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    vol = table.column("volume")
+    missing = np.empty(n, dtype=bool)
+    _fill(pc.is_null(vol), missing, False)
+    volume = np.empty(n, dtype=np.int64)
+    _fill(vol, volume, 0)
+    del vol, table
     return Frame(names, codes, starts, days, prices, volume, missing, exact)
 
 
@@ -307,7 +322,7 @@ def _read(  # noqa: PLR0917 - the documented positional signature (issue 10)
     first, last = parse_range(start, end)
     names = symbol_list(symbols)
     check_known(reader, names)
-    frame = _with_categories(_frame(reader.bars(names, first, last, exact=exact)), sorted(names))
+    frame = _with_categories(_frame([reader.bars(names, first, last, exact=exact)]), sorted(names))
     if adjust != "none":
         actions = reader.actions(names)
         _adjust(frame, reader, adjust, actions)
@@ -330,17 +345,28 @@ def _nanoseconds(days: npt.NDArray[np.datetime64]) -> npt.NDArray[np.datetime64]
     return out
 
 
+def _days_to_ns(frame: Frame) -> npt.NDArray[np.datetime64]:
+    """``frame.days`` as ``datetime64[ns]``, converted in place (the frame gives them up)."""
+    ticks = frame.days.view(np.int64)
+    ticks *= 86_400 * 10**9
+    frame.days = np.empty(0, dtype="datetime64[D]")
+    return ticks.view("datetime64[ns]")
+
+
 def frame_to_pandas(frame: Frame, attrs: dict[str, str]) -> pd.DataFrame:
-    """The tidy DataFrame of :func:`get_bars` (dtypes in the module docstring)."""
+    """The tidy DataFrame of :func:`get_bars` (dtypes in the module docstring).
+
+    Consumes ``frame``: its arrays become the DataFrame's columns without copies (dates are
+    converted to nanoseconds in place)."""
     symbol = pd.Categorical.from_codes(frame.codes, categories=pd.Index(frame.names, dtype=object))
-    data: dict[str, Any] = {"date": _nanoseconds(frame.days), "symbol": symbol}
+    data: dict[str, Any] = {"date": _days_to_ns(frame), "symbol": symbol}
     if frame.exact is not None:
         for name in PRICE_COLUMNS:
             column = frame.exact.column(name)
             data[name] = pd.array(column.combine_chunks(), dtype=pd.ArrowDtype(column.type))
     else:
         data.update(frame.prices)
-    data["volume"] = pd.arrays.IntegerArray(frame.volume, frame.volume_missing.copy())
+    data["volume"] = pd.arrays.IntegerArray(frame.volume, frame.volume_missing)
     out = pd.DataFrame(data, copy=False)
     out.attrs.update(attrs)
     return out

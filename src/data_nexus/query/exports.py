@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
@@ -103,12 +104,84 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _price_arrow(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Exact, shortest decimal text of a decimal128 column (null where missing)."""
+    # decimal128(18, 8) text always has its 8 decimals ("1.50000000"), so trimming zeros and
+    # then the point from the right stops at the point: "100.00000000" -> "100".
+    # Arrow writes values below 1e-6 in exponent form ("0E-8", "1.0E-7"): those few are
+    # rewritten by Decimal.
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    text = column.cast(pa.string())
+    text = pc.utf8_rtrim(pc.utf8_rtrim(text, characters="0"), characters=".")
+    exponent = pc.fill_null(pc.match_substring(text, "E"), False)
+    if pc.any(exponent).as_py():
+        fixed = [canonical(Decimal(t)) for t in text.filter(exponent).to_pylist()]
+        text = pc.replace_with_mask(text, exponent, pa.array(fixed, pa.string()))
+    return text
+
+
 def _price_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
     """Exact, shortest decimal text of a decimal128 column (empty where missing)."""
-    text = column.cast(pa.string())
-    text = pc.replace_substring_regex(text, r"(\.\d*?)0+$", r"\1")
-    text = pc.replace_substring_regex(text, r"\.$", "")
-    return text.fill_null("").to_pylist()  # type: ignore[no-any-return]
+    return _price_arrow(column).fill_null("").to_pylist()  # type: ignore[no-any-return]
+
+
+def _action_cells(action: Split | Dividend) -> dict[str, str]:
+    """The action columns of one action's row (only the non-empty ones)."""
+    if isinstance(action, Split):
+        return {"split": f"{_text(action.numerator)}/{_text(action.denominator)}"}
+    details = {
+        "dividend": action.unadjusted_value,
+        "dividend_adjusted": action.value,
+        "currency": action.currency,
+        "declaration_date": action.declaration_date,
+        "record_date": action.record_date,
+        "payment_date": action.payment_date,
+        "period": action.period,
+    }
+    return {name: _text(value) for name, value in details.items() if value is not None}
+
+
+_NEEDS_QUOTES = frozenset(',"\n\r')
+_PLAIN_CSV = pacsv.WriteOptions(include_header=False, quoting_style="none")
+
+
+def _write_exact_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[Any]) -> bool:
+    """:func:`_write_own_csv` for exact prices, column-wise through Arrow's CSV writer.
+
+    Returns False (and writes nothing) when an action falls on a date without a bar or a
+    text needs quoting; the row-wise writer handles those.
+    """
+    assert frame.exact is not None
+    n = hi - lo
+    position = {day: i for i, day in enumerate(frame.days[lo:hi].tolist())}
+    cells: dict[str, dict[int, str]] = {}
+    for action in actions:
+        i = position.get(action.date)
+        if i is None:
+            return False
+        for name, text in _action_cells(action).items():
+            if _NEEDS_QUOTES & set(text):
+                return False
+            cells.setdefault(name, {})[i] = text
+    table = frame.exact.slice(lo, n)
+    columns: dict[str, Any] = {"date": pa.array(frame.days[lo:hi], pa.date32()).cast(pa.string())}
+    for name in OWN_COLUMNS[1:6]:
+        columns[name] = _price_arrow(table.column(name))
+    volume = pa.array(frame.volume[lo:hi], pa.int64(), mask=frame.volume_missing[lo:hi])
+    columns["volume"] = volume.cast(pa.string())
+    for name in OWN_COLUMNS[7:]:
+        if name not in cells:
+            columns[name] = pa.nulls(n, pa.string())
+            continue
+        values: list[str | None] = [None] * n
+        for i, text in cells[name].items():
+            values[i] = text
+        columns[name] = pa.array(values, pa.string())
+    with path.open("wb") as handle:
+        handle.write((",".join(OWN_COLUMNS) + "\n").encode())
+        pacsv.write_csv(pa.table(columns), handle, _PLAIN_CSV)
+    return True
 
 
 def _runs(frame: Frame) -> list[tuple[str, int, int]]:
@@ -147,6 +220,13 @@ OWN_COLUMNS = [
 def _write_own_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[Any]) -> int:
     """Our CSV layout: exact prices (floats if adjusted), actions on their ex-date rows
     (action-only rows too)."""
+    if frame.exact is None or not _write_exact_csv(path, frame, lo, hi, actions):
+        _write_rows_csv(path, frame, lo, hi, actions)
+    return hi - lo
+
+
+def _write_rows_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[Any]) -> None:
+    """:func:`_write_own_csv` row by row through the csv module (any frame, any actions)."""
     n = hi - lo
     columns: dict[str, list[str]] = {"date": frame.days[lo:hi].astype(str).tolist()}
     if frame.exact is not None:
@@ -192,7 +272,6 @@ def _write_own_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[Any
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(OWN_COLUMNS)
         writer.writerows(rows)
-    return n
 
 
 def _split_factors(

@@ -35,6 +35,7 @@ from typing import Any
 
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy.engine import URL
 
@@ -54,8 +55,12 @@ PRICE_COLUMNS = ("open", "high", "low", "close", "adjusted_close")
 BAR_COLUMNS = ("symbol", "date", *PRICE_COLUMNS, "volume")
 #: Symbols per SQLite statement (well inside its 32,766 parameters).
 SQLITE_SYMBOLS = 500
-#: Symbols per bar SELECT on SQLite (memory: see :meth:`FrameReader.bars`).
-BAR_GROUP = 64
+#: Symbols per bar SELECT or COPY (memory: see :meth:`FrameReader.bars`).
+BAR_GROUP = 32
+#: The pool of the read path's Arrow buffers: the C allocator, whose freed blocks the NumPy
+#: arrays built from a table can reuse (Arrow's default pool keeps freed memory for itself,
+#: so a read's peak would hold the text, the typed table and the NumPy columns at once).
+READ_POOL = pa.system_memory_pool()
 _SELECT = "SELECT symbol, time, open, high, low, close, adjusted_close, volume FROM market_data"
 
 
@@ -237,18 +242,17 @@ class FrameReader:
         """Bars of ``symbols`` (None: all) in [start, end], sorted by (symbol, date)."""
         if symbols is not None and not symbols:
             return bar_schema(exact).empty_table()
-        if self._pg is not None:
-            return self._pg_bars(symbols, start, end, exact)
+        read = self._sqlite_bars if self._pg is None else self._pg_bars
         names = None if symbols is None else sorted(set(symbols))
         if names is None or len(names) <= BAR_GROUP:
-            return self._sqlite_bars(names, start, end, exact)
-        # Groups of symbols: each group's text columns are freed once typed, so the peak
-        # holds the typed result plus one group's text, not all of it as text.
+            return read(names, start, end, exact)
+        # Groups of symbols: each group's text (SQLite's columns, PostgreSQL's CSV) is freed
+        # once typed, so the peak holds the typed result plus one group's text.
         parts = [
-            self._sqlite_bars(names[i : i + BAR_GROUP], start, end, exact)
+            read(names[i : i + BAR_GROUP], start, end, exact)
             for i in range(0, len(names), BAR_GROUP)
         ]
-        return pa.concat_tables(parts).unify_dictionaries()
+        return pa.concat_tables(parts).unify_dictionaries(memory_pool=READ_POOL)
 
     def _sqlite_bars(
         self,
@@ -261,7 +265,7 @@ class FrameReader:
         sql = f"{_SELECT}{where} ORDER BY symbol, time"
         if adbc_sqlite is not None:
             try:
-                return _typed(self._adbc_table(sql, params), exact)
+                return _typed([self._adbc_table(sql, params)], exact)
             except Exception:  # type inference refused a column: the sqlite3 path is exact
                 self._adbc = None
         assert self._sqlite is not None
@@ -272,7 +276,10 @@ class FrameReader:
             + [pa.array(list(columns[7]), pa.int64())],
             names=list(BAR_COLUMNS),
         )
-        return _typed(raw, exact)
+        del rows, columns
+        holder = [raw]
+        del raw
+        return _typed(holder, exact)
 
     def _adbc_table(self, sql: str, params: list[Any]) -> pa.Table:
         if self._adbc is None:
@@ -315,12 +322,15 @@ class FrameReader:
         types.update(dict.fromkeys(PRICE_COLUMNS, kind))
         if buffer.tell() == 0:
             return bar_schema(exact).empty_table()
+        buffer.seek(0)  # parsed in place: no second copy of the CSV text
         table = pacsv.read_csv(
-            io.BytesIO(buffer.getvalue()),
-            read_options=pacsv.ReadOptions(column_names=list(BAR_COLUMNS)),
+            buffer,
+            read_options=pacsv.ReadOptions(column_names=list(BAR_COLUMNS), use_threads=False),
             convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+            memory_pool=READ_POOL,
         )
-        symbol = table.column("symbol").dictionary_encode()
+        del buffer
+        symbol = pc.dictionary_encode(table.column("symbol"), memory_pool=READ_POOL)
         return table.set_column(0, "symbol", symbol).cast(bar_schema(exact))
 
     # -- everything else (small reads) ------------------------------------------------------
@@ -470,16 +480,28 @@ class FrameReader:
         return out
 
 
-def _typed(raw: pa.Table, exact: bool) -> pa.Table:
-    """String dates and prices (SQLite) cast to the bar schema."""
+def _typed(holder: list[pa.Table], exact: bool) -> pa.Table:
+    """String dates and prices (SQLite) cast to the bar schema.
+
+    Takes the table out of ``holder`` (so no caller keeps it alive) and drops each text
+    column once it is typed: the peak holds the typed columns plus one text column.
+    """
+    raw = holder.pop()
     kind = price_type(exact)
-    raw = raw.combine_chunks()  # one dictionary for the symbols, contiguous columns
-    columns = [
-        raw.column("symbol").cast(pa.string()).combine_chunks().dictionary_encode(),
-        raw.column("date").cast(pa.string()).cast(pa.date32()),
-        *[raw.column(name).cast(pa.string()).cast(kind) for name in PRICE_COLUMNS],
-        raw.column("volume").cast(pa.int64()),
-    ]
+    columns: list[pa.ChunkedArray | pa.Array] = []
+    for name in BAR_COLUMNS:
+        column = raw.column(name).combine_chunks(memory_pool=READ_POOL)  # few large buffers
+        raw = raw.drop_columns([name])
+        if name == "symbol":  # one dictionary for the group
+            text = column.cast(pa.string())
+            columns.append(pc.dictionary_encode(text, memory_pool=READ_POOL))
+            del text
+        elif name == "volume":
+            columns.append(pc.cast(column, pa.int64(), memory_pool=READ_POOL))
+        else:
+            target = pa.date32() if name == "date" else kind
+            columns.append(pc.cast(column.cast(pa.string()), target, memory_pool=READ_POOL))
+        del column
     return pa.Table.from_arrays(columns, schema=bar_schema(exact))
 
 
