@@ -263,9 +263,9 @@ def test_malformed_200_bodies_are_retried_a_couple_of_times() -> None:
 
 def test_well_formed_bad_values_are_not_retried() -> None:
     h = Harness()
-    negative = httpx.Response(200, content=b'[{"date":"2022-01-03","close":-1}]')
-    with pytest.raises(BadResponse, match="negative price") as info:
-        run(h.client(responses(negative)), lambda c: c.eod("AAPL.US"))
+    wrong_shape = httpx.Response(200, content=b'{"date":"2022-01-03","close":1}')
+    with pytest.raises(BadResponse, match="expected a JSON array of bars") as info:
+        run(h.client(responses(wrong_shape)), lambda c: c.eod("AAPL.US"))
     assert not isinstance(info.value, MalformedBody)
     assert len(h.requests) == 1
 

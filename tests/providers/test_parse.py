@@ -115,42 +115,101 @@ def test_null_and_missing_optional_fields() -> None:
     assert bar.close == Decimal("12.5")
 
 
+GOOD = b'{"date":"2022-01-04","open":2,"high":3,"low":1,"close":2.5,"volume":10}'
+
+
 @pytest.mark.parametrize(
-    ("text", "field", "message"),
+    ("row", "day", "kind", "detail"),
     [
-        (b'[{"date":"2022-01-03","close":"abc"}]', "close", "unparseable number"),
-        (b'[{"date":"2022-01-03","close":true}]', "close", "unparseable number"),
-        (b'[{"date":"2022-01-03","close":NaN}]', "close", "unparseable number"),
-        (b'[{"date":"2022-01-03","close":1,"open":-1}]', "open", "negative price"),
-        (b'[{"date":"2022-01-03","open":1}]', "close", "missing close"),
-        (b'[{"date":"2022-01-03","close":null}]', "close", "missing close"),
-        (b'[{"close":1}]', "date", "missing date"),
-        (b'[{"date":"","close":1}]', "date", "missing date"),
-        (b'[{"date":null,"close":1}]', "date", "missing date"),
-        (b'[{"date":"2022-02-30","close":1}]', "date", "invalid date"),
-        (b'[{"date":"20220103","close":1}]', "date", "invalid date"),
-        (b'[{"date":"2022-01-03","close":1,"volume":-5}]', "volume", "negative volume"),
-        (b'[{"date":"2022-01-03","close":1,"volume":1e30}]', "volume", "out of range"),
-        (b'[{"date":"2022-01-03","close":1e99}]', "close", "out of range"),
-        (
-            b'[{"date":"2022-01-03","close":1},{"date":"2022-01-03","close":2}]',
-            "date",
-            "duplicate date",
-        ),
+        (b'{"date":"2022-01-03","close":"abc"}', D(2022, 1, 3), "bad_bar",
+         'close: unparseable number on 2022-01-03, sent "close":"abc"'),
+        (b'{"date":"2022-01-03","close":true}', D(2022, 1, 3), "bad_bar",
+         'close: unparseable number on 2022-01-03, sent "close":true'),
+        (b'{"date":"2022-01-03","close":NaN}', D(2022, 1, 3), "bad_bar",
+         'close: unparseable number on 2022-01-03, sent "close":NaN'),
+        (b'{"date":"2022-01-03","open":1}', D(2022, 1, 3), "no_prices",
+         'close: missing close on 2022-01-03, sent "close":null'),
+        (b'{"date":"2022-01-03","close":null}', D(2022, 1, 3), "no_prices",
+         'close: missing close on 2022-01-03, sent "close":null'),
+        (b'{"close":1}', None, "bad_bar", 'date: missing date, sent "date":null'),
+        (b'{"date":"","close":1}', None, "bad_bar", 'date: missing date, sent "date":""'),
+        (b'{"date":null,"close":1}', None, "bad_bar", 'date: missing date, sent "date":null'),
+        (b'{"date":"0000-00-00","close":1}', None, "bad_bar",
+         'date: invalid date, sent "date":"0000-00-00"'),
+        (b'{"date":"2022-02-30","close":1}', None, "bad_bar",
+         'date: invalid date, sent "date":"2022-02-30"'),
+        (b'{"date":"20220103","close":1}', None, "bad_bar",
+         'date: invalid date, sent "date":"20220103"'),
+        (b'{"date":"2022-01-03","close":1,"volume":-5}', D(2022, 1, 3), "bad_bar",
+         'volume: negative volume on 2022-01-03, sent "volume":-5'),
+        (b'{"date":"2022-01-03","close":1,"volume":1e30}', D(2022, 1, 3), "out_of_range",
+         'volume: number out of range on 2022-01-03, sent "volume":1E+30'),
+        (b'{"date":"2022-01-03","close":1e99}', D(2022, 1, 3), "out_of_range",
+         'close: number out of range on 2022-01-03, sent "close":1E+99'),
+        (b'{"date":"2022-01-03","close":1e-31}', D(2022, 1, 3), "out_of_range",
+         'close: number out of range on 2022-01-03, sent "close":1E-31'),
     ],
-)
-def test_bad_values_are_rejected_naming_symbol_field_and_excerpt(
-    text: bytes, field: str, message: str
+)  # fmt: skip
+def test_a_bad_row_is_skipped_with_a_finding_and_the_rest_parsed(
+    row: bytes, day: dt.date | None, kind: str, detail: str
 ) -> None:
-    with pytest.raises(BadResponse) as info:
-        parse_eod(text, "AAPL.US")
-    error = info.value
-    assert not isinstance(error, MalformedBody)  # well-formed: not retried
-    assert error.symbol == "AAPL.US"
-    assert error.field == field
-    assert message in str(error)
-    assert error.excerpt is not None and len(error.excerpt) <= 60
-    assert "\n" not in str(error)
+    """One bad row never costs the body: the good row is parsed, the bad one is a finding."""
+    parsed = parse_eod(b"[" + row + b"," + GOOD + b"]", "AAPL.US")
+    assert [(b.date, b.close) for b in parsed.records] == [(D(2022, 1, 4), Decimal("2.5"))]
+    assert [(f.symbol, f.date, f.kind, f.detail) for f in parsed.findings] == [
+        ("AAPL.US", day, kind, detail)
+    ]
+
+
+def test_the_issue_s_row_with_no_prices_among_good_rows() -> None:
+    """Kind 1: the good rows parsed, 2026-11-26 skipped with a finding."""
+    text = (
+        b'[{"date":"2026-11-25","open":10,"high":11,"low":9,"close":10.5,'
+        b'"adjusted_close":10.5,"volume":100},'
+        b'{"date":"2026-11-26","open":null,"high":null,"low":null,"close":null,'
+        b'"adjusted_close":null,"volume":0},'
+        b'{"date":"2026-11-27","open":10.5,"high":12,"low":10,"close":11.75,'
+        b'"adjusted_close":11.75,"volume":120}]'
+    )
+    for fmt_body in (text,):
+        parsed = parse_eod(fmt_body, "AAPL.US")
+        assert [b.date for b in parsed.records] == [D(2026, 11, 25), D(2026, 11, 27)]
+        assert [(f.date, f.kind) for f in parsed.findings] == [(D(2026, 11, 26), "no_prices")]
+    csv = b"Date,Open,High,Low,Close,Adjusted_close,Volume\n2026-11-25,10,11,9,10.5,10.5,100\n2026-11-26,,,,,,0\n"
+    parsed = parse_eod(csv, "AAPL.US", fmt="csv")
+    assert [b.date for b in parsed.records] == [D(2026, 11, 25)]
+    assert [(f.date, f.kind) for f in parsed.findings] == [(D(2026, 11, 26), "no_prices")]
+
+
+@pytest.mark.parametrize(
+    ("row", "low", "close"),
+    [
+        # Kind 3: WTI crude settled at -37.63 on 2020-04-20.
+        (b'{"date":"2020-04-20","open":17.73,"high":17.85,"low":-40.32,"close":-37.63,'
+         b'"adjusted_close":-37.63,"volume":247947}', "-40.32", "-37.63"),
+        (b'{"date":"2020-04-20","open":"-1.5","high":"0","low":"-2.25","close":"-0.125",'
+         b'"adjusted_close":"-0.125","volume":"10"}', "-2.25", "-0.125"),
+        # Kind 4: SHIB-USD.CC closed at 8.4401e-06; tokens trade far lower.
+        (b'{"date":"2020-04-20","open":8.4e-06,"high":8.5e-06,"low":8.3e-06,'
+         b'"close":8.4401e-06,"adjusted_close":8.4401e-06,"volume":1e17}', "0.0000083",
+         "0.0000084401"),
+        (b'{"date":"2020-04-20","low":1e-12,"close":"0.000000000000000000000000000001"}',
+         "1E-12", "1E-30"),
+    ],
+)  # fmt: skip
+def test_negative_and_tiny_prices_are_parsed_exactly(row: bytes, low: str, close: str) -> None:
+    (bar,) = parse_eod(b"[" + row + b"]", "X.CC").records
+    assert bar.low is not None and str(bar.low.normalize()) == str(Decimal(low).normalize())
+    assert str(bar.close.normalize()) == str(Decimal(close).normalize())
+    assert bar.close == Decimal(close) and bar.low == Decimal(low)
+
+
+def test_volumes_up_to_bigint_are_accepted() -> None:
+    text = b'[{"date":"2022-01-03","close":1,"volume":9223372036854775807},' \
+        b'{"date":"2022-01-04","close":1,"volume":1e16}]'  # fmt: skip
+    assert [b.volume for b in parse_eod(text, "X.CC").records] == [2**63 - 1, 10**16]
+    over = parse_eod(b'[{"date":"2022-01-03","close":1,"volume":9223372036854775808}]', "X.CC")
+    assert over.records == [] and [f.kind for f in over.findings] == ["bad_bar"]
 
 
 @pytest.mark.parametrize(
@@ -202,8 +261,9 @@ def test_csv_rejects_html_json_and_truncated_rows() -> None:
     truncated = b"Date,Open,High,Low,Close,Adjusted_close,Volume\n2022-01-03,1,2,0.5,1.5"
     with pytest.raises(MalformedBody, match="truncated"):
         parse_eod(truncated, "X.US", fmt="csv")
-    with pytest.raises(BadResponse, match="invalid date"):
-        parse_eod(b"Date,Close\n2022-13-45,1\n", "X.US", fmt="csv")
+    parsed = parse_eod(b"Date,Close\n2022-13-45,1\n2022-01-03,2\n", "X.US", fmt="csv")
+    assert [b.close for b in parsed.records] == [Decimal(2)]
+    assert [(f.date, f.kind) for f in parsed.findings] == [(None, "bad_bar")]
 
 
 # --- splits and dividends ---------------------------------------------------------------------
@@ -242,12 +302,29 @@ def test_split_csv_header_variants(csv_text: bytes) -> None:
     assert split.ratio == 4
 
 
-@pytest.mark.parametrize("ratio", ['"0/1"', '"1/0"', '"-2/1"', '"four"', '"4.0/"', "null", "[]"])
-def test_bad_split_ratios(ratio: str) -> None:
-    text = b'[{"date":"2020-08-31","split":' + ratio.encode() + b"}]"
-    with pytest.raises(BadResponse) as info:
-        parse_splits(text, "AAPL.US")
-    assert info.value.field == "split"
+@pytest.mark.parametrize(
+    "ratio",
+    ['"1.000000/0.000000"', '"0/1"', '"1/0"', '"-2/1"', '"2/-1"', '""', '"four"', '"4.0/"',
+     "null", "[]", '"0.000000/0.000000"'],
+)  # fmt: skip
+def test_impossible_split_ratios_are_findings(ratio: str) -> None:
+    """Kind 2: the impossible split is skipped with a finding; the other splits parsed."""
+    text = (
+        b'[{"date":"2020-08-31","split":' + ratio.encode() + b"},"
+        b'{"date":"2014-06-09","split":"7.000000/1.000000"}]'
+    )
+    parsed = parse_splits(text, "AAPL.US")
+    assert [(s.date, s.ratio) for s in parsed.records] == [(D(2014, 6, 9), 7)]
+    (finding,) = parsed.findings
+    assert (finding.symbol, finding.date, finding.kind) == ("AAPL.US", D(2020, 8, 31), "bad_split")
+    assert finding.detail.startswith("split: ")
+
+
+def test_a_split_dated_with_zeros_is_a_finding() -> None:
+    text = b'[{"date":"0000-00-00","split":"2/1"},{"date":"2020-08-31","split":"4/1"}]'
+    parsed = parse_splits(text, "AAPL.US")
+    assert [s.date for s in parsed.records] == [D(2020, 8, 31)]
+    assert [(f.date, f.kind) for f in parsed.findings] == [(None, "bad_split")]
 
 
 def test_dividends_old_rows_with_nulls_absent_keys_and_strings() -> None:
@@ -271,14 +348,39 @@ def test_dividends_csv_two_columns() -> None:
     ]
 
 
-def test_dividend_rejections() -> None:
-    with pytest.raises(BadResponse, match="missing value"):
-        parse_dividends(b'[{"date":"2024-01-02","currency":"USD"}]', "X.US")
-    with pytest.raises(BadResponse, match="negative amount"):
-        parse_dividends(b'[{"date":"2024-01-02","value":"-0.1"}]', "X.US")
-    with pytest.raises(BadResponse, match="invalid date") as info:
-        parse_dividends(b'[{"date":"2024-01-02","value":1,"paymentDate":"soon"}]', "X.US")
-    assert info.value.field == "paymentDate"
+@pytest.mark.parametrize(
+    ("row", "day", "detail"),
+    [
+        (b'{"date":"2024-01-02","currency":"USD"}', D(2024, 1, 2),
+         'value: missing value on 2024-01-02, sent "value":null'),
+        (b'{"date":"2024-01-02","value":""}', D(2024, 1, 2),
+         'value: missing value on 2024-01-02, sent "value":""'),
+        (b'{"date":"2024-01-02","value":"-0.1"}', D(2024, 1, 2),
+         'value: negative amount on 2024-01-02, sent "value":"-0.1"'),
+        (b'{"date":"0000-00-00","value":0.24}', None,
+         'date: invalid date, sent "date":"0000-00-00"'),
+        (b'{"date":"2024-01-02","value":1,"paymentDate":"soon"}', D(2024, 1, 2),
+         'paymentDate: invalid date on 2024-01-02, sent "paymentDate":"soon"'),
+    ],
+)  # fmt: skip
+def test_a_dividend_that_cannot_be_read_is_a_finding(
+    row: bytes, day: dt.date | None, detail: str
+) -> None:
+    """Kind 2: dates written as zeros, missing amounts: skipped with findings."""
+    parsed = parse_dividends(b"[" + row + b',{"date":"2024-05-10","value":0.25}]', "X.US")
+    assert [(d.date, d.value) for d in parsed.records] == [(D(2024, 5, 10), Decimal("0.25"))]
+    assert [(f.date, f.kind, f.detail) for f in parsed.findings] == [(day, "bad_action", detail)]
+
+
+def test_two_dividends_on_one_ex_date_are_both_returned() -> None:
+    """A regular and a special dividend, and an exact duplicate: judged at the write."""
+    text = (
+        b'[{"date":"2024-05-10","value":0.25},{"date":"2024-05-10","value":1.00},'
+        b'{"date":"2024-05-10","value":0.25}]'
+    )
+    parsed = parse_dividends(text, "X.US")
+    assert [d.value for d in parsed.records] == [Decimal("0.25"), Decimal("1.00"), Decimal("0.25")]
+    assert parsed.findings == []
 
 
 # --- bulk -------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from data_nexus.providers.eodhd import (
     parse_user,
     summarize_errors,
 )
-from data_nexus.records import ApiUsage, Bar, Dividend, Parsed, Split
+from data_nexus.records import FINDING_KINDS, ApiUsage, Bar, Dividend, Finding, Parsed, Split
 
 SECRET = "FUZZSECRET42"
 EXAMPLES = 1300
@@ -162,7 +162,8 @@ def check_records(result: Parsed[Any], kind: type) -> None:
     for record in result.records:
         if isinstance(record, Bar):
             prices = [record.open, record.high, record.low, record.close, record.adjusted_close]
-            assert all(p is None or (isinstance(p, Decimal) and p >= 0) for p in prices)
+            assert all(p is None or (isinstance(p, Decimal) and p.is_finite()) for p in prices)
+            assert isinstance(record.close, Decimal)  # a bar without a close is a finding
             assert record.volume is None or 0 <= record.volume < 2**63
         if isinstance(record, Split):
             assert record.ratio > 0
@@ -170,6 +171,9 @@ def check_records(result: Parsed[Any], kind: type) -> None:
             assert record.value >= 0
     for warning in result.warnings:
         assert SECRET not in warning and "\n" not in warning
+    for finding in result.findings:
+        assert isinstance(finding, Finding) and finding.kind in FINDING_KINDS
+        assert SECRET not in finding.detail and "\n" not in finding.detail
 
 
 def outcome(parse: Callable[[], Any], kind: type) -> None:

@@ -52,7 +52,7 @@ def careful_eod(body: bytes, symbol: str, fmt: parse.Format = "json") -> Parsed[
     bars = parse._unique(
         symbol, rows, acc, lambda f, _row: parse._bar(f, symbol, acc), parse._by_date
     )
-    return Parsed(bars, acc.finish(symbol))
+    return Parsed(bars, acc.finish(symbol), acc.findings)
 
 
 def careful_bulk(body: bytes, exchange: str, fmt: parse.Format = "json") -> Parsed[Bar]:
@@ -67,7 +67,7 @@ def careful_bulk(body: bytes, exchange: str, fmt: parse.Format = "json") -> Pars
         lambda f, _row: parse._bar(f, parse._bulk_symbol(f, exchange, "exchange_short_name"), acc),
         parse._by_date_symbol,
     )
-    return Parsed(bars, acc.finish(f"bulk {exchange}"))
+    return Parsed(bars, acc.finish(f"bulk {exchange}"), acc.findings)
 
 
 def outcome(run: Callable[[], Parsed[Bar]]) -> tuple[Any, ...]:
@@ -76,7 +76,7 @@ def outcome(run: Callable[[], Parsed[Bar]]) -> tuple[Any, ...]:
         parsed = run()
     except BadResponse as error:
         return ("error", type(error), str(error), error.symbol, error.field, error.excerpt)
-    return ("parsed", [repr(bar) for bar in parsed.records], parsed.warnings)
+    return ("parsed", [repr(bar) for bar in parsed.records], parsed.warnings, parsed.findings)
 
 
 def same_eod(body: bytes, fmt: parse.Format = "json") -> None:
@@ -321,15 +321,15 @@ def test_emulator_bodies_take_the_compact_path_and_agree() -> None:
     same_bulk(bulk)
 
 
-def test_a_row_the_fast_paths_cannot_read_gets_the_careful_error() -> None:
+def test_a_row_the_fast_paths_cannot_read_gets_the_careful_judgement() -> None:
     rows = [f'{{"date":"2022-01-{d:02d}","close":1.5,"volume":100}}' for d in range(3, 9)]
-    rows[4] = '{"date":"2022-01-07","close":-1.5,"volume":100}'
-    with_negative = ("[" + ",".join(rows) + "]").encode()
-    same_eod(with_negative)
-    try:
-        parse_eod(with_negative, "X.US")
-    except BadResponse as error:
-        assert (error.field, error.symbol) == ("close", "X.US")
-        assert "negative price on 2022-01-07" in str(error)
-    else:  # pragma: no cover - the assertion above is the point
-        raise AssertionError("a negative close was accepted")
+    rows[4] = '{"date":"2022-01-07","close":-1.5,"volume":100}'  # negative: legitimate
+    rows[2] = '{"date":"2022-01-05","close":null,"volume":100}'  # no close: a finding
+    body = ("[" + ",".join(rows) + "]").encode()
+    same_eod(body)
+    parsed = parse_eod(body, "X.US")
+    assert [(b.date.day, b.close) for b in parsed.records] == [
+        (3, Decimal("1.5")), (4, Decimal("1.5")), (6, Decimal("1.5")), (7, Decimal("-1.5")),
+        (8, Decimal("1.5")),
+    ]  # fmt: skip
+    assert [(f.date, f.kind) for f in parsed.findings] == [(dt.date(2022, 1, 5), "no_prices")]

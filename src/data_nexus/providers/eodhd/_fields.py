@@ -22,6 +22,8 @@ from data_nexus.redact import redact
 EXCERPT_LEN = 60
 #: Numbers at or above 10**16 are not prices, amounts or ratios; they are garbage.
 _MAX_ADJUSTED_EXPONENT = 15
+#: Share counts go up to BIGINT's 2**63-1 (about 9.2E18).
+_MAX_VOLUME_EXPONENT = 18
 #: More than 30 decimal places is garbage too (and would blow up plain-text rendering).
 _MIN_EXPONENT = -30
 #: ``market_data.volume`` is a BIGINT.
@@ -191,7 +193,7 @@ def is_missing(value: Any) -> bool:
 class Fields:
     """Reads typed fields out of one row, raising errors that name symbol, field and row."""
 
-    __slots__ = ("row", "secrets", "symbol", "when")
+    __slots__ = ("day", "row", "secrets", "symbol", "when")
 
     def __init__(
         self, row: Mapping[str, Any], *, symbol: str | None, secrets: Iterable[str] = ()
@@ -200,6 +202,8 @@ class Fields:
         self.symbol = symbol
         self.secrets = tuple(secrets)
         self.when = ""
+        #: The row's date once :meth:`date` read it (for a finding about the row).
+        self.day: dt.date | None = None
 
     def fail(self, message: str, key: str, value: Any) -> BadResponse:
         """A :class:`BadResponse` for ``key`` of this row."""
@@ -217,6 +221,7 @@ class Fields:
             raise self.fail("missing date", key, value)
         parsed = self._date(key, value)
         self.when = f" on {parsed.isoformat()}"
+        self.day = parsed
         return parsed
 
     def optional_date(self, key: str) -> dt.date | None:
@@ -235,8 +240,12 @@ class Fields:
         except ValueError:
             raise self.fail("invalid date", key, value) from None
 
-    def number(self, key: str) -> Decimal | None:
-        """An exact finite number from a JSON number or numeric string; ``None`` if missing."""
+    def number(self, key: str, *, max_exponent: int = _MAX_ADJUSTED_EXPONENT) -> Decimal | None:
+        """An exact finite number from a JSON number or numeric string; ``None`` if missing.
+
+        Numbers of ``10**(max_exponent + 1)`` or more, or with more than 30 decimal places,
+        are "out of range".
+        """
         value = self.row.get(key)
         if is_missing(value):
             return None
@@ -255,7 +264,7 @@ class Fields:
             return Decimal(0)  # no "-0", no "0E+99"
         exponent = number.as_tuple().exponent
         assert isinstance(exponent, int)  # finite
-        if number.adjusted() > _MAX_ADJUSTED_EXPONENT or exponent < _MIN_EXPONENT:
+        if number.adjusted() > max_exponent or exponent < _MIN_EXPONENT:
             raise self.fail("number out of range", key, value)
         return number
 
@@ -279,12 +288,12 @@ class Fields:
         Fractional volumes are rounded half-even to a whole share (the column is a BIGINT);
         the second item is the original value when that happened, for the caller's warning.
         """
-        number = self.number(key)
+        number = self.number(key, max_exponent=_MAX_VOLUME_EXPONENT)
         if number is None:
             return None, None
         if number < 0:
             raise self.fail("negative volume", key, self.row.get(key))
-        if number.adjusted() > 18:
+        if number.adjusted() > _MAX_VOLUME_EXPONENT:
             raise self.fail("volume out of range", key, self.row.get(key))
         whole = number.to_integral_value(rounding=ROUND_HALF_EVEN)
         volume = int(whole)

@@ -20,9 +20,23 @@ What is tolerated, following ``eodhd-api.md``:
   last data row): surfaced in ``Parsed.warnings``;
 - CSV bodies with or without a trailing non-data line.
 
-What is rejected: unparseable numbers, missing or invalid dates, duplicate dates (for one
-symbol) in one body, negative prices/volumes/amounts, a missing close, a JSON shape that is
-not an array of objects.
+- **negative prices** (WTI settled at -37.63 on 2020-04-20; spreads, some indices) and
+  prices far below 1E-8 (crypto): kept exactly as sent;
+- volumes up to BIGINT's 2^63-1.
+
+Rows and actions are judged one by one: a row of a well-formed body that cannot become a
+record is skipped with a :class:`~data_nexus.records.Finding` in ``Parsed.findings``, and
+the rest of the body is used. Such rows: no close (``no_prices``), a number outside any sane
+range (``out_of_range``: ``|x| >= 1E16``, more than 30 decimal places), an unparseable
+number, a missing or invalid date (``0000-00-00``), a negative volume (``bad_bar``); an
+impossible split ratio (``1/0``, ``0/1``, negative, empty: ``bad_split``); a dividend with a
+missing or negative amount or a bad date (``bad_action``). Several actions on one date are
+all returned (exact duplicates too): :func:`data_nexus.storage.validate.judge_actions`
+stores duplicates once and keeps two different dividends of one ex-date.
+
+What rejects the whole body: a body that is not the format asked for (:class:`MalformedBody`),
+a JSON shape that is not an array of objects, and two bars of one symbol on one date (which
+of them is right cannot be judged).
 """
 
 from __future__ import annotations
@@ -32,18 +46,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
+from data_nexus.errors import BadResponse
 from data_nexus.providers.eodhd._bars import bulk_bars, eod_bars
 from data_nexus.providers.eodhd._compact import compact_bulk, compact_eod
 from data_nexus.providers.eodhd._csv import read_rows
 from data_nexus.providers.eodhd._fields import (
     Fields,
+    MalformedBody,
     duplicate,
     expect_list,
     expect_object,
     load_json,
     value_text,
 )
-from data_nexus.records import Bar, Dividend, Parsed, Split
+from data_nexus.records import Bar, Dividend, Finding, Parsed, Split
 from data_nexus.redact import redact
 
 Format = Literal["json", "csv"]
@@ -78,7 +94,7 @@ def parse_eod(
             return _careful(symbol, row, acc, lambda f, _row: _bar(f, symbol, acc))
 
         bars = eod_bars(rows, symbol, careful, zero_rows=acc.zero_rows, secrets=acc.secrets)
-    return Parsed(bars, acc.finish(symbol))
+    return Parsed(bars, acc.finish(symbol), acc.findings)
 
 
 def parse_splits(
@@ -90,9 +106,9 @@ def parse_splits(
     exactly as sent; reverse (``1.000000/20.000000``) and odd ratios are kept as they are.
     """
     rows = _rows(body, symbol, fmt, ("date", "split"), "splits", secrets=secrets)
-    acc = _Acc(secrets)
-    splits = _unique(symbol, rows, acc, lambda f, _row: _split(f, symbol), _by_date)
-    return Parsed(splits, acc.finish(symbol))
+    acc = _Acc(secrets, kind="bad_split")
+    splits = _unique(symbol, rows, acc, lambda f, _row: _split(f, symbol), _by_date, many=True)
+    return Parsed(splits, acc.finish(symbol), acc.findings)
 
 
 def parse_dividends(
@@ -105,9 +121,11 @@ def parse_dividends(
     its amount to ``value``.
     """
     rows = _rows(body, symbol, fmt, ("date", "value"), "dividends", secrets=secrets)
-    acc = _Acc(secrets)
-    dividends = _unique(symbol, rows, acc, lambda f, _row: _dividend(f, symbol), _by_date)
-    return Parsed(dividends, acc.finish(symbol))
+    acc = _Acc(secrets, kind="bad_action")
+    dividends = _unique(
+        symbol, rows, acc, lambda f, _row: _dividend(f, symbol), _by_date, many=True
+    )
+    return Parsed(dividends, acc.finish(symbol), acc.findings)
 
 
 def parse_bulk_eod(
@@ -134,7 +152,7 @@ def parse_bulk_eod(
             return _careful(exchange, row, acc, build)
 
         bars = bulk_bars(rows, exchange, careful, zero_rows=acc.zero_rows, secrets=acc.secrets)
-    return Parsed(bars, acc.finish(f"bulk {exchange}"))
+    return Parsed(bars, acc.finish(f"bulk {exchange}"), acc.findings)
 
 
 def parse_bulk_splits(
@@ -143,15 +161,16 @@ def parse_bulk_splits(
     """One day of splits for an exchange (``type=splits``): rows ``code, exchange, date, split``."""
     columns = ("code", "exchange", "date", "split")
     rows = _rows(body, exchange, fmt, columns, "splits", secrets=secrets)
-    acc = _Acc(secrets)
+    acc = _Acc(secrets, kind="bad_split")
     splits = _unique(
         exchange,
         rows,
         acc,
         lambda f, _row: _split(f, _bulk_symbol(f, exchange, "exchange")),
         _by_date_symbol,
+        many=True,
     )
-    return Parsed(splits, acc.finish(f"bulk {exchange}"))
+    return Parsed(splits, acc.finish(f"bulk {exchange}"), acc.findings)
 
 
 def parse_bulk_dividends(
@@ -164,27 +183,46 @@ def parse_bulk_dividends(
     """
     columns = ("code", "exchange", "date", "value")
     rows = _rows(body, exchange, fmt, columns, "dividends", secrets=secrets)
-    acc = _Acc(secrets)
+    acc = _Acc(secrets, kind="bad_action")
     dividends = _unique(
         exchange,
         rows,
         acc,
         lambda f, _row: _dividend(f, _bulk_symbol(f, exchange, "exchange")),
         _by_date_symbol,
+        many=True,
     )
-    return Parsed(dividends, acc.finish(f"bulk {exchange}"))
+    return Parsed(dividends, acc.finish(f"bulk {exchange}"), acc.findings)
 
 
 # --- internals ------------------------------------------------------------------------------
 
 
 class _Acc:
-    """Warnings gathered while parsing one body."""
+    """Warnings and findings gathered while parsing one body.
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    ``kind`` is the finding kind of a row that cannot be read (``bad_bar``, ``bad_split``,
+    ``bad_action``); a bar without a close is ``no_prices``, a number out of range
+    ``out_of_range``.
+    """
+
+    def __init__(self, secrets: Iterable[str], *, kind: str = "bad_bar") -> None:
         self.secrets = tuple(secrets)
+        self.kind = kind
         self.warnings: list[str] = []
         self.zero_rows: list[str] = []
+        self.findings: list[Finding] = []
+
+    def skip(self, where: str, fields: Fields, error: BadResponse) -> None:
+        """Record the row ``fields`` as skipped for ``error`` (one finding)."""
+        reason = str(error).split(" (", 1)[0]
+        kind = self.kind
+        if self.kind == "bad_bar" and reason.startswith("missing close"):
+            kind = "no_prices"
+        elif self.kind == "bad_bar" and reason.startswith("number out of range"):
+            kind = "out_of_range"
+        detail = f"{error.field}: {reason}, sent {error.excerpt}"
+        self.findings.append(Finding(fields.symbol or where, fields.day, kind, detail))
 
     def finish(self, where: str) -> list[str]:
         """The warnings, with one line counting the skipped all-zero rows."""
@@ -242,8 +280,11 @@ def _unique(
     acc: _Acc,
     build: Callable[[Fields, Mapping[str, Any]], R | None],
     key: Callable[[R], Any],
+    *,
+    many: bool = False,
 ) -> list[R]:
-    """Build a record per row (skipping warning-only rows and ``None``), reject duplicates."""
+    """Build a record per row (skipping warning-only rows and ``None``); a second record
+    with the same ``key`` is rejected, unless ``many`` (actions: judged at the write)."""
     records: list[R] = []
     seen: set[Any] = set()
     for row in rows:
@@ -252,7 +293,7 @@ def _unique(
             continue
         record, symbol = picked
         k = key(record)
-        if k in seen:
+        if k in seen and not many:
             raise duplicate(symbol, row, acc.secrets)
         seen.add(k)
         records.append(record)
@@ -267,11 +308,17 @@ def _careful(
     build: Callable[[Fields, Mapping[str, Any]], R | None],
 ) -> tuple[R, str] | None:
     """The record of one row and the symbol that names it; ``None`` for a skipped row
-    (warning-only, or ``build`` said so). Raises the row's ``BadResponse``."""
+    (warning-only, ``build`` said so, or a value of the row is bad: then a finding)."""
     if _warning_only(where, row, acc):
         return None
     fields = Fields(row, symbol=where, secrets=acc.secrets)
-    record = build(fields, row)
+    try:
+        record = build(fields, row)
+    except MalformedBody:  # pragma: no cover - rows are parsed already; never per row
+        raise
+    except BadResponse as error:
+        acc.skip(where, fields, error)
+        return None
     if record is None:
         return None
     return record, fields.symbol or where
@@ -293,7 +340,7 @@ def _bulk_symbol(fields: Fields, exchange: str, exchange_key: str) -> str:
 def _bar(fields: Fields, symbol: str, acc: _Acc) -> Bar | None:
     fields.symbol = symbol
     day = fields.date()
-    prices = {key: fields.non_negative(key) for key in _PRICE_KEYS}
+    prices = {key: fields.number(key) for key in _PRICE_KEYS}  # negative ones are real
     close = prices["close"]
     if close is None:
         raise fields.fail("missing close", "close", fields.row.get("close"))
