@@ -14,7 +14,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from data_nexus.errors import DataNexusError, LeaseConflict, NotFound, NotInPlan, ProviderError
+from data_nexus.errors import LeaseConflict, NotFound, NotInPlan, ProviderError
+from data_nexus.exchanges import exchange_today
 from data_nexus.providers.protocol import BulkProvider
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage import provider_state
@@ -90,16 +91,17 @@ async def run_bulk(
             per_symbol[bar.symbol][bar.date] = bar
     todo = [s for s in states if s not in refetch]
     results = await asyncio.gather(
-        *(_write_one(ctx, s, list(per_symbol[s].values())) for s in todo), return_exceptions=True
+        *(_write_one(ctx, s, list(per_symbol[s].values()), bulk.exchange) for s in todo),
+        return_exceptions=True,
     )
     synced = []
     for symbol, result in zip(todo, results, strict=True):
         if isinstance(result, BaseException):
-            if not isinstance(result, DataNexusError):
+            if not isinstance(result, Exception):  # cancellation, interpreter exit
                 raise result
             if isinstance(result, LeaseConflict):
                 continue
-            await fail_asset(ctx, symbol, result)
+            await fail_asset(ctx, symbol, result)  # whatever the cause: this asset only
         else:
             synced.append(symbol)
     ctx.summary.bulk_used.append(bulk.exchange)
@@ -107,14 +109,25 @@ async def run_bulk(
     return synced, refetch
 
 
-async def _write_one(ctx: RunContext, symbol: str, bars: list[Bar]) -> None:
+async def _write_one(ctx: RunContext, symbol: str, bars: list[Bar], exchange: str) -> None:
+    now = ctx.clock()
     result = await ctx.writer.write(
         AssetUpdate(
-            symbol=symbol, bars=bars, state=synced_state(ctx.clock()), lease_owner=ctx.owner
+            symbol=symbol,
+            bars=bars,
+            state=synced_state(now),
+            lease_owner=ctx.owner,
+            today=exchange_today(exchange, now),
+            run_id=ctx.summary.run_id,
         )
     )
     summary = ctx.summary
     summary.synced += 1
     summary.rows_inserted += result.inserted
     summary.rows_revised += result.updated
-    ctx.emit(AssetSynced(symbol, result.inserted, result.updated, 0, 0, 0, FetchMode.BULK))
+    summary.findings += result.findings
+    ctx.emit(
+        AssetSynced(
+            symbol, result.inserted, result.updated, 0, 0, 0, FetchMode.BULK, result.findings
+        )
+    )

@@ -25,7 +25,7 @@ class RunPlanned:
 
 @dataclass(frozen=True, slots=True)
 class AssetSynced:
-    """One asset committed: its bars, actions and state, in one transaction."""
+    """One asset committed: its bars, actions, findings and state, in one transaction."""
 
     symbol: str
     inserted: int
@@ -34,6 +34,7 @@ class AssetSynced:
     actions_changed: int
     calls: int
     mode: str  # "first sync", "incremental", "full refresh", "corporate action detected", "bulk"
+    findings: int = 0  # open findings the write recorded (skipped rows, replaced history …)
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,7 +189,9 @@ def plan_fetch(state: AssetState, *, now: dt.datetime, options: PlanOptions) -> 
     if options.full or state.last_date is None:
         mode = FetchMode.FULL_REFRESH if options.full else FetchMode.FIRST_SYNC
         return FetchPlan(state.symbol, state.exchange, options.since, today, True, True, mode)
-    start = sessions_back(state.last_date, options.correction_sessions)
+    # min(): a bar stored after today (by a version that did not skip them) never pushes
+    # the window past today
+    start = sessions_back(min(state.last_date, today), options.correction_sessions)
     if options.since is not None and options.since > start:
         start = options.since
     stale_actions = (

@@ -96,6 +96,9 @@ class SyncSummary:
     rows_revised: int = 0
     rows_deleted: int = 0
     actions_changed: int = 0
+    #: Findings the run's writes recorded (one per skipped row or action, flagged price,
+    #: replaced or rescaled history …; ``datanexus check`` lists them).
+    findings: int = 0
     full_refreshes: int = 0
     calls_estimate: int = 0
     calls_spent: int = 0
