@@ -105,7 +105,8 @@ def _actions_differ(
             return (a.date, "split", a.numerator, a.denominator)
         return (a.date, "dividend", a.value, a.unadjusted_value)
 
-    return sorted(map(key, stored)) != sorted(map(key, fetched))
+    # sets: an exact duplicate in the provider's list is stored once, not a difference
+    return sorted(set(map(key, stored))) != sorted(set(map(key, fetched)))
 
 
 async def _fetch_actions(
