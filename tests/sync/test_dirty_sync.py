@@ -32,6 +32,12 @@ AGAIN = SyncOptions(max_age=dt.timedelta(0))  # every asset is due again
 Start = Callable[..., EmulatorServer]
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest) -> str:
+    """A migrated database of each backend."""
+    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
+
+
 def findings_of(url: str, symbol: str, *, closed: bool = False) -> list[StoredFinding]:
     with Store.open(url) as store, store.connection() as conn:
         return list_findings(conn, [symbol], include_closed=closed)
@@ -67,12 +73,12 @@ def lease_of(url: str, symbol: str) -> tuple[str | None, str | None]:
 
 
 def test_future_bars_are_skipped_with_findings_and_later_runs_work(
-    sqlite_url: str, start_emulator: Start
+    url: str, start_emulator: Start
 ) -> None:
     """The issue's example: rows dated after the exchange's today are not stored; the next
     runs (which died with "start … is after end …") sync normally."""
     emu = start_emulator(seed=3, symbols=6, start=START, today=TODAY)
-    settings = settings_for(sqlite_url, emu)
+    settings = settings_for(url, emu)
     symbols = symbols_of(emu)
     target = inject(emu, "future_bars")
     future = sorted(i.date for i in emu.truth() if i.date is not None)
@@ -84,16 +90,16 @@ def test_future_bars_are_skipped_with_findings_and_later_runs_work(
     assert first.findings == 2
     info = {a.symbol: a for a in list_assets(settings)}
     assert info[target].last_date == emu.market.bars(target)[-1].date <= TODAY
-    found = findings_of(sqlite_url, target)
+    found = findings_of(url, target)
     assert [(f.date, f.kind) for f in found] == [(day, "future_bar") for day in future]
-    assert mismatches(sqlite_url, emu, symbols) == []
+    assert mismatches(url, emu, symbols) == []
 
     again = run_sync(settings, AGAIN, clock=clock_at(TODAY))
     assert (again.synced, again.failed, again.rows_written) == (6, {}, 0)
     emu.advance(3)
     later = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
     assert (later.synced, later.failed, later.exit_code) == (6, {}, 0)
-    assert mismatches(sqlite_url, emu, symbols) == []
+    assert mismatches(url, emu, symbols) == []
 
 
 def test_a_future_bar_stored_by_an_older_version_is_removed(
@@ -170,31 +176,31 @@ def test_an_unexpected_error_fails_one_asset_never_the_run(
 
 
 def test_a_retracted_split_is_removed_even_when_the_list_is_empty(
-    sqlite_url: str, start_emulator: Start
+    url: str, start_emulator: Start
 ) -> None:
     """The issue's example: the only split of a symbol is withdrawn; the fetched (empty)
     list is the truth, so the split goes and the adjusted history is refreshed."""
     emu = start_emulator(seed=3, symbols=10, start=START, today=TODAY)
-    settings = settings_for(sqlite_url, emu, actions_every_days=1)
+    settings = settings_for(url, emu, actions_every_days=1)
     target = inject(emu, "retracted_split", where=lambda s: not emu.market.splits(s))
     [served] = emu.truth()
     add_assets(settings, [target])
     assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
-    with Store.open(sqlite_url) as store:
+    with Store.open(url) as store:
         [split] = [a for a in store.read_actions([target]) if a.action_type == "split"]
     assert split.date == served.date
-    before = bar_on(sqlite_url, target, emu.market.bars(target)[0].date)
+    before = bar_on(url, target, emu.market.bars(target)[0].date)
 
     emu.advance(3)
     summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
     assert (summary.synced, summary.exit_code, summary.findings) == (1, 0, 1)
     assert summary.full_refreshes == 1 and summary.actions_changed >= 1
-    with Store.open(sqlite_url) as store:
+    with Store.open(url) as store:
         assert [a for a in store.read_actions([target]) if a.action_type == "split"] == []
-    assert mismatches(sqlite_url, emu, [target]) == []  # adjusted closes and volumes too
-    after = bar_on(sqlite_url, target, before.date)
+    assert mismatches(url, emu, [target]) == []  # adjusted closes and volumes too
+    after = bar_on(url, target, before.date)
     assert after.volume is not None and before.volume == 2 * after.volume
-    [finding] = findings_of(sqlite_url, target)
+    [finding] = findings_of(url, target)
     assert (finding.date, finding.kind) == (served.date, "action_retracted")
     assert "split 2/1" in finding.detail
 
@@ -235,36 +241,36 @@ def plan_limited_setup(url: str, emu: EmulatorServer) -> tuple[str, dict[dt.date
 
 
 def test_a_plan_limited_answer_after_a_split_rescales_the_older_rows(
-    sqlite_url: str, start_emulator: Start
+    url: str, start_emulator: Start
 ) -> None:
     """The issue's example: a 4:1 split on 2026-11-23 and a one-year answer with the plan's
     warning; 2025-11-03 (outside the answer) gets a quarter of its adjusted close and four
     times its volume, exactly the provider's back-adjustment, and a finding."""
     emu = start_emulator(seed=3, symbols=6, start=START, today=TODAY)
-    target, old = plan_limited_setup(sqlite_url, emu)
+    target, old = plan_limited_setup(url, emu)
     assert emu.advance(3) == MONDAY
     [item] = emu.truth()
     assert (item.date, item.finding) == (MONDAY, True)
-    settings = settings_for(sqlite_url, emu)
+    settings = settings_for(url, emu)
 
     summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
     assert (summary.synced, summary.exit_code, summary.findings) == (1, 0, 1)
     right = {b.date: b for b in emu.market.bars(target)}
     day = dt.date(2025, 11, 3)
-    stored = bar_on(sqlite_url, target, day)
+    stored = bar_on(url, target, day)
     assert stored == right[day]
     assert old[day].adjusted_close is not None and stored.adjusted_close is not None
     assert stored.adjusted_close == pytest.approx(old[day].adjusted_close / 4, abs=Decimal("1e-4"))
     assert old[day].volume is not None and stored.volume == old[day].volume * 4
     assert stored.close == old[day].close  # raw prices are as traded
-    assert mismatches(sqlite_url, emu, [target]) == []  # every row, inside and outside
-    [finding] = findings_of(sqlite_url, target)
+    assert mismatches(url, emu, [target]) == []  # every row, inside and outside
+    [finding] = findings_of(url, target)
     assert (finding.date, finding.kind) == (MONDAY, "history_rescaled")
     assert "4/1" in finding.detail and "provider's back-adjustment" in finding.detail
 
     again = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
     assert (again.rows_written, again.rows_deleted, again.actions_changed) == (0, 0, 0)
-    assert findings_of(sqlite_url, target) == [finding]  # recorded once, still open
+    assert findings_of(url, target) == [finding]  # recorded once, still open
 
 
 def test_a_plan_limited_answer_after_a_split_and_a_dividend_on_one_day(
@@ -292,12 +298,12 @@ def test_a_plan_limited_answer_after_a_split_and_a_dividend_on_one_day(
 # --- kind 8: a ticker reused by another company ---------------------------------------------
 
 
-def test_a_reused_ticker_replaces_the_whole_history(sqlite_url: str, start_emulator: Start) -> None:
+def test_a_reused_ticker_replaces_the_whole_history(url: str, start_emulator: Start) -> None:
     """The issue's example: every re-fetched session's raw close is ~15× the stored one and
     no split explains it: the whole history is fetched again and replaces the old company's
     (it said "3 revised" before), with a finding; exit 0."""
     emu = start_emulator(seed=3, symbols=6, start=START, today=TODAY)
-    settings = settings_for(sqlite_url, emu)
+    settings = settings_for(url, emu)
     target = inject(emu, "reused_ticker")
     add_assets(settings, symbols_of(emu))
     assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
@@ -307,10 +313,11 @@ def test_a_reused_ticker_replaces_the_whole_history(sqlite_url: str, start_emula
 
     summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
     assert (summary.synced, summary.exit_code, summary.findings) == (6, 0, 1)
+    assert summary.as_dict()["findings"] == 1  # sync --json
     assert summary.full_refreshes == 1
     assert summary.rows_revised >= len(emu.market.bars(target)) - 5
-    assert mismatches(sqlite_url, emu, symbols_of(emu)) == []
-    [finding] = findings_of(sqlite_url, target)
+    assert mismatches(url, emu, symbols_of(emu)) == []
+    [finding] = findings_of(url, target)
     assert (finding.date, finding.kind) == (item.date, "history_replaced")
 
     again = run_sync(settings, AGAIN, clock=clock_at(MONDAY))

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from data_nexus.errors import LeaseConflict, NotFound, NotInPlan, ProviderError
 from data_nexus.exchanges import exchange_today
 from data_nexus.providers.protocol import BulkProvider
-from data_nexus.records import Bar, Dividend, Split
+from data_nexus.records import Bar, Dividend, Finding, Split
 from data_nexus.storage import provider_state
 from data_nexus.storage.store import AssetUpdate, Store
 from data_nexus.sync.events import AssetSynced, BulkRefused, BulkUsed, Notice
@@ -42,10 +42,11 @@ def remember_bulk(store: Store, exchange: str, available: bool, now: dt.datetime
 
 async def _fetch_days(
     provider: BulkProvider, exchange: str, days: Sequence[dt.date]
-) -> tuple[list[Bar], list[Split | Dividend], list[str]]:
+) -> tuple[list[Bar], list[Split | Dividend], list[str], list[Finding]]:
     bars: list[Bar] = []
     actions: list[Split | Dividend] = []
     warnings: list[str] = []
+    findings: list[Finding] = []
     for day in days:
         # Prices first: on a plan without bulk, one refused request (not three) tells us.
         prices = await provider.bulk_eod(exchange, day=day)
@@ -56,7 +57,8 @@ async def _fetch_days(
         bars += prices.records
         actions += [*splits.records, *dividends.records]
         warnings += [*prices.warnings, *splits.warnings, *dividends.warnings]
-    return bars, actions, warnings
+        findings += [*prices.findings, *splits.findings, *dividends.findings]
+    return bars, actions, warnings, findings
 
 
 async def run_bulk(
@@ -70,7 +72,7 @@ async def run_bulk(
     asset should be synced per symbol.
     """
     try:
-        bars, actions, warnings = await _fetch_days(provider, bulk.exchange, bulk.days)
+        bars, actions, warnings, findings = await _fetch_days(provider, bulk.exchange, bulk.days)
     except (NotInPlan, NotFound) as error:
         await asyncio.to_thread(remember_bulk, ctx.store, bulk.exchange, False, ctx.clock())
         ctx.emit(BulkRefused(bulk.exchange, str(error).splitlines()[0]))
@@ -90,8 +92,11 @@ async def run_bulk(
         if bar.symbol in states and bar.symbol not in refetch:
             per_symbol[bar.symbol][bar.date] = bar
     todo = [s for s in states if s not in refetch]
+    found: dict[str, list[Finding]] = defaultdict(list)  # rows the parser skipped, per asset
+    for finding in findings:
+        found[finding.symbol].append(finding)
     results = await asyncio.gather(
-        *(_write_one(ctx, s, list(per_symbol[s].values()), bulk.exchange) for s in todo),
+        *(_write_one(ctx, s, list(per_symbol[s].values()), bulk.exchange, found[s]) for s in todo),
         return_exceptions=True,
     )
     synced = []
@@ -109,7 +114,9 @@ async def run_bulk(
     return synced, refetch
 
 
-async def _write_one(ctx: RunContext, symbol: str, bars: list[Bar], exchange: str) -> None:
+async def _write_one(
+    ctx: RunContext, symbol: str, bars: list[Bar], exchange: str, findings: list[Finding]
+) -> None:
     now = ctx.clock()
     result = await ctx.writer.write(
         AssetUpdate(
@@ -117,6 +124,7 @@ async def _write_one(ctx: RunContext, symbol: str, bars: list[Bar], exchange: st
             bars=bars,
             state=synced_state(now),
             lease_owner=ctx.owner,
+            findings=findings,
             today=exchange_today(exchange, now),
             run_id=ctx.summary.run_id,
         )
