@@ -324,11 +324,12 @@ def test_a_reused_ticker_replaces_the_whole_history(url: str, start_emulator: St
     assert (again.rows_written, again.rows_deleted, again.findings) == (0, 0, 0)
 
 
+@pytest.mark.parametrize("options", [AGAIN, SyncOptions(full=True)], ids=["due", "full"])
 def test_a_reused_ticker_drops_the_old_companys_older_rows(
-    sqlite_url: str, start_emulator: Start
+    sqlite_url: str, start_emulator: Start, options: SyncOptions
 ) -> None:
     """Another input: the old company's history is longer than the new one's; after the
-    replacement nothing of it is left under the symbol."""
+    replacement (found by a daily run or by ``--full``) nothing of it is left."""
     emu = start_emulator(seed=3, symbols=3, start=START, today=TODAY)
     settings = settings_for(sqlite_url, emu)
     symbol = symbols_of(emu)[0]
@@ -345,7 +346,7 @@ def test_a_reused_ticker_drops_the_old_companys_older_rows(
     with Store.open(sqlite_url) as store:
         store.write_asset(AssetUpdate(symbol, [*older, *old_company]))
 
-    summary = run_sync(settings, AGAIN, clock=clock_at(TODAY))
+    summary = run_sync(settings, options, clock=clock_at(TODAY))
     assert (summary.synced, summary.exit_code, summary.rows_deleted) == (1, 0, 3)
     assert mismatches(sqlite_url, emu, [symbol]) == []
     [finding] = findings_of(sqlite_url, symbol)

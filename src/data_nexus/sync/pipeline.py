@@ -35,6 +35,7 @@ from data_nexus.sync.plan import (
     SkipReason,
     check_window,
     full_refresh_of,
+    sessions_back,
 )
 from data_nexus.sync.plan import plan_fetch as make_plan
 from data_nexus.sync.summary import SyncSummary
@@ -231,13 +232,17 @@ async def _fetch_and_write(
         stored = await asyncio.to_thread(ctx.store.read_bars, [symbol], plan.start, plan.end)
         refresh = check_window(stored, fetched.records).adjustment_changed
         replaced = replaced_history(stored, fetched.records)
+    elif state.last_date is not None:  # a full fetch over a stored history: compare its end
+        tail = sessions_back(min(state.last_date, plan.end), ctx.plan_options.correction_sessions)
+        stored = await asyncio.to_thread(ctx.store.read_bars, [symbol], tail, plan.end)
+        replaced = replaced_history(stored, fetched.records)
     if plan.fetch_actions or refresh or replaced is not None:
         actions, more, action_findings = await _fetch_actions(ctx, symbol, plan.end)
         calls += 2
         warnings += more
         stored_actions = await asyncio.to_thread(ctx.store.read_actions, [symbol])
         if replaced is not None and explained_by_splits(replaced, stored_actions, actions):
-            replaced, refresh = None, True
+            replaced, refresh = None, not plan.full
         if not plan.full and not refresh:
             refresh = replaced is not None or _actions_differ(stored_actions, actions)
     if refresh:
