@@ -11,11 +11,16 @@ import sqlalchemy as sa
 from data_nexus.models import Asset, CorporateAction, MarketData
 from data_nexus.storage.engine import open_engine
 
-EXTREMES = [Decimal("0.00001234"), Decimal("123456789.12345678"), Decimal("9999999999.99999999")]
+EXTREMES = [
+    Decimal("0.00001234"), Decimal("123456789.12345678"), Decimal("9999999999.99999999"),
+    Decimal("8.4401E-06"), Decimal("1E-12"), Decimal("-37.63"), Decimal("999999999999999.5"),
+    Decimal("-0.000000000000000000000000000001"),
+]  # fmt: skip
 
 
 def test_extreme_prices_round_trip_exactly(backend_url: str) -> None:
-    """0.00001234 and 123456789.12345678 come back digit for digit (no float on the way)."""
+    """0.00001234, 123456789.12345678, 8.4401E-06, 1E-12 and -37.63 come back digit for digit
+    (no float on the way, no fixed scale in the column)."""
     engine = open_engine(backend_url)
     rows = [
         {

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from data_nexus.models import ASSETS, FINDINGS, SYNC_RUNS
+from data_nexus.providers.eodhd import parse_dividends, parse_eod, parse_splits
 from data_nexus.records import Bar, Dividend, Finding, Split
 from data_nexus.storage.findings import StoredFinding, list_findings, open_findings
-from data_nexus.storage.store import AssetUpdate, Store
+from data_nexus.storage.store import AssetUpdate, Store, WriteResult
 from tests.storage.conftest import add_assets, make_bars
 
 D0 = dt.date(2026, 11, 23)
@@ -243,3 +244,90 @@ def test_a_finding_of_another_symbol_is_refused(store: Store) -> None:
             AssetUpdate("A.US", findings=[Finding("B.US", None, "bad_bar", "x")], window=(D0, D0))
         )
     assert _findings(store, "A.US") == []
+
+
+# --- the issue's examples, from a served body through the parser into the store --------------
+
+
+def _sync(store: Store, symbol: str, eod: bytes, *, divs: bytes = b"[]", splits: bytes = b"[]",
+          today: dt.date | None = None) -> WriteResult:  # fmt: skip
+    """What the sync does with three bodies: parse, then one write with every finding."""
+    bars, d, s = parse_eod(eod, symbol), parse_dividends(divs, symbol), parse_splits(splits, symbol)
+    window = (bars.records[0].date, bars.records[-1].date) if bars.records else None
+    return store.write_asset(
+        AssetUpdate(symbol, bars.records, window=window, actions=[*s.records, *d.records],
+                    actions_window=(dt.date.min, dt.date(2026, 11, 29)),
+                    findings=[*bars.findings, *d.findings, *s.findings], today=today)
+    )  # fmt: skip
+
+
+def test_issue_examples_from_bodies_to_stored_values(store: Store) -> None:
+    add_assets(store, "AAPL.US", "CL.COMM", "SHIB-USD.CC")
+    _set_type(store, "AAPL.US", "Common Stock")
+    # Kinds 1, 2 and 5 on one stock.
+    eod = (
+        b'[{"date":"2026-11-25","open":230,"high":232.5,"low":229.1,"close":231.0,'
+        b'"adjusted_close":231.0,"volume":41000000},'
+        b'{"date":"2026-11-26","open":null,"high":null,"low":null,"close":null,'
+        b'"adjusted_close":null,"volume":0},'
+        b'{"date":"2026-11-27","open":231,"high":233,"low":230.5,"close":232.87,'
+        b'"adjusted_close":232.87,"volume":20000000},'
+        b'{"date":"2026-12-31","open":1,"high":1,"low":1,"close":1,"adjusted_close":1,'
+        b'"volume":1}]'
+    )
+    splits = b'[{"date":"2020-08-31","split":"4.000000/1.000000"},{"date":"2021-01-04","split":"1.000000/0.000000"}]'
+    divs = (
+        b'[{"date":"2024-05-10","value":0.25},{"date":"2024-05-10","value":1.00},'
+        b'{"date":"2024-05-10","value":0.25},{"date":"0000-00-00","value":0.24},'
+        b'{"date":"2024-08-12","value":null}]'
+    )
+    result = _sync(store, "AAPL.US", eod, divs=divs, splits=splits, today=dt.date(2026, 11, 29))
+    assert (result.inserted, result.last_date) == (2, dt.date(2026, 11, 27))
+    assert result.findings == 6
+    assert [(b.date, b.close) for b in store.read_bars(["AAPL.US"])] == [
+        (dt.date(2026, 11, 25), D("231.0")), (dt.date(2026, 11, 27), D("232.87"))
+    ]  # fmt: skip
+    assert store.read_actions(["AAPL.US"]) == [
+        Split("AAPL.US", dt.date(2020, 8, 31), D(4), D(1)),
+        Dividend("AAPL.US", dt.date(2024, 5, 10), D("0.25")),
+        Dividend("AAPL.US", dt.date(2024, 5, 10), D("1")),
+    ]
+    assert [(f.date, f.kind) for f in _findings(store, "AAPL.US")] == [
+        (None, "bad_action"),  # 0000-00-00
+        (dt.date(2021, 1, 4), "bad_split"),
+        (dt.date(2024, 5, 10), "duplicate_action"),
+        (dt.date(2024, 8, 12), "bad_action"),
+        (dt.date(2026, 11, 26), "no_prices"),
+        (dt.date(2026, 12, 31), "future_bar"),
+    ]
+    # The same answer again: nothing changes, the same six findings stay open.
+    again = _sync(store, "AAPL.US", eod, divs=divs, splits=splits, today=dt.date(2026, 11, 29))
+    assert (again.inserted, again.updated, again.actions_inserted, again.findings) == (0, 0, 0, 6)
+    assert len(_findings(store, "AAPL.US", include_closed=True)) == 6
+
+    # Kind 3: WTI, stored exactly (no finding on a commodity).
+    wti = (
+        b'[{"date":"2020-04-17","open":18.3,"high":18.9,"low":17.31,"close":18.27,'
+        b'"adjusted_close":18.27,"volume":300000},'
+        b'{"date":"2020-04-20","open":17.73,"high":17.85,"low":-40.32,"close":-37.63,'
+        b'"adjusted_close":-37.63,"volume":247947}]'
+    )
+    assert _sync(store, "CL.COMM", wti).findings == 0
+    last = store.read_bars(["CL.COMM"])[-1]
+    assert (last.low, last.close, last.adjusted_close) == (D("-40.32"), D("-37.63"), D("-37.63"))
+    # Kind 4: SHIB, and far lower; volumes past 1e16.
+    shib = (
+        b'[{"date":"2024-03-05","open":3.1e-05,"high":3.9e-05,"low":2.9e-05,'
+        b'"close":8.4401e-06,"adjusted_close":8.4401e-06,"volume":1.5e16},'
+        b'{"date":"2024-03-06","open":1e-12,"high":2e-12,"low":1e-12,"close":1e-12,'
+        b'"adjusted_close":1e-12,"volume":9223372036854775807},'
+        b'{"date":"2024-03-07","close":1e99}]'
+    )
+    result = _sync(store, "SHIB-USD.CC", shib)
+    assert (result.inserted, result.findings) == (2, 1)
+    first, second = store.read_bars(["SHIB-USD.CC"])
+    assert (str(first.close), first.volume) == ("0.0000084401", 15 * 10**15)
+    assert (second.close, second.volume) == (D("1E-12"), 2**63 - 1)
+    assert [(f.date, f.kind) for f in _findings(store, "SHIB-USD.CC")] == [
+        (dt.date(2024, 3, 7), "out_of_range")
+    ]

@@ -19,8 +19,10 @@ import sqlalchemy as sa
 from data_nexus.records import Bar
 from data_nexus.storage import compression
 from data_nexus.storage.compression import Chunk, Span, plan_spans
+from data_nexus.storage.engine import open_engine
 from data_nexus.storage.migrate import upgrade_db
 from data_nexus.storage.store import AssetUpdate, Store
+from data_nexus.storage.timescale import hypertable_info
 from tests.conftest import make_settings
 from tests.storage.conftest import add_assets, make_bars, pause_compression_policy
 
@@ -157,3 +159,61 @@ def test_a_stale_chunk_list_still_writes_correctly(empty_timescale_url: str) -> 
         result = store.write_asset(AssetUpdate("A.US", rewritten))
         assert (result.inserted, result.updated) == (0, 100)
         assert store.read_bars(["A.US"]) == rewritten
+
+
+def test_migration_0002_keeps_compression_and_stores_any_decimal_in_compressed_chunks(
+    empty_timescale_url: str,
+) -> None:
+    """0001's compressed hypertable goes to unconstrained NUMERIC and back: values, settings,
+    policy and compressed chunks survive, and sub-1E-8 and negative prices land in a
+    compressed chunk exactly."""
+    settings = make_settings(empty_timescale_url, chunk_interval="1 month")
+    upgrade_db(settings, "0001")
+    engine = open_engine(empty_timescale_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("INSERT INTO assets (symbol, code, exchange) VALUES ('A.US', 'A', 'US')")
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO market_data (time, symbol, close, volume) "
+                    "SELECT d::date, 'A.US', 100.25 + (d::date - DATE '2021-01-01') * 0.01, 1 "
+                    "FROM generate_series(DATE '2021-01-01', DATE '2021-06-30', '1 day') d"
+                )
+            )
+            conn.execute(
+                sa.text("SELECT count(compress_chunk(c)) FROM show_chunks('market_data') c")
+            )
+            before = hypertable_info(conn)
+        assert before is not None and before.compressed_chunks == before.chunks > 3
+
+        upgrade_db(settings)
+        with engine.connect() as conn:
+            after = hypertable_info(conn)
+            kind = conn.execute(
+                sa.text(
+                    "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    "WHERE attrelid = 'market_data'::regclass AND attname = 'close'"
+                )
+            ).scalar_one()
+        assert kind == "numeric"
+        assert after is not None
+        assert (after.chunks, after.compressed_chunks) == (before.chunks, before.chunks)
+        assert (after.segmentby, after.orderby) == (["symbol"], ["time DESC"])
+        assert after.policy_compress_after == before.policy_compress_after
+        print(
+            f"compression ratio before {before.compression_ratio}, after {after.compression_ratio}"
+        )
+    finally:
+        engine.dispose()
+
+    with Store.open(make_settings(empty_timescale_url)) as store:
+        pause_compression_policy(store)
+        day = dt.date(2021, 2, 10)
+        tiny = Bar("A.US", day, None, None, Decimal("-40.32"), Decimal("8.4401E-06"), None, 1)
+        result = store.write_asset(AssetUpdate("A.US", [tiny]))
+        assert result.updated == 1
+        assert store.read_bars(["A.US"], day, day) == [tiny]
+        assert not_fully_compressed(chunk_states(store)) == 0
+        assert len(store.read_bars(["A.US"])) == 181

@@ -95,7 +95,7 @@ def test_failures_are_isolated_recorded_and_retried(
     symbols = symbols_of(emu)
     add_assets(settings, symbols)
     broken = symbols[4]
-    emu.set_fault(broken, "duplicate_date")  # a body that cannot be true: one date twice
+    emu.set_fault(broken, "duplicate_date")  # two bars on one date: the body is refused
     events: list[SyncEvent] = []
     summary = run_sync(settings, SyncOptions(), clock=clock_at(TODAY), on_event=events.append)
     assert summary.synced == 11 and list(summary.failed) == [broken]
@@ -103,7 +103,7 @@ def test_failures_are_isolated_recorded_and_retried(
     assert any(isinstance(e, AssetFailed) and e.symbol == broken for e in events)
     info = {a.symbol: a for a in list_assets(settings)}
     assert info[broken].fail_count == 1 and info[broken].last_date is None
-    assert "duplicate" in (info[broken].last_error or "")
+    assert "duplicate date" in (info[broken].last_error or "")
     assert emu.token not in (info[broken].last_error or "")
     assert info[broken].next_attempt_at == clock_at(TODAY)() + dt.timedelta(minutes=15)
 
