@@ -133,9 +133,9 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
     the run goes on.
     """
     symbol = state.symbol
-    if plan is None:
-        plan = make_plan(state, now=ctx.clock(), options=ctx.plan_options)
     try:
+        if plan is None:
+            plan = make_plan(state, now=ctx.clock(), options=ctx.plan_options)
         result, calls, mode, actions_changed = await _fetch_and_write(state, plan, ctx)
     except LeaseConflict as error:
         ctx.emit(AssetSkipped(symbol, f"lease lost: {error}"))
