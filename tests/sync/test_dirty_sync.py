@@ -20,6 +20,8 @@ from data_nexus.models import ASSETS
 from data_nexus.records import Bar, Dividend
 from data_nexus.storage.findings import StoredFinding, list_findings
 from data_nexus.storage.store import AssetUpdate, Store
+from data_nexus.sync.events import Notice, SyncEvent
+from data_nexus.sync.plan import BulkMode
 from data_nexus.sync.runner import run_sync
 from data_nexus.sync.summary import SyncOptions
 from tests.sync.helpers import clock_at, mismatches, settings_for, symbols_of
@@ -169,6 +171,32 @@ def test_an_unexpected_error_fails_one_asset_never_the_run(
 
     retry = run_sync(settings, SyncOptions(symbols=(broken,)), clock=clock_at(TODAY))
     assert (retry.synced, retry.failed) == (1, {})
+    assert mismatches(sqlite_url, emu, symbols) == []
+
+
+def test_an_unexpected_error_in_a_bulk_request_falls_back_to_per_symbol(
+    sqlite_url: str, start_emulator: Start
+) -> None:
+    """The bulk request of an exchange is no asset: an unforeseen error there is told as a
+    notice (redacted) and every asset syncs symbol by symbol."""
+    emu = start_emulator(seed=3, symbols=6, start=START, today=TODAY)
+    settings = settings_for(sqlite_url, emu)
+    symbols = symbols_of(emu)
+    add_assets(settings, symbols)
+    assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
+    monday = emu.advance(3)
+    events: list[SyncEvent] = []
+    summary = run_sync(
+        settings,
+        SyncOptions(bulk=BulkMode.ALWAYS),
+        clock=clock_at(monday),
+        transport=Exploding("eod-bulk-last-day"),
+        on_event=events.append,
+    )
+    assert (summary.synced, summary.failed, summary.exit_code) == (6, {}, 0)
+    assert summary.bulk_used == []
+    [notice] = [e for e in events if isinstance(e, Notice) and "bulk US failed" in e.text]
+    assert "RuntimeError: unforeseen trouble" in notice.text and emu.token not in notice.text
     assert mismatches(sqlite_url, emu, symbols) == []
 
 

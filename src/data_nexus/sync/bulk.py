@@ -21,6 +21,7 @@ from data_nexus.records import Bar, Dividend, Finding, Split
 from data_nexus.storage import provider_state
 from data_nexus.storage.store import AssetUpdate, Store
 from data_nexus.sync.events import AssetSynced, BulkRefused, BulkUsed, Notice
+from data_nexus.sync.leases import failure_message
 from data_nexus.sync.pipeline import RunContext, StopRun, fail_asset, synced_state
 from data_nexus.sync.plan import AssetState, BulkPlan, FetchMode
 
@@ -82,6 +83,10 @@ async def run_bulk(
         if error.stops_run:
             raise StopRun(error) from None
         ctx.emit(Notice(None, f"bulk {bulk.exchange} failed ({error}); syncing per symbol"))
+        return None
+    except Exception as error:  # unforeseen: each asset then fails (or not) on its own
+        reason = failure_message(f"{type(error).__name__}: {error}", ctx.secrets)
+        ctx.emit(Notice(None, f"bulk {bulk.exchange} failed ({reason}); syncing per symbol"))
         return None
     await asyncio.to_thread(remember_bulk, ctx.store, bulk.exchange, True, ctx.clock())
     for text in warnings:
