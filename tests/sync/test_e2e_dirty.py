@@ -1,6 +1,6 @@
 """Issue 9 end to end: 200 symbols with every kind of real-world dirt on (``dirty=all``).
 
-The real client syncs from the emulator over a socket into SQLite. The run ends with exit 0
+The real client syncs from the emulator over a socket into SQLite and PostgreSQL. The run ends with exit 0
 (no asset fails: each bad row or action is skipped with a finding), every clean bar is
 stored exactly as the emulator's clean market has it, there is one open finding per
 injected fault that calls for one (``/_admin/truth`` entries with ``finding: true``) and
@@ -16,6 +16,8 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
+
+import pytest
 
 from data_nexus.assets import register_listing
 from data_nexus.emulator import EmulatorServer
@@ -102,13 +104,19 @@ def unchanged(summary: SyncSummary) -> tuple[int, int, int, int, dict[str, str]]
     )
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest) -> str:
+    """A migrated database of each backend."""
+    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
+
+
 def test_200_dirty_symbols_end_to_end(
-    sqlite_url: str, start_emulator: Callable[..., EmulatorServer]
+    url: str, start_emulator: Callable[..., EmulatorServer]
 ) -> None:
     emu = start_emulator(
         seed=9, exchanges=EXCHANGES, symbols=67, start=START, today=TODAY, dirty=("all",)
     )
-    settings = settings_for(sqlite_url, emu, actions_every_days=1)
+    settings = settings_for(url, emu, actions_every_days=1)
     dirty = {i.symbol for i in emu.truth()}
     assert {emu.service.dirt.kind_of(s) for s in dirty} >= {
         "null_prices", "bad_actions", "negative_prices", "tiny_prices", "future_bars",
@@ -123,16 +131,16 @@ def test_200_dirty_symbols_end_to_end(
 
     first = run_sync(settings, SyncOptions(), clock=clock_at(TODAY))
     assert (first.synced, first.failed, first.exit_code, first.status) == (200, {}, 0, "ok")
-    assert bar_problems(sqlite_url, emu, chosen) == []
-    assert found(sqlite_url) == expected(emu.truth())
+    assert bar_problems(url, emu, chosen) == []
+    assert found(url) == expected(emu.truth())
     assert first.findings == sum(expected(emu.truth()).values())
-    before = open_findings(sqlite_url)
+    before = open_findings(url)
 
     second = run_sync(settings, AGAIN, clock=clock_at(TODAY))
     assert second.synced == 200 and second.exit_code == 0
     assert unchanged(second) == (0, 0, 0, 0, {})
     assert [(f.id, f.symbol, f.date, f.kind, f.detail, f.first_seen) for f in before] == [
-        (f.id, f.symbol, f.date, f.kind, f.detail, f.first_seen) for f in open_findings(sqlite_url)
+        (f.id, f.symbol, f.date, f.kind, f.detail, f.first_seen) for f in open_findings(url)
     ]  # the same findings, seen again (last_seen moves), none new, none closed
 
     monday = emu.advance(3)
@@ -141,18 +149,18 @@ def test_200_dirty_symbols_end_to_end(
     assert all(i.finding for i in phases.values())
     third = run_sync(settings, AGAIN, clock=clock_at(monday))
     assert (third.synced, third.failed, third.exit_code) == (200, {}, 0)
-    assert bar_problems(sqlite_url, emu, chosen) == []
-    assert found(sqlite_url) == expected(emu.truth())
-    kinds = {(f.symbol, f.kind) for f in open_findings(sqlite_url)}
+    assert bar_problems(url, emu, chosen) == []
+    assert found(url) == expected(emu.truth())
+    kinds = {(f.symbol, f.kind) for f in open_findings(url)}
     assert {
         (phases["retracted_split"].symbol, "action_retracted"),
         (phases["plan_limited"].symbol, "history_rescaled"),
         (phases["reused_ticker"].symbol, "history_replaced"),
     } <= kinds
-    after = open_findings(sqlite_url)
+    after = open_findings(url)
 
     fourth = run_sync(settings, AGAIN, clock=clock_at(monday))
     assert unchanged(fourth) == (0, 0, 0, 0, {})
-    assert [(f.id, f.date, f.kind) for f in open_findings(sqlite_url)] == [
+    assert [(f.id, f.date, f.kind) for f in open_findings(url)] == [
         (f.id, f.date, f.kind) for f in after
     ]
