@@ -20,8 +20,8 @@ from data_nexus.models import ASSETS
 from data_nexus.records import Bar, Dividend
 from data_nexus.storage.findings import StoredFinding, list_findings
 from data_nexus.storage.store import AssetUpdate, Store
-from data_nexus.sync.events import Notice, SyncEvent
-from data_nexus.sync.plan import BulkMode
+from data_nexus.sync.events import AssetSynced, Notice, SyncEvent
+from data_nexus.sync.plan import BulkMode, FetchMode
 from data_nexus.sync.runner import run_sync
 from data_nexus.sync.summary import SyncOptions
 from tests.sync.helpers import clock_at, mismatches, settings_for, symbols_of
@@ -339,10 +339,13 @@ def test_a_reused_ticker_replaces_the_whole_history(url: str, start_emulator: St
     [item] = emu.truth()
     assert item.finding
 
-    summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
+    events: list[SyncEvent] = []
+    summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY), on_event=events.append)
     assert (summary.synced, summary.exit_code, summary.findings) == (6, 0, 1)
     assert summary.as_dict()["findings"] == 1  # sync --json
     assert summary.full_refreshes == 1
+    [synced] = [e for e in events if isinstance(e, AssetSynced) and e.symbol == target]
+    assert (synced.mode, synced.findings) == (FetchMode.HISTORY_REPLACED, 1)
     assert summary.rows_revised >= len(emu.market.bars(target)) - 5
     assert mismatches(url, emu, symbols_of(emu)) == []
     [finding] = findings_of(url, target)

@@ -33,7 +33,8 @@ class AssetSynced:
     deleted: int
     actions_changed: int
     calls: int
-    mode: str  # "first sync", "incremental", "full refresh", "corporate action detected", "bulk"
+    mode: str  # a FetchMode: "first sync", "incremental", "full refresh", "corporate action
+    # detected", "history replaced", "bulk"
     findings: int = 0  # open findings the write recorded (skipped rows, replaced history …)
 
 

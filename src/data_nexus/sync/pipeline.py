@@ -247,7 +247,7 @@ async def _fetch_and_write(
             refresh = replaced is not None or _actions_differ(stored_actions, actions)
     if refresh:
         plan = full_refresh_of(plan, ctx.plan_options.since)
-        mode = plan.mode
+        mode = plan.mode if replaced is None else FetchMode.HISTORY_REPLACED
         fetched = await ctx.provider.eod(symbol, start=plan.start)
         calls += 1
         warnings += fetched.warnings
@@ -258,7 +258,7 @@ async def _fetch_and_write(
     window = _window(bars, plan.end, state.last_date)
     if replaced is not None and window is not None:
         # the old company's history goes, whatever the new answer covers
-        window = (dt.date.min, window[1])
+        window, mode = (dt.date.min, window[1]), FetchMode.HISTORY_REPLACED
         findings.append(replaced.finding(symbol, state.first_date))
     elif actions is not None and plan.full and bars and state.first_date is not None:
         first = min(b.date for b in bars)

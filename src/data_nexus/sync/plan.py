@@ -50,12 +50,15 @@ class FetchMode(StrEnum):
     INCREMENTAL = "incremental"
     FULL_REFRESH = "full refresh"
     CORPORATE_ACTION = "corporate action detected"
+    #: Every re-fetched close moved and no split explains it: another company's history.
+    HISTORY_REPLACED = "history replaced"
     BULK = "bulk"
 
     @property
     def is_full(self) -> bool:
         """Whether this mode rewrites the whole history (a full refresh)."""
-        return self in (FetchMode.FULL_REFRESH, FetchMode.CORPORATE_ACTION)
+        full = (FetchMode.FULL_REFRESH, FetchMode.CORPORATE_ACTION, FetchMode.HISTORY_REPLACED)
+        return self in full
 
 
 #: Weighted cost of one bulk request (EODHD: 100 calls) and of a bulk day (prices, splits,
