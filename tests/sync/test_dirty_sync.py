@@ -7,6 +7,7 @@ stored values and the findings recorded in the asset's transaction.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -321,6 +322,48 @@ def test_a_plan_limited_answer_after_a_split_and_a_dividend_on_one_day(
     [finding] = findings_of(sqlite_url, target)
     assert (finding.date, finding.kind) == (MONDAY, "history_rescaled")
     assert "dividends on 2026-11-23" in finding.detail
+
+
+class OtherDigits(httpx.AsyncBaseTransport):
+    """The real transport, but ``/eod`` answers of ``symbol`` carry one more digit on every
+    adjusted close: a provider whose back-adjustment we cannot reproduce."""
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if not request.url.path.endswith(f"/eod/{self.symbol}"):
+            return response
+        body = (await response.aread()).decode()
+        body = re.sub(r'("adjusted_close":-?[0-9]+\.[0-9]+)', r"\g<1>7", body)
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return httpx.Response(response.status_code, headers=headers, text=body)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_older_rows_that_cannot_be_rescaled_are_flagged_stale(
+    sqlite_url: str, start_emulator: Start
+) -> None:
+    """Another input: a split and a dividend, and adjusted closes the provider's documented
+    back-adjustment does not reproduce: the older rows keep their values (nothing is
+    guessed) and a ``stale_history`` finding says so."""
+    emu = start_emulator(seed=3, symbols=6, start=START, today=TODAY)
+    target, old = plan_limited_setup(sqlite_url, emu)
+    emu.advance(3, dividends={target: "0.4"})
+    settings = settings_for(sqlite_url, emu)
+    summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY), transport=OtherDigits(target))
+    assert (summary.synced, summary.exit_code, summary.findings) == (1, 0, 1)
+    with Store.open(sqlite_url) as store:
+        stored = store.read_bars([target])
+    first = min(b.date for b in emu.market.bars(target) if b.date > MONDAY - dt.timedelta(365))
+    assert [b for b in stored if b.date < first] == [b for d, b in sorted(old.items()) if d < first]
+    [finding] = findings_of(sqlite_url, target)
+    assert (finding.date, finding.kind) == (first, "stale_history")
+    assert "keep the old adjustment" in finding.detail
 
 
 # --- kind 8: a ticker reused by another company ---------------------------------------------
