@@ -10,7 +10,6 @@ from pathlib import Path
 
 import exchange_calendars as xcals
 import pandas as pd
-import pytest
 
 from data_nexus.demo import DEMO_DIRT, run_demo
 from data_nexus.quality.run import run_checks
@@ -41,11 +40,6 @@ def test_demo_suggests_check_and_check_reads_its_database(tmp_path: Path) -> Non
     assert json.loads(check.stdout)["assets"] == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the parser's per-row judgement (branch h9s, 9b505a0) and the sync passing "
-    "parsed findings to AssetUpdate.findings (h9y); remove this mark once both are merged",
-)
 def test_check_reports_exactly_the_demo_dirt_and_no_false_gap(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     result = run_demo(database_url=url, symbols=12, years=3, clock=lambda: NOW)

@@ -112,6 +112,14 @@ def test_incremental_window_refetches_the_last_sessions() -> None:
     assert (plan.full, plan.fetch_actions, plan.calls) == (False, False, 1)
 
 
+def test_a_stored_bar_after_today_never_pushes_the_window_past_today() -> None:
+    """Kind 5: a database written by an older version holds a bar dated 2026-12-31 on
+    2026-11-24; the window still ends today and starts five sessions before it."""
+    s = state(last_synced=NOW - dt.timedelta(days=1), last_date=dt.date(2026, 12, 31))
+    plan = plan_fetch(s, now=NOW, options=OPTS)
+    assert (plan.start, plan.end) == (dt.date(2026, 11, 17), dt.date(2026, 11, 24))
+
+
 def test_actions_safety_net() -> None:
     """Splits/dividends are fetched explicitly when the safety-net period has passed."""
     s = state(

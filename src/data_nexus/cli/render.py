@@ -192,7 +192,8 @@ class SyncRenderer:
         out.print(
             f"rows: {summary.rows_inserted:,} new, {summary.rows_revised:,} revised, "
             f"{summary.rows_deleted:,} removed; {summary.full_refreshes} full refresh(es) "
-            "after corporate actions or on request",
+            "after corporate actions or on request"
+            + (f"; {summary.findings:,} finding(s) (datanexus check)" if summary.findings else ""),
             markup=False,
         )
         bulk = f"; bulk used for {', '.join(summary.bulk_used)}" if summary.bulk_used else ""

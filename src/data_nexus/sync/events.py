@@ -32,7 +32,7 @@ class RunPlanned:
 
 @dataclass(frozen=True, slots=True)
 class AssetSynced:
-    """One asset committed: its bars, actions and state, in one transaction."""
+    """One asset committed: its bars, actions, findings and state, in one transaction."""
 
     symbol: str
     inserted: int
@@ -42,6 +42,8 @@ class AssetSynced:
     calls: int
     #: How it was fetched; ``mode.is_full`` when the whole history was refetched.
     mode: FetchMode
+    #: Open findings the write recorded (skipped rows, a replaced history, …).
+    findings: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,17 @@ from typing import Any
 from data_nexus.clock import Clock
 from data_nexus.errors import DataNexusError, LeaseConflict, ProviderError, ProviderUnavailable
 from data_nexus.providers.protocol import MarketDataProvider
-from data_nexus.records import Bar, Dividend, Split
+from data_nexus.records import Bar, Dividend, Finding, Split
 from data_nexus.storage.store import AssetUpdate, AsyncWriter, Store, WriteResult
 from data_nexus.sync.events import AssetFailed, AssetSkipped, AssetSynced, EventHandler, Notice
-from data_nexus.sync.leases import record_failure
+from data_nexus.sync.history import (
+    Replacement,
+    explained_by_splits,
+    replaced_history,
+    rescale_outside,
+    retracted_actions,
+)
+from data_nexus.sync.leases import failure_message, record_failure
 from data_nexus.sync.plan import (
     AssetState,
     FetchMode,
@@ -28,6 +35,7 @@ from data_nexus.sync.plan import (
     SkipReason,
     check_window,
     full_refresh_of,
+    sessions_back,
 )
 from data_nexus.sync.plan import plan_fetch as make_plan
 
@@ -45,6 +53,8 @@ class RunContext:
     emit: EventHandler
     secrets: tuple[str, ...] = ()
     unreachable_streak: int = 0
+    #: The ``sync_runs`` row findings are recorded under (``None`` outside a recorded run).
+    run_id: int | None = None
 
 
 #: Consecutive assets failing with server errors or timeouts (after the client's own
@@ -72,15 +82,20 @@ def synced_state(now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def _window(bars: Sequence[Bar], end: dt.date) -> tuple[dt.date, dt.date] | None:
+def _window(
+    bars: Sequence[Bar], end: dt.date, last_stored: dt.date | None = None
+) -> tuple[dt.date, dt.date] | None:
     """The range the provider's answer is authoritative for; ``None`` when it is empty.
 
     It starts at the first bar returned (not at the requested start), so a provider that
     answers a shorter history (the free plan's one year) never deletes older stored bars.
+    It ends at ``end`` (the exchange's today) or later: at the last bar returned (bars after
+    today are skipped with a finding, so a stored one is removed) and at ``last_stored``
+    (bars stored after today by an older version are removed).
     """
     if not bars:
         return None
-    return (min(b.date for b in bars), max(end, *(b.date for b in bars)))
+    return (min(b.date for b in bars), max(end, last_stored or end, *(b.date for b in bars)))
 
 
 def _actions_differ(
@@ -91,29 +106,36 @@ def _actions_differ(
             return (a.date, "split", a.numerator, a.denominator)
         return (a.date, "dividend", a.value, a.unadjusted_value)
 
-    return sorted(map(key, stored)) != sorted(map(key, fetched))
+    # sets: an exact duplicate in the provider's list is stored once, not a difference
+    return sorted(set(map(key, stored))) != sorted(set(map(key, fetched)))
 
 
 async def _fetch_actions(
     ctx: RunContext, symbol: str, end: dt.date
-) -> tuple[list[Split | Dividend], list[str]]:
+) -> tuple[list[Split | Dividend], list[str], list[Finding]]:
     splits, dividends = await asyncio.gather(
         ctx.provider.splits(symbol, end=end), ctx.provider.dividends(symbol, end=end)
     )
     actions: list[Split | Dividend] = [*splits.records, *dividends.records]
-    return actions, [*splits.warnings, *dividends.warnings]
+    return (
+        actions,
+        [*splits.warnings, *dividends.warnings],
+        [*splits.findings, *dividends.findings],
+    )
 
 
 async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | None = None) -> bool:
     """Sync one leased asset; returns ``True`` when it committed.
 
     Raises :class:`StopRun` for provider errors that end the whole run (authentication,
-    quota); every other error is recorded on the asset and reported as an event.
+    quota); every other error, expected or not (a bug, an unforeseen answer), fails this
+    asset only: its redacted error and a retry time are recorded, its lease released, and
+    the run goes on.
     """
     symbol = state.symbol
-    if plan is None:
-        plan = make_plan(state, now=ctx.clock(), options=ctx.plan_options)
     try:
+        if plan is None:
+            plan = make_plan(state, now=ctx.clock(), options=ctx.plan_options)
         result, calls, mode, actions_changed = await _fetch_and_write(state, plan, ctx)
     except LeaseConflict as error:
         ctx.emit(AssetSkipped(symbol, SkipReason.LEASE_LOST, str(error)))
@@ -136,6 +158,9 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
     except DataNexusError as error:
         await fail_asset(ctx, symbol, error)
         return False
+    except Exception as error:  # whatever the cause, one asset never costs the run
+        await fail_asset(ctx, symbol, error)
+        return False
     ctx.unreachable_streak = 0
     ctx.emit(
         AssetSynced(
@@ -146,12 +171,14 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
             actions_changed,
             calls,
             mode,
+            result.findings,
         )
     )
     return True
 
 
 async def fail_asset(ctx: RunContext, symbol: str, error: BaseException) -> None:
+    """Record ``error`` on the asset (redacted, backoff, lease released) and report it."""
     text = f"{type(error).__name__}: {error}"
     retry_at = await asyncio.to_thread(
         record_failure,
@@ -162,52 +189,94 @@ async def fail_asset(ctx: RunContext, symbol: str, error: BaseException) -> None
         now=ctx.clock(),
         secrets=ctx.secrets,
     )
-    ctx.emit(AssetFailed(symbol, text.splitlines()[0][:300], retry_at))
+    ctx.emit(AssetFailed(symbol, failure_message(text, ctx.secrets)[:300], retry_at))
 
 
 async def _fetch_and_write(
     state: AssetState, plan: FetchPlan, ctx: RunContext
 ) -> tuple[WriteResult, int, FetchMode, int]:
+    """Fetch, judge the answer against what is stored, and write it in one transaction.
+
+    Incremental: the re-fetched sessions are compared with the stored ones; a changed
+    adjustment (a new or corrected action) or a replaced history (kind 8, see
+    :mod:`data_nexus.sync.history`) refetches the whole history. Whenever the actions are
+    fetched, their list is the truth for everything up to today, even when empty (kind 6).
+    A whole-history answer that starts after the stored history rescales the older rows
+    (kind 7). The bars are asked for without an end (the provider's whole answer up to its
+    own today): a bar dated after the exchange's today is seen, skipped and recorded as a
+    finding (kind 5), and one stored by an older version is removed.
+    """
     symbol = state.symbol
     calls = 1
-    fetched = await ctx.provider.eod(symbol, start=plan.start, end=plan.end)
+    fetched = await ctx.provider.eod(symbol, start=plan.start)
     warnings = list(fetched.warnings)
     mode = plan.mode
     actions: list[Split | Dividend] | None = None
+    action_findings: list[Finding] = []
+    stored_actions: list[Split | Dividend] = []
     refresh = False
+    replaced: Replacement | None = None
     if not plan.full:
         stored = await asyncio.to_thread(ctx.store.read_bars, [symbol], plan.start, plan.end)
-        if check_window(stored, fetched.records).adjustment_changed:
-            refresh = True
-    if plan.fetch_actions or refresh:
-        actions, more = await _fetch_actions(ctx, symbol, plan.end)
+        refresh = check_window(stored, fetched.records).adjustment_changed
+        replaced = replaced_history(stored, fetched.records)
+    elif state.last_date is not None:  # a full fetch over a stored history: compare its end
+        tail = sessions_back(min(state.last_date, plan.end), ctx.plan_options.correction_sessions)
+        stored = await asyncio.to_thread(ctx.store.read_bars, [symbol], tail, plan.end)
+        replaced = replaced_history(stored, fetched.records)
+    if plan.fetch_actions or refresh or replaced is not None:
+        actions, more, action_findings = await _fetch_actions(ctx, symbol, plan.end)
         calls += 2
         warnings += more
+        stored_actions = await asyncio.to_thread(ctx.store.read_actions, [symbol])
+        if replaced is not None and explained_by_splits(replaced, stored_actions, actions):
+            replaced, refresh = None, not plan.full
         if not plan.full and not refresh:
-            stored_actions = await asyncio.to_thread(ctx.store.read_actions, [symbol])
-            refresh = _actions_differ(stored_actions, actions)
+            refresh = replaced is not None or _actions_differ(stored_actions, actions)
     if refresh:
         plan = full_refresh_of(plan, ctx.plan_options.since)
-        mode = plan.mode
-        fetched = await ctx.provider.eod(symbol, start=plan.start, end=plan.end)
+        mode = plan.mode if replaced is None else FetchMode.HISTORY_REPLACED
+        fetched = await ctx.provider.eod(symbol, start=plan.start)
         calls += 1
         warnings += fetched.warnings
     for text in warnings:
         ctx.emit(Notice(symbol, text))
+    findings = [*fetched.findings, *action_findings]
+    bars: list[Bar] = list(fetched.records)
+    window = _window(bars, plan.end, state.last_date)
+    if replaced is not None and window is not None:
+        # the old company's history goes, whatever the new answer covers
+        window, mode = (dt.date.min, window[1]), FetchMode.HISTORY_REPLACED
+        findings.append(replaced.finding(symbol, state.first_date))
+    elif actions is not None and plan.full and bars and state.first_date is not None:
+        first = min(b.date for b in bars)
+        if state.first_date < first:
+            outside = await asyncio.to_thread(
+                ctx.store.read_bars, [symbol], None, first - dt.timedelta(days=1)
+            )
+            rescaled = rescale_outside(outside, bars, stored_actions, actions)
+            bars = [*rescaled.bars, *bars]
+            findings += rescaled.findings
     now = ctx.clock()
     state_values = synced_state(now)
     actions_window = None
     if actions is not None:
         state_values["actions_checked_at"] = now
-        actions_window = (dt.date.min, plan.end) if actions else None
+        # the fetched list is the truth up to today, even when it is empty
+        actions_window = (dt.date.min, plan.end)
+        if replaced is None:  # a replaced history's old actions are not retractions
+            findings += retracted_actions(stored_actions, actions)
     update = AssetUpdate(
         symbol=symbol,
-        bars=fetched.records,
-        window=_window(fetched.records, plan.end),
+        bars=bars,
+        window=window,
         actions=actions or (),
         actions_window=actions_window,
         state=state_values,
         lease_owner=ctx.owner,
+        findings=findings,
+        today=plan.end,
+        run_id=ctx.run_id,
     )
     result = await ctx.writer.write(update)
     actions_changed = result.actions_inserted + result.actions_updated + result.actions_deleted

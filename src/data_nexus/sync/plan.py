@@ -51,6 +51,8 @@ class FetchMode(StrEnum):
     INCREMENTAL = "incremental"
     FULL_REFRESH = "full refresh"
     CORPORATE_ACTION = "corporate action detected"
+    #: Every re-fetched close moved and no split explains it: another company's history.
+    HISTORY_REPLACED = "history replaced"
     BULK = "bulk"
     #: ``--since`` before the first stored bar: from that date through today.
     BACKFILL = "backfill"
@@ -58,7 +60,8 @@ class FetchMode(StrEnum):
     @property
     def is_full(self) -> bool:
         """Whether this mode rewrites the whole history (a full refresh)."""
-        return self in (FetchMode.FULL_REFRESH, FetchMode.CORPORATE_ACTION)
+        full = (FetchMode.FULL_REFRESH, FetchMode.CORPORATE_ACTION, FetchMode.HISTORY_REPLACED)
+        return self in full
 
 
 #: Weighted cost of one bulk request (EODHD: 100 calls) and of a bulk day (prices, splits,
@@ -234,7 +237,9 @@ def plan_fetch(state: AssetState, *, now: dt.datetime, options: PlanOptions) -> 
     if options.full or state.last_date is None:
         mode = FetchMode.FULL_REFRESH if options.full else FetchMode.FIRST_SYNC
         return FetchPlan(state.symbol, state.exchange, options.since, today, True, True, mode)
-    start = sessions_back(state.last_date, options.correction_sessions)
+    # min(): a bar stored after today (by a version that did not skip them) never pushes
+    # the window past today
+    start = sessions_back(min(state.last_date, today), options.correction_sessions)
     mode = FetchMode.INCREMENTAL
     if needs_backfill(state, options):
         start, mode = cast(dt.date, options.since), FetchMode.BACKFILL

@@ -321,6 +321,7 @@ async def _execute(
                         clock=clock,
                         emit=record.emit,
                         secrets=(settings.token,),
+                        run_id=run_id,
                     )
                     await process_run(
                         ctx,

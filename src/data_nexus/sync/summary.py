@@ -179,6 +179,9 @@ class SyncSummary:
     rows_revised: int = 0
     rows_deleted: int = 0
     actions_changed: int = 0
+    #: Findings the run's writes recorded (one per skipped row or action, flagged price,
+    #: replaced or rescaled history …; ``datanexus check`` lists them).
+    findings: int = 0
     full_refreshes: int = 0
     calls_estimate: int = 0
     calls_spent: int = 0
@@ -277,6 +280,7 @@ def summarize(events: Iterable[SyncEvent], frame: RunFrame) -> SyncSummary:
             summary.rows_deleted += event.deleted
             summary.actions_changed += event.actions_changed
             summary.full_refreshes += event.mode.is_full
+            summary.findings += event.findings
         elif isinstance(event, AssetFailed):
             summary.failed[event.symbol] = event.error
         elif isinstance(event, AssetSkipped):
