@@ -19,7 +19,7 @@ JSON_FIELDS = {
     "failed", "rows_inserted", "rows_revised", "rows_deleted", "actions_changed",
     "full_refreshes", "calls_estimate", "calls_spent", "requests_sent", "calls_remaining",
     "bulk_used", "bulk_unavailable", "stop_reason", "stop_exit_code", "notices", "plan",
-    "held_back",
+    "held_back", "findings",
     "rows_written", "exit_code",
 }  # fmt: skip
 
