@@ -35,7 +35,12 @@ DIRECTORY = "<a directory>"  # replaced by a real directory at run time
 UNWRITABLE = "/proc/datanexus-nope/out"  # unwritable even for root
 INJECTIONS = ("../x", "A';DROP TABLE assets;--")
 #: A valid value for each required argument, so that one malformed value is tested at a time.
-VALID_ARGUMENTS = {"symbols": "AAPL.US", "exchange": "US", "revision": "head"}
+VALID_ARGUMENTS = {
+    "symbols": "AAPL.US",
+    "exchange": "US",
+    "revision": "head",
+    "directory": DIRECTORY,
+}
 DATEISH = ("since", "start", "today", "date", "end", "until", "from")
 PATHISH = ("output", "out", "path", "file", "dir")
 
@@ -71,6 +76,8 @@ def malformed(name: str, annotation: Any, is_argument: bool) -> list[str]:
         return ["nope", "../x"]
     if any(part in name for part in DATEISH):
         return ["2024-13-45", "yesterday"]
+    if name == "directory":  # a directory is expected: an unreachable one is malformed
+        return [UNWRITABLE]
     if any(part in name for part in PATHISH):
         return [UNWRITABLE, DIRECTORY]
     if name == "max_age":

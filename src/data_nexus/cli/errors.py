@@ -141,12 +141,20 @@ def run_cli(app: typer.Typer) -> NoReturn:
     """Run ``app`` so that our errors end as one line and an exit code, never a traceback.
 
     Typer itself reports usage errors (exit 2) and ``--help``; everything Data Nexus raises
-    on purpose is a :class:`DataNexusError` and ends here.
+    on purpose is a :class:`DataNexusError` and ends here; an :class:`OSError` (a path the
+    user named that cannot be read or written) is their input too: one line, exit 2.
     """
     try:
         app()
     except DataNexusError as exc:
         fail(exc)
+    except OSError as exc:
+        # A file the user named cannot be read or written (an unwritable output path, a
+        # directory where a file is expected, a missing input): their input, so exit 2.
+        # Database and network failures reach here as DataNexusError, never as OSError.
+        where = f"{exc.filename}: " if exc.filename else ""
+        sys.stderr.write(f"error: {redact(where + (exc.strerror or str(exc)))}\n")
+        raise SystemExit(ExitCode.USAGE) from None
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise SystemExit(ExitCode.INTERRUPTED) from None
