@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from data_nexus.assets import add_assets, list_assets
+from data_nexus.cli.errors import exit_code_of
 from data_nexus.emulator import EmulatorServer
 from data_nexus.models import ASSETS
 from data_nexus.records import Bar, Dividend
@@ -89,7 +90,7 @@ def test_future_bars_are_skipped_with_findings_and_later_runs_work(
     add_assets(settings, symbols)
 
     first = run_sync(settings, SyncOptions(), clock=clock_at(TODAY))
-    assert (first.synced, first.failed, first.exit_code) == (6, {}, 0)
+    assert (first.synced, first.failed, exit_code_of(first)) == (6, {}, 0)
     assert first.findings == 2
     info = {a.symbol: a for a in list_assets(settings)}
     assert info[target].last_date == emu.market.bars(target)[-1].date <= TODAY
@@ -101,7 +102,7 @@ def test_future_bars_are_skipped_with_findings_and_later_runs_work(
     assert (again.synced, again.failed, again.rows_written) == (6, {}, 0)
     emu.advance(3)
     later = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
-    assert (later.synced, later.failed, later.exit_code) == (6, {}, 0)
+    assert (later.synced, later.failed, exit_code_of(later)) == (6, {}, 0)
     assert mismatches(url, emu, symbols) == []
 
 
@@ -114,7 +115,7 @@ def test_a_future_bar_stored_by_an_older_version_is_removed(
     settings = settings_for(sqlite_url, emu)
     symbol = symbols_of(emu)[0]
     add_assets(settings, [symbol])
-    assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
+    assert exit_code_of(run_sync(settings, SyncOptions(), clock=clock_at(TODAY))) == 0
     last = emu.market.bars(symbol)[-1]
     stray = Bar(symbol, dt.date(2026, 12, 31), None, None, None, last.close, last.close, 1)
     with Store.open(sqlite_url) as store:  # as the old writer did: no check of today
@@ -158,7 +159,7 @@ def test_an_unexpected_error_fails_one_asset_never_the_run(
     summary = run_sync(
         settings, SyncOptions(concurrency=2), clock=clock_at(TODAY), transport=Exploding(broken)
     )
-    assert (summary.synced, list(summary.failed), summary.exit_code) == (5, [broken], 1)
+    assert (summary.synced, list(summary.failed), exit_code_of(summary)) == (5, [broken], 1)
     assert summary.status == "partial"
     assert "RuntimeError: unforeseen trouble" in summary.failed[broken]
     assert emu.token not in summary.failed[broken]
@@ -184,7 +185,7 @@ def test_an_unexpected_error_in_a_bulk_request_falls_back_to_per_symbol(
     settings = settings_for(sqlite_url, emu)
     symbols = symbols_of(emu)
     add_assets(settings, symbols)
-    assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
+    assert exit_code_of(run_sync(settings, SyncOptions(), clock=clock_at(TODAY))) == 0
     monday = emu.advance(3)
     events: list[SyncEvent] = []
     summary = run_sync(
@@ -194,7 +195,7 @@ def test_an_unexpected_error_in_a_bulk_request_falls_back_to_per_symbol(
         transport=Exploding("eod-bulk-last-day"),
         on_event=events.append,
     )
-    assert (summary.synced, summary.failed, summary.exit_code) == (6, {}, 0)
+    assert (summary.synced, summary.failed, exit_code_of(summary)) == (6, {}, 0)
     assert summary.bulk_used == []
     [notice] = [e for e in events if isinstance(e, Notice) and "bulk US failed" in e.text]
     assert "RuntimeError: unforeseen trouble" in notice.text and emu.token not in notice.text
@@ -214,7 +215,7 @@ def test_a_retracted_split_is_removed_even_when_the_list_is_empty(
     target = inject(emu, "retracted_split", where=lambda s: not emu.market.splits(s))
     [served] = emu.truth()
     add_assets(settings, [target])
-    assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
+    assert exit_code_of(run_sync(settings, SyncOptions(), clock=clock_at(TODAY))) == 0
     with Store.open(url) as store:
         [split] = [a for a in store.read_actions([target]) if a.action_type == "split"]
     assert split.date == served.date
@@ -222,7 +223,7 @@ def test_a_retracted_split_is_removed_even_when_the_list_is_empty(
 
     emu.advance(3)
     summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
-    assert (summary.synced, summary.exit_code, summary.findings) == (1, 0, 1)
+    assert (summary.synced, exit_code_of(summary), summary.findings) == (1, 0, 1)
     assert summary.full_refreshes == 1 and summary.actions_changed >= 1
     with Store.open(url) as store:
         assert [a for a in store.read_actions([target]) if a.action_type == "split"] == []
@@ -243,14 +244,14 @@ def test_a_retracted_dividend_among_others_is_removed(
     settings = settings_for(sqlite_url, emu, actions_every_days=1)
     symbol = next(s for s in symbols_of(emu) if len(emu.market.dividends(s)) >= 2)
     add_assets(settings, [symbol])
-    assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
+    assert exit_code_of(run_sync(settings, SyncOptions(), clock=clock_at(TODAY))) == 0
     bogus = Dividend(symbol, emu.market.bars(symbol)[-40].date, Decimal("0.25"), Decimal("0.25"))
     with Store.open(sqlite_url) as store:
         store.write_asset(AssetUpdate(symbol, actions=[bogus]))
 
     emu.advance(3)
     summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
-    assert (summary.synced, summary.exit_code) == (1, 0)
+    assert (summary.synced, exit_code_of(summary)) == (1, 0)
     assert mismatches(sqlite_url, emu, [symbol]) == []
     [finding] = findings_of(sqlite_url, symbol)
     assert (finding.date, finding.kind) == (bogus.date, "action_retracted")
@@ -263,7 +264,7 @@ def plan_limited_setup(url: str, emu: EmulatorServer) -> tuple[str, dict[dt.date
     settings = settings_for(url, emu)
     target = inject(emu, "plan_limited")
     add_assets(settings, [target])
-    assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
+    assert exit_code_of(run_sync(settings, SyncOptions(), clock=clock_at(TODAY))) == 0
     with Store.open(url) as store:
         old = {b.date: b for b in store.read_bars([target])}
     return target, old
@@ -283,7 +284,7 @@ def test_a_plan_limited_answer_after_a_split_rescales_the_older_rows(
     settings = settings_for(url, emu)
 
     summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
-    assert (summary.synced, summary.exit_code, summary.findings) == (1, 0, 1)
+    assert (summary.synced, exit_code_of(summary), summary.findings) == (1, 0, 1)
     right = {b.date: b for b in emu.market.bars(target)}
     day = dt.date(2025, 11, 3)
     stored = bar_on(url, target, day)
@@ -313,7 +314,7 @@ def test_a_plan_limited_answer_after_a_split_and_a_dividend_on_one_day(
     assert {(a.date, a.action_type) for a in emu.market.splits(target)} >= {(MONDAY, "split")}
     settings = settings_for(sqlite_url, emu)
     summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY))
-    assert (summary.synced, summary.exit_code) == (1, 0)
+    assert (summary.synced, exit_code_of(summary)) == (1, 0)
     assert mismatches(sqlite_url, emu, [target]) == []
     first = emu.market.bars(target)[0]
     assert first.date < MONDAY - dt.timedelta(days=365)  # outside the one-year answer
@@ -356,7 +357,7 @@ def test_older_rows_that_cannot_be_rescaled_are_flagged_stale(
     emu.advance(3, dividends={target: "0.4"})
     settings = settings_for(sqlite_url, emu)
     summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY), transport=OtherDigits(target))
-    assert (summary.synced, summary.exit_code, summary.findings) == (1, 0, 1)
+    assert (summary.synced, exit_code_of(summary), summary.findings) == (1, 0, 1)
     with Store.open(sqlite_url) as store:
         stored = store.read_bars([target])
     first = min(b.date for b in emu.market.bars(target) if b.date > MONDAY - dt.timedelta(365))
@@ -377,14 +378,14 @@ def test_a_reused_ticker_replaces_the_whole_history(url: str, start_emulator: St
     settings = settings_for(url, emu)
     target = inject(emu, "reused_ticker")
     add_assets(settings, symbols_of(emu))
-    assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
+    assert exit_code_of(run_sync(settings, SyncOptions(), clock=clock_at(TODAY))) == 0
     emu.advance(3)
     [item] = emu.truth()
     assert item.finding
 
     events: list[SyncEvent] = []
     summary = run_sync(settings, AGAIN, clock=clock_at(MONDAY), on_event=events.append)
-    assert (summary.synced, summary.exit_code, summary.findings) == (6, 0, 1)
+    assert (summary.synced, exit_code_of(summary), summary.findings) == (6, 0, 1)
     assert summary.as_dict()["findings"] == 1  # sync --json
     assert summary.full_refreshes == 1
     [synced] = [e for e in events if isinstance(e, AssetSynced) and e.symbol == target]
@@ -408,7 +409,7 @@ def test_a_reused_ticker_drops_the_old_companys_older_rows(
     settings = settings_for(sqlite_url, emu)
     symbol = symbols_of(emu)[0]
     add_assets(settings, [symbol])
-    assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
+    assert exit_code_of(run_sync(settings, SyncOptions(), clock=clock_at(TODAY))) == 0
     clean = emu.market.bars(symbol)
     older = [
         Bar(symbol, day, None, None, None, Decimal("3.21"), Decimal("3.21"), 1000)
@@ -421,7 +422,7 @@ def test_a_reused_ticker_drops_the_old_companys_older_rows(
         store.write_asset(AssetUpdate(symbol, [*older, *old_company]))
 
     summary = run_sync(settings, options, clock=clock_at(TODAY))
-    assert (summary.synced, summary.exit_code, summary.rows_deleted) == (1, 0, 3)
+    assert (summary.synced, exit_code_of(summary), summary.rows_deleted) == (1, 0, 3)
     assert mismatches(sqlite_url, emu, [symbol]) == []
     [finding] = findings_of(sqlite_url, symbol)
     assert (finding.date, finding.kind) == (older[0].date, "history_replaced")
@@ -436,7 +437,7 @@ def test_a_corrected_print_is_a_revision_not_a_replacement(
     settings = settings_for(sqlite_url, emu)
     symbol = symbols_of(emu)[0]
     add_assets(settings, [symbol])
-    assert run_sync(settings, SyncOptions(), clock=clock_at(TODAY)).exit_code == 0
+    assert exit_code_of(run_sync(settings, SyncOptions(), clock=clock_at(TODAY))) == 0
     last = emu.market.bars(symbol)[-1]
     wrong = Bar(symbol, last.date, last.open, last.high, last.low, last.close * 15, None, 1)
     with Store.open(sqlite_url) as store:

@@ -38,15 +38,17 @@ def start_run(store: Store, *, worker: str, options: SyncOptions, now: dt.dateti
 
 def round_start(
     started: list[tuple[dt.datetime, str]], *, options: SyncOptions, now: dt.datetime
-) -> dt.datetime:
+) -> dt.datetime | None:
     """When the ``--full`` round a run starting at ``now`` joins began (pure).
 
     ``started`` is ``(started_at, options JSON)`` of recent runs. Runs with ``--full`` and a
     ``--worker-id`` over the same symbols and exchange form a round with this one (when it
-    has both too); the round began at the earliest of them, else ``now``.
+    has both too); the round began at the earliest of them, else ``now``. ``None`` for a
+    run that is not part of a round (no ``--full`` or no ``--worker-id``): it refetches
+    every asset, whenever it was last synced.
     """
     if not (options.full and options.worker_id):
-        return now
+        return None
     mine = (sorted(options.symbols), options.exchange)
     earliest = now
     for when, text in started:
@@ -61,7 +63,7 @@ def round_start(
     return earliest
 
 
-def full_round_start(store: Store, *, options: SyncOptions, now: dt.datetime) -> dt.datetime:
+def full_round_start(store: Store, *, options: SyncOptions, now: dt.datetime) -> dt.datetime | None:
     """:func:`round_start` over the runs started within ``options.lease_ttl`` before ``now``."""
     with store.connection() as conn:
         started = stored.started_since(conn, now - options.lease_ttl)
