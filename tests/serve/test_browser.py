@@ -232,3 +232,22 @@ def test_page_asks_for_the_token(page: Any, serve: Serve, demo_sqlite: str) -> N
     page.click("#freshness tbody tr a")  # the token stays with the tab
     wait_ready(page, "all")
     assert len(candles(page)) > 0
+
+
+def test_docs_render_offline(page: Any, serve: Serve, demo_sqlite: str) -> None:
+    """/docs draws Swagger UI with every request kept on this server (no CDN)."""
+    server = serve(demo_sqlite)
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{server.url}/docs")
+    page.wait_for_selector(".swagger-ui .opblock-tag", timeout=30_000)
+    assert "/findings" in page.locator(".swagger-ui").inner_text()
+    assert outside == []
