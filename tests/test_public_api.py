@@ -63,6 +63,7 @@ EXPECTED_ALL = [
     "get_actions",
     "get_bars",
     "get_bars_arrow",
+    "get_findings",
     "get_prices",
     "get_returns",
     "get_runs",

@@ -42,6 +42,7 @@ _EXPORTS = {
     "ADJUST_MODES": "data_nexus.query.adjust",
     **dict.fromkeys(("get_bars", "get_bars_arrow", "get_prices", "get_returns"),
                     "data_nexus.query.bars"),
+    "get_findings": "data_nexus.query.findings",
     "Nexus": "data_nexus.query.nexus",
     "INTERVALS": "data_nexus.query.resample",
     "RETURN_KINDS": "data_nexus.query.returns",
@@ -108,6 +109,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_public_api.py checks
     "get_actions",
     "get_bars",
     "get_bars_arrow",
+    "get_findings",
     "get_prices",
     "get_returns",
     "get_runs",
@@ -164,6 +166,7 @@ if TYPE_CHECKING:
     from data_nexus.quality.run import CheckReport, run_checks
     from data_nexus.query.adjust import ADJUST_MODES
     from data_nexus.query.bars import get_bars, get_bars_arrow, get_prices, get_returns
+    from data_nexus.query.findings import get_findings
     from data_nexus.query.nexus import Nexus
     from data_nexus.query.resample import INTERVALS
     from data_nexus.query.returns import RETURN_KINDS

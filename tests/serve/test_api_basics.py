@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -82,7 +83,20 @@ def test_openapi_and_docs(client: httpx.Client) -> None:
     schema = client.get("/openapi.json").json()
     assert {"/health", "/assets"} <= set(schema["paths"])
     assert "/" not in schema["paths"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    # Offline: every script and stylesheet comes from this server, none from a CDN.
+    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert "/static/vendor/swagger-ui-bundle.js" in sources
+    assert "/static/vendor/swagger-ui.css" in sources
+    assert not [s for s in sources if "//" in s], sources
+    assert "'/openapi.json'" in docs.text or '"/openapi.json"' in docs.text
+    bundle = client.get("/static/vendor/swagger-ui-bundle.js")
+    assert bundle.status_code == 200 and "SwaggerUIBundle" in bundle.text
+    css = client.get("/static/vendor/swagger-ui.css")
+    assert css.status_code == 200 and ".swagger-ui" in css.text
+    assert "Apache License" in client.get("/static/vendor/LICENSE-swagger-ui").text
+    assert client.get("/redoc").status_code == 404
 
 
 def test_unhealthy_when_the_schema_moves_on(demo_sqlite: str, serve: Serve) -> None:

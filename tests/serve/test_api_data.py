@@ -7,11 +7,13 @@ import json
 from collections.abc import Iterator
 
 import httpx
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from data_nexus.query.bars import get_bars_arrow
+from data_nexus.query.findings import get_findings
 from data_nexus.query.status import get_actions, get_runs, get_status
 from data_nexus.serve import ServerThread, data
 from data_nexus.storage.store import Store
@@ -155,17 +157,51 @@ def test_status_counts_every_stored_bar(
     rows = client.get("/status").json()
     expected = get_status(fixed_clock(), url=demo_url)
     assert [r["symbol"] for r in rows] == list(expected["symbol"])
+    assert [r["open_findings"] for r in rows] == list(expected["open_findings"])
+    found = get_findings(url=demo_url)["symbol"].value_counts().to_dict()
+    assert {r["symbol"]: r["open_findings"] for r in rows} == {s: found.get(s, 0) for s in symbols}
+    assert sum(found.values()) > 0  # the demo's dirty market leaves findings behind
     store = Store.open(demo_url)
     try:
         for row in rows:
             assert row["rows"] == len(store.read_bars([row["symbol"]]))
             assert row["state"] == "ok"
-            assert row["open_findings"] is None
     finally:
         store.close()
     assert client.get("/status", params={"exchange": "LSE"}).json() == []
     assert client.get("/status", params={"state": "failing"}).json() == []
     assert len(client.get("/status", params={"state": "ok", "exchange": "us"}).json()) == SYMBOLS
+
+
+def test_findings_equal_the_library(
+    client: httpx.Client, demo_url: str, symbols: list[str]
+) -> None:
+    rows = client.get("/findings").json()
+    expected = get_findings(url=demo_url)
+    assert rows  # the demo's dirty market leaves findings behind
+    assert [(r["symbol"], r["kind"], r["detail"]) for r in rows] == list(
+        zip(expected["symbol"], expected["kind"], expected["detail"], strict=True)
+    )
+    assert [r["date"] for r in rows] == [
+        None if pd.isna(d) else d.date().isoformat() for d in expected["date"]
+    ]
+    assert all(r["open"] and r["closed_at"] is None for r in rows)
+    every = client.get("/findings", params={"include_closed": "true"}).json()
+    assert len(every) == len(get_findings(include_closed=True, url=demo_url)) >= len(rows)
+    name = rows[0]["symbol"]
+    others = [s for s in symbols if s != name]
+    one = client.get("/findings", params={"symbols": name.lower()}).json()
+    assert one == [r for r in rows if r["symbol"] == name]
+    both = client.get(f"/findings?symbols={name},{others[0]}").json()
+    assert both == [r for r in rows if r["symbol"] in (name, others[0])]
+    csv = client.get("/findings", params={"format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "findings.csv" in csv.headers["content-disposition"]
+    lines = csv.text.splitlines()
+    assert lines[0] == ",".join(expected.columns)
+    assert len(lines) == 1 + len(rows)
+    assert client.get("/findings", params={"symbols": "NOPE.US"}).status_code == 404
+    assert client.get("/findings", params={"format": "xlsx"}).status_code == 400
 
 
 def test_runs(client: httpx.Client, demo_url: str) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from data_nexus.assets import pause_assets
 from data_nexus.query.bars import get_bars_arrow
+from data_nexus.query.findings import get_findings
 from data_nexus.serve import ServerThread
 from data_nexus.storage.store import Store
 from tests.conftest import make_settings
@@ -127,6 +128,11 @@ def test_freshness_table_lists_every_asset_with_its_counts(
     for i, symbol in enumerate(symbols):
         shown = rows.nth(i).locator("td.rows").inner_text()
         assert int(shown.replace(",", "")) == counts[symbol]  # type: ignore[index]
+    found = get_findings(url=url)["symbol"].value_counts().to_dict()
+    shown_findings = {
+        s: int(rows.nth(i).locator("td.findings").inner_text()) for i, s in enumerate(symbols)
+    }
+    assert shown_findings == {s: found.get(s, 0) for s in symbols}
     assert (
         page.locator("#summary").inner_text() == f"{SYMBOLS} assets · 1 paused · {SYMBOLS - 1} ok"
     )
@@ -174,6 +180,12 @@ def test_clicking_a_symbol_draws_its_chart(
     assert actions.count() > 0
     markers = page.evaluate("window.dataNexusChart.markers.markers().length")
     assert markers == actions.count()  # every split and dividend is marked
+    details = list(get_findings(symbol, url=demo_sqlite)["detail"])
+    if details:
+        page.wait_for_selector(f"#findings tbody tr:nth-child({len(details)})")
+        assert page.locator("#findings tbody tr td.error").all_inner_texts() == details
+    else:
+        page.wait_for_selector("#findings-none:text('No findings')")
     shot = tmp_path / "symbol.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
@@ -220,3 +232,22 @@ def test_page_asks_for_the_token(page: Any, serve: Serve, demo_sqlite: str) -> N
     page.click("#freshness tbody tr a")  # the token stays with the tab
     wait_ready(page, "all")
     assert len(candles(page)) > 0
+
+
+def test_docs_render_offline(page: Any, serve: Serve, demo_sqlite: str) -> None:
+    """/docs draws Swagger UI with every request kept on this server (no CDN)."""
+    server = serve(demo_sqlite)
+    outside: list[str] = []
+
+    def only_local(route: Any) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(f"{server.url}/docs")
+    page.wait_for_selector(".swagger-ui .opblock-tag", timeout=30_000)
+    assert "/findings" in page.locator(".swagger-ui").inner_text()
+    assert outside == []

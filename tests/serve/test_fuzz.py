@@ -31,6 +31,7 @@ OPERATIONS = [
     "/actions/{symbol}",
     "/status",
     "/runs",
+    "/findings",
 ]
 
 

@@ -36,6 +36,19 @@ def test_missing_database_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
+def test_port_in_use_is_one_line_and_nothing_is_announced(demo_sqlite: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        out = run_cli("serve", "--port", str(port), "-d", demo_sqlite, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}"), out.stderr
+    assert out.stderr.count("\n") == 1
+    assert "serving" not in out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def test_serves_with_a_token_from_the_environment(demo_sqlite: str, tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATANEXUS_", "EODHD_"))}

@@ -104,7 +104,7 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """Per asset: state (failing and stale first, with why and the next attempt), coverage,
-        rows and last sync."""
+        rows, last sync and open findings."""
         from data_nexus.query.status import get_status  # noqa: PLC0415 - lazy: start-up time
 
         frame = get_status(dt.datetime.now(dt.UTC), url=_url(database_url))

@@ -51,9 +51,16 @@ def register(app: typer.Typer) -> None:
         warehouse = open_read_only(settings_for(database_url))
         shown = f"[{host}]" if ":" in host else host
         auth = "bearer token required" if token else "no authentication"
-        console(stderr=True).print(
-            f"serving {warehouse.backend} read-only on http://{shown}:{port}/ ({auth}); "
-            "API docs at /docs; Ctrl-C to stop",
-            markup=False,
-        )
-        run(create_app(warehouse, token=token, close=True), host, port)
+
+        def announce(bound: int) -> None:  # only once the socket is bound and listening
+            console(stderr=True).print(
+                f"serving {warehouse.backend} read-only on http://{shown}:{bound}/ ({auth}); "
+                "API docs at /docs; Ctrl-C to stop",
+                markup=False,
+            )
+
+        try:
+            run(create_app(warehouse, token=token, close=True), host, port, on_listen=announce)
+        except ConfigError:  # the address is taken: uvicorn never started, so close here
+            warehouse.close()
+            raise

@@ -134,14 +134,17 @@ def get_status(
 
     Columns: ``symbol``, ``exchange``, ``state`` (see the module docstring), ``why`` (the
     last error of a failing asset), ``last_synced``, ``first_date``, ``last_date``, ``rows``
-    (stored bars), ``fail_count``, ``next_attempt_at``, ``paused``. ``now`` is a
-    timezone-aware instant (the clock is passed in).
+    (stored bars), ``fail_count``, ``next_attempt_at``, ``paused``, ``open_findings``
+    (int64: the asset's open findings, 0 when none; listed by
+    :func:`data_nexus.query.findings.get_findings`). ``now`` is a timezone-aware instant
+    (the clock is passed in).
     """
     source: Source = _source(url, store, settings)
     reader, owned = reader_for(source)
     try:
         assets = reader.assets()
         counts = reader.bar_counts()
+        findings = reader.finding_counts()
     finally:
         if owned:
             reader.close()
@@ -158,6 +161,7 @@ def get_status(
             "fail_count": a.fail_count,
             "next_attempt_at": a.next_attempt_at,
             "paused": not a.is_active,
+            "open_findings": findings.get(a.symbol, 0),
         }
         for a in assets
     ]
@@ -176,8 +180,10 @@ def get_status(
             "fail_count",
             "next_attempt_at",
             "paused",
+            "open_findings",
         ],
     )
+    out["open_findings"] = out["open_findings"].astype("int64")
     out["rows"] = out["rows"].astype("int64")
     out["fail_count"] = out["fail_count"].astype("int64")
     out["paused"] = out["paused"].astype(bool)

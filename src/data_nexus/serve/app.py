@@ -65,6 +65,8 @@ def create_app(
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # pages.api_docs serves /docs from the vendored Swagger UI (offline)
+        redoc_url=None,  # ReDoc would load its script from a CDN
     )
     app.state.warehouse = warehouse
     app.state.clock = clock

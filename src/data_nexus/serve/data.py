@@ -3,7 +3,8 @@
 Each endpoint parses its parameters, borrows a read-only reader, calls the same library
 function as the command line (:func:`~data_nexus.query.bars.get_bars_arrow`,
 :func:`~data_nexus.query.status.get_actions`, :func:`~data_nexus.query.status.get_status`,
-:func:`~data_nexus.query.status.get_runs`) and renders. No SQL here.
+:func:`~data_nexus.query.status.get_runs`, :func:`~data_nexus.query.findings.get_findings`)
+and renders. No SQL here.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import StringConstraints
 
 from data_nexus.query.bars import get_bars_arrow, parse_range, symbol_list
+from data_nexus.query.findings import get_findings
 from data_nexus.query.status import get_actions, get_runs, get_status
 from data_nexus.serve import formats
 from data_nexus.serve.errors import ERROR_RESPONSES, SYMBOL_RESPONSES, UnknownSymbol
-from data_nexus.serve.models import ActionsOut, BarsOut, RunOut, StatusOut
+from data_nexus.serve.models import ActionsOut, BarsOut, FindingOut, RunOut, StatusOut
 from data_nexus.serve.readers import ReaderPool
 from data_nexus.storage.frames import FrameReader
 
@@ -257,8 +259,8 @@ def status(
     """Every asset's freshness, failing and stale first (then never synced, paused, ok).
 
     ``rows`` counts stored bars; ``why`` is the last error of a failing asset and
-    ``next_attempt_at`` when its backoff ends. ``open_findings`` is null: this version of
-    the warehouse records no findings yet.
+    ``next_attempt_at`` when its backoff ends; ``open_findings`` counts the asset's open
+    findings (listed by ``/findings``).
     """
     now = request.app.state.clock()
     with readers_of(request).reader() as reader:
@@ -268,9 +270,54 @@ def status(
         rows = [r for r in rows if r["exchange"] == exchange.upper()]
     if state:
         rows = [r for r in rows if r["state"] in state]
-    for row in rows:
-        row["open_findings"] = None
     return JSONResponse(rows)
+
+
+@router.get(
+    "/findings",
+    responses={
+        **SYMBOL_RESPONSES,
+        200: {
+            "model": list[FindingOut],
+            "content": {"application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+            "description": "The findings.",
+        },
+    },
+    response_class=Response,
+    tags=["status"],
+)
+def findings(
+    request: Request,
+    symbols: Annotated[
+        list[Annotated[str, StringConstraints(pattern=f"^{SYMBOL_PATTERN}(,{SYMBOL_PATTERN})*$")]]
+        | None,
+        Query(description="Only these symbols (comma-separated and/or repeated); all if absent."),
+    ] = None,
+    include_closed: Annotated[
+        bool, Query(description="Also list findings no longer found (closed_at set).")
+    ] = False,
+    format: Annotated[Literal["json", "csv"], Query(description="Answer format.")] = "json",
+) -> Response:
+    """Rows and values judged wanting while syncing or checking, open ones unless asked.
+
+    Ordered by symbol, date (undated first) and kind. A finding is closed, never deleted,
+    once a later sync or check of its range no longer finds it. Unknown symbols are 404.
+    CSV has the same columns as the JSON objects, dates and instants as ISO text.
+    """
+    names = None
+    if symbols:
+        names = symbol_list([s for item in symbols for s in item.split(",") if s.strip()])
+    with readers_of(request).reader() as reader:
+        if names is not None:
+            _known(reader, names)
+        frame = get_findings(names, include_closed, store=reader)
+    rows = records(frame)
+    if format == "json":
+        return JSONResponse(rows)
+    text = pd.DataFrame(rows, columns=list(frame.columns)).to_csv(index=False)
+    return Response(
+        text, media_type=formats.MEDIA_TYPES["csv"], headers=_download("csv", "findings")
+    )
 
 
 @router.get(

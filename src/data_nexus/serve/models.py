@@ -102,7 +102,21 @@ class StatusOut(BaseModel):
     fail_count: int
     next_attempt_at: dt.datetime | None
     paused: bool
-    open_findings: int | None = Field(description="Null: no findings table in this version.")
+    open_findings: int = Field(description="Open findings of the asset (see /findings).")
+
+
+class FindingOut(BaseModel):
+    """One finding (``GET /findings``): a row or value judged wanting, for one asset."""
+
+    symbol: str
+    date: dt.date | None = Field(description="The date it concerns; null when it had none.")
+    kind: str = Field(description="e.g. no_prices, non_positive_price, bad_split.")
+    detail: str = Field(description="One line naming the field and the value as sent.")
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    closed_at: dt.datetime | None = Field(description="When it was no longer found; null: open.")
+    run_id: int | None = Field(description="The sync run that last saw it.")
+    open: bool
 
 
 class RunOut(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Callable
 from types import TracebackType
 
 import uvicorn
@@ -50,10 +51,24 @@ def _config(app: FastAPI, log_level: str, access_log: bool) -> uvicorn.Config:
     )
 
 
-def run(app: FastAPI, host: str, port: int, *, log_level: str = "info") -> None:
-    """Serve ``app`` on ``host``:``port`` until interrupted (Ctrl-C or SIGTERM)."""
+def run(
+    app: FastAPI,
+    host: str,
+    port: int,
+    *,
+    log_level: str = "info",
+    on_listen: Callable[[int], None] | None = None,
+) -> None:
+    """Serve ``app`` on ``host``:``port`` until interrupted (Ctrl-C or SIGTERM).
+
+    ``on_listen`` is called with the bound port once the socket listens, before serving: a
+    caller announces the address only when it is really served. Raises
+    :class:`~data_nexus.errors.ConfigError` (before ``on_listen``) if the address is taken.
+    """
     sock = bind(host, port)
     try:
+        if on_listen is not None:
+            on_listen(int(sock.getsockname()[1]))
         uvicorn.Server(_config(app, log_level, access_log=True)).run(sockets=[sock])
     finally:
         sock.close()

@@ -457,6 +457,49 @@ class FrameReader:
         sql = "SELECT symbol, count(*) FROM market_data GROUP BY symbol"
         return {r[0]: int(r[1]) for r in self._rows(sql, [])}
 
+    def finding_counts(self) -> dict[str, int]:
+        """Open findings per symbol (symbols without any are absent)."""
+        sql = "SELECT symbol, count(*) FROM findings WHERE closed_at IS NULL GROUP BY symbol"
+        return {r[0]: int(r[1]) for r in self._rows(sql, [])}
+
+    def findings(
+        self, symbols: Sequence[str] | None = None, include_closed: bool = False
+    ) -> list[dict[str, Any]]:
+        """Rows of ``findings`` (open ones unless ``include_closed``), as dicts.
+
+        Ordered by symbol, date (undated first), kind and id, like
+        :func:`data_nexus.storage.findings.list_findings`.
+        """
+        parts: list[str] = []
+        params: list[Any] = []
+        if symbols is not None:
+            if not symbols:
+                return []
+            parts.append(f"symbol IN ({', '.join('?' * len(symbols))})")
+            params.extend(symbols)
+        if not include_closed:
+            parts.append("closed_at IS NULL")
+        where = (" WHERE " + " AND ".join(parts)) if parts else ""
+        sql = (
+            "SELECT id, symbol, date, kind, detail, first_seen, last_seen, run_id, closed_at "
+            f"FROM findings{where} "
+            "ORDER BY symbol, CASE WHEN date IS NULL THEN 0 ELSE 1 END, date, kind, id"
+        )
+        return [
+            {
+                "id": int(r[0]),
+                "symbol": r[1],
+                "date": _day(r[2]),
+                "kind": r[3],
+                "detail": r[4],
+                "first_seen": _utc(r[5]),
+                "last_seen": _utc(r[6]),
+                "run_id": None if r[7] is None else int(r[7]),
+                "closed_at": _utc(r[8]),
+            }
+            for r in self._rows(sql, params)
+        ]
+
     def runs(self, last: int | None = None) -> list[dict[str, Any]]:
         """The ``sync_runs`` rows, newest first (``last`` of them)."""
         columns = (

@@ -26,7 +26,7 @@
       DN.cell(tr, DN.when(r.last_synced));
       DN.cell(tr, r.last_date || "–");
       DN.cell(tr, r.rows.toLocaleString("en-US"), "num rows");
-      DN.cell(tr, r.open_findings === null ? "–" : r.open_findings, "num findings");
+      DN.cell(tr, r.open_findings, "num findings");
       DN.cell(tr, r.why ? `${r.why} (${r.fail_count}×)` : "", "error");
       DN.cell(tr, r.next_attempt_at ? DN.when(r.next_attempt_at) : "");
       body.appendChild(tr);

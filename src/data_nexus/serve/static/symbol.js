@@ -90,18 +90,8 @@
 
   async function loadFindings() {
     const none = document.getElementById("findings-none");
-    const response = await fetch(`/findings?symbol=${path}`, {
-      headers: sessionStorage.getItem("datanexus.token")
-        ? { Authorization: `Bearer ${sessionStorage.getItem("datanexus.token")}` } : {},
-    });
     const table = document.getElementById("findings");
-    if (response.status === 404) {
-      none.textContent = "This version of the warehouse records no findings.";
-      table.hidden = true;
-      return;
-    }
-    if (!response.ok) return;
-    const rows = (await response.json()).findings;
+    const rows = await DN.get(`/findings?symbols=${path}`, loadFindings);
     none.textContent = rows.length ? "" : "No findings for this symbol.";
     table.hidden = rows.length === 0;
     const body = document.querySelector("#findings tbody");
