@@ -141,3 +141,29 @@ def test_every_new_command_has_help(tmp_path: Path) -> None:
     for args in (["bars"], ["actions"], ["status"], ["runs"], ["export"], ["import", "csv"]):
         result = run_cli(*args, "--help", cwd=tmp_path)
         assert result.returncode == 0 and len(result.stdout) > 100, args
+
+
+def test_import_skips_bad_files_with_exit_1_and_refuses_an_unusable_folder(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "GOOD.csv").write_text("date,close\n2024-01-02,10\n2024-01-03,\n")
+    (folder / "A;DROP.US.csv").write_text("date,close\n2024-01-02,10\n")
+    (folder / "LATIN.csv").write_bytes("date,close\n2024-01-02,caf\xe9\n".encode("latin-1"))
+    db = tmp_path / "db.db"
+    done = run_cli("import", "csv", str(folder), "--exchange", "US", "-d", str(db), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert any(line.startswith("skipped A;DROP.US.csv: ") for line in lines)
+    assert any(line.startswith("skipped LATIN.csv: not UTF-8") for line in lines)
+    assert any(line.startswith("skipped GOOD.csv:3: no_prices") for line in lines)
+    assert "imported 1 file(s): 1 bars new" in done.stdout
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "LATIN.US.csv").write_bytes("date,close\n2024-01-02,caf\xe9\n".encode("latin-1"))
+    fresh = tmp_path / "fresh.db"
+    refused = run_cli("import", "csv", str(bad), "-d", str(fresh), cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "LATIN.US.csv: not UTF-8" in refused.stderr and not fresh.exists()
