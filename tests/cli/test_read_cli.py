@@ -167,3 +167,29 @@ def test_import_skips_bad_files_with_exit_1_and_refuses_an_unusable_folder(
     refused = run_cli("import", "csv", str(bad), "-d", str(fresh), cwd=tmp_path)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert "LATIN.US.csv: not UTF-8" in refused.stderr and not fresh.exists()
+
+
+def test_readme_reading_example_uses_what_the_demo_holds() -> None:
+    """The "Reading data" example names the demo's database and only symbols it syncs."""
+    import inspect
+    import re
+
+    from data_nexus.demo import DEMO_DATABASE_URL, run_demo
+    from data_nexus.emulator import EmulatorConfig, EmulatorServer
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Reading data", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```python", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"\b[A-Z][A-Z0-9-]*\.US\b", example))
+    defaults = inspect.signature(run_demo).parameters
+    config = EmulatorConfig(
+        seed=defaults["seed"].default,
+        symbols=defaults["symbols"].default,
+        exchanges=("US",),
+        start=dt.date(2016, 1, 2),
+        today=dt.date(2026, 1, 2),
+    )
+    with EmulatorServer(config) as emu:
+        held = {s.symbol for s in emu.market.symbols("US")}
+    assert named and named <= held, named - held
+    assert DEMO_DATABASE_URL.removeprefix("sqlite:///") in example
