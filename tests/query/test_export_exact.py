@@ -32,20 +32,25 @@ ROWS = [
 ]
 
 
-def _database(tmp_path: Path) -> str:
+def _database(tmp_path: Path, url: str | None = None) -> str:
     folder = tmp_path / "in"
     folder.mkdir()
     lines = ["date,open,high,low,close,adjusted_close,volume", *(",".join(r) for r in ROWS)]
     (folder / "TINY.CC.csv").write_text("\n".join(lines) + "\n")
-    url = f"sqlite:///{tmp_path / 'db.db'}"
-    upgrade_db(make_settings(url))
+    if url is None:
+        url = f"sqlite:///{tmp_path / 'db.db'}"
+        upgrade_db(make_settings(url))
     result = import_csv(folder, settings=make_settings(url), now=NOW)
     assert result.bars == 3, result.problems
     return url
 
 
-def test_csv_export_keeps_tiny_huge_and_30_decimal_prices(tmp_path: Path) -> None:
-    url = _database(tmp_path)
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_csv_export_keeps_tiny_huge_and_30_decimal_prices(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    pg = str(request.getfixturevalue("pg_url")) if backend == "postgresql" else None
+    url = _database(tmp_path, pg)
     export_data(tmp_path / "out", fmt="csv", url=url, now=NOW)
     with (tmp_path / "out" / "TINY.CC.csv").open() as handle:
         rows = list(csv.DictReader(handle))

@@ -321,7 +321,9 @@ class FrameReader:
         with self._pg.cursor() as cur, cur.copy(query, params) as copy:
             for block in copy:
                 buffer.write(block)
-        kind = price_type(exact)
+        # Arrow's CSV reader has no decimal256 conversion: exact prices are read as text
+        # (NULL, an empty field, as null) and cast exactly by the schema cast below
+        kind = pa.string() if exact else price_type(exact)
         types = {"symbol": pa.string(), "date": pa.date32(), "volume": pa.int64()}
         types.update(dict.fromkeys(PRICE_COLUMNS, kind))
         if buffer.tell() == 0:
@@ -330,7 +332,7 @@ class FrameReader:
         table = pacsv.read_csv(
             buffer,
             read_options=pacsv.ReadOptions(column_names=list(BAR_COLUMNS), use_threads=False),
-            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=exact),
             memory_pool=READ_POOL,
         )
         del buffer
