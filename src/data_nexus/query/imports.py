@@ -350,8 +350,9 @@ def import_csv(
                 if on_file is not None:
                     on_file(path.name)
             for update, outcome in zip(updates, target.write_assets(updates), strict=True):
-                if isinstance(outcome, Exception):
-                    result.problems.append(f"{update.symbol}.csv: {outcome}")
+                if isinstance(outcome, Exception):  # the whole file was rolled back
+                    name = files[symbols.index(update.symbol)].name
+                    result.problems.append(f"{name}: {outcome}; file not imported")
                     continue
                 result.symbols.append(update.symbol)
                 result.inserted += outcome.inserted
