@@ -141,3 +141,55 @@ def test_every_new_command_has_help(tmp_path: Path) -> None:
     for args in (["bars"], ["actions"], ["status"], ["runs"], ["export"], ["import", "csv"]):
         result = run_cli(*args, "--help", cwd=tmp_path)
         assert result.returncode == 0 and len(result.stdout) > 100, args
+
+
+def test_import_skips_bad_files_with_exit_1_and_refuses_an_unusable_folder(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "GOOD.csv").write_text("date,close\n2024-01-02,10\n2024-01-03,\n")
+    (folder / "A;DROP.US.csv").write_text("date,close\n2024-01-02,10\n")
+    (folder / "LATIN.csv").write_bytes("date,close\n2024-01-02,caf\xe9\n".encode("latin-1"))
+    db = tmp_path / "db.db"
+    done = run_cli("import", "csv", str(folder), "--exchange", "US", "-d", str(db), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert any(line.startswith("skipped A;DROP.US.csv: ") for line in lines)
+    assert any(line.startswith("skipped LATIN.csv: not UTF-8") for line in lines)
+    assert any(line.startswith("skipped GOOD.csv:3: no_prices") for line in lines)
+    assert "imported 1 file(s): 1 bars new" in done.stdout
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "LATIN.US.csv").write_bytes("date,close\n2024-01-02,caf\xe9\n".encode("latin-1"))
+    fresh = tmp_path / "fresh.db"
+    refused = run_cli("import", "csv", str(bad), "-d", str(fresh), cwd=tmp_path)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "LATIN.US.csv: not UTF-8" in refused.stderr and not fresh.exists()
+
+
+def test_readme_reading_example_uses_what_the_demo_holds() -> None:
+    """The "Reading data" example names the demo's database and only symbols it syncs."""
+    import inspect
+    import re
+
+    from data_nexus.demo import DEMO_DATABASE_URL, run_demo
+    from data_nexus.emulator import EmulatorConfig, EmulatorServer
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Reading data", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```python", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"\b[A-Z][A-Z0-9-]*\.US\b", example))
+    defaults = inspect.signature(run_demo).parameters
+    config = EmulatorConfig(
+        seed=defaults["seed"].default,
+        symbols=defaults["symbols"].default,
+        exchanges=("US",),
+        start=dt.date(2016, 1, 2),
+        today=dt.date(2026, 1, 2),
+    )
+    with EmulatorServer(config) as emu:
+        held = {s.symbol for s in emu.market.symbols("US")}
+    assert named and named <= held, named - held
+    assert DEMO_DATABASE_URL.removeprefix("sqlite:///") in example

@@ -116,7 +116,7 @@ def test_dtypes_attrs_and_exact_values(universe: Synced) -> None:
         stored = store.read_bars(names)
     assert len(exact) == len(stored)
     assert [Decimal(str(v)) for v in exact["close"].head(50)] == [b.close for b in stored[:50]]
-    assert exact["close"].dtype == pd.ArrowDtype(pa.decimal128(18, 8))
+    assert exact["close"].dtype == pd.ArrowDtype(pa.decimal256(76, 30))
     monthly_exact = get_bars(names, exact=True, interval="1mo", url=universe.url)
     monthly = get_bars(names, interval="1mo", url=universe.url)
     np.testing.assert_array_equal(

@@ -57,7 +57,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         database_url: DatabaseUrl = None,
     ) -> None:
-        """Import one CSV file per symbol (idempotent; bad rows are reported and skipped)."""
+        """Import one CSV file per symbol (idempotent; bad rows and files are reported and
+        skipped, the rest imported: exit 1 then)."""
         from data_nexus.query.imports import import_csv  # noqa: PLC0415 - lazy: start-up time
 
         result = import_csv(
@@ -70,7 +71,7 @@ def register(app: typer.Typer) -> None:
         out.print(
             f"imported {result.files} file(s): {result.inserted:,} bars new, "
             f"{result.updated:,} changed, {result.unchanged:,} unchanged, "
-            f"{result.actions:,} actions",
+            f"{result.actions:,} actions, {result.findings:,} finding(s) recorded",
             markup=False,
         )
         err = console(stderr=True)

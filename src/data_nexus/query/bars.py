@@ -8,7 +8,7 @@ stored bar date among the symbols read, ISO text), plus ``kind`` for returns.
 
 Default dtypes of :func:`get_bars`: ``date`` ``datetime64[ns]``, ``symbol`` ``category``,
 prices ``float64`` (NaN where missing), ``volume`` ``Int64`` (nullable). With
-``exact=True`` prices are ``decimal128(18, 8)`` Arrow values (``pd.ArrowDtype``), exactly as
+``exact=True`` prices are ``decimal256(76, 30)`` Arrow values (``pd.ArrowDtype``), exactly as
 stored; adjusted prices are products of ratios and cannot be exact, so ``exact=True``
 needs ``adjust="none"``.
 
@@ -444,7 +444,7 @@ def get_bars_arrow(  # noqa: PLR0917 - the documented positional signature (issu
     settings: Any = None,
 ) -> pa.Table:
     """:func:`get_bars` as an Arrow table (for Polars, DuckDB): ``symbol`` dictionary,
-    ``date`` date32, prices float64 or decimal128(18, 8), ``volume`` int64; ``adjust``,
+    ``date`` date32, prices float64 or decimal256(76, 30), ``volume`` int64; ``adjust``,
     ``interval`` and ``cutoff`` in the schema metadata."""
     reader, owned = reader_for(_source(url, store, settings))
     try:

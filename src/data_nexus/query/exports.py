@@ -22,7 +22,9 @@ exported: format, layout, adjust mode, interval, data cut-off, symbols, rows):
 - ``qlib``: input for qlib's ``scripts/dump_bin.py dump_all``: ``DIR/CODE.EXCHANGE.csv`` with
   ``symbol,date,open,high,low,close,volume,factor``; prices adjusted (``adjust``, default
   ``all``), ``factor`` = adjusted / unadjusted price, and volume in adjusted shares
-  (as traded ÷ factor), qlib's convention.
+  (as traded ÷ factor, rounded to whole shares), qlib's convention.
+
+Volumes are exact integers in every layout and format (never cast through a float).
 
 Memory stays flat in the size of the warehouse: ``batch`` symbols are read, written and
 dropped at a time.
@@ -35,9 +37,11 @@ import datetime as dt
 import itertools
 import json
 import math
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -105,24 +109,28 @@ def _text(value: Any) -> str:
 
 
 def _price_arrow(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Exact, shortest decimal text of a decimal128 column (null where missing)."""
-    # decimal128(18, 8) text always has its 8 decimals ("1.50000000"), so trimming zeros and
-    # then the point from the right stops at the point: "100.00000000" -> "100".
-    # Arrow writes values below 1e-6 in exponent form ("0E-8", "1.0E-7"): those few are
+    """Exact, shortest decimal text of a decimal column (null where missing).
+
+    The column is :data:`~data_nexus.storage.frames.EXACT_PRICE` (or any decimal type).
+    """
+    # Decimal text always has all its scale's decimals ("1.500…0"), so trimming zeros and
+    # then the point from the right stops at the point: "100.000…0" -> "100".
+    # Arrow writes values below 1e-6 in exponent form ("0E-30", "1.2000E-8"): those few are
     # rewritten by Decimal.
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    text = column.cast(pa.string())
-    text = pc.utf8_rtrim(pc.utf8_rtrim(text, characters="0"), characters=".")
-    exponent = pc.fill_null(pc.match_substring(text, "E"), False)
+    raw = column.cast(pa.string())
+    # the exponent test comes first: trimming "1.0E-30" would turn it into "1.0E-3"
+    exponent = pc.fill_null(pc.match_substring(raw, "E"), False)
+    text = pc.utf8_rtrim(pc.utf8_rtrim(raw, characters="0"), characters=".")
     if pc.any(exponent).as_py():
-        fixed = [canonical(Decimal(t)) for t in text.filter(exponent).to_pylist()]
+        fixed = [canonical(Decimal(t)) for t in raw.filter(exponent).to_pylist()]
         text = pc.replace_with_mask(text, exponent, pa.array(fixed, pa.string()))
     return text
 
 
 def _price_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
-    """Exact, shortest decimal text of a decimal128 column (empty where missing)."""
+    """Exact, shortest decimal text of a decimal column (empty where missing)."""
     return _price_arrow(column).fill_null("").to_pylist()  # type: ignore[no-any-return]
 
 
@@ -283,6 +291,16 @@ def _split_factors(
     return adj.cumulative_factors(block, adj.split_events(splits), cutoff)
 
 
+def _scaled_volume(volume: int, factor: float) -> int:
+    """``volume × factor`` rounded to a whole number in exact integer arithmetic.
+
+    A factor of 1 returns ``volume`` itself (up to 2**63 - 1 stays exact: no float cast).
+    """
+    if factor == 1:
+        return volume
+    return round(volume * Fraction(factor).limit_denominator(10**12))
+
+
 def _write_zipline(
     path: Path, frame: Frame, rows: tuple[int, int], actions: list[Any], cutoff: dict[str, dt.date]
 ) -> int:
@@ -300,8 +318,11 @@ def _write_zipline(
             if amount is None:
                 amount = Decimal(str(float(adj.declared_amount(action, []))))
             dividend[day] = canonical(amount)
-    # stored volume is split-adjusted: as traded = stored * price factor
-    traded = np.rint(frame.volume[lo:hi] * factors).astype(np.int64)
+    # stored volume is split-adjusted: as traded = stored * price factor, in exact integers
+    traded = [
+        _scaled_volume(int(v), float(f))
+        for v, f in zip(frame.volume[lo:hi].tolist(), factors.tolist(), strict=True)
+    ]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["date", "open", "high", "low", "close", "volume", "dividend", "split"])
@@ -332,8 +353,8 @@ def _write_qlib(path: Path, frame: Frame, raw: Frame, rows: tuple[int, int], sym
             f = factor[i]
             if frame.volume_missing[lo + i] or not np.isfinite(f) or f == 0:
                 volume = ""
-            else:
-                volume = repr(float(frame.volume[lo + i] / f))
+            else:  # whole adjusted shares, exact integer arithmetic (no float cast)
+                volume = str(_scaled_volume(int(frame.volume[lo + i]), 1 / float(f)))
             writer.writerow(
                 [symbol, day, *["" if np.isnan(v) else repr(float(v)) for v in p], volume, f]
             )
@@ -363,7 +384,8 @@ def export_data(
     ``adjust`` defaults to ``none`` (``all`` for qlib). ``now`` stamps the manifest (the clock
     is passed in). ``on_batch(done, total)`` reports progress. Raises
     :class:`~data_nexus.errors.UsageError` for a bad combination (see :func:`check_export`)
-    or a ``directory`` that exists and is not empty.
+    or a ``directory`` that exists and is not empty. On any failure the export's files are
+    removed again (and ``directory`` too if this call created it): no half-written export.
     """
     mode = adjust or ("all" if layout == "qlib" else "none")
     check_export(fmt, layout, mode)
@@ -373,7 +395,36 @@ def export_data(
     chosen = [s for s in (url, store, settings) if s is not None]
     if len(chosen) != 1:
         raise UsageError("pass exactly one of url=…, store=… or settings=…")
-    source: Source = chosen[0]
+    created = not target.exists()
+    try:
+        return _export(
+            target, fmt, layout, symbols, mode, interval, batch, now, chosen[0], on_batch
+        )
+    except BaseException:
+        # never leave a half-written export: what this call wrote goes again
+        if created:
+            shutil.rmtree(target, ignore_errors=True)
+        elif target.is_dir():
+            for child in target.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        raise
+
+
+def _export(  # noqa: PLR0917 - the checked arguments of export_data, passed on
+    target: Path,
+    fmt: str,
+    layout: str,
+    symbols: Sequence[str] | None,
+    mode: str,
+    interval: str,
+    batch: int,
+    now: dt.datetime,
+    source: Source,
+    on_batch: Callable[[int, int], object] | None,
+) -> ExportResult:
     reader, owned = reader_for(source)
     try:
         names = symbol_list(symbols) if symbols else reader.all_symbols()

@@ -11,11 +11,20 @@ declared), ``dividend_adjusted`` (split-adjusted, EODHD's ``value``), ``split`` 
 row. This is the layout ``datanexus export --format csv`` writes, so export → import
 reproduces a database exactly.
 
-Every row is validated like provider data (:mod:`data_nexus.storage.validate`: exact
-decimals that fit the schema, no negative prices, one bar per date); a bad row is skipped
-and reported as ``file:line: message``. Writes are idempotent upserts through the store
-(``COPY`` on PostgreSQL for first loads): importing the same files again changes nothing.
-Parsing (:func:`parse_file`) is pure; :func:`import_csv` does the I/O.
+Every bar is judged exactly like provider data, by the store's write path
+(:mod:`data_nexus.storage.validate`), which records its findings in the ``findings`` table:
+a row without a close (and without an action) → skipped, ``no_prices``; dated after the
+exchange's today → skipped, ``future_bar``; a price ``|x| >= 10^15``, with more than 30
+decimals, or a volume outside ``[0, 2^63-1]`` → skipped, ``out_of_range``; a price ``<= 0``
+→ stored, and a ``non_positive_price`` finding for common stock and ETFs; low above high →
+stored as sent, like the sync (``datanexus check`` looks at such bars). Each skipped row is
+reported as ``file:line: kind: detail``. Rows that cannot be read at all (a date or a
+number that does not parse, a second bar for a date) are reported the same way and never
+reach the store. A file that cannot be used (a name that is not a symbol, text that is not
+UTF-8, a second file for a symbol) is one ``file: message`` problem and the other files are
+imported. Writes are idempotent upserts through the store (``COPY`` on PostgreSQL for first
+loads): importing the same files again changes nothing. Parsing (:func:`parse_file`) is
+pure; :func:`import_csv` does the I/O.
 """
 
 from __future__ import annotations
@@ -32,8 +41,9 @@ from typing import Any
 
 from data_nexus.decimals import canonical
 from data_nexus.errors import DataNexusError, UsageError
+from data_nexus.exchanges import exchange_today
 from data_nexus.records import Bar, Dividend, Split
-from data_nexus.storage.validate import validate_actions, validate_bars
+from data_nexus.storage.validate import BarValidator, validate_actions
 from data_nexus.symbols import parse_exchange, parse_symbol
 from data_nexus.types import AMOUNT_SCALE
 
@@ -49,17 +59,20 @@ BATCH = 50
 
 @dataclass(slots=True)
 class ParsedFile:
-    """One file's valid bars and actions, and its bad rows as ``file:line: message``."""
+    """One file's bars (still to be judged by the store) and actions, its unreadable rows as
+    ``file:line: message``, and the line of each bar's date."""
 
     symbol: str
     bars: list[Bar] = field(default_factory=list)
     actions: list[Split | Dividend] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    lines: dict[dt.date | None, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class ImportResult:
-    """What an import did: files read, bars and actions written, rows refused."""
+    """What an import did: files read, bars and actions written, rows and files refused
+    (``problems``), findings the store recorded."""
 
     files: int = 0
     symbols: list[str] = field(default_factory=list)
@@ -68,6 +81,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     actions: int = 0
+    findings: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -171,7 +185,9 @@ def parse_file(path: Path, symbol: str, lines: Sequence[str] | None = None) -> P
             split = _split(cell(row, "split"))
             declared = _decimal(cell(row, "dividend"), "dividend")
             adjusted = _decimal(cell(row, "dividend_adjusted"), "dividend_adjusted")
-            if close is not None:
+            if close is not None or (split is None and declared is None and adjusted is None):
+                # a bar; one without a close (and no action) goes to the store, which skips
+                # it with a no_prices finding, as for provider data
                 if day in seen:
                     raise ValueError(f"a second bar for {day}")
                 volume_text = cell(row, "volume").strip()
@@ -184,12 +200,12 @@ def parse_file(path: Path, symbol: str, lines: Sequence[str] | None = None) -> P
                     _decimal(cell(row, "open"), "open"),
                     _decimal(cell(row, "high"), "high"),
                     _decimal(cell(row, "low"), "low"),
-                    close,
+                    close,  # type: ignore[arg-type]  # None: judged by the store
                     _decimal(cell(row, "adjusted_close"), "adjusted_close"),
                     None if volume is None else int(volume),
                 )
-                validate_bars(symbol, [bar])
                 seen.add(day)
+                parsed.lines[day] = number
                 parsed.bars.append(bar)
             if split is not None:
                 action = Split(symbol, day, *split)
@@ -241,6 +257,35 @@ def csv_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
 
 
+def _readable(path: Path, exchange: str | None) -> tuple[str | None, str | None]:
+    """``(symbol, None)`` for a file that can be imported, else ``(None, problem)``."""
+    try:
+        symbol = symbol_for(path, exchange)
+    except DataNexusError as error:
+        return None, f"{path.name}: {error}".replace(f"{path.name}: {path.name}: ", "")
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            while handle.read(1 << 20):
+                pass
+    except UnicodeDecodeError as error:
+        return None, (
+            f"{path.name}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+            f"{error.start} of a block); file skipped"
+        )
+    except OSError as error:
+        return None, f"{path.name}: cannot be read ({error.strerror or error}); file skipped"
+    return symbol, None
+
+
+def _skipped_rows(parsed: ParsedFile, name: str, today: dt.date) -> list[str]:
+    """The rows the store's judgement will skip (each becomes a finding there), as lines."""
+    validator = BarValidator(parsed.symbol, today=today)
+    validator.rows(parsed.bars)
+    return [
+        f"{name}:{parsed.lines.get(f.date, '?')}: {f.kind}: {f.detail}" for f in validator.findings
+    ]
+
+
 def import_csv(
     directory: str | Path,
     *,
@@ -252,22 +297,37 @@ def import_csv(
 ) -> ImportResult:
     """Import every ``*.csv`` of ``directory`` (see the module docstring) into the database.
 
-    Assets are registered when new (``now`` stamps them). Raises
-    :class:`~data_nexus.errors.UsageError` for a missing directory, a directory without
-    CSV files, or a file name without an exchange and no ``exchange``.
+    Assets are registered when new (``now`` stamps them; bars after the exchange's date at
+    ``now`` are skipped). A file that cannot be used is a problem of its own and the rest
+    are imported. Raises :class:`~data_nexus.errors.UsageError` for a missing directory, a
+    directory without CSV files, or one where no file can be imported (then the database
+    is not opened, so nothing is created).
     """
     from data_nexus.assets import add_assets  # noqa: PLC0415 - the write side, only here
     from data_nexus.storage.store import AssetUpdate, Store  # noqa: PLC0415
 
-    files = csv_files(Path(directory))
-    if not files:
-        raise UsageError(f"no .csv files in {str(directory)!r}")
-    symbols = [symbol_for(p, exchange) for p in files]
-    if len(set(symbols)) != len(symbols):
-        raise UsageError("two files hold the same symbol (names differ only in case?)")
-    result = ImportResult()
     if (settings is None) == (store is None):
         raise UsageError("pass exactly one of settings=… or store=…")
+    found = csv_files(Path(directory))
+    if not found:
+        raise UsageError(f"no .csv files in {str(directory)!r}")
+    result = ImportResult()
+    files: list[Path] = []
+    symbols: list[str] = []
+    for path in found:
+        symbol, problem = _readable(path, exchange)
+        if symbol is not None and symbol in symbols:
+            earlier = files[symbols.index(symbol)].name
+            problem = f"{path.name}: holds {symbol} like {earlier}; file skipped"
+        if problem is not None or symbol is None:
+            result.problems.append(problem or f"{path.name}: file skipped")
+            continue
+        files.append(path)
+        symbols.append(symbol)
+    if not files:
+        raise UsageError(
+            f"no file in {str(directory)!r} can be imported (first: {result.problems[0]})"
+        )
     own = store is None
     target = store if store is not None else Store.open(settings)
     try:
@@ -278,21 +338,27 @@ def import_csv(
                 files[first : first + BATCH], symbols[first : first + BATCH], strict=True
             ):
                 parsed = parse_file(path, symbol)
+                today = exchange_today(symbol.rsplit(".", 1)[-1], now)
                 result.files += 1
                 result.problems.extend(parsed.problems)
+                result.problems.extend(_skipped_rows(parsed, path.name, today))
                 result.bars += len(parsed.bars)
                 result.actions += len(parsed.actions)
-                updates.append(AssetUpdate(symbol, parsed.bars, actions=parsed.actions))
+                updates.append(
+                    AssetUpdate(symbol, parsed.bars, actions=parsed.actions, today=today)
+                )
                 if on_file is not None:
                     on_file(path.name)
             for update, outcome in zip(updates, target.write_assets(updates), strict=True):
-                if isinstance(outcome, Exception):
-                    result.problems.append(f"{update.symbol}.csv: {outcome}")
+                if isinstance(outcome, Exception):  # the whole file was rolled back
+                    name = files[symbols.index(update.symbol)].name
+                    result.problems.append(f"{name}: {outcome}; file not imported")
                     continue
                 result.symbols.append(update.symbol)
                 result.inserted += outcome.inserted
                 result.updated += outcome.updated
                 result.unchanged += outcome.unchanged
+                result.findings += outcome.findings
     finally:
         if own:
             target.close()

@@ -5,11 +5,11 @@ Each backend takes its fastest measured path (``benchmarks/read_frames.py``):
 - **SQLite**: ``adbc_driver_sqlite`` returns a whole SELECT as Arrow columns, about 4× faster
   than ``sqlite3.fetchall`` alone, let alone building Python tuples into arrays. Prices are
   stored as canonical decimal text (:mod:`data_nexus.types`), so they arrive as strings and
-  are cast by Arrow: to ``float64`` (correctly rounded) or to ``decimal128(18, 8)`` exactly.
+  are cast by Arrow: to ``float64`` (correctly rounded) or to ``decimal256(76, 30)`` exactly.
   Without the driver (or if its type inference refuses a column), ``sqlite3`` is used.
 - **PostgreSQL / TimescaleDB**: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` through psycopg,
   parsed by Arrow's multi-threaded CSV reader with the column types given up front
-  (``float64`` or ``decimal128(18, 8)``: ``NUMERIC`` text is exact).
+  (``float64`` or ``decimal256(76, 30)``: ``NUMERIC`` text is exact).
 
 Connections are opened read-only and never upgrade the schema: SQLite through a
 ``mode=ro`` URI (``immutable=1`` when the directory is not writable either, so a read-only
@@ -17,7 +17,7 @@ copy of a database works), PostgreSQL with ``default_transaction_read_only``. A 
 at head raises :class:`~data_nexus.errors.SchemaOutOfDate`.
 
 Bar tables have the columns ``symbol`` (dictionary string), ``date`` (date32), ``open``,
-``high``, ``low``, ``close``, ``adjusted_close`` (float64 or decimal128(18, 8)) and
+``high``, ``low``, ``close``, ``adjusted_close`` (float64 or decimal256(76, 30)) and
 ``volume`` (int64), sorted by (symbol, date).
 """
 
@@ -43,7 +43,6 @@ from data_nexus.errors import DatabaseUnavailable, SchemaOutOfDate
 from data_nexus.records import Dividend, Split
 from data_nexus.storage.engine import parse_database_url, safe_display
 from data_nexus.storage.migrate import head_revision
-from data_nexus.types import PRICE_PRECISION, PRICE_SCALE
 
 adbc_sqlite: Any
 try:  # the fast SQLite path (a dependency; the fallback keeps reads working without it)
@@ -64,9 +63,14 @@ READ_POOL = pa.system_memory_pool()
 _SELECT = "SELECT symbol, time, open, high, low, close, adjusted_close, volume FROM market_data"
 
 
+#: Exact Arrow prices: 46 of 76 digits cover any stored price (up to 1e15, 30 decimals, signed;
+#: prices are unconstrained ``NUMERIC`` since revision 0002).
+EXACT_PRICE = pa.decimal256(76, 30)
+
+
 def price_type(exact: bool) -> pa.DataType:
-    """``decimal128(18, 8)`` (the schema's ``NUMERIC(18, 8)``) if ``exact``, else float64."""
-    return pa.decimal128(PRICE_PRECISION, PRICE_SCALE) if exact else pa.float64()
+    """:data:`EXACT_PRICE` (``decimal256(76, 30)``) if ``exact``, else float64."""
+    return EXACT_PRICE if exact else pa.float64()
 
 
 def bar_schema(exact: bool) -> pa.Schema:
@@ -317,7 +321,9 @@ class FrameReader:
         with self._pg.cursor() as cur, cur.copy(query, params) as copy:
             for block in copy:
                 buffer.write(block)
-        kind = price_type(exact)
+        # Arrow's CSV reader has no decimal256 conversion: exact prices are read as text
+        # (NULL, an empty field, as null) and cast exactly by the schema cast below
+        kind = pa.string() if exact else price_type(exact)
         types = {"symbol": pa.string(), "date": pa.date32(), "volume": pa.int64()}
         types.update(dict.fromkeys(PRICE_COLUMNS, kind))
         if buffer.tell() == 0:
@@ -326,7 +332,7 @@ class FrameReader:
         table = pacsv.read_csv(
             buffer,
             read_options=pacsv.ReadOptions(column_names=list(BAR_COLUMNS), use_threads=False),
-            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=exact),
             memory_pool=READ_POOL,
         )
         del buffer

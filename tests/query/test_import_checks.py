@@ -1,0 +1,83 @@
+"""`import csv` judges rows like the sync and skips bad files without failing the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from data_nexus.errors import UsageError
+from data_nexus.query.imports import import_csv
+from data_nexus.storage.migrate import upgrade_db
+from data_nexus.storage.store import Store
+from tests.conftest import make_settings
+
+NOW = dt.datetime(2026, 1, 2, 15, tzinfo=dt.UTC)
+GOOD = "date,open,high,low,close,volume\n2024-01-02,10,11,9,10.5,100\n"
+
+
+def _db(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'db.db'}"
+    upgrade_db(make_settings(url))
+    return url
+
+
+def _findings(tmp_path: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(tmp_path / "db.db") as conn:
+        rows = conn.execute("SELECT symbol, date, kind FROM findings ORDER BY date").fetchall()
+    return [(str(s), str(d)[:10], str(k)) for s, d, k in rows]
+
+
+def test_rows_are_judged_by_the_store_and_reported_with_their_line(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ABC.US.csv").write_text(
+        "date,open,high,low,close,volume\n"
+        "2024-01-02,10,11,9,10.5,100\n"  # line 2: fine
+        "2024-01-03,,,,,100\n"  # line 3: no prices
+        "2024-01-04,-1,2,-2,-1.5,100\n"  # line 4: negative, stored
+        "2024-01-05,10,9,12,10,100\n"  # line 5: low above high, stored as sent
+        "2026-01-05,10,11,9,10,100\n"  # line 6: after the exchange's today
+        "2024-01-08,10,11,9,1e15,100\n"  # line 7: out of range
+    )
+    url = _db(tmp_path)
+    result = import_csv(folder, settings=make_settings(url), now=NOW)
+    assert sorted(p.split(": ")[0] + ": " + p.split(": ")[1] for p in result.problems) == [
+        "ABC.US.csv:3: no_prices",
+        "ABC.US.csv:6: future_bar",
+        "ABC.US.csv:7: out_of_range",
+    ]
+    with Store.open(url) as store:
+        bars = store.read_bars(["ABC.US"])
+    assert [b.date.day for b in bars] == [2, 4, 5]
+    assert str(bars[1].close) == "-1.5" and bars[2].low > bars[2].high
+    kinds = {kind for _, _, kind in _findings(tmp_path)}
+    assert {"no_prices", "future_bar", "out_of_range"} <= kinds
+    assert result.findings >= 3
+
+
+def test_undecodable_and_badly_named_files_are_skipped_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "GOOD.csv").write_text(GOOD)
+    (folder / "LATIN.csv").write_bytes("date,close\n2024-01-02,1\n# caf\xe9\n".encode("latin-1"))
+    (folder / "A;DROP.US.csv").write_text(GOOD)
+    (folder / "good.us.csv").write_text(GOOD)  # a second file for GOOD.US
+    url = _db(tmp_path)
+    result = import_csv(folder, exchange="US", settings=make_settings(url), now=NOW)
+    assert result.symbols == ["GOOD.US"]
+    names = sorted(p.split(":")[0] for p in result.problems)
+    assert names == ["A;DROP.US.csv", "LATIN.csv", "good.us.csv"]
+    assert any("not UTF-8" in p for p in result.problems)
+
+
+def test_nothing_importable_creates_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "LATIN.US.csv").write_bytes("date,close\n2024-01-02,caf\xe9\n".encode("latin-1"))
+    target = tmp_path / "new.db"
+    with pytest.raises(UsageError, match=r"LATIN\.US\.csv: not UTF-8"):
+        import_csv(folder, settings=make_settings(f"sqlite:///{target}"), now=NOW)
+    assert not target.exists()
