@@ -73,8 +73,13 @@ def list_(
 ) -> None:
     """List registered assets with their coverage and sync state."""
     from data_nexus.assets import list_assets  # noqa: PLC0415
+    from data_nexus.storage.quality_reads import open_read_only  # noqa: PLC0415
 
-    rows = list_assets(settings_for(database_url), exchange=exchange)
+    store = open_read_only(settings_for(database_url))  # never creates nor upgrades
+    try:
+        rows = list_assets(store, exchange=exchange)
+    finally:
+        store.close()
     if as_json:
         print_json([row.as_dict() for row in rows])
         return

@@ -72,7 +72,7 @@ def _confirm_downgrade(settings: Settings, revision: str) -> None:
     from data_nexus.storage.engine import check_connection, open_engine  # noqa: PLC0415
     from data_nexus.storage.migrate import current_revision  # noqa: PLC0415
 
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, read_only=True)
     try:
         check_connection(engine)
         with engine.connect() as conn:
@@ -96,7 +96,7 @@ def current(database_url: DatabaseUrl = None) -> None:
     from data_nexus.storage.migrate import current_revision, head_revision  # noqa: PLC0415
 
     settings = settings_for(database_url)
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, read_only=True)
     try:
         check_connection(engine)
         with engine.connect() as conn:

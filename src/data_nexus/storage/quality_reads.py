@@ -14,14 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from data_nexus.config import Settings
-from data_nexus.errors import DatabaseUnavailable, SchemaOutOfDate
+from data_nexus.errors import SchemaOutOfDate
 from data_nexus.models import ASSETS
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage.capabilities import detect_capabilities
@@ -57,16 +56,9 @@ def open_read_only(settings: Settings | str) -> Store:
     :class:`~data_nexus.errors.SchemaOutOfDate` when the schema is not at head.
     """
     url = settings if isinstance(settings, str) else settings.database_url
-    engine = open_engine(url)
+    engine = open_engine(url, read_only=True)
     where = safe_display(engine.url)
     if engine.url.get_backend_name() == "sqlite":
-        database = engine.url.database or ""
-        if database in ("", ":memory:") or not Path(database).expanduser().is_file():
-            engine.dispose()
-            raise DatabaseUnavailable(
-                f"no database at {where}: sync or run 'datanexus demo' first, "
-                "or pass --database-url"
-            )
         event.listen(engine, "connect", _query_only)
     else:
         event.listen(engine, "connect", _read_only_session)
