@@ -88,4 +88,6 @@ def parse_date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"invalid {option} {text!r}: expected a date as YYYY-MM-DD") from None
+        from data_nexus.query.bars import date_problem  # noqa: PLC0415 - pandas: on error only
+
+        raise UsageError(f"invalid {option} {text!r}: {date_problem(text)}") from None
