@@ -47,7 +47,13 @@ def upgrade(
 
 @db_app.command("downgrade")
 def downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision; 'base' removes all tables.")],
+    revision: Annotated[
+        str,
+        typer.Argument(
+            help="Target revision; 'base' removes all tables (refused when an older schema "
+            "cannot hold the data)."
+        ),
+    ],
     database_url: DatabaseUrl = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Drop the data without asking (for scripts).")
@@ -56,7 +62,10 @@ def downgrade(
     """Downgrade the schema to REVISION ('base' drops every Data Nexus table and its data).
 
     Every downgrade step drops tables or columns and the data in them, so a downgrade that
-    changes the revision asks first on a terminal and needs --yes otherwise (exit 2).
+    changes the revision asks first on a terminal and needs --yes otherwise (exit 2). A
+    downgrade is refused, naming what is in the way, when an older schema it passes through
+    cannot hold the stored data (e.g. two dividends on one ex-date, or a price beyond
+    NUMERIC(18, 8)): 'base' too.
     """
     settings = settings_for(database_url)
     if not yes:
@@ -109,11 +118,16 @@ def current(database_url: DatabaseUrl = None) -> None:
 
 
 @db_app.command("history")
-def show_history() -> None:
-    """List the migrations this version ships."""
+def show_history(database_url: DatabaseUrl = None) -> None:
+    """List the migrations this version ships.
+
+    Opens no database: -d/--database-url is accepted like on every db command (and checked
+    for a well-formed URL) but not needed.
+    """
     from data_nexus.storage.migrate import history  # noqa: PLC0415
 
-    settings_for()  # a bad setting is reported here as everywhere, not deep inside Alembic
+    # A bad setting is reported here as everywhere, not deep inside Alembic.
+    settings_for(database_url)
     for rev in history():
         mark = " (head)" if rev.is_head else ""
         console().print(f"{rev.down_revision or 'base'} -> {rev.revision}{mark}: {rev.doc}")
