@@ -50,6 +50,16 @@ def settings_for(database_url: str | None = None, **overrides: Any) -> Settings:
     return settings
 
 
+def existing_settings(database_url: str | None = None) -> Settings:
+    """:func:`settings_for`, for a command that must not create a database: a missing
+    SQLite file is one line ``no such database file: PATH`` (exit 2), nothing created."""
+    from data_nexus.storage.engine import require_sqlite_file  # noqa: PLC0415
+
+    settings = settings_for(database_url)
+    require_sqlite_file(settings.database_url)
+    return settings
+
+
 def console(stderr: bool = False) -> Console:
     """A Rich console; plain text when the stream is not a terminal."""
     return Console(stderr=stderr, highlight=False, soft_wrap=True)

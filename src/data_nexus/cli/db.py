@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
+from data_nexus.cli.common import (
+    DatabaseUrl,
+    JsonFlag,
+    console,
+    existing_settings,
+    print_json,
+    settings_for,
+)
 from data_nexus.errors import UsageError
 
 if TYPE_CHECKING:
@@ -67,7 +74,7 @@ def downgrade(
     cannot hold the stored data (e.g. two dividends on one ex-date, or a price beyond
     NUMERIC(18, 8)): 'base' too.
     """
-    settings = settings_for(database_url)
+    settings = existing_settings(database_url)  # a downgrade never creates a database
     if not yes:
         _confirm_downgrade(settings, revision)
     from data_nexus.storage.migrate import downgrade_db  # noqa: PLC0415

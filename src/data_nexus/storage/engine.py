@@ -142,6 +142,23 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def require_sqlite_file(url: str | URL) -> Path:
+    """The SQLite file of ``url``; :class:`DatabaseUnavailable` ``no such database file:
+    PATH`` (exit 2) when it does not exist, so that a command that must not create a
+    database says so instead. Any other URL (PostgreSQL, an SQLite ``file:`` URI) passes."""
+    parsed = url if isinstance(url, URL) else parse_database_url(url)
+    database = parsed.database or ""
+    path = Path(database).expanduser()
+    if parsed.get_backend_name() != "sqlite" or database.startswith("file:"):
+        return path
+    if database in ("", ":memory:") or not path.is_file():
+        raise DatabaseUnavailable(
+            f"no such database file: {database or '(none)'} (sync or run 'datanexus demo' "
+            "first, or pass --database-url)"
+        )
+    return path
+
+
 def open_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) -> Engine:
     """Create an :class:`Engine` for ``url`` without connecting yet.
 
@@ -158,13 +175,7 @@ def open_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if backend == "sqlite" and read_only and not (parsed.database or "").startswith("file:"):
-        database = parsed.database or ""
-        path = Path(database).expanduser()
-        if database in ("", ":memory:") or not path.is_file():
-            raise DatabaseUnavailable(
-                f"no such database file: {database or '(none)'} (sync or run 'datanexus demo' "
-                "first, or pass --database-url)"
-            )
+        path = require_sqlite_file(parsed)
         kwargs["creator"] = lambda: sqlite_read_only_connect(path)
     elif backend == "sqlite":
         database = parsed.database or ""
