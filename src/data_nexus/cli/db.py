@@ -128,13 +128,24 @@ def current(database_url: DatabaseUrl = None) -> None:
 def show_history(database_url: DatabaseUrl = None) -> None:
     """List the migrations this version ships.
 
-    Opens no database: -d/--database-url is accepted like on every db command (and checked
-    for a well-formed URL) but not needed.
+    Opens no database: -d/--database-url is accepted like on every db command and checked
+    as they check it (a malformed URL, an unsupported backend or an SQLite path in a missing
+    directory, or that is a directory, is exit 2) but not needed.
     """
+    from pathlib import Path  # noqa: PLC0415
+
+    from data_nexus.errors import ConfigError  # noqa: PLC0415
+    from data_nexus.storage.engine import open_engine  # noqa: PLC0415
     from data_nexus.storage.migrate import history  # noqa: PLC0415
 
     # A bad setting is reported here as everywhere, not deep inside Alembic.
-    settings_for(database_url)
+    settings = settings_for(database_url)
+    if database_url is not None:
+        engine = open_engine(settings.database_url)  # checks the URL; connects to nothing
+        engine.dispose()
+        database = engine.url.database or ""
+        if engine.url.get_backend_name() == "sqlite" and Path(database).expanduser().is_dir():
+            raise ConfigError(f"invalid database URL: {database!r} is a directory, not a file")
     for rev in history():
         mark = " (head)" if rev.is_head else ""
         console().print(f"{rev.down_revision or 'base'} -> {rev.revision}{mark}: {rev.doc}")
