@@ -59,62 +59,102 @@ def is_valid_code(code: str) -> bool:
     return len(code) <= MAX_CODE and bool(_CODE.match(code))
 
 
-def _refuse(text: str, why: str, hint: str) -> UsageError:
-    return UsageError(f"invalid symbol {text!r}: {why}; use '{hint}'")
+class SymbolError(UsageError):
+    """A symbol that is not ``CODE.EXCHANGE``; ``hint`` is a spelling :func:`parse_symbol`
+    accepts, or ``None`` when no spelling of the input would be accepted."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def _accepted(candidate: str) -> bool:
+    try:
+        _parse(candidate, hints=False)
+    except UsageError:
+        return False
+    return True
+
+
+def _refuse(text: str, why: str, hint: str, *, hints: bool = True) -> SymbolError:
+    """The error for ``text``; ``hint`` is shown only when it would itself be accepted."""
+    if hints and _accepted(hint):
+        return SymbolError(f"invalid symbol {text!r}: {why}; use '{hint}'", hint)
+    return SymbolError(f"invalid symbol {text!r}: {why}")
 
 
 def parse_symbol(text: str) -> Symbol:
-    """Parse ``CODE.EXCHANGE`` (case-insensitive), or raise :class:`UsageError` saying why.
+    """Parse ``CODE.EXCHANGE`` (case-insensitive), or raise :class:`SymbolError` saying why.
 
     Refused with the canonical spelling as a hint: an index caret (``^GSPC`` →
     ``GSPC.INDX``), a share class after a dot, slash or space (``BRK.B``, ``BRK/B.US``,
     ``BRK.B.US`` → ``BRK-B.US``; a one-letter suffix that is not an exchange code is taken
-    for a class), a missing exchange (``AAPL`` → ``AAPL.US``).
+    for a class), a missing exchange (``AAPL`` → ``AAPL.US``). A hint is given only when
+    this function accepts it (``A;DROP`` gets none: no spelling of it is a ticker).
     """
+    return _parse(text, hints=True)
+
+
+def symbol_hint(text: str) -> str | None:
+    """The spelling :func:`parse_symbol` suggests for ``text``: ``None`` when ``text`` is
+    accepted as it is or no accepted spelling is known. Any hint returned is accepted."""
+    try:
+        parse_symbol(text)
+    except SymbolError as error:
+        return error.hint
+    except UsageError:
+        return None
+    return None
+
+
+def _parse(text: str, *, hints: bool) -> Symbol:
     raw = " ".join(text.split()).upper()
     if raw.startswith("^"):
         index = canonical_code(raw.rpartition(".")[0] if raw.count(".") == 1 else raw)
-        raise _refuse_index(text, index)
+        hint = f"{index or 'GSPC'}.{_INDEX_EXCHANGE}"
+        why = "EODHD writes an index without '^', on exchange INDX"
+        raise _refuse(text, why, hint, hints=hints)
     if "." not in raw:
         if _CLASS_SEPARATORS.search(raw):
             hint = f"{canonical_code(raw)}.US"
-            raise _refuse(text, "a share class is written with '-' and needs an exchange", hint)
-        raise UsageError(
-            f"invalid symbol {text!r}: expected CODE.EXCHANGE "
-            f"(add the exchange, e.g. '{raw or 'AAPL'}.US')"
-        )
+            why = "a share class is written with '-' and needs an exchange"
+            raise _refuse(text, why, hint, hints=hints)
+        hint = f"{raw}.US"
+        if hints and raw and _accepted(hint):
+            raise SymbolError(
+                f"invalid symbol {text!r}: expected CODE.EXCHANGE (add the exchange, e.g. "
+                f"'{hint}')",
+                hint,
+            )
+        raise SymbolError(f"invalid symbol {text!r}: expected CODE.EXCHANGE, e.g. 'AAPL.US'")
     head, _, exchange = raw.rpartition(".")
     if "." in head:
         hint = f"{canonical_code(head)}.{exchange}"
-        raise _refuse(text, "only one dot is allowed, before the exchange", hint)
+        raise _refuse(text, "only one dot is allowed, before the exchange", hint, hints=hints)
     code = head.strip()
     exchange = exchange.strip()
     if len(exchange) == 1 and exchange.isalpha() and not known_exchange(exchange):
         hint = f"{canonical_code(code)}-{exchange}.US"
-        raise _refuse(text, f"{exchange!r} is a share class, not an exchange", hint)
+        why = f"{exchange!r} is a share class, not an exchange"
+        raise _refuse(text, why, hint, hints=hints)
     if _CLASS_SEPARATORS.search(code):
         hint = f"{canonical_code(code)}.{exchange}"
-        raise _refuse(text, "a share class is written with '-'", hint)
+        raise _refuse(text, "a share class is written with '-'", hint, hints=hints)
     if len(code) > MAX_CODE:
-        raise UsageError(
+        raise SymbolError(
             f"invalid symbol {text!r}: the code is too long ({len(code)} characters; "
             f"at most {MAX_CODE})"
         )
     if len(exchange) > MAX_EXCHANGE:
-        raise UsageError(
+        raise SymbolError(
             f"invalid symbol {text!r}: the exchange is too long ({len(exchange)} characters; "
             f"at most {MAX_EXCHANGE})"
         )
     if not _CODE.match(code):
-        raise UsageError(f"invalid symbol {text!r}: the code {code!r} has unexpected characters")
+        raise SymbolError(f"invalid symbol {text!r}: the code {code!r} has unexpected characters")
     if not _EXCHANGE.match(exchange):
-        raise UsageError(f"invalid symbol {text!r}: the exchange {exchange!r} is not a code")
+        raise SymbolError(f"invalid symbol {text!r}: the exchange {exchange!r} is not a code")
     return Symbol(code, exchange)
-
-
-def _refuse_index(text: str, index: str) -> UsageError:
-    hint = f"{index or 'GSPC'}.{_INDEX_EXCHANGE}"
-    return _refuse(text, "EODHD writes an index without '^', on exchange INDX", hint)
 
 
 def parse_symbols(texts: list[str] | tuple[str, ...]) -> list[Symbol]:

@@ -70,7 +70,7 @@ def test_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
     index = run_cli("assets", "add", "^GSPC", "-d", db, cwd=tmp_path)
     assert index.returncode == 2 and index.stderr.endswith("use 'GSPC.INDX'\n")
     missing = run_cli("check", "-d", str(tmp_path / "none.db"), cwd=tmp_path)
-    assert missing.returncode == 2 and missing.stderr.startswith("error: no database at")
+    assert missing.returncode == 2 and missing.stderr.startswith("error: no such database file")
     assert not (tmp_path / "none.db").exists()
     stale = run_cli("check", "-d", db, "--stale-after", "soon", cwd=tmp_path)
     assert stale.returncode == 2 and "--stale-after" in stale.stderr

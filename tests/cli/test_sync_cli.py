@@ -110,7 +110,8 @@ def test_assets_discover(tmp_path: Path, start_emulator: Callable[..., EmulatorS
         ),
         (
             ["sync", "--since", "2020-13-01"],
-            "error: invalid --since '2020-13-01': expected a date as YYYY-MM-DD",
+            "error: invalid --since '2020-13-01': not a real date (the month has no such day, "
+            "or there is no such month)",
         ),
         (
             ["sync", "--bulk", "sometimes"],

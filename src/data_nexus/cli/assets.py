@@ -7,7 +7,14 @@ from typing import Annotated
 
 import typer
 
-from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
+from data_nexus.cli.common import (
+    DatabaseUrl,
+    JsonFlag,
+    console,
+    existing_settings,
+    print_json,
+    settings_for,
+)
 from data_nexus.symbols import LISTING_TYPES, parse_exchange, parse_listing_type
 
 assets_app = typer.Typer(help="Register, discover, list, pause, resume and remove assets.")
@@ -73,8 +80,13 @@ def list_(
 ) -> None:
     """List registered assets with their coverage and sync state."""
     from data_nexus.assets import list_assets  # noqa: PLC0415
+    from data_nexus.storage.quality_reads import open_read_only  # noqa: PLC0415
 
-    rows = list_assets(settings_for(database_url), exchange=exchange)
+    store = open_read_only(settings_for(database_url))  # never creates nor upgrades
+    try:
+        rows = list_assets(store, exchange=exchange)
+    finally:
+        store.close()
     if as_json:
         print_json([row.as_dict() for row in rows])
         return
@@ -107,7 +119,7 @@ def pause(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
     """Exclude assets from syncs (is_active = false); their data stays."""
     from data_nexus.assets import pause_assets  # noqa: PLC0415
 
-    changed = pause_assets(settings_for(database_url), symbols)
+    changed = pause_assets(existing_settings(database_url), symbols)
     console().print(f"paused: {', '.join(changed) or 'nothing to change'}", markup=False)
 
 
@@ -116,7 +128,7 @@ def resume(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
     """Include paused assets in syncs again (and clear a failure backoff)."""
     from data_nexus.assets import resume_assets  # noqa: PLC0415
 
-    changed = resume_assets(settings_for(database_url), symbols)
+    changed = resume_assets(existing_settings(database_url), symbols)
     console().print(f"resumed: {', '.join(changed) or 'nothing to change'}", markup=False)
 
 
@@ -145,7 +157,7 @@ def remove(
         if not typer.confirm(question, default=False):
             console().print("nothing removed", markup=False)
             return
-    counts = remove_assets(settings_for(database_url), symbols)
+    counts = remove_assets(existing_settings(database_url), symbols)
     removed = counts.pop("assets")
     detail = ", ".join(f"{n:,} {table}" for table, n in counts.items())
     console().print(f"removed {removed} asset(s) with {detail} rows", markup=False)

@@ -50,6 +50,16 @@ def settings_for(database_url: str | None = None, **overrides: Any) -> Settings:
     return settings
 
 
+def existing_settings(database_url: str | None = None) -> Settings:
+    """:func:`settings_for`, for a command that must not create a database: a missing
+    SQLite file is one line ``no such database file: PATH`` (exit 2), nothing created."""
+    from data_nexus.storage.engine import require_sqlite_file  # noqa: PLC0415
+
+    settings = settings_for(database_url)
+    require_sqlite_file(settings.database_url)
+    return settings
+
+
 def console(stderr: bool = False) -> Console:
     """A Rich console; plain text when the stream is not a terminal."""
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
@@ -88,4 +98,6 @@ def parse_date(text: str, option: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise UsageError(f"invalid {option} {text!r}: expected a date as YYYY-MM-DD") from None
+        from data_nexus.query.bars import date_problem  # noqa: PLC0415 - pandas: on error only
+
+        raise UsageError(f"invalid {option} {text!r}: {date_problem(text)}") from None

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from data_nexus.cli.common import DatabaseUrl, JsonFlag, console, print_json, settings_for
+from data_nexus.cli.common import (
+    DatabaseUrl,
+    JsonFlag,
+    console,
+    existing_settings,
+    print_json,
+    settings_for,
+)
 from data_nexus.errors import UsageError
 
 if TYPE_CHECKING:
@@ -47,7 +54,13 @@ def upgrade(
 
 @db_app.command("downgrade")
 def downgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision; 'base' removes all tables.")],
+    revision: Annotated[
+        str,
+        typer.Argument(
+            help="Target revision; 'base' removes all tables (refused when an older schema "
+            "cannot hold the data)."
+        ),
+    ],
     database_url: DatabaseUrl = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="Drop the data without asking (for scripts).")
@@ -56,9 +69,12 @@ def downgrade(
     """Downgrade the schema to REVISION ('base' drops every Data Nexus table and its data).
 
     Every downgrade step drops tables or columns and the data in them, so a downgrade that
-    changes the revision asks first on a terminal and needs --yes otherwise (exit 2).
+    changes the revision asks first on a terminal and needs --yes otherwise (exit 2). A
+    downgrade is refused, naming what is in the way, when an older schema it passes through
+    cannot hold the stored data (e.g. two dividends on one ex-date, or a price beyond
+    NUMERIC(18, 8)): 'base' too.
     """
-    settings = settings_for(database_url)
+    settings = existing_settings(database_url)  # a downgrade never creates a database
     if not yes:
         _confirm_downgrade(settings, revision)
     from data_nexus.storage.migrate import downgrade_db  # noqa: PLC0415
@@ -72,7 +88,7 @@ def _confirm_downgrade(settings: Settings, revision: str) -> None:
     from data_nexus.storage.engine import check_connection, open_engine  # noqa: PLC0415
     from data_nexus.storage.migrate import current_revision  # noqa: PLC0415
 
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, read_only=True)
     try:
         check_connection(engine)
         with engine.connect() as conn:
@@ -96,7 +112,7 @@ def current(database_url: DatabaseUrl = None) -> None:
     from data_nexus.storage.migrate import current_revision, head_revision  # noqa: PLC0415
 
     settings = settings_for(database_url)
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, read_only=True)
     try:
         check_connection(engine)
         with engine.connect() as conn:
@@ -109,11 +125,27 @@ def current(database_url: DatabaseUrl = None) -> None:
 
 
 @db_app.command("history")
-def show_history() -> None:
-    """List the migrations this version ships."""
+def show_history(database_url: DatabaseUrl = None) -> None:
+    """List the migrations this version ships.
+
+    Opens no database: -d/--database-url is accepted like on every db command and checked
+    as they check it (a malformed URL, an unsupported backend or an SQLite path in a missing
+    directory, or that is a directory, is exit 2) but not needed.
+    """
+    from pathlib import Path  # noqa: PLC0415
+
+    from data_nexus.errors import ConfigError  # noqa: PLC0415
+    from data_nexus.storage.engine import open_engine  # noqa: PLC0415
     from data_nexus.storage.migrate import history  # noqa: PLC0415
 
-    settings_for()  # a bad setting is reported here as everywhere, not deep inside Alembic
+    # A bad setting is reported here as everywhere, not deep inside Alembic.
+    settings = settings_for(database_url)
+    if database_url is not None:
+        engine = open_engine(settings.database_url)  # checks the URL; connects to nothing
+        engine.dispose()
+        database = engine.url.database or ""
+        if engine.url.get_backend_name() == "sqlite" and Path(database).expanduser().is_dir():
+            raise ConfigError(f"invalid database URL: {database!r} is a directory, not a file")
     for rev in history():
         mark = " (head)" if rev.is_head else ""
         console().print(f"{rev.down_revision or 'base'} -> {rev.revision}{mark}: {rev.doc}")

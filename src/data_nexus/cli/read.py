@@ -83,13 +83,20 @@ def register(app: typer.Typer) -> None:
     @app.command("actions")
     def actions(
         symbols: Symbols,
+        start: Annotated[
+            str | None, typer.Option("--from", help="First ex-date (YYYY-MM-DD).")
+        ] = None,
+        end: Annotated[str | None, typer.Option("--to", help="Last ex-date (YYYY-MM-DD).")] = None,
         fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
         database_url: DatabaseUrl = None,
     ) -> None:
-        """Splits and dividends of SYMBOLS."""
+        """Splits and dividends of SYMBOLS (an unknown symbol is an error, exit 2, as for
+        bars)."""
         from data_nexus.query.status import get_actions  # noqa: PLC0415 - lazy: start-up time
 
-        frame = get_actions(symbols, url=_url(database_url))
+        if fmt not in FORMATS[:3]:
+            raise UsageError(f"unknown format {fmt!r}: use one of table, csv, json")
+        frame = get_actions(symbols, start, end, url=_url(database_url))
         frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
         if fmt == "table":
             frame = frame.dropna(axis=1, how="all")
@@ -114,8 +121,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit(frame, "json", None)
             return
-        shown = frame.drop(columns=["paused"]).fillna("")
-        emit(shown, "table", None)
+        shown = frame.drop(columns=["paused"])
+        # An unset value (NaT, NaN, None) is '-' in the table; JSON above keeps null.
+        emit(shown.astype(object).where(shown.notna(), "-"), "table", None)
 
     @app.command("runs")
     def runs(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,8 +19,42 @@ from data_nexus.cli.common import (
 from data_nexus.cli.errors import ExitCode, budget_hint, exit_code_of
 from data_nexus.errors import UsageError
 
+if TYPE_CHECKING:
+    from data_nexus.config import Settings
+
 #: The longest ``--timeout`` (and ``EODHD_TIMEOUT``) accepted, in seconds.
 MAX_TIMEOUT_S = 3600
+
+
+def dry_run_skips(settings: Settings, named: list[str], planned: set[str]) -> list[tuple[str, str]]:
+    """``(symbol, why)`` for each symbol named on a dry run that the plan leaves out:
+    ``paused``, ``delisted``, ``not registered`` or ``not due``. Reads only."""
+    from data_nexus.assets import list_assets  # noqa: PLC0415
+    from data_nexus.storage.quality_reads import open_read_only  # noqa: PLC0415
+    from data_nexus.symbols import parse_symbols  # noqa: PLC0415
+
+    wanted = [str(s) for s in parse_symbols(named)]
+    left_out = [s for s in wanted if s not in planned]
+    if not left_out:
+        return []
+    store = open_read_only(settings)
+    try:
+        rows = {row.symbol: row for row in list_assets(store, symbols=left_out)}
+    finally:
+        store.close()
+    skips = []
+    for symbol in left_out:
+        row = rows.get(symbol)
+        if row is None:
+            why = "not registered (a real run registers it, then syncs it)"
+        elif not row.is_active:
+            why = f"paused (datanexus assets resume {symbol})"
+        elif row.is_delisted:
+            why = "delisted"
+        else:
+            why = "not due (synced within --max-age; --full or --max-age 0 fetches it)"
+        skips.append((symbol, why))
+    return skips
 
 
 def _timeout(value: float | None) -> float | None:
@@ -152,14 +186,24 @@ def register(app: typer.Typer) -> None:
         finally:
             renderer.close()
         code = exit_code_of(summary)
+        skips = (
+            dry_run_skips(settings, list(symbols), {p.symbol for p in summary.plan})
+            if dry_run and symbols
+            else []
+        )
         if as_json:
             stopped = code in (ExitCode.PROVIDER_STOP, ExitCode.INTERRUPTED)
+            named = [{"symbol": s, "why": w} for s, w in skips]
+            extra = {"skipped_named": named} if dry_run else {}
             print_json(
                 {**summary.as_dict(), "stop_exit_code": int(code) if stopped else None}
+                | extra
                 | {"exit_code": int(code)}
             )
         else:
             renderer.summary(summary)
+            for symbol, why in skips:
+                sys.stdout.write(f"  skipped {symbol}: {why}\n")
         hint = budget_hint(summary, allow_partial=allow_partial)
         if hint is not None:
             sys.stderr.write(f"hint: {hint}\n")

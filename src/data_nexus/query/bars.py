@@ -19,6 +19,7 @@ every ``adjust`` mode. ``adjusted_close`` is always the provider's stored value.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +58,18 @@ def parse_day(value: DateLike, name: str = "date") -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError:
-        raise UsageError(f"invalid {name} {value!r}: expected YYYY-MM-DD") from None
+        raise UsageError(f"invalid {name} {value!r}: {date_problem(str(value))}") from None
+
+
+_ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def date_problem(text: str) -> str:
+    """Why ``text`` is not a date: ``not a real date`` when it is written ``YYYY-MM-DD``
+    (``2024-02-30``), else ``expected a date as YYYY-MM-DD``."""
+    if _ISO_SHAPE.match(text.strip()):
+        return "not a real date (the month has no such day, or there is no such month)"
+    return "expected a date as YYYY-MM-DD"
 
 
 def parse_range(start: DateLike, end: DateLike) -> tuple[dt.date | None, dt.date | None]:

@@ -7,6 +7,7 @@ foreign keys on.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -98,21 +99,85 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
+    # No journal_mode change (that writes the header and creates -wal/-shm files).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA query_only=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    finally:
+        cursor.close()
+
+
+def sqlite_read_only_connect(path: Path) -> sqlite3.Connection:
+    """Open the SQLite file ``path`` read-only through a ``mode=ro`` URI.
+
+    ``immutable=1`` is added when plain ``mode=ro`` cannot open it (a WAL database in a
+    directory that is not writable: SQLite cannot create the ``-shm`` file), so a read-only
+    copy of a database can be read. Raises :class:`sqlite3.Error` when neither works.
+    """
+    base = path.resolve().as_uri().replace("file://", "file:", 1)
+    last: sqlite3.Error | None = None
+    for extra in ("", "&immutable=1"):
+        conn = sqlite3.connect(
+            f"{base}?mode=ro{extra}",
+            uri=True,
+            timeout=SQLITE_BUSY_TIMEOUT_S,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as error:
+            conn.close()
+            last = error
+            continue
+        return conn
+    assert last is not None
+    raise last
+
+
 def _sqlite_begin(conn: sa.Connection) -> None:
     immediate = conn.get_execution_options().get(SQLITE_IMMEDIATE, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def open_engine(url: str | URL, *, echo: bool = False) -> Engine:
+def require_sqlite_file(url: str | URL) -> Path:
+    """The SQLite file of ``url``; :class:`DatabaseUnavailable` ``no such database file:
+    PATH`` (exit 2) when it does not exist, so that a command that must not create a
+    database says so instead. Any other URL (PostgreSQL, an SQLite ``file:`` URI) passes."""
+    parsed = url if isinstance(url, URL) else parse_database_url(url)
+    database = parsed.database or ""
+    path = Path(database).expanduser()
+    if parsed.get_backend_name() != "sqlite" or database.startswith("file:"):
+        return path
+    if database in ("", ":memory:") or not path.is_file():
+        raise DatabaseUnavailable(
+            f"no such database file: {database or '(none)'} (sync or run 'datanexus demo' "
+            "first, or pass --database-url)"
+        )
+    return path
+
+
+def open_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) -> Engine:
     """Create an :class:`Engine` for ``url`` without connecting yet.
 
     Raises :class:`ConfigError` for a malformed URL, an unsupported backend, a missing
     driver, or an SQLite file in a directory that does not exist.
+
+    With ``read_only`` an SQLite file is opened through a ``mode=ro`` URI
+    (:func:`sqlite_read_only_connect`) with ``PRAGMA query_only``: nothing is created or
+    written, not even a ``-wal`` file. A file that does not exist raises
+    :class:`DatabaseUnavailable` ``no such database file: PATH`` (exit 2). PostgreSQL is
+    opened as usual (read-only callers set ``default_transaction_read_only`` themselves).
     """
     parsed = url if isinstance(url, URL) else parse_database_url(url)
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
-    if backend == "sqlite":
+    if backend == "sqlite" and read_only and not (parsed.database or "").startswith("file:"):
+        path = require_sqlite_file(parsed)
+        kwargs["creator"] = lambda: sqlite_read_only_connect(path)
+    elif backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             parent = Path(database).expanduser().resolve().parent
@@ -134,7 +199,10 @@ def open_engine(url: str | URL, *, echo: bool = False) -> Engine:
         ) from None
     except exc.ArgumentError as error:
         raise ConfigError(f"invalid database URL {safe_display(parsed)!r}: {error}") from None
-    if backend == "sqlite":
+    if backend == "sqlite" and read_only:
+        event.listen(engine, "connect", _sqlite_read_only)
+        event.listen(engine, "begin", _sqlite_begin)
+    elif backend == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -164,7 +164,8 @@ class FrameReader:
         path = Path(database).expanduser()
         if not path.is_file():
             raise DatabaseUnavailable(
-                f"cannot open database {self.url}: no such file (sync or import data first)"
+                f"no such database file: {database} (sync or import data first, "
+                "or pass --database-url)"
             )
         last: Exception | None = None
         for extra in ("", "&immutable=1"):

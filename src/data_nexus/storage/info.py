@@ -144,7 +144,7 @@ def _postgres_table(conn: sa.Connection, name: str, caps: Capabilities) -> Table
 
 def database_info(settings: Settings) -> DatabaseInfo:
     """Backend, versions, schema revision, table sizes and row counts; hypertable details."""
-    engine = open_engine(settings.database_url)
+    engine = open_engine(settings.database_url, read_only=True)
     try:
         with engine.connect() as conn:
             caps = detect_capabilities(conn)

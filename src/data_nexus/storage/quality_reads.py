@@ -14,19 +14,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
 from data_nexus.config import Settings
-from data_nexus.errors import DatabaseUnavailable, SchemaOutOfDate
+from data_nexus.errors import SchemaOutOfDate
+from data_nexus.migrations import HEAD_REVISION
 from data_nexus.models import ASSETS
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage.capabilities import detect_capabilities
 from data_nexus.storage.engine import describe_connect_error, open_engine, safe_display
-from data_nexus.storage.migrate import current_revision, head_revision
+from data_nexus.storage.schema import stored_revision
 from data_nexus.storage.store import Store
 
 _c = ASSETS.c
@@ -57,22 +57,15 @@ def open_read_only(settings: Settings | str) -> Store:
     :class:`~data_nexus.errors.SchemaOutOfDate` when the schema is not at head.
     """
     url = settings if isinstance(settings, str) else settings.database_url
-    engine = open_engine(url)
+    engine = open_engine(url, read_only=True)
     where = safe_display(engine.url)
     if engine.url.get_backend_name() == "sqlite":
-        database = engine.url.database or ""
-        if database in ("", ":memory:") or not Path(database).expanduser().is_file():
-            engine.dispose()
-            raise DatabaseUnavailable(
-                f"no database at {where}: sync or run 'datanexus demo' first, "
-                "or pass --database-url"
-            )
         event.listen(engine, "connect", _query_only)
     else:
         event.listen(engine, "connect", _read_only_session)
     try:
         with engine.connect() as conn:
-            current = current_revision(conn)
+            current = stored_revision(conn)  # no Alembic: start-up stays light
             caps = detect_capabilities(conn)
     except sa.exc.DBAPIError as error:
         engine.dispose()
@@ -80,7 +73,7 @@ def open_read_only(settings: Settings | str) -> Store:
     except BaseException:
         engine.dispose()
         raise
-    if current != head_revision():
+    if current != HEAD_REVISION:
         engine.dispose()
         state = "has no Data Nexus schema" if current is None else f"is at revision {current}"
         raise SchemaOutOfDate(f"database {where} {state}: run 'datanexus db upgrade'")
