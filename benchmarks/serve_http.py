@@ -38,8 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-if __package__ in (None, ""):  # run as a script: import `data_nexus` from the checkout
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+if __package__ in (None, ""):  # run as a script: import `tests.pgcluster` from the checkout
+    sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 import httpx
 from tests.pgcluster import DatabaseFactory, ThrowawayCluster
