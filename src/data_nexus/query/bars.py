@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,6 +102,17 @@ def reader_for(source: Source) -> tuple[FrameReader, bool]:
     if isinstance(url, str):  # Settings
         return open_reader(url), True
     raise UsageError("pass url=… (a database URL) or store=… to read from")
+
+
+@contextmanager
+def reader_from(source: Source) -> Iterator[FrameReader]:
+    """:func:`reader_for` as a context manager: closes the reader only if it opened it."""
+    reader, owned = reader_for(source)
+    try:
+        yield reader
+    finally:
+        if owned:
+            reader.close()
 
 
 def _source(url: str | None, store: Any, settings: Any = None) -> Source:
@@ -434,12 +446,8 @@ def get_bars(  # noqa: PLR0917 - the documented positional signature (issue 10)
     Raises :class:`~data_nexus.errors.UsageError` for an unknown mode, interval or symbol, a
     bad date or an empty range order; storage errors as :func:`open_reader` does.
     """
-    reader, owned = reader_for(_source(url, store, settings))
-    try:
+    with reader_from(_source(url, store, settings)) as reader:
         frame, attrs = _read(reader, symbols, start, end, adjust, interval, exact)
-    finally:
-        if owned:
-            reader.close()
     return frame_to_pandas(frame, attrs)
 
 
@@ -458,12 +466,8 @@ def get_bars_arrow(  # noqa: PLR0917 - the documented positional signature (issu
     """:func:`get_bars` as an Arrow table (for Polars, DuckDB): ``symbol`` dictionary,
     ``date`` date32, prices float64 or decimal256(76, 30), ``volume`` int64; ``adjust``,
     ``interval`` and ``cutoff`` in the schema metadata."""
-    reader, owned = reader_for(_source(url, store, settings))
-    try:
+    with reader_from(_source(url, store, settings)) as reader:
         frame, attrs = _read(reader, symbols, start, end, adjust, interval, exact)
-    finally:
-        if owned:
-            reader.close()
     return frame_to_arrow(frame, attrs)
 
 
@@ -518,15 +522,11 @@ def get_returns(
     """
     rt.check_kind(kind)
     rs.check_interval(interval)
-    reader, owned = reader_for(_source(url, store, settings))
-    try:
+    with reader_from(_source(url, store, settings)) as reader:
         frame, attrs = _read(reader, symbols, start, end, "splits", "1d", False)
         dividend = np.zeros(len(frame))
         if kind == "total" and len(frame):
             _place_dividends(frame, reader, dividend)
-    finally:
-        if owned:
-            reader.close()
     daily = rt.daily_returns(frame.prices["close"], dividend, frame.starts, kind)
     index = rt.growth(daily, frame.starts)
     days, codes, starts = frame.days, frame.codes, frame.starts

@@ -60,7 +60,7 @@ from data_nexus.query.bars import (
     Source,
     _read,
     frame_to_arrow,
-    reader_for,
+    reader_from,
     symbol_list,
 )
 from data_nexus.records import Dividend, Split
@@ -425,8 +425,7 @@ def _export(  # noqa: PLR0917 - the checked arguments of export_data, passed on
     source: Source,
     on_batch: Callable[[int, int], object] | None,
 ) -> ExportResult:
-    reader, owned = reader_for(source)
-    try:
+    with reader_from(source) as reader:
         names = symbol_list(symbols) if symbols else reader.all_symbols()
         if layout == "zipline":
             codes = [n.split(".")[0] for n in names]
@@ -453,9 +452,6 @@ def _export(  # noqa: PLR0917 - the checked arguments of export_data, passed on
         if fmt == "parquet":
             _export_actions_parquet(reader, target, names)
             result.files += 1
-    finally:
-        if owned:
-            reader.close()
     manifest = {
         **asdict(result),
         "created_at": now.isoformat(),

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from data_nexus.query.bars import _source, check_known, reader_for, symbol_list
+from data_nexus.query.bars import _source, check_known, reader_from, symbol_list
 
 COLUMNS = [
     "symbol",
@@ -45,15 +45,11 @@ def get_findings(
     date (undated first), kind. Raises :class:`~data_nexus.errors.UsageError` for a
     malformed or unknown symbol; pass exactly one of ``url``, ``store``, ``settings``.
     """
-    reader, owned = reader_for(_source(url, store, settings))
-    try:
+    with reader_from(_source(url, store, settings)) as reader:
         names = None if symbols is None else symbol_list(symbols)
         if names is not None:
             check_known(reader, names)
         rows = reader.findings(names, include_closed)
-    finally:
-        if owned:
-            reader.close()
     for row in rows:
         row["open"] = row["closed_at"] is None
     out = pd.DataFrame(rows, columns=COLUMNS)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from data_nexus.query.bars import Source, _source, reader_for, symbol_list
+from data_nexus.query.bars import Source, _source, reader_from, symbol_list
 from data_nexus.records import Split
 from data_nexus.storage.frames import AssetRow
 
@@ -62,15 +62,11 @@ def get_actions(
     from data_nexus.query.bars import check_known, parse_range  # noqa: PLC0415
 
     first, last = parse_range(start, end)
-    reader, owned = reader_for(_source(url, store, settings))
-    try:
+    with reader_from(_source(url, store, settings)) as reader:
         names = None if symbols is None else symbol_list(symbols)
         if names is not None:
             check_known(reader, names)
         actions = reader.actions(names, first, last)
-    finally:
-        if owned:
-            reader.close()
     rows = []
     for a in actions:
         if isinstance(a, Split):
@@ -140,14 +136,10 @@ def get_status(
     (the clock is passed in).
     """
     source: Source = _source(url, store, settings)
-    reader, owned = reader_for(source)
-    try:
+    with reader_from(source) as reader:
         assets = reader.assets()
         counts = reader.bar_counts()
         findings = reader.finding_counts()
-    finally:
-        if owned:
-            reader.close()
     rows = [
         {
             "symbol": a.symbol,
@@ -204,12 +196,8 @@ def get_runs(
     ``assets_planned``, ``assets_synced``, ``assets_skipped``, ``assets_failed``,
     ``rows_written``, ``rows_revised``, ``calls_spent``, ``bulk_used``, ``message``.
     """
-    reader, owned = reader_for(_source(url, store, settings))
-    try:
+    with reader_from(_source(url, store, settings)) as reader:
         rows = reader.runs(last)
-    finally:
-        if owned:
-            reader.close()
     columns = [
         "id",
         "started_at",
