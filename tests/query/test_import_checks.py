@@ -81,3 +81,16 @@ def test_nothing_importable_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"LATIN\.US\.csv: not UTF-8"):
         import_csv(folder, settings=make_settings(f"sqlite:///{target}"), now=NOW)
     assert not target.exists()
+
+
+def test_a_file_with_nothing_readable_registers_no_asset(tmp_path: Path) -> None:
+    """A skipped file leaves no trace: no asset to sync later, not counted as imported."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "GOOD.US.csv").write_text("date,close\n2025-12-30,10.5\n")
+    (folder / "BAD.US.csv").write_text("garbage,,x\n")
+    url = _db(tmp_path)
+    result = import_csv(folder, settings=make_settings(url), now=NOW)
+    assert result.files == 1 and result.symbols == ["GOOD.US"]
+    with sqlite3.connect(tmp_path / "db.db") as conn:
+        assert [r[0] for r in conn.execute("SELECT symbol FROM assets")] == ["GOOD.US"]

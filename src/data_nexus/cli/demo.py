@@ -98,6 +98,7 @@ def register(app: typer.Typer) -> None:
             f"  datanexus db info -d {db}       # backend, sizes, row counts\n"
             "  datanexus demo   # again: an incremental sync with nothing to fetch\n"
             "  export EODHD_API_TOKEN=your-key; datanexus sync AAPL.US MSFT.US   # real data\n"
+            "  pip install -e '.[serve]'   # once: the optional web server (FastAPI, uvicorn)\n"
             f"  datanexus serve --database-url {db}   # browse it at http://127.0.0.1:8000/",
             markup=False,
         )

@@ -331,7 +331,6 @@ def import_csv(
     own = store is None
     target = store if store is not None else Store.open(settings)
     try:
-        add_assets(target, symbols, clock=lambda: now)
         for first in range(0, len(files), BATCH):
             updates = []
             for path, symbol in zip(
@@ -339,16 +338,20 @@ def import_csv(
             ):
                 parsed = parse_file(path, symbol)
                 today = exchange_today(symbol.rsplit(".", 1)[-1], now)
-                result.files += 1
                 result.problems.extend(parsed.problems)
                 result.problems.extend(_skipped_rows(parsed, path.name, today))
+                if on_file is not None:
+                    on_file(path.name)
+                if not (parsed.bars or parsed.actions):
+                    continue  # nothing readable: the file registers no asset
+                result.files += 1
                 result.bars += len(parsed.bars)
                 result.actions += len(parsed.actions)
                 updates.append(
                     AssetUpdate(symbol, parsed.bars, actions=parsed.actions, today=today)
                 )
-                if on_file is not None:
-                    on_file(path.name)
+            if updates:
+                add_assets(target, [u.symbol for u in updates], clock=lambda: now)
             for update, outcome in zip(updates, target.write_assets(updates), strict=True):
                 if isinstance(outcome, Exception):  # the whole file was rolled back
                     name = files[symbols.index(update.symbol)].name
