@@ -216,3 +216,37 @@ def test_version_and_help_load_no_library_module(tmp_path: Path) -> None:
             check=True,
         )
         assert json.loads(out.stdout.strip().splitlines()[-1]) == [], args
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["bars"], "error: missing argument 'SYMBOL' (see 'datanexus bars -h')"),
+        (["nocmd"], "error: no such command 'nocmd' (see 'datanexus -h')"),
+        (["db", "upgrade", "--x"], "error: no such option: --x (see 'datanexus db upgrade -h')"),
+        (
+            ["sync", "--concurrency", "many"],
+            "error: invalid value for '--concurrency': Input should be a valid integer,"
+            " unable to parse string as an integer (see 'datanexus sync -h')",
+        ),
+        (["assets"], "error: missing command (see 'datanexus assets -h')"),
+    ],
+)
+def test_click_usage_errors_are_one_line(tmp_path: Path, argv: list[str], line: str) -> None:
+    """Errors Click finds before our code runs have the same one-line shape, exit 2."""
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.argv[0] = 'datanexus'; "
+         "from data_nexus.cli import main; main()", *argv],
+        capture_output=True, text=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert out.returncode == ExitCode.USAGE == 2, out.stderr
+    assert _one_line(out) == line
+    assert not (tmp_path / "data_nexus.db").exists()
+
+
+def test_help_and_version_still_exit_0(tmp_path: Path) -> None:
+    """`-h` and `--version` print and exit 0 (Click returns their code to run_cli)."""
+    for argv in (["-h"], ["bars", "-h"], ["--version"]):
+        out = run_cli(*argv, cwd=tmp_path)
+        assert out.returncode == 0, (argv, out.stderr)
+        assert out.stdout.strip() and not out.stderr, argv

@@ -19,7 +19,9 @@ from data_nexus.symbols import LISTING_TYPES, parse_exchange, parse_listing_type
 
 assets_app = typer.Typer(help="Register, discover, list, pause, resume and remove assets.")
 
-Symbols = Annotated[list[str], typer.Argument(help="Symbols as CODE.EXCHANGE, e.g. AAPL.US.")]
+Symbols = Annotated[
+    list[str], typer.Argument(metavar="SYMBOL", help="Symbols as CODE.EXCHANGE, e.g. AAPL.US.")
+]
 
 
 @assets_app.command("add")
@@ -37,7 +39,9 @@ def add(symbols: Symbols, database_url: DatabaseUrl = None) -> None:
 
 @assets_app.command("discover")
 def discover(
-    exchange: Annotated[str, typer.Argument(help="Exchange code, e.g. US, LSE, XETRA.")],
+    exchange: Annotated[
+        str, typer.Argument(metavar="EXCHANGE", help="Exchange code, e.g. US, LSE, XETRA.")
+    ],
     asset_type: Annotated[
         str | None,
         typer.Option("--type", help=f"Only this type: {', '.join(LISTING_TYPES)}."),

@@ -55,7 +55,9 @@ def register(app: typer.Typer) -> None:
     def check(
         symbols: Annotated[
             list[str] | None,
-            typer.Argument(help="Symbols as CODE.EXCHANGE (default: every registered asset)."),
+            typer.Argument(
+                metavar="SYMBOL", help="Symbols as CODE.EXCHANGE (default: every registered asset)."
+            ),
         ] = None,
         as_json: JsonFlag = False,
         strict: Annotated[

@@ -39,7 +39,7 @@ def _human_bytes(size: int | None) -> str:
 
 @db_app.command("upgrade")
 def upgrade(
-    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head",
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create or upgrade the schema (default: to the newest revision)."""
@@ -57,8 +57,9 @@ def downgrade(
     revision: Annotated[
         str,
         typer.Argument(
+            metavar="REVISION",
             help="Target revision; 'base' removes all tables (refused when an older schema "
-            "cannot hold the data)."
+            "cannot hold the data).",
         ),
     ],
     database_url: DatabaseUrl = None,

@@ -19,6 +19,8 @@ import enum
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
+import typer
+
 from data_nexus.errors import (
     AuthFailed,
     BudgetTooSmall,
@@ -32,8 +34,6 @@ from data_nexus.errors import (
 from data_nexus.redact import redact
 
 if TYPE_CHECKING:
-    import typer
-
     from data_nexus.sync.summary import SyncSummary
 
 
@@ -145,9 +145,16 @@ def run_cli(app: typer.Typer) -> NoReturn:
     user named that cannot be read or written) is their input too: one line, exit 2.
     """
     try:
-        app()
+        # standalone_mode=False: Click hands usage errors to us instead of printing its
+        # three-line usage block, so every error of the CLI has the same one-line shape.
+        result = app(standalone_mode=False)
+    except typer.Abort:  # Ctrl-C or end of input at a confirmation prompt
+        sys.stderr.write("aborted\n")
+        raise SystemExit(ExitCode.INTERRUPTED) from None
     except DataNexusError as exc:
         fail(exc)
+    except typer.TyperException as exc:  # Click's usage errors (bad option, argument, command)
+        click_fail(exc)
     except OSError as exc:
         # A file the user named cannot be read or written (an unwritable output path, a
         # directory where a file is expected, a missing input): their input, so exit 2.
@@ -158,4 +165,21 @@ def run_cli(app: typer.Typer) -> NoReturn:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise SystemExit(ExitCode.INTERRUPTED) from None
-    raise SystemExit(ExitCode.OK)
+    # Without standalone mode Click returns the code of a ``typer.Exit``/``--help`` exit.
+    raise SystemExit(result if isinstance(result, int) else ExitCode.OK)
+
+
+def click_fail(error: typer.TyperException) -> NoReturn:
+    """Print a Click error as ``error: <what> (see '<command> -h')`` and exit with its code.
+
+    Usage errors (an unknown option or command, a missing argument, a value Click cannot
+    convert) carry Click's exit code 2, the same as our own usage errors.
+    """
+    text = getattr(error, "format_message", error.__str__)()
+    message = " ".join(str(text).split())
+    message = message[:1].lower() + message[1:].rstrip(".")
+    ctx = getattr(error, "ctx", None)
+    where = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
+    sys.stderr.write(f"error: {redact(message)}{where}\n")
+    sys.stderr.flush()
+    raise SystemExit(getattr(error, "exit_code", ExitCode.USAGE))

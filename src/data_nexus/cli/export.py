@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("export")
     def export(
-        directory: Annotated[Path, typer.Argument(help="Target directory (new or empty).")],
+        directory: Annotated[
+            Path, typer.Argument(metavar="DIR", help="Target directory (new or empty).")
+        ],
         fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
         symbols: Annotated[
             list[str] | None, typer.Option("--symbols", help="Only these symbols (repeatable).")
@@ -51,7 +53,9 @@ def register(app: typer.Typer) -> None:
 
     @import_app.command("csv")
     def import_csv_command(
-        directory: Annotated[Path, typer.Argument(help="Directory of CODE.EXCHANGE.csv files.")],
+        directory: Annotated[
+            Path, typer.Argument(metavar="DIR", help="Directory of CODE.EXCHANGE.csv files.")
+        ],
         exchange: Annotated[
             str | None, typer.Option(help="Exchange of files named CODE.csv.")
         ] = None,

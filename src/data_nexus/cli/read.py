@@ -19,7 +19,9 @@ from data_nexus.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-Symbols = Annotated[list[str], typer.Argument(help="Symbols as CODE.EXCHANGE, e.g. AAPL.US.")]
+Symbols = Annotated[
+    list[str], typer.Argument(metavar="SYMBOL", help="Symbols as CODE.EXCHANGE, e.g. AAPL.US.")
+]
 FORMATS = ("table", "csv", "json", "parquet")
 
 

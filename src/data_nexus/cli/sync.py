@@ -84,6 +84,7 @@ def register(app: typer.Typer) -> None:
         symbols: Annotated[
             list[str] | None,
             typer.Argument(
+                metavar="SYMBOL",
                 help="Symbols to sync (CODE.EXCHANGE); new ones are registered first. "
                 "Default: every active asset.",
                 show_default=False,
