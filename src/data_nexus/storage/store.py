@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from types import TracebackType
@@ -65,11 +66,18 @@ from data_nexus.storage.writer import (
     DRIVER_ERRORS,
     BarSink,
     Prepared,
+    is_transient,
     storage_error,
     write_one,
 )
 
 T = TypeVar("T")
+
+#: How often an asset that lost a race with another transaction is written again, and the
+#: pause before the first retry (doubled each time): a lock held by a compression job is
+#: released within milliseconds to seconds.
+TRANSIENT_RETRIES = 3
+TRANSIENT_PAUSE = 0.2
 
 
 class Store:
@@ -205,14 +213,22 @@ class Store:
 
         Raises :class:`~data_nexus.errors.DataValidationError` (nothing written),
         :class:`~data_nexus.errors.LeaseConflict` (nothing written) or
-        :class:`~data_nexus.errors.StorageError` for an asset that is not registered.
+        :class:`~data_nexus.errors.StorageError` for an asset that is not registered or a
+        write the database refused. A write that lost a race with another transaction (a
+        deadlock, a serialization failure) is run again, up to :data:`TRANSIENT_RETRIES`
+        times, when ``update.bars`` can be read again (a collection, not an iterator).
         """
-        prepared = self._prepare(update)
-        try:
-            with self._transaction() as (conn, sink):
-                return write_one(conn, sink, update, prepared)
-        except DRIVER_ERRORS as error:  # a statement, the commit or the connection failed
-            raise storage_error(update.symbol, error) from error
+        for attempt in range(TRANSIENT_RETRIES + 1):
+            prepared = self._prepare(update)
+            try:
+                with self._transaction() as (conn, sink):
+                    return write_one(conn, sink, update, prepared)
+            except DRIVER_ERRORS as error:  # a statement, the commit or the connection failed
+                retry = attempt < TRANSIENT_RETRIES and isinstance(update.bars, Collection)
+                if not (retry and is_transient(error)):
+                    raise storage_error(update.symbol, error) from error
+            time.sleep(TRANSIENT_PAUSE * 2**attempt)  # lost a race: run it again, unchanged
+        raise AssertionError("unreachable")  # the last attempt returns or raises
 
     def write_assets(self, updates: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
         """Write several assets, each all-or-nothing; results (or errors) in input order.
@@ -223,8 +239,27 @@ class Store:
         one ``COPY`` (:mod:`.pg_batch`); if anything in it fails, it is rolled back and they
         are written one by one. If the transaction itself fails (say, the connection drops
         at commit), its assets are retried one by one where their ``bars`` can be read
-        again; the others report the error.
+        again; the others report the error. An asset that failed on a deadlock or a
+        serialization failure (:data:`~.writer.TRANSIENT_SQLSTATES`) is written again alone
+        (:meth:`write_asset`) after its batch ended.
         """
+        results = self._write_batches(updates)
+        # An asset that lost a race (a deadlock, a serialization failure) is written again
+        # on its own, in a fresh transaction, once its batch has released its locks.
+        again = [
+            i
+            for i, result in enumerate(results)
+            if isinstance(result, Exception)
+            and is_transient(result)
+            and isinstance(updates[i].bars, Collection)
+        ]
+        if again:
+            time.sleep(TRANSIENT_PAUSE)
+        for i in again:
+            results[i] = self._write_alone(updates[i])
+        return results
+
+    def _write_batches(self, updates: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
         results: list[WriteResult | Exception] = []
         for first in range(0, len(updates), self.batch_assets):
             batch = updates[first : first + self.batch_assets]

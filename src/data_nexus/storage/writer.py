@@ -270,6 +270,25 @@ def _batches(bars: Iterable[Bar], size: int) -> Iterator[Sequence[Bar]]:
 DRIVER_ERRORS: tuple[type[Exception], ...] = (sa.exc.DBAPIError, psycopg.Error, sqlite3.Error)
 
 
+#: SQLSTATEs of a transaction that lost a race with another one and succeeds when simply run
+#: again: a deadlock (40P01; e.g. a first sync's writes into old chunks against TimescaleDB's
+#: compression policy job taking those chunks exclusively) and a serialization failure
+#: (40001). PostgreSQL's documentation advises retrying both.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` (or the driver error it wraps) is worth running again unchanged."""
+    seen: BaseException | None = error
+    for _ in range(4):  # StorageError -> SQLAlchemy DBAPIError -> psycopg error
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) in TRANSIENT_SQLSTATES:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def storage_error(symbol: str, error: Exception) -> StorageError:
     """One redacted line for a database failure while writing ``symbol`` (cause attached)."""
     original = getattr(error, "orig", None) or error
