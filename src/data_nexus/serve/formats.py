@@ -61,14 +61,16 @@ def normalise(table: pa.Table) -> pa.Table:
 
 
 def _as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    """A column as JSON literals: numbers in shortest round-trip form, ``null`` for missing.
+    """A column as JSON literals: numbers in shortest round-trip form, NaN as missing.
 
     Arrow's float-to-text cast writes the shortest text that reads back as the same float64
-    (as Python's ``repr`` does; ``189`` for ``189.0``); NaN becomes ``null``.
+    (as Python's ``repr`` does; ``189`` for ``189.0``). Missing values stay null (written as
+    ``null`` by :func:`json_rows`); NaN, which the query API does not produce, is made null
+    first (the check is cheaper than the replacement it saves).
     """
-    if pa.types.is_floating(column.type):
+    if pa.types.is_floating(column.type) and pc.any(pc.is_nan(column)).as_py():
         column = pc.if_else(pc.is_nan(column), pa.scalar(None, column.type), column)
-    return pc.fill_null(column.cast(pa.string()), "null")
+    return column.cast(pa.string())
 
 
 def json_rows(table: pa.Table, *, with_symbol: bool = True) -> str:
@@ -91,7 +93,7 @@ def json_rows(table: pa.Table, *, with_symbol: bool = True) -> str:
         else:
             parts += [f'{lead}"{name}":', _as_text(column)]
     parts.append("}")
-    rows = pc.binary_join_element_wise(*parts, "")
+    rows = pc.binary_join_element_wise(*parts, "", null_handling="replace", null_replacement="null")
     return ",".join(rows.to_pylist())
 
 
