@@ -134,15 +134,21 @@ def symbol_bars(  # noqa: PLR0917 - the endpoint's parameters, in its order
     adjust: str,
     interval: str,
     format: str,
+    *,
+    unknown_is_404: bool = True,
 ) -> Response:
     """The answer of ``GET /bars/{symbol}`` for parameters already checked.
 
     Shared by the endpoint and :mod:`data_nexus.serve.fastlane`, so both answer alike.
+    ``unknown_is_404``: look the symbol up first and raise :class:`UnknownSymbol`; without
+    it the library's own check raises a ``UsageError`` (the fast lane then hands the
+    request to the endpoint, which answers 404).
     """
     name = symbol_list(symbol)[0]
     first, last = parse_range(start, end)
     with pool.reader() as reader:
-        _known(reader, [name])
+        if unknown_is_404:
+            _known(reader, [name])
         table = get_bars_arrow(name, first, last, adjust, interval, store=reader)
     cutoff = _cutoff_of(table, last)
     meta: dict[str, str] = {"symbol": name, "adjust": adjust, "interval": interval}

@@ -17,10 +17,12 @@ that went away): FastAPI answers those as documented (400/401/404/503, JSON). Th
 stays in the OpenAPI schema, which describes both paths. An unexpected exception is left to
 :class:`~data_nexus.serve.errors.InternalErrors` (a JSON 500), which wraps this middleware.
 
-A read that is bounded and small (SQLite, at most :data:`INLINE_DAYS` days) runs on the
-event loop: handing it to a worker thread and back costs about as much as the read, and it
-holds the loop for about a millisecond. Longer ranges and PostgreSQL (which waits on the
-network) run in a worker thread as FastAPI's endpoints do.
+The read runs in a worker thread, as FastAPI's endpoints do: the event loop never waits on
+the database. Reading a symbol-year on the loop itself saves the hand-over (about 0.1 ms of
+CPU) but, in interleaved runs on this shared 2-core machine (load 7-9), gave worse
+single-client latency and 8-client throughput: one thread doing everything gets less of a
+busy machine, and nothing overlaps the parts of a read that release the GIL
+(docs/benchmarks.md, "HTTP").
 """
 
 from __future__ import annotations
@@ -40,10 +42,6 @@ from data_nexus.errors import DataNexusError
 from data_nexus.serve.data import SYMBOL_PATTERN, symbol_bars
 from data_nexus.serve.errors import database_gone
 from data_nexus.serve.readonly import Warehouse
-
-#: The longest date range (days, ``from`` to ``to`` inclusive) read on the event loop: a
-#: year of daily bars of one symbol, about a millisecond of SQLite and JSON.
-INLINE_DAYS = 400
 
 _PREFIX = "/bars/"
 _SYMBOL = re.compile(SYMBOL_PATTERN)
@@ -100,7 +98,6 @@ class FastLane:
     def __init__(self, app: ASGIApp, *, warehouse: Warehouse, token: str | None) -> None:
         self.app = app
         self.pool = warehouse.readers
-        self.inline = warehouse.backend == "sqlite"
         self.expected = token.encode() if token is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -134,21 +131,18 @@ class FastLane:
         return False
 
     async def _answer(self, symbol: str, args: dict[str, Any]) -> Response | None:
-        start, end = args.get("from"), args.get("to")
         read = partial(
             symbol_bars,
             self.pool,
             symbol,
-            start,
-            end,
+            args.get("from"),
+            args.get("to"),
             args.get("adjust", "none"),
             args.get("interval", "1d"),
             args.get("format", "json"),
+            unknown_is_404=False,  # the library refuses it (UsageError): FastAPI answers 404
         )
-        small = start is not None and end is not None and (end - start).days < INLINE_DAYS
         try:
-            if self.inline and small:
-                return read()
             return await run_in_threadpool(read)
         except DataNexusError:
             return None  # FastAPI reads again and answers the error as documented
