@@ -40,8 +40,8 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option(
                 "--access-log",
-                help="Log a line per request to stderr (off: it costs about a tenth of a "
-                "small request's CPU).",
+                help="Log a line per request on standard output (off by default: formatting "
+                "it costs about a tenth of a small request's CPU).",
             ),
         ] = False,
         database_url: DatabaseUrl = None,

@@ -65,7 +65,7 @@ def run(
     ``on_listen`` is called with the bound port once the socket listens, before serving: a
     caller announces the address only when it is really served. Raises
     :class:`~data_nexus.errors.ConfigError` (before ``on_listen``) if the address is taken.
-    ``access_log``: a line per request on stderr (uvicorn's access log; off by default, as
+    ``access_log``: a line per request on stdout (uvicorn's access log; off by default, as
     formatting it costs about a tenth of the CPU of a one-symbol-year request).
     """
     sock = bind(host, port)
