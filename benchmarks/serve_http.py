@@ -7,10 +7,12 @@ Fills a database with the demo's synthetic market (12 symbols × 10 years; a fre
 file; with ``--postgres`` also a database on a throwaway cluster, or on the server of
 ``--postgres-url``, an admin URL),
 starts ``datanexus serve`` on it in a child process (as a user would run it: one uvicorn
-process), and measures from this process:
+process, its defaults: access log off, the fast lane of :mod:`data_nexus.serve.fastlane`
+on), and measures from this process:
 
 - ``library p50``: :func:`~data_nexus.query.bars.get_bars_arrow` for one symbol-year on an
-  open read-only reader (what the endpoint calls; the server keeps its readers open);
+  open read-only reader (what the endpoint calls, through
+  :func:`~data_nexus.serve.data.symbol_bars`; the server keeps its readers open);
 - ``http p50``: the same requests over HTTP/1.1 keep-alive, one client; library calls and
   requests alternate in blocks of :data:`BLOCK`, so both see the same load;
 - ``req/s``: ``--clients`` concurrent keep-alive clients for ``--seconds`` seconds, and the

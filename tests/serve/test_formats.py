@@ -52,6 +52,13 @@ def test_json_rows_read_back_exactly(closes: list[float | None]) -> None:
         assert list(row) == list(formats.COLUMNS)
 
 
+def test_json_rows_write_infinities_and_nan_as_null() -> None:
+    t = table("A.US", [1.5, float("inf"), -float("inf"), float("nan"), None, 2.0])
+    rows = json.loads("[" + formats.json_rows(t) + "]")  # strict JSON: no Infinity/NaN tokens
+    assert [r["close"] for r in rows] == [1.5, None, None, None, None, 2.0]
+    assert [r["open"] for r in rows] == [1.5, None, None, None, None, 2.0]
+
+
 def test_json_stream_of_pieces_is_one_document() -> None:
     pieces = [table("A.US", [1.5, 2.0]), table("B.US", []), table("C.US", [3.25])]
     text = b"".join(formats.encode("json", pieces, {"adjust": "all"}, cutoff="2024-01-02"))

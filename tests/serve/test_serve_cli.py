@@ -83,6 +83,38 @@ def test_serves_with_a_token_from_the_environment(demo_sqlite: str, tmp_path: Pa
     assert f"read-only on http://127.0.0.1:{port}/ (bearer token required)" in stderr
     assert "tok-123456" not in stdout + stderr
     assert "Traceback" not in stderr
+    assert "GET /health" not in stdout + stderr  # no access log unless asked for
+
+
+SERVE = [sys.executable, "-m", "data_nexus", "serve"]
+
+
+def test_access_log_on_request(demo_sqlite: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATANEXUS_", "EODHD_"))}
+    proc = subprocess.Popen(
+        [*SERVE, "--port", str(port), "--access-log", "-d", demo_sqlite],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/bars/AAPL.US?from=2026-01-01")
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGINT)
+        stdout, _stderr = proc.communicate(timeout=30)
+    assert '"GET /bars/AAPL.US?from=2026-01-01 HTTP/1.1" 200' in stdout  # uvicorn's access log
 
 
 def test_without_the_serve_extra_says_how_to_install_it(tmp_path: Path) -> None:

@@ -1,0 +1,152 @@
+"""A short path for the hottest request, ``GET /bars/{symbol}``, around FastAPI's own.
+
+FastAPI spends more CPU on a request's parameters (dependency solving, pydantic validation,
+routing through the included routers) than SQLite spends reading a symbol-year
+(``benchmarks/serve_http.py``; docs/benchmarks.md, "HTTP"). :class:`FastLane` is an ASGI
+middleware that answers the plain, well-formed form of that request itself:
+
+- ``GET /bars/<CODE.EXCHANGE>`` with at most one each of ``from``, ``to`` (``YYYY-MM-DD``),
+  ``adjust``, ``interval`` and ``format`` (their exact allowed values), nothing else;
+- with the server's bearer token, when it has one, sent in the form the guard accepts.
+
+It calls the endpoint's own :func:`~data_nexus.serve.data.symbol_bars`, so the answer is the
+same bytes. Everything else goes on to FastAPI untouched: other paths, unknown or repeated
+parameters, values the short path does not parse, a missing or wrong token, and any request
+whose read raised one of our errors (an unknown symbol, ``from`` after ``to``, a database
+that went away): FastAPI answers those as documented (400/401/404/503, JSON). The route
+stays in the OpenAPI schema, which describes both paths. An unexpected exception is left to
+:class:`~data_nexus.serve.errors.InternalErrors` (a JSON 500), which wraps this middleware.
+
+The read runs in a worker thread, as FastAPI's endpoints do: the event loop never waits on
+the database. Reading a symbol-year on the loop itself saves the hand-over (about 0.1 ms of
+CPU) but, in interleaved runs on this shared 2-core machine (load 7-9), gave worse
+single-client latency and 8-client throughput: one thread doing everything gets less of a
+busy machine, and nothing overlaps the parts of a read that release the GIL
+(docs/benchmarks.md, "HTTP").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import re
+from functools import partial
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from data_nexus.errors import DataNexusError
+from data_nexus.serve.data import SYMBOL_PATTERN, symbol_bars
+from data_nexus.serve.errors import database_gone
+from data_nexus.serve.readonly import Warehouse
+
+_PREFIX = "/bars/"
+_SYMBOL = re.compile(SYMBOL_PATTERN)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+#: Each parameter the short path takes, with its allowed values (None: a date).
+_CHOICES: dict[str, frozenset[str] | None] = {
+    "from": None,
+    "to": None,
+    "adjust": frozenset({"none", "splits", "all", "provider"}),
+    "interval": frozenset({"1d", "1w", "1mo", "1q", "1y"}),
+    "format": frozenset({"json", "csv", "parquet", "arrow"}),
+}
+
+
+def bearer_matches(header: str | None, expected: bytes) -> bool:
+    """Whether an ``Authorization`` header value carries ``expected`` as FastAPI's
+    ``HTTPBearer`` plus :func:`~data_nexus.serve.auth.bearer_guard` read it (scheme
+    ``bearer`` in any case, one space, the token; constant-time comparison)."""
+    if not header:
+        return False
+    scheme, _, credentials = header.partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials:
+        return False
+    return hmac.compare_digest(credentials.encode(), expected)
+
+
+def parse_query(query: bytes) -> dict[str, Any] | None:
+    """The parameters of ``GET /bars/{symbol}`` from a query string, or None when the short
+    path does not take it (FastAPI then parses it and answers any error)."""
+    pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)  # as Starlette does
+    args: dict[str, Any] = {}
+    for key, value in pairs:
+        if key not in _CHOICES or key in args:
+            return None
+        choices = _CHOICES[key]
+        if choices is None:
+            if not _DATE.fullmatch(value):
+                return None
+            try:
+                args[key] = dt.date.fromisoformat(value)
+            except ValueError:
+                return None
+        elif value in choices:
+            args[key] = value
+        else:
+            return None
+    return args
+
+
+class FastLane:
+    """ASGI middleware: answers plain ``GET /bars/{symbol}`` requests (module docstring)."""
+
+    def __init__(self, app: ASGIApp, *, warehouse: Warehouse, token: str | None) -> None:
+        self.app = app
+        self.pool = warehouse.readers
+        self.expected = token.encode() if token is not None else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = self._request(scope) if scope["type"] == "http" else None
+        if request is not None:
+            response = await self._answer(*request)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _request(self, scope: Scope) -> tuple[str, dict[str, Any]] | None:
+        path: str = scope["path"]
+        if scope["method"] != "GET" or not path.startswith(_PREFIX) or scope.get("root_path"):
+            return None
+        symbol = path[len(_PREFIX) :]
+        if not _SYMBOL.fullmatch(symbol):
+            return None
+        if self.expected is not None and not self._authorized(scope):
+            return None
+        args = parse_query(scope.get("query_string", b""))
+        if args is None:
+            return None
+        return symbol, args
+
+    def _authorized(self, scope: Scope) -> bool:
+        assert self.expected is not None
+        for name, value in scope["headers"]:
+            if name.lower() == b"authorization":  # the first one, as Starlette's headers.get
+                return bearer_matches(value.decode("latin-1"), self.expected)
+        return False
+
+    async def _answer(self, symbol: str, args: dict[str, Any]) -> Response | None:
+        read = partial(
+            symbol_bars,
+            self.pool,
+            symbol,
+            args.get("from"),
+            args.get("to"),
+            args.get("adjust", "none"),
+            args.get("interval", "1d"),
+            args.get("format", "json"),
+            unknown_is_404=False,  # the library refuses it (UsageError): FastAPI answers 404
+        )
+        try:
+            return await run_in_threadpool(read)
+        except DataNexusError:
+            return None  # FastAPI reads again and answers the error as documented
+        except Exception as error:
+            if database_gone(error):
+                return None
+            raise
