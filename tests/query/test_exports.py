@@ -15,9 +15,11 @@ import pyarrow.dataset as pads
 import pytest
 
 from data_nexus.errors import UsageError
+from data_nexus.query import exports
 from data_nexus.query.bars import get_bars
 from data_nexus.query.exports import export_data
 from data_nexus.query.imports import import_csv, parse_columns, parse_file
+from data_nexus.storage.frames import reading
 from data_nexus.storage.migrate import upgrade_db
 from data_nexus.storage.store import Store
 from data_nexus.storage.validate import BarValidator
@@ -217,3 +219,24 @@ def test_a_file_needing_judgement_is_read_row_by_row(tmp_path: Path) -> None:
     assert parsed is not None and parsed.rows is not None
     assert [r[0] for r in parsed.rows] == ["2024-01-02"]  # the action-only row is no bar
     assert [(a.date.day, a.action_type) for a in parsed.actions] == [(3, "split")]
+
+
+def test_postgresql_exports_its_stored_text_as_sqlite_exports_its_decimals(
+    small: Synced, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = export_data(tmp_path / "a", fmt="csv", url=small.url, now=NOW)
+    assert import_csv(tmp_path / "a", settings=make_settings(pg_url), now=NOW).problems == []
+    with reading(pg_url) as reader:  # the text path is the one taken on PostgreSQL
+        assert reader.bar_texts(small.symbols[:2]) is not None
+    texts = []
+    write_text_csv = exports._write_text_csv
+    monkeypatch.setattr(
+        exports, "_write_text_csv", lambda *a: texts.append(a[0]) or write_text_csv(*a)
+    )
+    second = export_data(tmp_path / "b", fmt="csv", url=pg_url, now=NOW)
+    assert (second.rows, second.files) == (first.rows, first.files)
+    assert len(texts) == second.files  # every file from the stored text
+    names = sorted(p.name for p in (tmp_path / "a").glob("*.csv"))
+    assert names == sorted(p.name for p in (tmp_path / "b").glob("*.csv"))
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

@@ -318,10 +318,7 @@ class FrameReader:
             params.append(end)
         where = (" WHERE " + " AND ".join(parts)) if parts else ""
         query = f"COPY ({_SELECT}{where} ORDER BY symbol, time) TO STDOUT (FORMAT csv)"
-        buffer = io.BytesIO()
-        with self._pg.cursor() as cur, cur.copy(query, params) as copy:
-            for block in copy:
-                buffer.write(block)
+        buffer = self._copy_out(query, params)
         # Arrow's CSV reader has no decimal256 conversion: exact prices are read as text
         # (NULL, an empty field, as null) and cast exactly by the schema cast below
         kind = pa.string() if exact else price_type(exact)
@@ -339,6 +336,44 @@ class FrameReader:
         del buffer
         symbol = pc.dictionary_encode(table.column("symbol"), memory_pool=READ_POOL)
         return table.set_column(0, "symbol", symbol).cast(bar_schema(exact))
+
+    def _copy_out(self, query: str, params: Sequence[Any]) -> io.BytesIO:
+        """The output of a ``COPY … TO STDOUT`` in one buffer (at its end)."""
+        assert self._pg is not None
+        buffer = io.BytesIO()
+        write = buffer.write
+        with self._pg.cursor() as cur, cur.copy(query, params) as copy:
+            for block in copy:
+                write(block)
+        return buffer
+
+    def bar_texts(self, symbols: Sequence[str]) -> pa.Table | None:
+        """PostgreSQL: all bars of ``symbols`` with each price as the server's exact text
+        (``NUMERIC`` output: plain decimals, as many decimals as stored, ``""`` where missing)
+        and each volume as text, sorted by (symbol, date); ``None`` on SQLite.
+
+        Nothing is typed but the dates: an exact export writes the text as it is, with no
+        round trip through Arrow decimals.
+        """
+        if self._pg is None:
+            return None
+        names = sorted(set(symbols))
+        if not names:
+            return None
+        query = (
+            f"COPY ({_SELECT} WHERE symbol = ANY(%s) ORDER BY symbol, time) TO STDOUT (FORMAT csv)"
+        )
+        buffer = self._copy_out(query, [names])
+        types = dict.fromkeys(BAR_COLUMNS, pa.string()) | {"date": pa.date32()}
+        if buffer.tell() == 0:
+            return pa.schema([(name, types[name]) for name in BAR_COLUMNS]).empty_table()
+        buffer.seek(0)
+        return pacsv.read_csv(
+            buffer,
+            read_options=pacsv.ReadOptions(column_names=list(BAR_COLUMNS), use_threads=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+            memory_pool=READ_POOL,
+        )
 
     # -- everything else (small reads) ------------------------------------------------------
 
