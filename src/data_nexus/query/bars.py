@@ -36,7 +36,13 @@ from data_nexus.query import adjust as adj
 from data_nexus.query import resample as rs
 from data_nexus.query import returns as rt
 from data_nexus.records import Dividend, Split
-from data_nexus.storage.frames import PRICE_COLUMNS, FrameReader, bar_schema, open_reader
+from data_nexus.storage.frames import (
+    PRICE_COLUMNS,
+    FrameReader,
+    bar_schema,
+    open_reader,
+    release_freed,
+)
 from data_nexus.symbols import parse_symbol
 
 DateLike = str | dt.date | dt.datetime | pd.Timestamp | None
@@ -200,6 +206,7 @@ def _frame(holder: list[pa.Table]) -> Frame:
             values = np.empty(n, dtype=np.float64)
             _fill(column, values, np.nan)
             del column
+            release_freed(n)  # the freed column's pages, before the next one is allocated
             prices[name] = values
     vol = table.column("volume")
     missing = np.empty(n, dtype=bool)

@@ -23,10 +23,13 @@ Bar tables have the columns ``symbol`` (dictionary string), ``date`` (date32), `
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import datetime as dt
 import io
 import sqlite3
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
@@ -61,6 +64,38 @@ BAR_GROUP = 32
 #: so a read's peak would hold the text, the typed table and the NumPy columns at once).
 READ_POOL = pa.system_memory_pool()
 _SELECT = "SELECT symbol, time, open, high, low, close, adjusted_close, volume FROM market_data"
+#: Below this many rows a read leaves too little freed memory behind to be worth a trim.
+TRIM_ROWS = 100_000
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(
+            ctypes.util.find_library("c") or "libc.so.6"
+        ).malloc_trim
+        return trim
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        return None
+
+
+_TRIM = _malloc_trim() if sys.platform.startswith("linux") else None
+
+
+def release_freed(rows: int) -> None:
+    """Hand the C heap's free pages back to the system after a read of ``rows`` rows.
+
+    Arrow's CSV reader builds each column from chunks of ~100 KiB, which glibc serves from
+    its heap, not from their own mappings; freed column by column while the NumPy columns
+    (mapped on their own) are built, they leave holes the heap keeps resident. Measured on
+    PostgreSQL, 200 symbols x 20 years: a 59 MiB frame left 86 MiB of such holes, and the
+    peak was 2.4x the frame. ``malloc_trim`` returns those pages (``MADV_DONTNEED``) at once:
+    called after each price column is converted (``query.bars._frame``), the peak is 1.75x.
+    Trimming after each group's CSV too (1.55x) made the read ~20 % slower (the next
+    group faults its pages in again); once per column costs a few per cent. Skipped for
+    small reads and where the C library is not glibc.
+    """
+    if _TRIM is not None and rows >= TRIM_ROWS:
+        _TRIM(0)
 
 
 #: Exact Arrow prices: 46 of 76 digits cover any stored price (up to 1e15, 30 decimals, signed;
