@@ -227,7 +227,7 @@ def test_postgresql_exports_its_stored_text_as_sqlite_exports_its_decimals(
     first = export_data(tmp_path / "a", fmt="csv", url=small.url, now=NOW)
     assert import_csv(tmp_path / "a", settings=make_settings(pg_url), now=NOW).problems == []
     with reading(pg_url) as reader:  # the text path is the one taken on PostgreSQL
-        assert reader.bar_texts(small.symbols[:2]) is not None
+        assert reader.bar_texts(small.symbols[:2]) is not None and reader.chunked_text
     texts = []
     write_text_csv = exports._write_text_csv
     monkeypatch.setattr(

@@ -176,11 +176,12 @@ def _fill(column: pa.ChunkedArray, out: npt.NDArray[Any], null: Any) -> None:
         offset += size
 
 
-def _frame(holder: list[pa.Table]) -> Frame:
+def _frame(holder: list[pa.Table], *, trim: bool = False) -> Frame:
     """NumPy columns of the bar table in ``holder`` (prices float64 unless exact).
 
     The table is taken out of ``holder`` and each Arrow column dropped once copied, so the
-    peak holds the NumPy columns plus one Arrow column, not two copies of the data.
+    peak holds the NumPy columns plus one Arrow column, not two copies of the data. ``trim``:
+    hand each dropped column's pages back (see :func:`release_freed`).
     """
     table = holder.pop()
     n = table.num_rows
@@ -206,7 +207,8 @@ def _frame(holder: list[pa.Table]) -> Frame:
             values = np.empty(n, dtype=np.float64)
             _fill(column, values, np.nan)
             del column
-            release_freed(n)  # the freed column's pages, before the next one is allocated
+            if trim:  # the freed column's pages, before the next one is allocated
+                release_freed(n)
             prices[name] = values
     vol = table.column("volume")
     missing = np.empty(n, dtype=bool)
@@ -353,7 +355,8 @@ def _read(  # noqa: PLR0917 - the documented positional signature (issue 10)
     first, last = parse_range(start, end)
     names = symbol_list(symbols)
     check_known(reader, names)
-    frame = _with_categories(_frame([reader.bars(names, first, last, exact=exact)]), sorted(names))
+    table = [reader.bars(names, first, last, exact=exact)]
+    frame = _with_categories(_frame(table, trim=reader.chunked_text), sorted(names))
     if adjust != "none":
         actions = reader.actions(names)
         _adjust(frame, reader, adjust, actions)

@@ -89,7 +89,7 @@ def release_freed(rows: int) -> None:
     (mapped on their own) are built, they leave holes the heap keeps resident. Measured on
     PostgreSQL, 200 symbols x 20 years: a 59 MiB frame left 86 MiB of such holes, and the
     peak was 2.4x the frame. ``malloc_trim`` returns those pages (``MADV_DONTNEED``) at once:
-    called after each price column is converted (``query.bars._frame``), the peak is 1.75x.
+    called after each price column is converted (``query.bars._frame``), the peak is 1.6-1.75x.
     Trimming after each group's CSV too (1.55x) made the read ~20 % slower (the next
     group faults its pages in again); once per column costs a few per cent. Skipped for
     small reads and where the C library is not glibc.
@@ -268,6 +268,13 @@ class FrameReader:
                 return list(cur.fetchall())
         assert self._sqlite is not None
         return list(self._sqlite.execute(sql, list(params)).fetchall())
+
+    @property
+    def chunked_text(self) -> bool:
+        """Whether :meth:`bars` builds its tables from many small text chunks (PostgreSQL's
+        CSV), whose freed pages are worth handing back (:func:`release_freed`). SQLite's
+        ADBC columns are not: measured there, trimming saved nothing and cost time."""
+        return self._pg is not None
 
     # -- bars ----------------------------------------------------------------------------
 
