@@ -25,6 +25,12 @@ UTF-8, a second file for a symbol) is one ``file: message`` problem and the othe
 imported. Writes are idempotent upserts through the store (``COPY`` on PostgreSQL for first
 loads): importing the same files again changes nothing. Parsing (:func:`parse_file`) is
 pure; :func:`import_csv` does the I/O.
+
+A clean file (every bar one that no judgement would refuse or flag; see
+:mod:`data_nexus.storage.text_columns`) is read by Arrow and judged a column at a time
+(:func:`parse_columns`), and its bars reach the store as pre-judged text rows, with no
+``Decimal`` or ``Bar`` per row; only its rows with an action are read row by row. Any other
+file is read row by row, so its findings and line numbers are the same as ever.
 """
 
 from __future__ import annotations
