@@ -50,6 +50,7 @@ def test_clean_rows_become_canonical_rows() -> None:
     [
         (0, "2024-02-30"),  # not a date
         (0, "2024-1-02"),  # not ISO
+        (0, "0000-01-01"),  # Arrow's year 0 is no date in Python or PostgreSQL
         (0, "2026-01-05"),  # after today: a finding
         (4, ""),  # no close: a finding
         (4, "-1.5"),  # stored, but a finding for shares

@@ -72,8 +72,8 @@ def judge_columns(
     n = len(dates)
     if n == 0:
         return JudgedRows([])
-    if not _all(pc.match_substring_regex(dates, _DATE)):
-        return None
+    if not _all(pc.match_substring_regex(dates, _DATE)) or pc.min(dates).as_py() < "0001":
+        return None  # (Arrow has a year 0, Python and PostgreSQL do not)
     try:
         days = dates.cast(pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
