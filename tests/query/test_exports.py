@@ -15,11 +15,14 @@ import pyarrow.dataset as pads
 import pytest
 
 from data_nexus.errors import UsageError
+from data_nexus.query import exports
 from data_nexus.query.bars import get_bars
 from data_nexus.query.exports import export_data
-from data_nexus.query.imports import import_csv, parse_file
+from data_nexus.query.imports import import_csv, parse_columns, parse_file
+from data_nexus.storage.frames import reading
 from data_nexus.storage.migrate import upgrade_db
 from data_nexus.storage.store import Store
+from data_nexus.storage.validate import BarValidator
 from tests.conftest import make_settings
 from tests.query.conftest import Synced
 
@@ -189,3 +192,51 @@ def test_price_text_is_the_canonical_decimal() -> None:
     texts = ["0", "100", "0.5", "1.23456789", "0.00000001", "1234567890.1", "10.10"]
     column = pa.array([Decimal(t) for t in texts] + [None], pa.decimal128(18, 8))
     assert _price_text(column) == [canonical(Decimal(t)) for t in texts] + [""]
+
+
+def test_exported_files_are_read_column_wise_as_the_row_by_row_parser_reads_them(
+    small: Synced, tmp_path: Path
+) -> None:
+    folder = tmp_path / "out"
+    export_data(folder, fmt="csv", url=small.url, now=NOW)
+    for path in sorted(folder.glob("*.csv")):
+        symbol = path.name.removesuffix(".csv")
+        fast = parse_columns(path, symbol, NOW.date())
+        slow = parse_file(path, symbol)
+        assert fast is not None and fast.rows is not None, path.name  # clean: column-wise
+        assert fast.problems == slow.problems == [] and fast.actions == slow.actions
+        assert fast.rows.rows == BarValidator(symbol, today=NOW.date()).rows(slow.bars)
+
+
+def test_a_file_needing_judgement_is_read_row_by_row(tmp_path: Path) -> None:
+    path = tmp_path / "ABC.US.csv"
+    path.write_text("date,close,split\n2024-01-02,-1.5,\n2024-01-03,2,2/1\n")
+    assert parse_columns(path, "ABC.US", NOW.date()) is None  # a price <= 0 is a finding
+    path.write_text("date,close,split\n2024-01-02,1.5,\n2024-01-03,,2/1\n2024-01-04,1,x\n")
+    assert parse_columns(path, "ABC.US", NOW.date()) is None  # a split that does not parse
+    path.write_text("date,close,split\n2024-01-02,1.5,\n2024-01-03,,2/1\n")
+    parsed = parse_columns(path, "ABC.US", NOW.date())
+    assert parsed is not None and parsed.rows is not None
+    assert [r[0] for r in parsed.rows] == ["2024-01-02"]  # the action-only row is no bar
+    assert [(a.date.day, a.action_type) for a in parsed.actions] == [(3, "split")]
+
+
+def test_postgresql_exports_its_stored_text_as_sqlite_exports_its_decimals(
+    small: Synced, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = export_data(tmp_path / "a", fmt="csv", url=small.url, now=NOW)
+    assert import_csv(tmp_path / "a", settings=make_settings(pg_url), now=NOW).problems == []
+    with reading(pg_url) as reader:  # the text path is the one taken on PostgreSQL
+        assert reader.bar_texts(small.symbols[:2]) is not None and reader.chunked_text
+    texts = []
+    write_text_csv = exports._write_text_csv
+    monkeypatch.setattr(
+        exports, "_write_text_csv", lambda *a: texts.append(a[0]) or write_text_csv(*a)
+    )
+    second = export_data(tmp_path / "b", fmt="csv", url=pg_url, now=NOW)
+    assert (second.rows, second.files) == (first.rows, first.files)
+    assert len(texts) == second.files  # every file from the stored text
+    names = sorted(p.name for p in (tmp_path / "a").glob("*.csv"))
+    assert names == sorted(p.name for p in (tmp_path / "b").glob("*.csv"))
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

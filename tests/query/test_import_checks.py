@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from data_nexus.errors import UsageError
+from data_nexus.query import imports
 from data_nexus.query.imports import import_csv
 from data_nexus.storage.migrate import upgrade_db
 from data_nexus.storage.store import Store
@@ -94,3 +95,36 @@ def test_a_file_with_nothing_readable_registers_no_asset(tmp_path: Path) -> None
     assert result.files == 1 and result.symbols == ["GOOD.US"]
     with sqlite3.connect(tmp_path / "db.db") as conn:
         assert [r[0] for r in conn.execute("SELECT symbol FROM assets")] == ["GOOD.US"]
+
+
+CLEAN = (
+    "Date,Open,High,Low,Close,Adj Close,Volume,Dividend,Split\n"
+    "2024-01-02,10.5000,11.00,9.9,10.50,10.1,100,,\n"
+    "2024-01-03,,,,0.00001000,,,0.25,\n"
+    "2024-01-04,10,11,9,10.5,,0,,2/1\n"
+    "2024-01-05,,,,,,,0.1,\n"  # an action-only row
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_clean_file_stores_what_the_row_by_row_path_stores(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ABC.US.csv").write_text(CLEAN)
+    assert imports.parse_columns(folder / "ABC.US.csv", "ABC.US", NOW.date()) is not None
+    url = str(request.getfixturevalue("pg_url")) if backend == "postgresql" else _db(tmp_path)
+    first = import_csv(folder, settings=make_settings(url), now=NOW)
+    again = import_csv(folder, settings=make_settings(url), now=NOW)
+    assert (first.problems, first.inserted, first.actions) == ([], 3, 3)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    slow_url = f"sqlite:///{slow / 'db.db'}"
+    upgrade_db(make_settings(slow_url))
+    monkeypatch.setattr(imports, "parse_columns", lambda *args: None)
+    assert import_csv(folder, settings=make_settings(slow_url), now=NOW).inserted == 3
+    with Store.open(url) as fast_store, Store.open(slow_url) as slow_store:
+        assert fast_store.read_bars(["ABC.US"]) == slow_store.read_bars(["ABC.US"])
+        assert fast_store.read_actions(["ABC.US"]) == slow_store.read_actions(["ABC.US"])

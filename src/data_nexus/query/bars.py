@@ -36,7 +36,13 @@ from data_nexus.query import adjust as adj
 from data_nexus.query import resample as rs
 from data_nexus.query import returns as rt
 from data_nexus.records import Dividend, Split
-from data_nexus.storage.frames import PRICE_COLUMNS, FrameReader, bar_schema, open_reader
+from data_nexus.storage.frames import (
+    PRICE_COLUMNS,
+    FrameReader,
+    bar_schema,
+    open_reader,
+    release_freed,
+)
 from data_nexus.symbols import parse_symbol
 
 DateLike = str | dt.date | dt.datetime | pd.Timestamp | None
@@ -170,11 +176,12 @@ def _fill(column: pa.ChunkedArray, out: npt.NDArray[Any], null: Any) -> None:
         offset += size
 
 
-def _frame(holder: list[pa.Table]) -> Frame:
+def _frame(holder: list[pa.Table], *, trim: bool = False) -> Frame:
     """NumPy columns of the bar table in ``holder`` (prices float64 unless exact).
 
     The table is taken out of ``holder`` and each Arrow column dropped once copied, so the
-    peak holds the NumPy columns plus one Arrow column, not two copies of the data.
+    peak holds the NumPy columns plus one Arrow column, not two copies of the data. ``trim``:
+    hand each dropped column's pages back (see :func:`release_freed`).
     """
     table = holder.pop()
     n = table.num_rows
@@ -200,6 +207,8 @@ def _frame(holder: list[pa.Table]) -> Frame:
             values = np.empty(n, dtype=np.float64)
             _fill(column, values, np.nan)
             del column
+            if trim:  # the freed column's pages, before the next one is allocated
+                release_freed(n)
             prices[name] = values
     vol = table.column("volume")
     missing = np.empty(n, dtype=bool)
@@ -346,7 +355,8 @@ def _read(  # noqa: PLR0917 - the documented positional signature (issue 10)
     first, last = parse_range(start, end)
     names = symbol_list(symbols)
     check_known(reader, names)
-    frame = _with_categories(_frame([reader.bars(names, first, last, exact=exact)]), sorted(names))
+    table = [reader.bars(names, first, last, exact=exact)]
+    frame = _with_categories(_frame(table, trim=reader.chunked_text), sorted(names))
     if adjust != "none":
         actions = reader.actions(names)
         _adjust(frame, reader, adjust, actions)

@@ -161,8 +161,36 @@ def _write_exact_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[A
     text needs quoting; the row-wise writer handles those.
     """
     assert frame.exact is not None
-    n = hi - lo
-    position = {day: i for i, day in enumerate(frame.days[lo:hi].tolist())}
+    table = frame.exact.slice(lo, hi - lo)
+    days = pa.array(frame.days[lo:hi], pa.date32())
+    prices = {name: _price_arrow(table.column(name)) for name in OWN_COLUMNS[1:6]}
+    volume = pa.array(frame.volume[lo:hi], pa.int64(), mask=frame.volume_missing[lo:hi])
+    return _write_columns(path, days, prices, volume.cast(pa.string()), actions)
+
+
+def _trimmed(text: pa.Array) -> pa.Array:
+    """Exact decimal text (the server's ``NUMERIC`` output) without trailing zeros."""
+    dotted = pc.match_substring(text, ".")
+    if not pc.any(dotted).as_py():
+        return text
+    trimmed = pc.utf8_rtrim(pc.utf8_rtrim(text, characters="0"), characters=".")
+    return pc.if_else(dotted, trimmed, text)
+
+
+def _write_text_csv(path: Path, table: pa.Table, actions: list[Any]) -> bool:
+    """:func:`_write_exact_csv` from :meth:`FrameReader.bar_texts` (one symbol's rows)."""
+    prices = {name: _trimmed(table.column(name).combine_chunks()) for name in OWN_COLUMNS[1:6]}
+    days = table.column("date").combine_chunks()
+    return _write_columns(path, days, prices, table.column("volume").combine_chunks(), actions)
+
+
+def _write_columns(
+    path: Path, days: pa.Array, prices: dict[str, pa.Array], volume: pa.Array, actions: list[Any]
+) -> bool:
+    """Our CSV layout from text columns, actions on their ex-date rows; False (nothing
+    written) when an action falls on a date without a bar or a text needs quoting."""
+    n = len(days)
+    position = {day: i for i, day in enumerate(days.to_pylist())} if actions else {}
     cells: dict[str, dict[int, str]] = {}
     for action in actions:
         i = position.get(action.date)
@@ -172,12 +200,7 @@ def _write_exact_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[A
             if _NEEDS_QUOTES & set(text):
                 return False
             cells.setdefault(name, {})[i] = text
-    table = frame.exact.slice(lo, n)
-    columns: dict[str, Any] = {"date": pa.array(frame.days[lo:hi], pa.date32()).cast(pa.string())}
-    for name in OWN_COLUMNS[1:6]:
-        columns[name] = _price_arrow(table.column(name))
-    volume = pa.array(frame.volume[lo:hi], pa.int64(), mask=frame.volume_missing[lo:hi])
-    columns["volume"] = volume.cast(pa.string())
+    columns: dict[str, Any] = {"date": days.cast(pa.string()), **prices, "volume": volume}
     for name in OWN_COLUMNS[7:]:
         if name not in cells:
             columns[name] = pa.nulls(n, pa.string())
@@ -482,6 +505,8 @@ def _export_batch(
     first: int,
 ) -> None:
     exact = result.format == "csv" and result.layout == "hive" and result.adjust == "none"
+    if exact and result.interval == "1d" and _export_texts(reader, target, group, result, cutoff):
+        return
     frame, attrs = _read(reader, group, None, None, result.adjust, result.interval, exact)
     present = {name for name, _, _ in _runs(frame)}
     result.skipped.extend(s for s in group if s not in present and s not in cutoff)
@@ -522,6 +547,44 @@ def _export_batch(
     for name, lo, hi in _runs(frame):
         _write_qlib(target / f"{name}.csv", frame, raw, (lo, hi), name)
         result.files += 1
+
+
+def _export_texts(
+    reader: FrameReader,
+    target: Path,
+    group: list[str],
+    result: ExportResult,
+    cutoff: dict[str, dt.date],
+) -> bool:
+    """The exact CSV export of ``group`` from the stored text (PostgreSQL); False (nothing
+    written) where the reader has no text path or a file needs the row-wise writer."""
+    table = reader.bar_texts(group)
+    if table is None:
+        return False
+    symbols = table.column("symbol").combine_chunks()
+    bounds = np.flatnonzero(np.asarray(pc.not_equal(symbols[1:], symbols[:-1]))) + 1
+    starts = [0, *bounds.tolist()]
+    runs = {
+        symbols[lo].as_py(): (lo, hi)
+        for lo, hi in zip(starts, [*starts[1:], len(table)], strict=True)
+        if hi > lo
+    }
+    actions = _actions_by_symbol(reader.actions(group))
+    if any(name not in runs for name in actions):  # action-only files: the row-wise writer
+        return False
+    written: list[Path] = []
+    for name, (lo, hi) in runs.items():
+        path = target / f"{name}.csv"
+        if not _write_text_csv(path, table.slice(lo, hi - lo), actions.get(name, [])):
+            for done in written:
+                done.unlink()
+            return False
+        written.append(path)
+    result.skipped.extend(s for s in group if s not in runs and s not in cutoff)
+    result.symbols += len(runs)
+    result.rows += len(table)
+    result.files += len(runs)
+    return True
 
 
 def _export_actions_parquet(reader: FrameReader, target: Path, names: list[str]) -> None:

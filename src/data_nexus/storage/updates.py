@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from data_nexus.records import Bar, Dividend, Finding, Split
+from data_nexus.storage.validate import JudgedRows
 
 
 @dataclass(frozen=True, slots=True)
 class AssetUpdate:
     """Everything one asset's sync writes, committed in one transaction.
 
-    - ``bars``: the symbol's bars, any iterable (a generator is streamed in chunks).
+    - ``bars``: the symbol's bars, any iterable (a generator is streamed in chunks), or
+      :class:`~data_nexus.storage.validate.JudgedRows` judged column-wise already.
     - ``window``: the provider's answer for [start, end] is the truth for that range:
       stored bars of the symbol inside it that are absent from ``bars`` are deleted.
       ``None``: a pure upsert, nothing deleted.
@@ -37,7 +39,7 @@ class AssetUpdate:
     """
 
     symbol: str
-    bars: Iterable[Bar] = ()
+    bars: Iterable[Bar] | JudgedRows = ()
     window: tuple[dt.date, dt.date] | None = None
     actions: Sequence[Split | Dividend] = ()
     actions_window: tuple[dt.date, dt.date] | None = None

@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, overload
 
 from data_nexus.decimals import canonical, decimal_places
 from data_nexus.errors import DataValidationError
@@ -147,6 +148,32 @@ def _iso(day: dt.date) -> str:
     return text
 
 
+class JudgedRows(Sequence[BarRow]):
+    """Bars already judged column by column (:mod:`data_nexus.storage.text_columns`), as
+    :data:`BarRow` s: canonical prices that are all > 0 and in the sane range, a close in every
+    row, volumes in ``[0, 2^63-1]`` or ``None``. Nothing in them is a finding; the validator
+    still refuses a date sent twice and skips bars after ``today`` (see
+    :meth:`BarValidator.chunk`). Slicing keeps the type, so the writer batches them as bars.
+    """
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[BarRow]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> BarRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> JudgedRows: ...
+    def __getitem__(self, index: int | slice) -> BarRow | JudgedRows:
+        if isinstance(index, slice):
+            return JudgedRows(self.rows[index])
+        return self.rows[index]
+
+
 @dataclass(frozen=True, slots=True)
 class BarChunk:
     """Validated rows of one chunk of bars, with their smallest and largest ISO date."""
@@ -204,11 +231,13 @@ class BarValidator:
     def _skip(self, iso: str, kind: str, detail: str) -> None:
         self.findings.append(Finding(self.symbol, dt.date.fromisoformat(iso), kind, detail))
 
-    def chunk(self, bars: Iterable[Bar]) -> BarChunk:
+    def chunk(self, bars: Iterable[Bar] | JudgedRows) -> BarChunk:
         """Judge ``bars``: the rows to store (nothing rounded); skipped ones become findings.
 
         Raises :class:`DataValidationError` only for a bug of the caller (see the module).
         """
+        if isinstance(bars, JudgedRows):
+            return self._judged(bars.rows)
         symbol, seen, row_ok, D, after = (
             self.symbol, self.dates, self._row_ok, Decimal, self._after
         )  # fmt: skip
@@ -263,7 +292,23 @@ class BarValidator:
             out.append((iso, text, v))
         return BarChunk(out, min(isos, default=None), max(isos, default=None))
 
-    def rows(self, bars: Iterable[Bar]) -> list[BarRow]:
+    def _judged(self, rows: list[BarRow]) -> BarChunk:
+        """Rows judged column-wise already: only dates sent twice and future bars to check."""
+        isos = [row[0] for row in rows]
+        fresh, seen = set(isos), self.dates
+        if len(fresh) != len(isos) or not fresh.isdisjoint(seen):
+            twice = next(iso for iso, n in Counter(isos).items() if n > 1 or iso in seen)
+            raise DataValidationError(f"{self.symbol} {twice}: more than one bar for this date")
+        seen |= fresh
+        if isos and max(isos) > self._after:
+            for iso in isos:
+                if iso > self._after:
+                    self._skip(iso, "future_bar", f"dated after the exchange's today {self._after}")
+            rows = [row for row in rows if row[0] <= self._after]
+            isos = [row[0] for row in rows]
+        return BarChunk(rows, min(isos, default=None), max(isos, default=None))
+
+    def rows(self, bars: Iterable[Bar] | JudgedRows) -> list[BarRow]:
         """Judge ``bars`` and return the rows to store."""
         return self.chunk(bars).rows
 

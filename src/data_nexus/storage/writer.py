@@ -33,6 +33,7 @@ from data_nexus.storage.validate import (
     BarChunk,
     BarRow,
     BarValidator,
+    JudgedRows,
     judge_actions,
 )
 
@@ -106,7 +107,11 @@ class Chunk:
     """
 
     def __init__(
-        self, bars: Sequence[Bar], validator: BarValidator, piece: int, head: BarChunk | None
+        self,
+        bars: Sequence[Bar] | JudgedRows,
+        validator: BarValidator,
+        piece: int,
+        head: BarChunk | None,
     ) -> None:
         self.size = len(bars)
         self._bars = bars
@@ -116,6 +121,7 @@ class Chunk:
 
     def pieces(self) -> Iterator[BarChunk]:
         """The validated rows, piece by piece (a bad value raises when its piece is reached)."""
+        bars: Sequence[Bar] | JudgedRows
         bars, self._bars = self._bars, ()
         head, self._head = self._head, None
         start, step = 0, self._piece
@@ -166,7 +172,7 @@ class Prepared:
     def __init__(
         self,
         symbol: str,
-        bars: Iterable[Bar],
+        bars: Iterable[Bar] | JudgedRows,
         actions: Sequence[Split | Dividend],
         state: Mapping[str, Any],
         batch_size: int,
@@ -253,8 +259,8 @@ class Prepared:
 SEQUENCE_BATCH = 20_000
 
 
-def _batches(bars: Iterable[Bar], size: int) -> Iterator[Sequence[Bar]]:
-    if isinstance(bars, list | tuple):
+def _batches(bars: Iterable[Bar] | JudgedRows, size: int) -> Iterator[Sequence[Bar] | JudgedRows]:
+    if isinstance(bars, list | tuple | JudgedRows):
         if len(bars) <= SEQUENCE_BATCH:
             yield bars  # no copy
             return
