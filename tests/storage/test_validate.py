@@ -316,7 +316,9 @@ def mostly(common: st.SearchStrategy[object], rare: st.SearchStrategy[object]) -
 
 # Mostly what the column-wise path takes (canonical positive prices, a new date, a volume
 # in range, the validator's symbol), sometimes anything else.
-plain_price = st.integers(1, 10**10).map(lambda i: Decimal(canonical(Decimal(i).scaleb(-4))))
+plain_price = st.integers(1, 10**10).flatmap(
+    lambda i: st.sampled_from([Decimal(canonical(Decimal(i).scaleb(-4))), Decimal(i).scaleb(-4)])
+)  # canonical, or with the trailing zeros a provider may send (1.50)
 odd_price = any_price | st.sampled_from(
     [Decimal("1.50"), Decimal("1E-7"), Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"),
      Decimal("-0"), Decimal("0E-5"), Decimal("1E+3"), 1.5, 2]
@@ -370,8 +372,10 @@ def test_the_column_wise_check_gives_the_rows_of_the_row_by_row_reference(
 
 
 def test_a_plain_chunk_is_judged_column_wise() -> None:
-    """The common chunk takes the column-wise path, with the reference's rows."""
+    """The common chunk takes the column-wise path, with the reference's rows (trailing
+    zeros stripped)."""
     bars = [bar(date=DAY + dt.timedelta(days=i), close=Decimal(i + 1) / 4) for i in range(50)]
+    bars[7] = bar(date=bars[7].date, close=Decimal("1.50"), low=Decimal("10"))
     validator = BarValidator("AAPL.US")
     chunk = validator._by_columns(bars)
     assert chunk is not None

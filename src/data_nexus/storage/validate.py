@@ -37,6 +37,7 @@ from fractions import Fraction
 from operator import attrgetter
 from typing import Any
 
+from data_nexus.collector import paused
 from data_nexus.decimals import canonical, decimal_places
 from data_nexus.errors import DataValidationError
 from data_nexus.models import ACTION_TYPES
@@ -137,9 +138,13 @@ def _rows_pattern(price: str) -> Callable[[str], re.Match[str] | None]:
     return re.compile(f"(?:{row}\n)*+").fullmatch
 
 
-_ROWS_OK = _rows_pattern(_PLAIN)
-_CANONICAL_ROWS_OK = _rows_pattern(_CANONICAL)
+# The same sets of texts as _PLAIN and _CANONICAL without a sign (a row with one never
+# takes this path), written so that nothing is ever tried twice: possessive digits, and
+# "the last decimal is not 0" as a look-behind instead of backtracking.
+_ROWS_OK = _rows_pattern(r"[0-9]{1,15}+(?:\.[0-9]{1,30}+)?+")
+_CANONICAL_ROWS_OK = _rows_pattern(r"(?:0|[1-9][0-9]{0,14}+)(?:\.[0-9]{1,30}+(?<=[1-9]))?+")
 _TRAILING_ZEROS = re.compile(r"\.([0-9]*?)0+(?=\t|$)")
+_TRAILING_ZEROS_ROWS = re.compile(r"\.([0-9]*?)0+(?=[\t\n])")
 
 
 def _keep_digits(match: re.Match[str]) -> str:
@@ -239,11 +244,12 @@ class BarValidator:
         """
         if not isinstance(bars, list | tuple):
             bars = list(bars)
-        if bars:
-            done = self._by_columns(bars)
-            if done is not None:
-                return done
-        return self._by_rows(bars)
+        with paused():  # rows and their texts hold no cycles (see data_nexus.collector)
+            if bars:
+                done = self._by_columns(bars)
+                if done is not None:
+                    return done
+            return self._by_rows(bars)
 
     def _by_columns(self, bars: Sequence[Bar]) -> BarChunk | None:
         """The rows of ``bars`` when every bar passes without a question, checked a column
@@ -266,9 +272,15 @@ class BarValidator:
         if last > self._after or len(unique) != len(isos) or not self.dates.isdisjoint(unique):
             return None
         texts = list(map("\t".join, zip(*(map(str, column) for column in prices), strict=True)))
-        text = "\n".join(texts)
-        if "-" in text or not self._rows_ok(text + "\n"):
-            return None  # a sign, or a price to mend or skip
+        text = "\n".join(texts) + "\n"
+        if "-" in text:
+            return None  # a sign: a closer look
+        if not self._rows_ok(text):
+            if not (self.canonical and _ROWS_OK(text)):
+                return None  # a price to skip, or to judge on its own
+            # as _mend does row by row: only trailing zeros stand between these and canonical
+            texts = _TRAILING_ZEROS_ROWS.sub(_keep_digits, text).split("\n")
+            texts.pop()  # after the last newline
         self.dates |= unique
         return BarChunk(list(zip(isos, texts, volumes, strict=True)), first, last)
 
