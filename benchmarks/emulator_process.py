@@ -75,6 +75,7 @@ def emulator_process(
     latency_ms: float = 0.0,
     rate_limit: int | None = None,
     rate_window: float = 60.0,
+    warm: bool = False,
 ) -> Iterator[EmulatorProcess]:
     """Run ``datanexus fake-eodhd`` in a child process for the duration of the block.
 
@@ -100,6 +101,8 @@ def emulator_process(
     ]
     if rate_limit is not None:
         command += ["--rate-limit", str(rate_limit)]
+    if warm:
+        command.append("--warm")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO / "src"), env.get("PYTHONPATH")]))
     child = subprocess.Popen(

@@ -1,7 +1,7 @@
 """Is a sync bounded by the API, not by us? Achieved request rate vs the plan's ceiling.
 
     python benchmarks/sync_throughput.py [--rate R] [--latency-ms 50] [--symbols N]
-                                         [--full-depth] [--json FILE]
+                                         [--full-depth [--warm]] [--json FILE]
 
 Starts the EODHD emulator with ``--latency-ms`` added to every response and a ceiling of
 ``R`` requests per minute (429 above it), then runs a first sync of ``N`` symbols (three
@@ -18,6 +18,9 @@ Two modes:
   another process started as a user runs it (``datanexus fake-eodhd``), its market
   generated on demand: a first sync of real-depth histories, where parsing, validating
   and writing a symbol's bars compete with the next requests for this process's CPU.
+  With ``--warm`` the emulator renders every history before it listens (``fake-eodhd
+  --warm``), as a real API serves stored data: on a shared machine its per-request CPU then
+  no longer competes with the sync's.
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ FULL_DEPTH_START = dt.date(2000, 1, 3)
 
 
 def measure_full_depth(
-    rate: int, latency_ms: float, symbols: int, concurrency: int
+    rate: int, latency_ms: float, symbols: int, concurrency: int, *, warm: bool = False
 ) -> dict[str, Any]:
     """:func:`measure` with full-depth histories and the emulator in a child process."""
     today = dt.date(2025, 6, 30)
@@ -113,6 +116,7 @@ def measure_full_depth(
             latency_ms=latency_ms,
             rate_limit=rate,
             rate_window=60.0,
+            warm=warm,
         ) as emu,
     ):
         settings = Settings(
@@ -153,7 +157,7 @@ def measure_full_depth(
         symbols=symbols,
         concurrency=concurrency,
     ) | {
-        "mode": "full depth",
+        "mode": "full depth" + (", emulator warm" if warm else ""),
         "since": FULL_DEPTH_START.isoformat(),
         "bars": summary.rows_inserted,
         "sync_cpu_s": round(cpu, 2),
@@ -211,11 +215,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="histories from 2000, the emulator in another process, nothing pre-generated",
     )
+    parser.add_argument(
+        "--warm",
+        action="store_true",
+        help="with --full-depth: the emulator renders every history before it listens",
+    )
     args = parser.parse_args(argv)
     load = [round(x, 2) for x in os.getloadavg()]
     if args.full_depth:
         symbols = args.symbols or 200
-        result = measure_full_depth(args.rate, args.latency_ms, symbols, args.concurrency)
+        result = measure_full_depth(
+            args.rate, args.latency_ms, symbols, args.concurrency, warm=args.warm
+        )
     else:
         result = measure(args.rate, args.latency_ms, args.symbols or 600, args.concurrency)
     result["load_average_before"] = load

@@ -31,3 +31,15 @@ def test_sync_throughput_full_depth_smoke_run(tmp_path: Path) -> None:
     assert figures["requests"] == 3 * 3  # bars, splits and dividends per symbol
     assert figures["bars"] > 3 * 5000  # histories from 2000: decades, not months
     assert figures["status_429"] == 0
+
+
+def test_sync_throughput_full_depth_warm_smoke_run(tmp_path: Path) -> None:
+    """``--warm``: the emulator child renders every history before it listens; the sync
+    stores the same bars as with a cold one."""
+    out = tmp_path / "warm.json"
+    argv = ["--full-depth", "--warm", "--symbols", "3", "--rate", "6000", "--latency-ms", "0"]
+    assert sync_throughput.main([*argv, "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())
+    assert figures["mode"] == "full depth, emulator warm"
+    assert figures["synced"] == 3 and figures["failed"] == 0
+    assert figures["bars"] > 3 * 5000 and figures["status_429"] == 0

@@ -53,3 +53,28 @@ def test_head_requests_get_headers_only(server: EmulatorServer) -> None:
         response = client.head("/eod/AAPL.US")
     assert response.status_code == 200 and response.content == b""
     assert int(response.headers["content-length"]) > 0
+
+
+def test_a_warm_emulator_answers_byte_for_byte_as_a_cold_one() -> None:
+    """``warm`` renders every history before listening and keeps them all (more symbols
+    than the default cache holds); the answers are exactly those of a cold emulator."""
+    symbols = 70  # plus delisted ones: more than the 64 renderings kept by default
+    with (
+        running_emulator(symbols=symbols, warm=True) as warm,
+        running_emulator(symbols=symbols) as cold,
+        client_for(warm) as warm_client,
+        client_for(cold) as cold_client,
+    ):
+        listed = warm.market.symbols("US", include_delisted=True)
+        assert len(listed) > 64
+        assert len(warm.service.api._cache._rows) == len(listed)
+        for symbol in [listed[0].symbol, listed[33].symbol, listed[-1].symbol]:
+            for path, params in [
+                (f"/eod/{symbol}", {"fmt": "json"}),
+                (f"/eod/{symbol}", {"fmt": "json", "from": "2025-01-02", "to": "2025-03-31"}),
+                (f"/eod/{symbol}", {"fmt": "csv"}),
+                (f"/div/{symbol}", {"fmt": "json"}),
+            ]:
+                got = warm_client.get(path, params=params)
+                want = cold_client.get(path, params=params)
+                assert (got.status_code, got.content) == (want.status_code, want.content)

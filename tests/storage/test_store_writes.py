@@ -239,3 +239,39 @@ def test_a_failed_batch_transaction_falls_back_to_one_by_one(
     assert isinstance(results[0], WriteResult) and results[0].inserted == 3
     assert isinstance(results[1], StorageError)
     assert sqlite_store.read_bars(["B.US"]) == []
+
+
+def test_a_clean_sqlite_batch_of_lists_takes_no_savepoint_and_a_failure_rolls_back_alone(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite writes a batch of re-readable updates without savepoints; when one asset
+    fails, the batch is rolled back whole and written again with a savepoint per asset,
+    so the others still commit and the failed one is left exactly as it was."""
+    add_assets(sqlite_store, "A.US", "B.US", "C.US")
+    statements: list[str] = []
+    sa.event.listen(
+        sqlite_store.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, sql, *_rest: statements.append(sql),
+    )
+    results = sqlite_store.write_assets(
+        [AssetUpdate(s, make_bars(s, D0, 3)) for s in ("A.US", "B.US")]
+    )
+    assert [r.inserted for r in results if isinstance(r, WriteResult)] == [3, 3]
+    assert not [s for s in statements if s.startswith("SAVEPOINT")]
+
+    monkeypatch.setattr(validate, "ACTION_TYPES", ("split", "dividend", "bogus"))
+    bogus = Dividend("B.US", D0, Decimal("0.5"))
+    object.__setattr__(bogus, "action_type", "bogus")  # the database refuses it
+    before_b = snapshot(sqlite_store, "B.US")
+    results = sqlite_store.write_assets(
+        [AssetUpdate("A.US", make_bars("A.US", D0 + dt.timedelta(days=3), 2)),
+         AssetUpdate("B.US", make_bars("B.US", D0 + dt.timedelta(days=3), 2), actions=[bogus]),
+         AssetUpdate("C.US", make_bars("C.US", D0, 4))]
+    )  # fmt: skip
+    assert isinstance(results[1], StorageError)
+    assert [r.inserted for r in results if isinstance(r, WriteResult)] == [2, 4]
+    assert [s for s in statements if s.startswith("SAVEPOINT")]  # the second attempt
+    assert snapshot(sqlite_store, "B.US") == before_b
+    assert len(sqlite_store.read_bars(["A.US"])) == 5
+    assert len(sqlite_store.read_bars(["C.US"])) == 4

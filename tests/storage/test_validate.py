@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data_nexus.decimals import canonical, decimal_places
@@ -306,3 +307,78 @@ def test_the_fast_row_check_agrees_with_checking_each_value(
         assert [None if g == MISSING else Decimal(g) for g in got] == [
             None if e == MISSING else Decimal(e) for e in expected
         ]
+
+
+def mostly(common: st.SearchStrategy[object], rare: st.SearchStrategy[object]) -> Any:
+    """``common`` 29 times in 30, else ``rare``."""
+    return st.integers(0, 29).flatmap(lambda i: rare if i == 13 else common)  # 0 shrinks to common
+
+
+# Mostly what the column-wise path takes (canonical positive prices, a new date, a volume
+# in range, the validator's symbol), sometimes anything else.
+plain_price = st.integers(1, 10**10).flatmap(
+    lambda i: st.sampled_from([Decimal(canonical(Decimal(i).scaleb(-4))), Decimal(i).scaleb(-4)])
+)  # canonical, or with the trailing zeros a provider may send (1.50)
+odd_price = any_price | st.sampled_from(
+    [Decimal("1.50"), Decimal("1E-7"), Decimal("NaN"), Decimal("sNaN"), Decimal("Infinity"),
+     Decimal("-0"), Decimal("0E-5"), Decimal("1E+3"), 1.5, 2]
+)  # fmt: skip
+some_bar = st.builds(
+    Bar,
+    symbol=mostly(st.just("AAPL.US"), st.just("MSFT.US")),
+    date=mostly(
+        st.dates(dt.date(2023, 1, 1), dt.date(2024, 3, 1)), st.just(dt.datetime(2024, 1, 5))
+    ),
+    open=mostly(plain_price, odd_price),
+    high=mostly(plain_price, odd_price),
+    low=mostly(plain_price, odd_price),
+    close=mostly(plain_price, odd_price),
+    adjusted_close=mostly(plain_price, odd_price),
+    volume=mostly(st.integers(0, 10**9), st.sampled_from([None, -1, 2**63, 2**63 - 1, True, 1.0])),
+)
+
+
+def _judged(validator: BarValidator, bars: list[Bar], by_rows: bool) -> object:
+    try:
+        chunk = validator._by_rows(bars) if by_rows else validator.chunk(bars)
+    except DataValidationError as error:
+        return ("raised", str(error), sorted(validator.dates))
+    return (
+        chunk,
+        sorted(validator.dates),
+        validator.findings,
+        validator.non_positive("common stock"),
+    )
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.lists(some_bar, max_size=12), min_size=1, max_size=3),
+    st.booleans(),
+    st.sampled_from([None, dt.date(2024, 2, 15)]),
+)
+def test_the_column_wise_check_gives_the_rows_of_the_row_by_row_reference(
+    chunks: list[list[Bar]], canonical_text: bool, today: dt.date | None
+) -> None:
+    """Chunk after chunk, the column-wise path gives exactly the rows, dates, findings and
+    errors of judging each bar on its own (it only ever declines a chunk, never differs)."""
+    fast = BarValidator("AAPL.US", canonical=canonical_text, today=today)
+    slow = BarValidator("AAPL.US", canonical=canonical_text, today=today)
+    for bars in chunks:
+        got, want = _judged(fast, bars, False), _judged(slow, bars, True)
+        assert got == want
+        if isinstance(got, tuple) and got[0] == "raised":
+            break
+
+
+def test_a_plain_chunk_is_judged_column_wise() -> None:
+    """The common chunk takes the column-wise path, with the reference's rows (trailing
+    zeros stripped)."""
+    bars = [bar(date=DAY + dt.timedelta(days=i), close=Decimal(i + 1) / 4) for i in range(50)]
+    bars[7] = bar(date=bars[7].date, close=Decimal("1.50"), low=Decimal("10"))
+    validator = BarValidator("AAPL.US")
+    chunk = validator._by_columns(bars)
+    assert chunk is not None
+    assert chunk == BarValidator("AAPL.US")._by_rows(bars)
+    assert validator.dates == {r[0] for r in chunk.rows}
+    assert validator._by_columns(bars[:1]) is None  # a date seen before: row by row

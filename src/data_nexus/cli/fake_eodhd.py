@@ -132,6 +132,14 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ] = None,
+        warm: Annotated[
+            bool,
+            typer.Option(
+                "--warm",
+                help="Render every symbol's history before listening and keep it all, as a "
+                "real API serves stored data (more memory, no CPU per first request).",
+            ),
+        ] = False,
     ) -> None:
         """Run an EODHD-compatible HTTP server with deterministic synthetic data.
 
@@ -162,6 +170,7 @@ def register(app: typer.Typer) -> None:
             fail_rate=fail_rate,
             malformed_rate=malformed_rate,
             dirty=tuple((dirty or "").split(",")),
+            warm=warm,
         )
         previous = {}
         if threading.current_thread() is threading.main_thread():

@@ -43,6 +43,11 @@ class EmulatorConfig:
     generator seeded with ``seed``; ``timeout_seconds`` is how long a ``timeout`` fault
     stalls.
 
+    Serving: ``warm`` renders every symbol's whole daily history before the server starts
+    and keeps it (as a real API serves stored data instead of computing it per request);
+    otherwise a history is generated and rendered when first asked for, and only the most
+    recent ones are kept.
+
     Dirt: ``dirty`` kinds of real-world bad data (any of
     :data:`~data_nexus.emulator.dirt.DIRT_KINDS`, or ``("all",)``), each served for symbols
     chosen from ``seed``; see :mod:`data_nexus.emulator.dirt`.
@@ -69,6 +74,7 @@ class EmulatorConfig:
     malformed_rate: float = 0.0
     timeout_seconds: float = 30.0
     dirty: tuple[str, ...] = ()
+    warm: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "exchanges", tuple(e.strip().upper() for e in self.exchanges))

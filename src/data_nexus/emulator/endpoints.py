@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
@@ -82,6 +83,19 @@ class Api:
             case "exchanges-list":
                 return self._exchanges(request), 1
         raise ValueError(f"no handler for {found.endpoint}")
+
+    def warm(self, exchanges: Sequence[str]) -> int:
+        """Render the whole daily history of every symbol of ``exchanges`` (JSON) and keep
+        all of them; how many. Answers are the same, only computed before they are asked."""
+        views = [
+            self.market.view(listed.symbol)
+            for exchange in exchanges
+            for listed in self.market.symbols(exchange, include_delisted=True)
+        ]
+        self._cache.grow(len(views))
+        for view in views:
+            self._cache.rows(view, "json")
+        return len(views)
 
     # --- /eod ---------------------------------------------------------------------------------
 

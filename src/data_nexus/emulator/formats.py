@@ -208,6 +208,11 @@ class RowCache:
         self._rows: OrderedDict[tuple[str, str, int], RenderedRows] = OrderedDict()
         self._lock = threading.Lock()
 
+    def grow(self, size: int) -> None:
+        """Keep at least ``size`` renderings (one per symbol and format)."""
+        with self._lock:
+            self._size = max(self._size, size)
+
     def rows(self, view: SymbolView, fmt: str) -> RenderedRows:
         """All rows of ``view`` rendered as ``fmt`` (``json`` or ``csv``), cached."""
         key = (view.symbol, fmt, view.version)

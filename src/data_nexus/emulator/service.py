@@ -62,6 +62,8 @@ class EmulatorService:
         self.market = market
         self.dirt = DirtBook(market, config.dirty, config.seed)
         self.api = Api(market, self.dirt)
+        if config.warm:
+            self.api.warm(config.exchanges)
         self.stats = Stats()
         self.faults = FaultBook()
         self.usage = DailyUsage(config.daily_limit)

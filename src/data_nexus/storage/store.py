@@ -80,6 +80,10 @@ TRANSIENT_RETRIES = 3
 TRANSIENT_PAUSE = 0.2
 
 
+class _AssetFailed(Exception):
+    """An asset of a batch written without savepoints failed: roll back, write apart."""
+
+
 class Store:
     """The database behind Data Nexus: bars, corporate actions and asset state.
 
@@ -234,7 +238,11 @@ class Store:
         """Write several assets, each all-or-nothing; results (or errors) in input order.
 
         Up to ``batch_assets`` assets share a transaction, each inside its own savepoint, so
-        one bad asset is rolled back alone and the others commit. On PostgreSQL the batch's
+        one bad asset is rolled back alone and the others commit. On SQLite a batch whose
+        bars can all be read again (lists, tuples) is first written without savepoints (a
+        savepoint makes SQLite journal every page it touches a second time); if any asset
+        of it fails, the whole transaction is rolled back and the batch written again with
+        a savepoint per asset, so the outcome is the same. On PostgreSQL the batch's
         first loads (lists of bars with a window over no stored bar) share one savepoint and
         one ``COPY`` (:mod:`.pg_batch`); if anything in it fails, it is rolled back and they
         are written one by one. If the transaction itself fails (say, the connection drops
@@ -276,6 +284,31 @@ class Store:
         return results
 
     def _write_batch(self, batch: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
+        if not self.caps.is_postgres and all(isinstance(u.bars, Collection) for u in batch):
+            try:
+                return self._write_batch_at_once(batch)
+            except _AssetFailed:  # rolled back whole: again, one savepoint per asset
+                pass
+        return self._write_batch_apart(batch)
+
+    def _write_batch_at_once(self, batch: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
+        """The batch in one transaction without savepoints; raises :class:`_AssetFailed`
+        (everything rolled back) as soon as one asset's write fails."""
+        out: list[WriteResult | Exception] = []
+        with self._transaction() as (conn, sink):
+            for update in batch:
+                try:
+                    ready = self._prepare(update)
+                except Exception as error:  # invalid before touching the database
+                    out.append(error)
+                    continue
+                try:
+                    out.append(write_one(conn, sink, update, ready))
+                except Exception as error:
+                    raise _AssetFailed from error
+        return out
+
+    def _write_batch_apart(self, batch: Sequence[AssetUpdate]) -> list[WriteResult | Exception]:
         out: dict[int, WriteResult | Exception] = {}
         with self._transaction() as (conn, sink):
             prepared: dict[int, Prepared] = {}

@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from data_nexus.clock import Clock
@@ -82,6 +83,9 @@ def synced_state(now: dt.datetime) -> dict[str, Any]:
     }
 
 
+_date_of = attrgetter("date")
+
+
 def _window(
     bars: Sequence[Bar], end: dt.date, last_stored: dt.date | None = None
 ) -> tuple[dt.date, dt.date] | None:
@@ -95,7 +99,8 @@ def _window(
     """
     if not bars:
         return None
-    return (min(b.date for b in bars), max(end, last_stored or end, *(b.date for b in bars)))
+    dates = list(map(_date_of, bars))  # one C-level pass; min/max over the list
+    return min(dates), max(end, last_stored or end, *dates)
 
 
 def _actions_differ(
