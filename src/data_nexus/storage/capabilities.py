@@ -6,8 +6,9 @@ Backend differences are decided here and nowhere else: code asks ``caps.copy`` o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -61,4 +62,21 @@ def detect_capabilities(conn: sa.Connection) -> Capabilities:
         backend="timescaledb" if tsdb else "postgresql",
         server_version=str(version).split()[0],
         timescale_version=tsdb,
+    )
+
+
+def capabilities_of(backend: str, scalar: Callable[[str], Any]) -> Capabilities:
+    """Inspect a database through ``scalar`` (runs a query, returns its first value or None).
+
+    The form for connections outside SQLAlchemy (the read side's sqlite3 and psycopg ones);
+    ``backend`` is ``"sqlite"`` or ``"postgresql"``.
+    """
+    if backend == "sqlite":
+        return Capabilities(backend="sqlite", server_version=str(scalar("SELECT sqlite_version()")))
+    version = str(scalar("SHOW server_version")).split()[0]
+    tsdb = scalar("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'")
+    return Capabilities(
+        backend="timescaledb" if tsdb else "postgresql",
+        server_version=version,
+        timescale_version=None if tsdb is None else str(tsdb),
     )
