@@ -10,11 +10,12 @@ rows instead of 5,000 daily ones. Each backend buckets dates its own way, chosen
   weeks and calendar months, quarters and years, as the reference does; first open and last
   close come from ``first(open, time)`` and ``last(close, time)``.
 - **PostgreSQL**: ``date_trunc('week' | 'month' | 'quarter' | 'year', time::timestamp)`` (ISO
-  weeks start on Monday); first and last through ``(array_agg(x ORDER BY time))[1]``.
-- **SQLite** (dates are ``YYYY-MM-DD`` text): the ISO week's Monday is
-  ``date(time, 'weekday 0', '-6 days')``; months, quarters and years are prefixes of the
-  text. SQLite before 3.44 has no ordered aggregates, so the first open and last close are
-  joined back by the period's first and last trading date.
+  weeks start on Monday); the first open and last close are looked up by the period's first
+  and last trading date (``LATERAL``, an index probe each).
+- **SQLite** (dates are ``YYYY-MM-DD`` text): a week is the Julian day number divided by 7
+  (day numbers ``0 mod 7`` are Mondays); months, quarters and years are prefixes of the
+  text. Before 3.44 SQLite has no ordered aggregates, so the first open and last close are
+  joined back by date as on PostgreSQL.
 
 Aggregation as the reference: first open, highest high, lowest low (NULLs skipped), last
 close and adjusted close (NULL if that bar has none), summed volume (NULL if all are), the
@@ -22,13 +23,13 @@ period's last trading date as its date.
 
 **Adjust first, then aggregate.** Each daily price is multiplied by its adjustment factor
 before it is aggregated, so a weekly high of adjusted prices is the highest adjusted daily
-high even across a split inside the week. The factor is either
-:class:`FactorSteps` (the piecewise constant cumulative factor of splits and dividends,
-computed by :mod:`data_nexus.query.adjust` from the stored actions and passed in as bound
-parameters: a balanced ``CASE`` tree on the date, about log₂(events) comparisons a row), or
+high even across a split inside the week. The factor is either :class:`FactorSteps` (the
+piecewise constant cumulative factor of splits and dividends, computed by
+:mod:`data_nexus.query.adjust` from the stored actions; each constant range becomes one
+branch of a ``UNION ALL`` with the factor as a bound parameter, see :func:`period_sql`), or
 ``provider`` (``adjusted_close / close`` of the row itself). Prices are converted to binary
-floats first (``float8`` / ``REAL``) and multiplied in the same order as the reference, so
-the results are the reference's floats.
+floats (``float8`` / ``REAL``) and multiplied by the same factors as in the reference, so the
+results are the reference's floats.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ from data_nexus.storage.capabilities import Capabilities
 #: Intervals aggregated here (``1d`` is the daily read itself).
 PERIODS = ("1w", "1mo", "1q", "1y")
 #: Symbols per aggregate statement (each has its own factor tree in the ``CASE``).
-SYMBOL_GROUP = 32
+SYMBOL_GROUP = 16
+#: Branches per compound SELECT (SQLite's limit is 500) and constant-factor ranges per
+#: statement (each binds about five parameters; SQLite's limit is 32,766).
+COMPOUND = 400
+SEGMENTS = 2000
 #: (symbol, date) pairs per previous-close statement.
 CLOSE_GROUP = 400
 
@@ -58,7 +63,7 @@ _PRICES = ("open", "high", "low", "close")
 _TIMESCALE_BUCKET = {"1w": "1 week", "1mo": "1 month", "1q": "3 months", "1y": "1 year"}
 _TRUNC_UNIT = {"1w": "week", "1mo": "month", "1q": "quarter", "1y": "year"}
 _SQLITE_BUCKET = {
-    "1w": "date(time, 'weekday 0', '-6 days')",
+    "1w": "CAST(julianday(time) + 0.5 AS INTEGER) / 7",  # day numbers; 0 mod 7 is a Monday
     "1mo": "substr(time, 1, 7)",
     "1q": "substr(time, 1, 4) || ((CAST(substr(time, 6, 2) AS INTEGER) + 2) / 3)",
     "1y": "substr(time, 1, 4)",
@@ -107,36 +112,31 @@ class _Sql:
         return f"{column}::float8" if self.postgres else f"CAST({column} AS REAL)"
 
 
-def _tree(sql: _Sql, steps: FactorSteps, lo: int, hi: int) -> str:
-    """The factor of ``time`` among ``steps.factors[lo..hi]``: a balanced CASE on the bounds."""
-    if lo == hi:
-        return sql.bind(float(steps.factors[lo]))
-    mid = (lo + hi) // 2
-    cut = sql.bind(steps.bounds[mid])
-    below, above = _tree(sql, steps, lo, mid), _tree(sql, steps, mid + 1, hi)
-    return f"CASE WHEN time < {cut} THEN {below} ELSE {above} END"
+def _provider_factor(sql: _Sql, q: str = "") -> str:
+    """``adjusted_close / close`` of a row of ``market_data`` (alias ``q``); NULL where the
+    close is 0 or either is missing (the reference's NaN)."""
+    close = sql.number(f"{q}close")
+    adjusted = sql.number(f"{q}adjusted_close")
+    return f"CASE WHEN {close} <> 0 THEN {adjusted} / {close} END"
 
 
-def _factor(
-    sql: _Sql, symbols: Sequence[str], steps: Mapping[str, FactorSteps] | None, provider: bool
-) -> str | None:
-    """The SQL expression of each row's price factor, or None for none."""
-    if provider:
-        close = sql.number("close")
-        adjusted = sql.number("adjusted_close")
-        return f"CASE WHEN {close} <> 0 THEN {adjusted} / {close} END"
-    if steps is None:
-        return None
+def _stepped_factor(sql: _Sql, symbols: Sequence[str], steps: Mapping[str, FactorSteps]) -> str:
+    """PostgreSQL: each row's factor from its symbol's steps by ``width_bucket`` (a binary
+    search of the date in the sorted bounds) and an array subscript."""
     arms = []
     for symbol in symbols:
         step = steps.get(symbol)
-        if step is None or all(f == 1.0 for f in step.factors):
+        if step is None:
             continue
         when = sql.bind(symbol)
-        arms.append(f"WHEN {when} THEN {_tree(sql, step, 0, len(step.factors) - 1)}")
+        factors = sql.bind([float(f) for f in step.factors])
+        bounds = sql.bind(list(step.bounds))
+        arms.append(
+            f"WHEN {when} THEN ({factors}::float8[])[width_bucket(time, {bounds}::date[]) + 1]"
+        )
     if not arms:
-        return None
-    return f"CASE symbol {' '.join(arms)} ELSE 1.0 END"
+        return "1.0::float8"
+    return f"CASE symbol {' '.join(arms)} ELSE 1.0::float8 END"
 
 
 def _where(sql: _Sql, symbols: Sequence[str], start: dt.date | None, end: dt.date | None) -> str:
@@ -149,15 +149,85 @@ def _where(sql: _Sql, symbols: Sequence[str], start: dt.date | None, end: dt.dat
     return " AND ".join(parts)
 
 
-def _adjusted_rows(sql: _Sql, bucket: str, factor: str | None, where: str) -> str:
-    """The daily rows of the range with their bucket and adjusted float prices."""
-    prices = ", ".join(
-        f"{sql.number(name)}{'' if factor is None else ' * f'} AS {name}" for name in _PRICES
+def _bucket(caps: Capabilities, interval: str) -> str:
+    if caps.is_timescale:
+        return f"time_bucket(INTERVAL '{_TIMESCALE_BUCKET[interval]}', time)"
+    if caps.is_postgres:
+        return f"date_trunc('{_TRUNC_UNIT[interval]}', time::timestamp)"
+    return _SQLITE_BUCKET[interval]
+
+
+def _row_at(alias: str, day: str, caps: Capabilities) -> str:
+    """A join to the stored bar of ``g.symbol`` on ``day`` (its first or last trading date).
+
+    On PostgreSQL a ``LATERAL`` lookup: a plain join let the planner, misled by stale row
+    estimates, probe the (symbol, time) index by symbol alone (600 ms instead of 10 ms).
+    """
+    if caps.is_postgres:
+        return (
+            f"JOIN LATERAL (SELECT * FROM market_data AS m WHERE m.symbol = g.symbol "
+            f"AND m.time = {day} OFFSET 0) AS {alias} ON true"
+        )
+    return f"JOIN market_data AS {alias} ON {alias}.symbol = g.symbol AND {alias}.time = {day}"
+
+
+def _segments(
+    symbols: Sequence[str], steps: Mapping[str, FactorSteps] | None
+) -> list[tuple[list[str], dt.date | None, dt.date | None, float]]:
+    """(symbols, from, before, factor): the date ranges over which a factor is constant.
+
+    Symbols without steps share one unbounded range with factor 1.
+    """
+    plain = [s for s in symbols if steps is None or s not in steps]
+    out: list[tuple[list[str], dt.date | None, dt.date | None, float]] = []
+    if plain:
+        out.append((plain, None, None, 1.0))
+    for symbol in symbols:
+        if steps is None or symbol not in steps:
+            continue
+        step = steps[symbol]
+        edges: list[dt.date | None] = [None, *step.bounds, None]
+        for k, factor in enumerate(step.factors):
+            out.append(([symbol], edges[k], edges[k + 1], float(factor)))
+    return out
+
+
+def _piece_branch(  # noqa: PLR0917 - one branch of the UNION, all of it positional
+    sql: _Sql,
+    caps: Capabilities,
+    bucket: str,
+    segment: tuple[list[str], dt.date | None, dt.date | None, float],
+    start: dt.date | None,
+    end: dt.date | None,
+) -> str | None:
+    """The pieces of one constant-factor range (None if it misses [start, end])."""
+    names, lo, hi, factor = segment
+    if (hi is not None and start is not None and hi <= start) or (
+        lo is not None and end is not None and lo > end
+    ):
+        return None
+    low = lo if start is None or (lo is not None and lo > start) else start
+    f = sql.bind(factor)  # first: parameters are bound in the order they appear in the text
+    parts = [f"symbol IN ({', '.join(sql.bind(n) for n in names)})"]
+    if low is not None:
+        parts.append(f"time >= {sql.bind(low)}")
+    if hi is not None:
+        parts.append(f"time < {sql.bind(hi)}")
+    if end is not None:
+        parts.append(f"time <= {sql.bind(end)}")
+    high, low_price = (
+        ("high", "low") if caps.is_postgres else ("CAST(high AS REAL)", "CAST(low AS REAL)")
     )
-    inner = f"SELECT *, {factor or 'NULL'} AS f FROM market_data WHERE {where}"
+    ends = (
+        "first(open, time) AS open, last(close, time) AS close, "
+        "last(adjusted_close, time) AS adjusted_close, "
+        if caps.is_timescale
+        else ""
+    )
     return (
-        f"SELECT symbol, time, {bucket} AS b, {prices}, "
-        f"{sql.number('adjusted_close')} AS adjusted_close, volume FROM ({inner}) r"
+        f"SELECT symbol, {bucket} AS b, {f}{'::float8' if caps.is_postgres else ''} AS f, "
+        f"min(time) AS t0, max(time) AS t1, {ends}max({high}) AS high, min({low_price}) AS low, "
+        f"sum(volume) AS volume FROM market_data WHERE {' AND '.join(parts)} GROUP BY symbol, b"
     )
 
 
@@ -175,40 +245,88 @@ def period_sql(
 
     Columns ``symbol, date, open, high, low, close, adjusted_close, volume``, ordered by
     (symbol, date). The pure twin of :func:`period_bars`.
+
+    Two levels. ``p`` holds *pieces*: the rows of a period that share one factor (a period
+    crossed by a split has two), with their extremes as stored (exact ``NUMERIC`` on
+    PostgreSQL). With :class:`FactorSteps` each constant-factor date range is its own
+    branch of a ``UNION ALL`` (an index range scan with the factor as a constant: no
+    per-row ``CASE``, and stored values become floats per piece, not per row: both were
+    most of the query's time). ``g`` combines the pieces of a period as floats times their
+    factor; for a positive factor the float of the largest stored high times it is the
+    largest of the rows' products, so this is the row-by-row result. ``provider`` factors
+    vary by row, so its pieces are rows. First open and last close are the stored values of
+    the period's first and last bar (TimescaleDB: ``first``/``last``; elsewhere looked up
+    by (symbol, date)) times their piece's factor.
     """
     if interval not in PERIODS:
         raise ValueError(f"interval {interval!r} is not aggregated in SQL")
+    if steps is not None and any(f <= 0 for s in steps.values() for f in s.factors):
+        raise ValueError("factor steps must be positive")
     sql = _Sql(caps.is_postgres, [])
-    factor = _factor(sql, symbols, steps, provider)
-    where = _where(sql, symbols, start, end)
-    if caps.is_timescale:
-        bucket = f"time_bucket(INTERVAL '{_TIMESCALE_BUCKET[interval]}', time)"
-    elif caps.is_postgres:
-        bucket = f"date_trunc('{_TRUNC_UNIT[interval]}', time::timestamp)"
+    num = sql.number
+    bucket = _bucket(caps, interval)
+    by_row = provider or (caps.is_postgres and steps is not None)
+    if by_row:
+        factor = _provider_factor(sql) if provider else _stepped_factor(sql, symbols, steps or {})
+        where = _where(sql, symbols, start, end)
+        stored = (
+            "high, low"
+            if caps.is_postgres
+            else "CAST(high AS REAL) AS high, CAST(low AS REAL) AS low"
+        )
+        ends = (
+            "first(open, time) AS open, last(close, time) AS close, "
+            "last(adjusted_close, time) AS adjusted_close, "
+            if caps.is_timescale
+            else ""
+        )
+        pieces = (
+            f"SELECT symbol, b, f, min(time) AS t0, max(time) AS t1, {ends}max(high) AS high, "
+            f"min(low) AS low, sum(volume) AS volume FROM (SELECT symbol, time, open, {stored}, "
+            f"close, adjusted_close, volume, {bucket} AS b, {factor} AS f FROM market_data "
+            f"WHERE {where}) r GROUP BY symbol, b, f{', time' if provider else ''}"
+        )
     else:
-        bucket = _SQLITE_BUCKET[interval]
-    rows = _adjusted_rows(sql, bucket, factor, where)
-    if caps.is_postgres:
-        if caps.is_timescale:
-            first_open = "first(open, time)"
-            last_close, last_adjusted = "last(close, time)", "last(adjusted_close, time)"
+        branches = [
+            b
+            for seg in _segments(sorted(symbols), steps)
+            if (b := _piece_branch(sql, caps, bucket, seg, start, end)) is not None
+        ]
+        # SQLite allows 500 terms in one compound SELECT: nest groups of them
+        groups = [branches[i : i + COMPOUND] for i in range(0, len(branches), COMPOUND)]
+        if len(groups) == 1:
+            pieces = " UNION ALL ".join(groups[0])
         else:
-            first_open = "(array_agg(open ORDER BY time))[1]"
-            last_close = "(array_agg(close ORDER BY time DESC))[1]"
-            last_adjusted = "(array_agg(adjusted_close ORDER BY time DESC))[1]"
+            pieces = " UNION ALL ".join(
+                f"SELECT * FROM ({' UNION ALL '.join(g)}) u{k}" for k, g in enumerate(groups)
+            )
+    if caps.is_timescale:  # first/last: no point lookups into (compressed) chunks
         text = (
-            f"SELECT symbol, max(time) AS day, {first_open} AS open, max(high) AS high, "
-            f"min(low) AS low, {last_close} AS close, {last_adjusted} AS adjusted_close, "
-            f"sum(volume) AS volume FROM ({rows}) a GROUP BY symbol, b ORDER BY symbol, day"
+            f"WITH p AS ({pieces}) "
+            f"SELECT symbol, max(t1) AS day, first({num('open')} * f, t0), "
+            f"max({num('high')} * f), min({num('low')} * f), last({num('close')} * f, t1), "
+            f"last({num('adjusted_close')}, t1), sum(volume) "
+            "FROM p GROUP BY symbol, b ORDER BY symbol, day"
         )
         return text, sql.params
+    if provider:
+        first = _provider_factor(sql, "o.")
+        last = _provider_factor(sql, "c.")
+        joins = ""
+    else:
+        first, last = "fo.f", "fc.f"
+        joins = (
+            "JOIN p AS fo ON fo.symbol = g.symbol AND fo.t0 = g.t0 "
+            "JOIN p AS fc ON fc.symbol = g.symbol AND fc.t1 = g.t1 "
+        )
     text = (
-        f"WITH a AS ({rows}), "
-        "g AS (SELECT symbol, min(time) AS t0, max(time) AS t1, max(high) AS high, "
-        "min(low) AS low, sum(volume) AS volume FROM a GROUP BY symbol, b) "
-        "SELECT g.symbol, g.t1, o.open, g.high, g.low, c.close, c.adjusted_close, g.volume "
-        "FROM g JOIN a AS o ON o.symbol = g.symbol AND o.time = g.t0 "
-        "JOIN a AS c ON c.symbol = g.symbol AND c.time = g.t1 ORDER BY g.symbol, g.t1"
+        f"WITH p AS ({pieces}), "
+        "g AS (SELECT symbol, min(t0) AS t0, max(t1) AS t1, "
+        f"max({num('high')} * f) AS high, min({num('low')} * f) AS low, sum(volume) AS volume "
+        "FROM p GROUP BY symbol, b) "
+        f"SELECT g.symbol, g.t1, {num('o.open')} * {first}, g.high, g.low, "
+        f"{num('c.close')} * {last}, {num('c.adjusted_close')}, g.volume FROM g {joins}"
+        f"{_row_at('o', 'g.t0', caps)} {_row_at('c', 'g.t1', caps)} ORDER BY g.symbol, g.t1"
     )
     return text, sql.params
 
@@ -271,11 +389,20 @@ def period_bars(
     price before it is aggregated; neither: prices as stored.
     """
     names = sorted(set(symbols))
+    groups: list[list[str]] = []
+    size = 0
+    for name in names:  # at most SYMBOL_GROUP symbols and about SEGMENTS ranges a statement
+        count = len(steps[name].factors) if steps and name in steps else 1
+        if not groups or len(groups[-1]) >= SYMBOL_GROUP or size + count > SEGMENTS:
+            groups.append([])
+            size = 0
+        groups[-1].append(name)
+        size += count
     parts = []
-    for i in range(0, len(names), SYMBOL_GROUP):
+    for group in groups:
         text, params = period_sql(
             caps,
-            names[i : i + SYMBOL_GROUP],
+            group,
             start,
             end,
             interval,
