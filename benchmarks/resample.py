@@ -44,11 +44,11 @@ CASES = ("1d", "1w sql", "1mo sql", "1w numpy", "1mo numpy")
 
 def run_case(reader: FrameReader, symbol: str, adjust: str, case: str) -> int:
     interval, _, path = case.partition(" ")
-    periods.USE_SQL = path != "numpy"
+    periods.USE_SQL = path != "numpy"  # forced either way, whatever the backend's default
     try:
         return len(get_bars(symbol, adjust=adjust, interval=interval, store=reader))
     finally:
-        periods.USE_SQL = True
+        periods.USE_SQL = None
 
 
 def measure(url: str, symbol: str, repeats: int) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def references(sqlite_db: str, emulator: EmulatorServer) -> dict[tuple[str, str,
                         symbols, adjust=adjust, interval=interval, url=sqlite_db, **window
                     )
     finally:
-        periods.USE_SQL = True
+        periods.USE_SQL = None
     return out
 
 
@@ -88,7 +88,9 @@ def assert_same(ours: pd.DataFrame, reference: pd.DataFrame, what: str) -> None:
 
 
 def _no_daily_read(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail if a resampled read falls back to reading dailies (the SQL path is the one tested)."""
+    """Resample in SQL on every backend (SQLite too), and fail if a resampled read falls back
+    to reading dailies."""
+    monkeypatch.setattr(periods, "USE_SQL", True)
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("resampled in NumPy, not in SQL")
@@ -199,3 +201,10 @@ def test_many_ranges_split_into_statements_and_nested_unions(
     for adjust in ("none", "all"):
         ours = get_bars(symbols, adjust=adjust, interval="1w", url=sqlite_db)
         assert_same(ours, references[(adjust, "1w", 0)], adjust)
+
+
+def test_sqlite_resamples_in_numpy_by_default_servers_in_sql() -> None:
+    """The default path follows the capabilities (the reason is in their docstring)."""
+    assert not Capabilities(backend="sqlite", server_version="x").resample_in_sql
+    assert Capabilities(backend="postgresql", server_version="x").resample_in_sql
+    assert Capabilities(backend="timescaledb", server_version="x").resample_in_sql

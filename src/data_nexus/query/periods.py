@@ -2,8 +2,10 @@
 
 :func:`period_table` reads ``1w``/``1mo``/``1q``/``1y`` bars through
 :func:`data_nexus.storage.aggregates.period_bars` (``time_bucket`` on TimescaleDB,
-``date_trunc`` on PostgreSQL, date text on SQLite), so only aggregated rows leave the
-database. Adjustment happens before aggregation: for ``splits`` and ``all`` the cumulative
+``date_trunc`` on PostgreSQL, day numbers and date text on SQLite), so only aggregated rows
+leave the database. By default only servers do (SQLite is in-process: see
+:attr:`~data_nexus.storage.capabilities.Capabilities.resample_in_sql`); :data:`USE_SQL`
+overrides that. Adjustment happens before aggregation: for ``splits`` and ``all`` the cumulative
 factor of each symbol is piecewise constant between its event dates, so it is computed here by
 the pure functions of :mod:`.adjust` from the stored actions (:func:`factor_steps`) and
 multiplied into every daily price inside the query; ``provider`` scales each row by its own
@@ -30,8 +32,10 @@ from data_nexus.records import Dividend, Split
 from data_nexus.storage.aggregates import PERIODS, FactorSteps
 from data_nexus.storage.frames import FrameReader
 
-#: Aggregate in the database when it can (tests and benchmarks switch it off to compare).
-USE_SQL = True
+#: Where to resample: None (default) as the backend's capabilities say
+#: (:attr:`~data_nexus.storage.capabilities.Capabilities.resample_in_sql`), True in the
+#: database whatever the backend, False in NumPy (tests and benchmarks compare the two).
+USE_SQL: bool | None = None
 
 
 def _in_range(day: dt.date, start: dt.date | None, cutoff: dt.date | None) -> bool:
@@ -122,7 +126,9 @@ def period_table(
 ) -> pa.Table | None:
     """Adjusted bars of ``interval`` aggregated by the database (float prices), or None when
     this request is resampled in NumPy instead (see the module docstring)."""
-    if not USE_SQL or interval not in PERIODS:
+    if USE_SQL is False or interval not in PERIODS:
+        return None
+    if USE_SQL is None and not reader.capabilities.resample_in_sql:
         return None
     if adjust in ("none", "provider"):
         return reader.period_bars(symbols, start, end, interval, provider=adjust == "provider")

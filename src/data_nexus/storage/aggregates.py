@@ -25,8 +25,9 @@ period's last trading date as its date.
 before it is aggregated, so a weekly high of adjusted prices is the highest adjusted daily
 high even across a split inside the week. The factor is either :class:`FactorSteps` (the
 piecewise constant cumulative factor of splits and dividends, computed by
-:mod:`data_nexus.query.adjust` from the stored actions; each constant range becomes one
-branch of a ``UNION ALL`` with the factor as a bound parameter, see :func:`period_sql`), or
+:mod:`data_nexus.query.adjust` from the stored actions and bound as parameters: PostgreSQL
+finds a row's step by ``width_bucket`` over the step dates, SQLite reads each constant range
+in its own ``UNION ALL`` branch; see :func:`period_sql`), or
 ``provider`` (``adjusted_close / close`` of the row itself). Prices are converted to binary
 floats (``float8`` / ``REAL``) and multiplied by the same factors as in the reference, so the
 results are the reference's floats.
@@ -251,7 +252,9 @@ def period_sql(
     PostgreSQL). With :class:`FactorSteps` each constant-factor date range is its own
     branch of a ``UNION ALL`` (an index range scan with the factor as a constant: no
     per-row ``CASE``, and stored values become floats per piece, not per row: both were
-    most of the query's time). ``g`` combines the pieces of a period as floats times their
+    most of the query's time on SQLite); PostgreSQL takes each row's factor by
+    ``width_bucket`` instead (one plan, where ~80 branches cost more to plan than to run).
+    ``g`` combines the pieces of a period as floats times their
     factor; for a positive factor the float of the largest stored high times it is the
     largest of the rows' products, so this is the row-by-row result. ``provider`` factors
     vary by row, so its pieces are rows. First open and last close are the stored values of
