@@ -7,15 +7,17 @@ rows instead of 5,000 daily ones. Each backend buckets dates its own way, chosen
 
 - **TimescaleDB**: ``time_bucket('1 week' | '1 month' | '3 months' | '1 year', time)``. Its
   default origins (2000-01-03, a Monday, for weeks; 2000-01-01 for months and years) give ISO
-  weeks and calendar months, quarters and years, as the reference does; first open and last
-  close come from ``first(open, time)`` and ``last(close, time)``.
+  weeks and calendar months, quarters and years, as the reference does.
 - **PostgreSQL**: ``date_trunc('week' | 'month' | 'quarter' | 'year', time::timestamp)`` (ISO
-  weeks start on Monday); the first open and last close are looked up by the period's first
-  and last trading date (``LATERAL``, an index probe each).
+  weeks start on Monday). Both servers then run one pass (:func:`_postgres_sql`): a window
+  gives each row its period's first and last date, ``FILTER`` picks the first open and the
+  last close.
 - **SQLite** (dates are ``YYYY-MM-DD`` text): a week is the Julian day number divided by 7
   (day numbers ``0 mod 7`` are Mondays); months, quarters and years are prefixes of the
-  text. Before 3.44 SQLite has no ordered aggregates, so the first open and last close are
-  joined back by date as on PostgreSQL.
+  text; the first open and last close are joined back by date. SQLite resamples in NumPy
+  by default (:attr:`Capabilities.resample_in_sql
+  <data_nexus.storage.capabilities.Capabilities.resample_in_sql>`); this path is forced by
+  ``data_nexus.query.periods.USE_SQL = True``.
 
 Aggregation as the reference: first open, highest high, lowest low (NULLs skipped), last
 close and adjusted close (NULL if that bar has none), summed volume (NULL if all are), the
@@ -158,17 +160,9 @@ def _bucket(caps: Capabilities, interval: str) -> str:
     return _SQLITE_BUCKET[interval]
 
 
-def _row_at(alias: str, day: str, caps: Capabilities) -> str:
-    """A join to the stored bar of ``g.symbol`` on ``day`` (its first or last trading date).
-
-    On PostgreSQL a ``LATERAL`` lookup: a plain join let the planner, misled by stale row
-    estimates, probe the (symbol, time) index by symbol alone (600 ms instead of 10 ms).
-    """
-    if caps.is_postgres:
-        return (
-            f"JOIN LATERAL (SELECT * FROM market_data AS m WHERE m.symbol = g.symbol "
-            f"AND m.time = {day} OFFSET 0) AS {alias} ON true"
-        )
+def _row_at(alias: str, day: str) -> str:
+    """SQLite: a join to the stored bar of ``g.symbol`` on ``day`` (a period's first or last
+    trading date), by the (symbol, time) index."""
     return f"JOIN market_data AS {alias} ON {alias}.symbol = g.symbol AND {alias}.time = {day}"
 
 
@@ -193,15 +187,14 @@ def _segments(
     return out
 
 
-def _piece_branch(  # noqa: PLR0917 - one branch of the UNION, all of it positional
+def _piece_branch(
     sql: _Sql,
-    caps: Capabilities,
     bucket: str,
     segment: tuple[list[str], dt.date | None, dt.date | None, float],
     start: dt.date | None,
     end: dt.date | None,
 ) -> str | None:
-    """The pieces of one constant-factor range (None if it misses [start, end])."""
+    """SQLite: the pieces of one constant-factor range (None if it misses [start, end])."""
     names, lo, hi, factor = segment
     if (hi is not None and start is not None and hi <= start) or (
         lo is not None and end is not None and lo > end
@@ -216,18 +209,9 @@ def _piece_branch(  # noqa: PLR0917 - one branch of the UNION, all of it positio
         parts.append(f"time < {sql.bind(hi)}")
     if end is not None:
         parts.append(f"time <= {sql.bind(end)}")
-    high, low_price = (
-        ("high", "low") if caps.is_postgres else ("CAST(high AS REAL)", "CAST(low AS REAL)")
-    )
-    ends = (
-        "first(open, time) AS open, last(close, time) AS close, "
-        "last(adjusted_close, time) AS adjusted_close, "
-        if caps.is_timescale
-        else ""
-    )
     return (
-        f"SELECT symbol, {bucket} AS b, {f}{'::float8' if caps.is_postgres else ''} AS f, "
-        f"min(time) AS t0, max(time) AS t1, {ends}max({high}) AS high, min({low_price}) AS low, "
+        f"SELECT symbol, {bucket} AS b, {f} AS f, min(time) AS t0, max(time) AS t1, "
+        "max(CAST(high AS REAL)) AS high, min(CAST(low AS REAL)) AS low, "
         f"sum(volume) AS volume FROM market_data WHERE {' AND '.join(parts)} GROUP BY symbol, b"
     )
 
@@ -249,17 +233,13 @@ def period_sql(
 
     Two levels. ``p`` holds *pieces*: the rows of a period that share one factor (a period
     crossed by a split has two), with their extremes as stored (exact ``NUMERIC`` on
-    PostgreSQL). With :class:`FactorSteps` each constant-factor date range is its own
-    branch of a ``UNION ALL`` (an index range scan with the factor as a constant: no
-    per-row ``CASE``, and stored values become floats per piece, not per row: both were
-    most of the query's time on SQLite); PostgreSQL takes each row's factor by
-    ``width_bucket`` instead (one plan, where ~80 branches cost more to plan than to run).
-    ``g`` combines the pieces of a period as floats times their
+    PostgreSQL), so stored values become floats per piece, not per row (per-row casts were
+    most of the query's time). ``g`` combines the pieces of a period as floats times their
     factor; for a positive factor the float of the largest stored high times it is the
     largest of the rows' products, so this is the row-by-row result. ``provider`` factors
-    vary by row, so its pieces are rows. First open and last close are the stored values of
-    the period's first and last bar (TimescaleDB: ``first``/``last``; elsewhere looked up
-    by (symbol, date)) times their piece's factor.
+    vary by row, so its pieces are rows. With :class:`FactorSteps`, PostgreSQL finds each
+    row's factor by ``width_bucket`` over the step dates (a binary search); SQLite reads each
+    constant-factor date range in its own ``UNION ALL`` branch with the factor a constant.
     """
     if interval not in PERIODS:
         raise ValueError(f"interval {interval!r} is not aggregated in SQL")
@@ -268,32 +248,24 @@ def period_sql(
     sql = _Sql(caps.is_postgres, [])
     num = sql.number
     bucket = _bucket(caps, interval)
-    by_row = provider or (caps.is_postgres and steps is not None)
-    if by_row:
-        factor = _provider_factor(sql) if provider else _stepped_factor(sql, symbols, steps or {})
+    if caps.is_postgres:
+        return _postgres_sql(sql, symbols, start, end, bucket, steps, provider), sql.params
+    if provider:  # the factor varies by row: pieces are rows
+        factor = _provider_factor(sql)
         where = _where(sql, symbols, start, end)
-        stored = (
-            "high, low"
-            if caps.is_postgres
-            else "CAST(high AS REAL) AS high, CAST(low AS REAL) AS low"
-        )
-        ends = (
-            "first(open, time) AS open, last(close, time) AS close, "
-            "last(adjusted_close, time) AS adjusted_close, "
-            if caps.is_timescale
-            else ""
-        )
         pieces = (
-            f"SELECT symbol, b, f, min(time) AS t0, max(time) AS t1, {ends}max(high) AS high, "
-            f"min(low) AS low, sum(volume) AS volume FROM (SELECT symbol, time, open, {stored}, "
-            f"close, adjusted_close, volume, {bucket} AS b, {factor} AS f FROM market_data "
-            f"WHERE {where}) r GROUP BY symbol, b, f{', time' if provider else ''}"
+            "SELECT symbol, b, f, min(time) AS t0, max(time) AS t1, max(high) AS high, "
+            "min(low) AS low, sum(volume) AS volume FROM (SELECT symbol, time, "
+            "CAST(high AS REAL) AS high, CAST(low AS REAL) AS low, volume, "
+            f"{bucket} AS b, {factor} AS f FROM market_data WHERE {where}) r "
+            "GROUP BY symbol, b, f, time"
         )
+        first, last, joins = _provider_factor(sql, "o."), _provider_factor(sql, "c."), ""
     else:
         branches = [
             b
             for seg in _segments(sorted(symbols), steps)
-            if (b := _piece_branch(sql, caps, bucket, seg, start, end)) is not None
+            if (b := _piece_branch(sql, bucket, seg, start, end)) is not None
         ]
         # SQLite allows 500 terms in one compound SELECT: nest groups of them
         groups = [branches[i : i + COMPOUND] for i in range(0, len(branches), COMPOUND)]
@@ -303,20 +275,6 @@ def period_sql(
             pieces = " UNION ALL ".join(
                 f"SELECT * FROM ({' UNION ALL '.join(g)}) u{k}" for k, g in enumerate(groups)
             )
-    if caps.is_timescale:  # first/last: no point lookups into (compressed) chunks
-        text = (
-            f"WITH p AS ({pieces}) "
-            f"SELECT symbol, max(t1) AS day, first({num('open')} * f, t0), "
-            f"max({num('high')} * f), min({num('low')} * f), last({num('close')} * f, t1), "
-            f"last({num('adjusted_close')}, t1), sum(volume) "
-            "FROM p GROUP BY symbol, b ORDER BY symbol, day"
-        )
-        return text, sql.params
-    if provider:
-        first = _provider_factor(sql, "o.")
-        last = _provider_factor(sql, "c.")
-        joins = ""
-    else:
         first, last = "fo.f", "fc.f"
         joins = (
             "JOIN p AS fo ON fo.symbol = g.symbol AND fo.t0 = g.t0 "
@@ -329,9 +287,52 @@ def period_sql(
         "FROM p GROUP BY symbol, b) "
         f"SELECT g.symbol, g.t1, {num('o.open')} * {first}, g.high, g.low, "
         f"{num('c.close')} * {last}, {num('c.adjusted_close')}, g.volume FROM g {joins}"
-        f"{_row_at('o', 'g.t0', caps)} {_row_at('c', 'g.t1', caps)} ORDER BY g.symbol, g.t1"
+        f"{_row_at('o', 'g.t0')} {_row_at('c', 'g.t1')} ORDER BY g.symbol, g.t1"
     )
     return text, sql.params
+
+
+def _postgres_sql(  # noqa: PLR0917
+    sql: _Sql,
+    symbols: Sequence[str],
+    start: dt.date | None,
+    end: dt.date | None,
+    bucket: str,
+    steps: Mapping[str, FactorSteps] | None,
+    provider: bool,
+) -> str:
+    """PostgreSQL: one pass, no lookups. Each row knows its period's first and last date (a
+    window over the period, on the order the grouping sorts by anyway); pieces keep the
+    stored open of the first row and close of the last, ``FILTER`` picks them per period
+    (a NULL open stays NULL: ``max`` of that one value). Probing the index for the first
+    and last bar of each period cost ~10 µs each: 40,000 probes for 20 symbols' weeks."""
+    num = sql.number
+    if provider:
+        factor = _provider_factor(sql)
+    elif steps:
+        factor = _stepped_factor(sql, symbols, steps)
+    else:
+        factor = "1.0::float8"
+    where = _where(sql, symbols, start, end)
+    rows = (
+        "SELECT *, min(time) OVER w AS ft, max(time) OVER w AS lt FROM (SELECT symbol, time, "
+        f"open, high, low, close, adjusted_close, volume, {bucket} AS b, {factor} AS f "
+        f"FROM market_data WHERE {where}) x WINDOW w AS (PARTITION BY symbol, b)"
+    )
+    pieces = (
+        "SELECT symbol, b, f, max(time) AS t1, bool_or(time = ft) AS has_first, "
+        "bool_or(time = lt) AS has_last, max(open) FILTER (WHERE time = ft) AS open, "
+        "max(high) AS high, min(low) AS low, max(close) FILTER (WHERE time = lt) AS close, "
+        "max(adjusted_close) FILTER (WHERE time = lt) AS adjusted_close, "
+        f"sum(volume) AS volume FROM ({rows}) r GROUP BY symbol, b, f{', time' if provider else ''}"
+    )
+    return (
+        f"SELECT symbol, max(t1) AS day, max({num('open')} * f) FILTER (WHERE has_first), "
+        f"max({num('high')} * f), min({num('low')} * f), "
+        f"max({num('close')} * f) FILTER (WHERE has_last), "
+        f"max({num('adjusted_close')}) FILTER (WHERE has_last), sum(volume) "
+        f"FROM ({pieces}) p GROUP BY symbol, b ORDER BY symbol, day"
+    )
 
 
 def _schema() -> pa.Schema:
