@@ -55,6 +55,8 @@ from data_nexus.storage.capabilities import Capabilities
 PERIODS = ("1w", "1mo", "1q", "1y")
 #: Symbols per aggregate statement (each has its own factor tree in the ``CASE``).
 SYMBOL_GROUP = 16
+#: A period whose summed volume exceeds this has a missing volume (as in the NumPy path).
+INT64_MAX = 2**63 - 1
 #: Branches per compound SELECT (SQLite's limit is 500) and constant-factor ranges per
 #: statement (each binds about five parameters; SQLite's limit is 32,766).
 COMPOUND = 400
@@ -330,7 +332,8 @@ def _postgres_sql(  # noqa: PLR0917
         f"SELECT symbol, max(t1) AS day, max({num('open')} * f) FILTER (WHERE has_first), "
         f"max({num('high')} * f), min({num('low')} * f), "
         f"max({num('close')} * f) FILTER (WHERE has_last), "
-        f"max({num('adjusted_close')}) FILTER (WHERE has_last), sum(volume) "
+        f"max({num('adjusted_close')}) FILTER (WHERE has_last), "
+        f"CASE WHEN sum(volume) <= {INT64_MAX} THEN sum(volume) END "
         f"FROM ({pieces}) p GROUP BY symbol, b ORDER BY symbol, day"
     )
 
