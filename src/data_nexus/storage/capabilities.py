@@ -52,7 +52,7 @@ class Capabilities:
 
         On a server, aggregating there spares the transfer and parsing of every daily row.
         SQLite runs in our process, so there is nothing to spare: its SQL aggregation (text
-        to ``REAL`` per row, a temporary B-tree per ``GROUP BY``) measured 2.2-2.8x the daily
+        to ``REAL`` per row, a temporary B-tree per ``GROUP BY``) measured 2.2-3.1x the daily
         read of one symbol × 20 years, the NumPy resample of the daily read 1.0-1.1x
         (``benchmarks/resample.py``), so SQLite resamples in NumPy unless asked otherwise.
         """
