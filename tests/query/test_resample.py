@@ -99,3 +99,19 @@ def test_quarters_and_years() -> None:
 def test_unknown_interval_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown interval '1h'"):
         check_interval("1h")
+
+
+def test_a_volume_sum_past_int64_is_missing_not_wrapped() -> None:
+    """Volumes are at most 2**63 - 1 each; a period's sum that does not fit is missing (the
+    database's sum agrees), never a wrapped negative number."""
+    from data_nexus.query.resample import total
+
+    big = 2**63 - 1
+    values = np.array([big, 5, 7, big, big, 3], dtype=np.int64)
+    missing = np.array([False, False, False, False, False, True])
+    sums, absent = total(values, missing, np.array([0, 1, 2, 4], dtype=np.int64))
+    # groups: [big], [5], [7, big] (overflows), [big, 3 missing]
+    assert absent.tolist() == [False, False, True, False]
+    assert sums[[0, 1, 3]].tolist() == [big, 5, big]
+    sums, absent = total(values, missing, np.array([0, 3], dtype=np.int64))
+    assert absent.tolist() == [True, True]  # far past 2**63 (wrapped back positive or not)

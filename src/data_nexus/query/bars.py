@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 
 from data_nexus.errors import UsageError
 from data_nexus.query import adjust as adj
+from data_nexus.query import periods
 from data_nexus.query import resample as rs
 from data_nexus.query import returns as rt
 from data_nexus.records import Dividend, Split
@@ -355,12 +356,20 @@ def _read(  # noqa: PLR0917 - the documented positional signature (issue 10)
     first, last = parse_range(start, end)
     names = symbol_list(symbols)
     check_known(reader, names)
-    table = [reader.bars(names, first, last, exact=exact)]
-    frame = _with_categories(_frame(table, trim=reader.chunked_text), sorted(names))
-    if adjust != "none":
-        actions = reader.actions(names)
-        _adjust(frame, reader, adjust, actions)
-    frame = _resample(frame, interval)
+    aggregated = (
+        None
+        if exact
+        else periods.period_table(reader, names, first, last, adjust=adjust, interval=interval)
+    )
+    if aggregated is not None:  # adjusted and aggregated by the database
+        frame = _with_categories(_frame([aggregated]), sorted(names))
+    else:
+        table = [reader.bars(names, first, last, exact=exact)]
+        frame = _with_categories(_frame(table, trim=reader.chunked_text), sorted(names))
+        if adjust != "none":
+            actions = reader.actions(names)
+            _adjust(frame, reader, adjust, actions)
+        frame = _resample(frame, interval)
     cut = reader.last_dates(names)
     attrs = {
         "adjust": adjust,

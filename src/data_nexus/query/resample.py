@@ -101,12 +101,20 @@ def lowest(values: Floats, starts: Ints) -> Floats:
 def total(
     values: Ints, missing: npt.NDArray[np.bool_], starts: Ints
 ) -> tuple[Ints, npt.NDArray[np.bool_]]:
-    """Sum of each group skipping missing values; the group is missing if all are."""
+    """Sum of each group skipping missing values; the group is missing if all are, or if
+    its sum does not fit an int64 (volumes are at most 2⁶³ − 1 each: a week of them can
+    overflow, and a wrapped sum would be a wrong number; the database's sum says the same).
+    """
     if len(starts) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-    sums: Ints = np.add.reduceat(np.where(missing, 0, values), starts)
+    kept = np.where(missing, 0, values)
+    with np.errstate(over="ignore"):
+        sums: Ints = np.add.reduceat(kept, starts)
+    approx = np.add.reduceat(kept.astype(np.float64), starts)
+    # non-negative volumes: a sum past 2**63 wraps negative (or is far above it)
+    overflow = (approx >= 9.2e18) & ((sums < 0) | (approx > 9.3e18))
     present = np.add.reduceat((~missing).astype(np.int64), starts)
-    return sums, present == 0
+    return np.where(overflow, 0, sums), (present == 0) | overflow
 
 
 def resample(

@@ -44,6 +44,8 @@ from sqlalchemy.engine import URL
 
 from data_nexus.errors import DatabaseUnavailable, SchemaOutOfDate
 from data_nexus.records import Dividend, Split
+from data_nexus.storage import aggregates
+from data_nexus.storage.capabilities import Capabilities, capabilities_of
 from data_nexus.storage.engine import parse_database_url, safe_display
 from data_nexus.storage.migrate import head_revision
 
@@ -187,6 +189,7 @@ class FrameReader:
         self._sqlite: sqlite3.Connection | None = None
         self._adbc: Any = None
         self._pg: psycopg.Connection[Any] | None = None
+        self._caps: Capabilities | None = None
         if self.backend == "sqlite":
             self._open_sqlite(url.database or "")
         else:
@@ -416,6 +419,40 @@ class FrameReader:
             convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
             memory_pool=READ_POOL,
         )
+
+    # -- bars aggregated by the database (storage/aggregates.py) ----------------------------
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the database can do (detected on first use)."""
+        if self._caps is None:
+            self._caps = capabilities_of(
+                self.backend, lambda sql: next(iter(self._rows(sql, [])), (None,))[0]
+            )
+        return self._caps
+
+    def period_bars(
+        self,
+        symbols: Sequence[str],
+        start: dt.date | None,
+        end: dt.date | None,
+        interval: str,
+        **adjustment: Any,
+    ) -> pa.Table:
+        """:func:`data_nexus.storage.aggregates.period_bars` on this connection."""
+        conn = self._pg if self._pg is not None else self._sqlite
+        assert conn is not None
+        return aggregates.period_bars(
+            conn, self.capabilities, symbols, start, end, interval=interval, **adjustment
+        )
+
+    def previous_closes(
+        self, keys: Sequence[tuple[str, dt.date]]
+    ) -> dict[tuple[str, dt.date], Decimal]:
+        """:meth:`closes_before` in a few statements (:func:`aggregates.previous_closes`)."""
+        conn = self._pg if self._pg is not None else self._sqlite
+        assert conn is not None
+        return aggregates.previous_closes(conn, keys)
 
     # -- everything else (small reads) ------------------------------------------------------
 
