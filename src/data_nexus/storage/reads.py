@@ -8,8 +8,8 @@ turned into ``Decimal`` here (never through ``float``).
 
 SQLite: ``sqlite3`` pays per row and per column (a GIL hand-off around every step, a mutex
 around every column call: about half of a raw ``fetchall``). A read of one symbol, or of one
-date, therefore asks SQLite for a single row: the count and every row packed into one text
-(:data:`_PACKED`, fields and rows joined by an ASCII unit separator), split once in Python.
+date, therefore asks SQLite for a single row: the count, then each column's values joined
+into one text by an ASCII unit separator (:func:`_packed_sql`), split once in Python.
 The rows are packed in the order of the index SQLite reads them through (by date for one
 symbol, by symbol for one date), which SQLite before 3.44 does not promise for
 ``group_concat``: :func:`_sqlite_packed` checks the order and the field count and otherwise
@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import functools
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence, Sized
@@ -165,24 +166,28 @@ def _decimals(texts: Sequence[str | None], null: str | None = None) -> list[Deci
 
 
 #: ASCII unit separator: in no date, price or volume text, and in no valid symbol (a symbol
-#: holding one only makes the field count wrong, and the read falls back to rows).
+#: holding one only makes its column's count wrong, and the read falls back to rows).
 _SEP = "\x1f"
-#: One row as one text; ``printf('%s', NULL)`` is empty text (a price is never empty).
-_PACKED = "printf('{fmt}', {{}}, open, high, low, close, adjusted_close, volume)".format(
-    fmt=_SEP.join(["%s"] * 7)
-)
+#: The packed columns after the key: a NULL packs as empty text (no price is empty text).
+_PACKED_COLUMNS = ("open", "high", "low", "close", "adjusted_close", "volume")
 
 
+@functools.lru_cache(maxsize=256)
 def _packed_sql(sql: str, key: str) -> str:
     """``sql`` (a SELECT of :data:`_BAR_COLUMNS` … ORDER BY …) as one row: the count of its
-    rows and their fields, ``key`` (the column that varies) first, the other omitted.
+    rows, then each column's values joined into one text, ``key`` (the column that varies)
+    first, the constant one omitted.
 
-    Without the ORDER BY: SQLite aggregates the rows in the order its index returns them,
-    which is that order (checked by :func:`_sqlite_packed`); an ordered subquery would cost
-    SQLite more than the whole raw read saves.
+    Every aggregate steps through the same rows, so the columns stay aligned. Without the
+    ORDER BY: SQLite aggregates the rows in the order its index returns them, which is that
+    order (checked by :func:`_sqlite_packed`); an ordered subquery would cost SQLite more
+    than the whole raw read saves, as would one ``printf`` of each row.
     """
     source = sql.partition(" FROM ")[2].partition(" ORDER BY ")[0]
-    return f"SELECT count(*), group_concat({_PACKED.format(key)}, '{_SEP}') FROM {source}"
+    packed = ", ".join(
+        f"group_concat(ifnull({column}, ''), '{_SEP}')" for column in (key, *_PACKED_COLUMNS)
+    )
+    return f"SELECT count(*), {packed} FROM {source}"
 
 
 def _sqlite_packed(
@@ -191,20 +196,19 @@ def _sqlite_packed(
     """The bars of ``sql`` whose ``symbol`` (``key="time"``) or ``date`` (``key="symbol"``)
     is ``fixed``, fetched as one packed row (see the module's docstring)."""
     with paused():  # rows and bars hold no cycles (see data_nexus.collector)
-        count, text = raw.execute(_packed_sql(sql, key), params).fetchone()
+        count, *texts = raw.execute(_packed_sql(sql, key), params).fetchone()
         if not count:
             return []
-        fields = text.split(_SEP)
-        keys = fields[0::7]
-        if len(fields) != 7 * count or not _increasing(keys):
+        keys, *prices, volumes = columns = [text.split(_SEP) for text in texts]
+        del texts
+        if any(len(column) != count for column in columns) or not _increasing(keys):
             return _sqlite(raw, sql, params)
-        del text
+        del columns
         try:
-            volumes = _integers(fields[6::7])
-            prices = [_decimals(fields[i::7], "") for i in range(1, 6)]
+            volumes = _integers(volumes)
+            prices = [_decimals(column, "") for column in prices]
         except (ValueError, decimal.InvalidOperation):  # not as the writers store it
             return _sqlite(raw, sql, params)
-        del fields
         fixeds = [fixed] * count
         if key == "time":
             if len(_DAYS) > _DAYS_MAX:
