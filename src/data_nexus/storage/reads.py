@@ -242,6 +242,11 @@ _DAYS = _Days()
 _DAYS_MAX = 50_000
 
 
+#: Runs an iterator to its end, keeping nothing (a deque of length 0 stores no item; one
+#: shared instance spares building a deque, keyword arguments and all, per column).
+_drain: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
+
+
 def bars_from_columns(*columns: Iterable[Any]) -> list[Bar]:
     """Bars from eight parallel columns in field order (symbol, date, open … volume).
 
@@ -255,7 +260,7 @@ def bars_from_columns(*columns: Iterable[Any]) -> list[Bar]:
         raise TypeError("the first column must be a sized sequence")
     bars: list[Bar] = list(map(_new, repeat(Bar, count)))
     for setter, column in zip(_SETTERS, columns, strict=True):
-        deque(map(setter, bars, column), maxlen=0)
+        _drain(map(setter, bars, column))
     return bars
 
 
