@@ -9,8 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from data_nexus.decimals import canonical
 from data_nexus.records import Bar
+from data_nexus.storage import reads
 from data_nexus.storage.reads import bars_from_columns, bars_sql, day_sql, make_bar
 from data_nexus.storage.store import AssetUpdate, Store
 from tests.storage.conftest import add_assets, make_bars
@@ -138,3 +142,77 @@ def test_many_symbols_in_one_read(store: Store) -> None:
         (s, D0 + dt.timedelta(days=i)) for s in symbols for i in range(2)
     ]
     assert [b.symbol for b in store.read_day(D0, symbols[::-1])] == symbols
+
+
+def test_packed_sqlite_reads_equal_the_row_by_row_reads(sqlite_store: Store) -> None:
+    """One symbol and one date are read as one packed row: the same records, NULLs kept, as
+    the row-by-row read of the same SELECT (the path every other read takes)."""
+    add_assets(sqlite_store, "A.US", "B.US", "N.US")
+    nulls = Bar("N.US", D0, None, None, None, Decimal("0.00000001"), None, None)
+    sqlite_store.write_asset(AssetUpdate("N.US", [nulls]))
+    for symbol in ("A.US", "B.US"):
+        sqlite_store.write_asset(AssetUpdate(symbol, make_bars(symbol, D0, 30)))
+    with sqlite_store._reader() as raw:
+        for symbols, start, end in (
+            (["A.US"], None, None),
+            (["B.US"], D0, D0),
+            (["N.US"], None, None),
+        ):
+            sql, params = bars_sql(symbols, start, end, paramstyle="qmark")
+            packed = reads._sqlite_packed(raw, sql, params, "time", symbols[0])
+            assert [repr(b) for b in packed] == [repr(b) for b in reads._sqlite(raw, sql, params)]
+            assert packed  # not an empty answer on both sides
+        for day in (D0, D0 + dt.timedelta(days=1)):
+            sql, params = day_sql(day, None, paramstyle="qmark")
+            packed = reads._sqlite_packed(raw, sql, params, "symbol", day)
+            assert [repr(b) for b in packed] == [repr(b) for b in reads._sqlite(raw, sql, params)]
+    assert sqlite_store.read_bars(["N.US"]) == [nulls]
+    assert [b.symbol for b in sqlite_store.read_day(D0)] == ["A.US", "B.US", "N.US"]
+
+
+def test_packed_sqlite_read_falls_back_to_rows_when_sqlite_packs_out_of_order(
+    sqlite_store: Store,
+) -> None:
+    """``group_concat`` keeps no promised order before SQLite 3.44: packed rows that are not
+    in date order are not used; the read is done again row by row, in order."""
+    add_assets(sqlite_store, "A.US")
+    bars = make_bars("A.US", D0, 10)
+    sqlite_store.write_asset(AssetUpdate("A.US", bars[5:]))  # later dates get the lower rowids
+    sqlite_store.write_asset(AssetUpdate("A.US", bars[:5]))
+    sql, params = bars_sql(["A.US"], None, None, paramstyle="qmark")
+    in_rowid_order = sql.replace("FROM market_data", "FROM market_data NOT INDEXED")
+    with sqlite_store._reader() as raw:
+        packed = raw.execute(reads._packed_sql(in_rowid_order, "time"), params).fetchone()[1]
+        assert packed.split(reads._SEP)[0] == bars[5].date.isoformat()  # out of order indeed
+        assert reads._sqlite_packed(raw, in_rowid_order, params, "time", "A.US") == bars
+    assert sqlite_store.read_bars(["A.US"]) == bars
+
+
+def test_packed_sqlite_read_of_a_symbol_holding_the_separator(sqlite_store: Store) -> None:
+    """A symbol with the packing separator in it (no valid symbol has one) is still read
+    right: the field count no longer matches, and the read falls back to rows."""
+    odd = "X\x1fY.US"
+    add_assets(sqlite_store, "A.US", odd)
+    for symbol in ("A.US", odd):
+        sqlite_store.write_asset(AssetUpdate(symbol, make_bars(symbol, D0, 3)))
+    assert [b.symbol for b in sqlite_store.read_day(D0)] == ["A.US", odd]
+    assert sqlite_store.read_bars([odd]) == make_bars(odd, D0, 3)
+
+
+@given(
+    st.decimals(
+        allow_nan=False, allow_infinity=False, places=8, min_value=-(10**10), max_value=10**10
+    )
+    | st.decimals(allow_nan=False, allow_infinity=False, places=30, max_value=10**40)
+)
+def test_stored_text_becomes_the_very_decimal_of_the_text(value: Decimal) -> None:
+    """The reads' converter gives ``Decimal(text)`` exactly (digits, exponent, sign) for the
+    canonical text the writers store, and refuses text that is not a number."""
+    text = canonical(value)
+    (got,) = reads._decimals([text])
+    assert got is not None
+    assert got.as_tuple() == Decimal(text).as_tuple()
+    assert reads._decimals([text, None]) == [Decimal(text), None]
+    assert reads._decimals([text, ""], "") == [Decimal(text), None]
+    with pytest.raises(ArithmeticError):
+        reads._decimals(["1.5", "1,5"])

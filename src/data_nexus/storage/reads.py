@@ -6,6 +6,16 @@ binary one decodes ``numeric`` slower), and a row factory builds each
 bare ``fetchall`` of the same SELECT. SQLite stores prices as canonical decimal text,
 turned into ``Decimal`` here (never through ``float``).
 
+SQLite: ``sqlite3`` pays per row and per column (a GIL hand-off around every step, a mutex
+around every column call: about half of a raw ``fetchall``). A read of one symbol, or of one
+date, therefore asks SQLite for a single row: the count, then each column's values joined
+into one text by an ASCII unit separator (:func:`_packed_sql`), split once in Python.
+The rows are packed in the order of the index SQLite reads them through (by date for one
+symbol, by symbol for one date), which SQLite before 3.44 does not promise for
+``group_concat``: :func:`_sqlite_packed` checks the order and the field count and otherwise
+reads the rows one by one (:func:`_sqlite`), so a surprise costs time, never a misplaced row.
+Reads of many symbols stay row by row (their size is unbounded).
+
 Building a frozen dataclass through its ``__init__`` costs more than psycopg's whole
 decoding of the row; :func:`make_bar` fills the slots directly (same result, checked by
 ``tests/storage/test_reads.py``).
@@ -19,6 +29,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import decimal
+import functools
 import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence, Sized
@@ -133,12 +145,89 @@ def _sqlite(raw: sqlite3.Connection, sql: str, params: list[Any]) -> list[Bar]:
         return bars_from_columns(symbols, days, *map(_decimals, prices), volumes)
 
 
-def _decimals(texts: Sequence[str | None]) -> list[Decimal | None]:
-    """Stored price texts as exact decimals (``None`` stays ``None``)."""
+#: Turns stored text into ``Decimal`` exactly as ``Decimal(text)`` does for every text the
+#: writers store (canonical, no blanks), a little cheaper (no keyword parsing): with the
+#: largest precision and exponent range nothing is ever rounded, and invalid text raises.
+_EXACT = decimal.Context(
+    prec=decimal.MAX_PREC,
+    Emax=decimal.MAX_EMAX,
+    Emin=decimal.MIN_EMIN,
+    traps=[decimal.InvalidOperation],
+)
+_to_decimal: Callable[[Any], Decimal] = _EXACT.create_decimal
+
+
+def _decimals(texts: Sequence[str | None], null: str | None = None) -> list[Decimal | None]:
+    """Stored price texts as exact decimals; ``null`` (a NULL's value) becomes ``None``."""
     try:
-        return list(map(Decimal, texts))  # type: ignore[arg-type]
-    except TypeError:  # a NULL among them
-        return [None if text is None else Decimal(text) for text in texts]
+        return list(map(_to_decimal, texts))
+    except (TypeError, decimal.InvalidOperation):  # a NULL among them, or bad text
+        return [None if text == null else _to_decimal(text) for text in texts]
+
+
+#: ASCII unit separator: in no date, price or volume text, and in no valid symbol (a symbol
+#: holding one only makes its column's count wrong, and the read falls back to rows).
+_SEP = "\x1f"
+#: The packed columns after the key: a NULL packs as empty text (no price is empty text).
+_PACKED_COLUMNS = ("open", "high", "low", "close", "adjusted_close", "volume")
+
+
+@functools.lru_cache(maxsize=256)
+def _packed_sql(sql: str, key: str) -> str:
+    """``sql`` (a SELECT of :data:`_BAR_COLUMNS` … ORDER BY …) as one row: the count of its
+    rows, then each column's values joined into one text, ``key`` (the column that varies)
+    first, the constant one omitted.
+
+    Every aggregate steps through the same rows, so the columns stay aligned. Without the
+    ORDER BY: SQLite aggregates the rows in the order its index returns them, which is that
+    order (checked by :func:`_sqlite_packed`); an ordered subquery would cost SQLite more
+    than the whole raw read saves, as would one ``printf`` of each row.
+    """
+    source = sql.partition(" FROM ")[2].partition(" ORDER BY ")[0]
+    packed = ", ".join(
+        f"group_concat(ifnull({column}, ''), '{_SEP}')" for column in (key, *_PACKED_COLUMNS)
+    )
+    return f"SELECT count(*), {packed} FROM {source}"
+
+
+def _sqlite_packed(
+    raw: sqlite3.Connection, sql: str, params: list[Any], key: str, fixed: Any
+) -> list[Bar]:
+    """The bars of ``sql`` whose ``symbol`` (``key="time"``) or ``date`` (``key="symbol"``)
+    is ``fixed``, fetched as one packed row (see the module's docstring)."""
+    with paused():  # rows and bars hold no cycles (see data_nexus.collector)
+        count, *texts = raw.execute(_packed_sql(sql, key), params).fetchone()
+        if not count:
+            return []
+        keys, *prices, volumes = columns = [text.split(_SEP) for text in texts]
+        del texts
+        if any(len(column) != count for column in columns) or not _increasing(keys):
+            return _sqlite(raw, sql, params)
+        del columns
+        try:
+            volumes = _integers(volumes)
+            prices = [_decimals(column, "") for column in prices]
+        except (ValueError, decimal.InvalidOperation):  # not as the writers store it
+            return _sqlite(raw, sql, params)
+        fixeds = [fixed] * count
+        if key == "time":
+            if len(_DAYS) > _DAYS_MAX:
+                _DAYS.clear()
+            return bars_from_columns(fixeds, list(map(_DAYS.__getitem__, keys)), *prices, volumes)
+        return bars_from_columns(keys, fixeds, *prices, volumes)
+
+
+def _integers(texts: list[str]) -> list[int | None]:
+    """Volume texts as integers (empty text, a NULL, as ``None``)."""
+    try:
+        return list(map(int, texts))
+    except ValueError:
+        return [None if text == "" else int(text) for text in texts]
+
+
+def _increasing(keys: list[str]) -> bool:
+    """Whether ``keys`` are strictly increasing (ISO dates sort as text; symbols are unique)."""
+    return all(map(str.__lt__, keys, keys[1:]))
 
 
 class _Days(dict[str, dt.date]):
@@ -151,6 +240,11 @@ class _Days(dict[str, dt.date]):
 
 _DAYS = _Days()
 _DAYS_MAX = 50_000
+
+
+#: Runs an iterator to its end, keeping nothing (a deque of length 0 stores no item; one
+#: shared instance spares building a deque, keyword arguments and all, per column).
+_drain: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
 
 
 def bars_from_columns(*columns: Iterable[Any]) -> list[Bar]:
@@ -166,7 +260,7 @@ def bars_from_columns(*columns: Iterable[Any]) -> list[Bar]:
         raise TypeError("the first column must be a sized sequence")
     bars: list[Bar] = list(map(_new, repeat(Bar, count)))
     for setter, column in zip(_SETTERS, columns, strict=True):
-        deque(map(setter, bars, column), maxlen=0)
+        _drain(map(setter, bars, column))
     return bars
 
 
@@ -202,6 +296,9 @@ def read_bars(
         return []
     if caps.is_postgres:
         return _postgres(raw, *bars_sql(symbols, start, end, paramstyle="format"))
+    if len(symbols) == 1:
+        sql, params = bars_sql(symbols, start, end, paramstyle="qmark")
+        return _sqlite_packed(raw, sql, params, "time", symbols[0])
     return _sqlite_grouped(
         raw, symbols, lambda group: bars_sql(group, start, end, paramstyle="qmark")
     )
@@ -215,8 +312,8 @@ def read_day(
         return []
     if caps.is_postgres:
         return _postgres(raw, *day_sql(day, symbols, paramstyle="format"))
-    if symbols is None:
-        return _sqlite(raw, *day_sql(day, None, paramstyle="qmark"))
+    if symbols is None or len(symbols) <= SQLITE_SYMBOLS:
+        return _sqlite_packed(raw, *day_sql(day, symbols, paramstyle="qmark"), "symbol", day)
     return _sqlite_grouped(raw, symbols, lambda group: day_sql(day, group, paramstyle="qmark"))
 
 
