@@ -328,7 +328,7 @@ class FrameReader:
         del raw
         return _typed(holder, exact)
 
-    def _adbc_table(self, sql: str, params: list[Any]) -> pa.Table:
+    def _adbc_table(self, sql: str, params: list[Any], *, rename: bool = True) -> pa.Table:
         if self._adbc is None:
             self._adbc = adbc_sqlite.connect(self._sqlite_uri)
         cur = self._adbc.cursor()
@@ -338,6 +338,90 @@ class FrameReader:
         finally:
             cur.close()
         return table.rename_columns(list(BAR_COLUMNS))
+
+    def symbol_bars(
+        self, symbol: str, start: dt.date | None, end: dt.date | None, *, exact: bool = False
+    ) -> tuple[pa.Table, dt.date | None] | None:
+        """The small read: bars of one ``symbol`` in [start, end] and its last stored date
+        (``assets.last_date``), in one query; None if ``symbol`` is not a registered asset.
+
+        The same table :meth:`bars` returns, typed by the same casts (SQLite) or CSV
+        parse (PostgreSQL), but built directly: a symbol-year is ~250 rows, and three
+        queries and the per-group machinery cost more than the read (docs/benchmarks.md,
+        "HTTP").
+        """
+        parts: list[str] = ["m.symbol = a.symbol"]
+        params: list[Any] = []
+        if start is not None:
+            parts.append("m.time >= ?")
+            params.append(start if self._pg is not None else start.isoformat())
+        if end is not None:
+            parts.append("m.time <= ?")
+            params.append(end if self._pg is not None else end.isoformat())
+        sql = (
+            "SELECT a.last_date, m.time, m.open, m.high, m.low, m.close, m.adjusted_close, "
+            f"m.volume FROM assets AS a LEFT JOIN market_data AS m ON {' AND '.join(parts)} "
+            "WHERE a.symbol = ? ORDER BY m.time"
+        )
+        params.append(symbol)
+        raw = (
+            self._sqlite_one(sql, params) if self._pg is None else self._pg_one(sql, params, exact)
+        )
+        if raw is None or raw.num_rows == 0:
+            return None
+        last = _day(raw.column(0)[0].as_py())
+        if raw.column(1).null_count:  # the LEFT JOIN's one row of a symbol without bars
+            return bar_schema(exact).empty_table(), last
+        schema = bar_schema(exact)
+        columns: list[pa.Array | pa.ChunkedArray] = [
+            pa.DictionaryArray.from_arrays(
+                pa.repeat(pa.scalar(0, pa.int32()), raw.num_rows), pa.array([symbol], pa.string())
+            )
+        ]
+        for i, field in enumerate(list(schema)[1:], start=1):  # date, prices, volume
+            column = raw.column(i)
+            if column.type != field.type:  # as _typed casts: text, else what ADBC inferred
+                if field.name != "volume" and not pa.types.is_string(column.type):
+                    column = column.cast(pa.string())
+                column = pc.cast(column, field.type)
+            columns.append(column)
+        return pa.Table.from_arrays(columns, schema=schema), last
+
+    def _sqlite_one(self, sql: str, params: list[Any]) -> pa.Table:
+        """A small SELECT as an Arrow table of text (and ADBC's integer) columns."""
+        if adbc_sqlite is not None:
+            try:
+                return self._adbc_table(sql, params, rename=False)
+            except Exception:  # type inference refused a column: the sqlite3 path is exact
+                self._adbc = None
+        assert self._sqlite is not None
+        cur = self._sqlite.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        return pa.table(
+            {
+                name: pa.array(list(c), pa.int64() if name == "volume" else pa.string())
+                for name, c in zip(names, columns, strict=True)
+            }
+        )
+
+    def _pg_one(self, sql: str, params: list[Any], exact: bool) -> pa.Table | None:
+        """A small SELECT of :meth:`symbol_bars` through ``COPY``, parsed as :meth:`_pg_bars`
+        parses its CSV (prices float64, or text when exact)."""
+        buffer = self._copy_out(f"COPY ({sql.replace('?', '%s')}) TO STDOUT (FORMAT csv)", params)
+        if buffer.tell() == 0:
+            return None
+        buffer.seek(0)
+        names = ["last_date", "time", *PRICE_COLUMNS, "volume"]
+        kind = pa.string() if exact else pa.float64()
+        types = {"last_date": pa.date32(), "time": pa.date32(), "volume": pa.int64()}
+        types.update(dict.fromkeys(PRICE_COLUMNS, kind))
+        return pacsv.read_csv(
+            buffer,
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=exact),
+        )
 
     def _pg_bars(
         self,
