@@ -426,7 +426,9 @@ def _read_one(  # noqa: PLR0917 - _read's arguments
 ) -> tuple[Frame, dict[str, str]]:
     """:func:`_read` of one symbol's daily bars (:func:`_one_symbol`)."""
     table, attrs, cut = _one_symbol(reader, name, first, last, adjust, exact)
-    frame = _with_categories(_frame([table]), [name])
+    holder = [table]
+    del table  # _frame drops each Arrow column once copied
+    frame = _with_categories(_frame(holder), [name])
     if adjust != "none":
         _adjust(frame, reader, adjust, reader.actions([name]), cut)
     return frame, attrs
