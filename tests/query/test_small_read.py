@@ -9,7 +9,10 @@ symbol without bars, and the same error for an unknown symbol.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -27,7 +30,10 @@ from data_nexus.query.bars import (
     get_bars_arrow,
     get_returns,
 )
+from data_nexus.storage import frames
 from data_nexus.storage.frames import open_reader
+from data_nexus.storage.migrate import upgrade_db
+from tests.conftest import make_settings
 from tests.query.conftest import TODAY, sync_into
 from tests.sync.helpers import clock_at, settings_for, symbols_of
 
@@ -133,3 +139,34 @@ def test_returns_of_one_symbol_use_the_same_bars(url: str, emulator: EmulatorSer
     part = both[both["symbol"] == symbol].reset_index(drop=True)
     pd.testing.assert_series_equal(one["return"], part["return"], check_exact=True)
     pd.testing.assert_series_equal(one["growth"], part["growth"], check_exact=True)
+
+
+def test_missing_values_and_the_sqlite3_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Null prices and volumes (first rows all null, so ADBC infers from nothing) read alike
+    through ADBC and through ``sqlite3`` (the path without the driver), on both paths."""
+    url = f"sqlite:///{tmp_path / 'gaps.db'}"
+    settings = make_settings(url)
+    upgrade_db(settings)
+    add_assets(settings, ["GAPS.US"], clock=clock_at(TODAY))
+    rows = [(f"2024-01-{d:02d}", None, None, None, "10.5", None, None) for d in range(1, 6)] + [
+        (f"2024-02-{d:02d}", "1.25", "2", "0.000000000000000001", "1.5", "1.4", d * 10**15)
+        for d in range(1, 20)
+    ]
+    with sqlite3.connect(tmp_path / "gaps.db") as conn:
+        conn.executemany(
+            "INSERT INTO market_data (symbol, time, open, high, low, close, adjusted_close, "
+            "volume) VALUES ('GAPS.US', ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.execute("UPDATE assets SET last_date = '2024-02-19' WHERE symbol = 'GAPS.US'")
+    for driver in (True, False):
+        if not driver:
+            monkeypatch.setattr(frames, "adbc_sqlite", None)
+        for adjust in ADJUST_MODES:
+            for start, end in [(None, None), ("2024-01-01", "2024-01-31"), ("2024-03-01", None)]:
+                assert_same(url, "GAPS.US", start, end, adjust)
+        table = get_bars_arrow("GAPS.US", exact=True, url=url)
+        assert table.column("open").null_count == 5 and table.column("volume").null_count == 5
+        assert table.column("low")[-1].as_py() == Decimal("1E-18")
