@@ -15,8 +15,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
+import psycopg
 import pyarrow as pa
 import pytest
+from sqlalchemy.engine import make_url
 
 from data_nexus.assets import add_assets
 from data_nexus.emulator import EmulatorConfig, EmulatorServer
@@ -141,12 +143,16 @@ def test_returns_of_one_symbol_use_the_same_bars(url: str, emulator: EmulatorSer
     pd.testing.assert_series_equal(one["growth"], part["growth"], check_exact=True)
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_missing_values_and_the_sqlite3_fallback(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Null prices and volumes (first rows all null, so ADBC infers from nothing) read alike
-    through ADBC and through ``sqlite3`` (the path without the driver), on both paths."""
-    url = f"sqlite:///{tmp_path / 'gaps.db'}"
+    """Null prices and volumes (on SQLite in the first rows, so ADBC infers from nothing)
+    read alike on both paths; on SQLite also through ``sqlite3`` (no driver)."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'gaps.db'}"
+    else:
+        url = str(request.getfixturevalue("empty_pg_url"))
     settings = make_settings(url)
     upgrade_db(settings)
     add_assets(settings, ["GAPS.US"], clock=clock_at(TODAY))
@@ -154,14 +160,22 @@ def test_missing_values_and_the_sqlite3_fallback(
         (f"2024-02-{d:02d}", "1.25", "2", "0.000000000000000001", "1.5", "1.4", d * 10**15)
         for d in range(1, 20)
     ]
-    with sqlite3.connect(tmp_path / "gaps.db") as conn:
-        conn.executemany(
-            "INSERT INTO market_data (symbol, time, open, high, low, close, adjusted_close, "
-            "volume) VALUES ('GAPS.US', ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        conn.execute("UPDATE assets SET last_date = '2024-02-19' WHERE symbol = 'GAPS.US'")
-    for driver in (True, False):
+    insert = (
+        "INSERT INTO market_data (symbol, time, open, high, low, close, adjusted_close, "
+        "volume) VALUES ('GAPS.US', ?, ?, ?, ?, ?, ?, ?)"
+    )
+    update = "UPDATE assets SET last_date = '2024-02-19' WHERE symbol = 'GAPS.US'"
+    if backend == "sqlite":
+        with sqlite3.connect(tmp_path / "gaps.db") as conn:
+            conn.executemany(insert, rows)
+            conn.execute(update)
+    else:
+        with psycopg.connect(
+            make_url(url).set(drivername="postgresql").render_as_string(False)
+        ) as pg:
+            pg.cursor().executemany(insert.replace("?", "%s"), rows)
+            pg.execute(update)
+    for driver in (True, False) if backend == "sqlite" else (True,):
         if not driver:
             monkeypatch.setattr(frames, "adbc_sqlite", None)
         for adjust in ADJUST_MODES:

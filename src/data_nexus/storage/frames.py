@@ -407,18 +407,25 @@ class FrameReader:
         )
 
     def _pg_one(self, sql: str, params: list[Any], exact: bool) -> pa.Table | None:
-        """A small SELECT of :meth:`symbol_bars` through ``COPY``, parsed as :meth:`_pg_bars`
-        parses its CSV (prices float64, or text when exact)."""
-        buffer = self._copy_out(f"COPY ({sql.replace('?', '%s')}) TO STDOUT (FORMAT csv)", params)
-        if buffer.tell() == 0:
-            return None
-        buffer.seek(0)
+        """The rows of :meth:`symbol_bars`'s SELECT as the CSV text ``COPY … (FORMAT csv)``
+        writes (each value's output text, NULL as an empty field), made by the server as
+        one value, parsed as :meth:`_pg_bars` parses its CSV (prices float64, or text when
+        exact). ``COPY`` hands the client one message per row: for a symbol-year that
+        loop cost more than the query."""
         names = ["last_date", "time", *PRICE_COLUMNS, "volume"]
+        fields = ", ".join(f"coalesce({name}::text, '')" for name in names)
+        query = (
+            f"SELECT string_agg(concat_ws(',', {fields}), E'\\n' ORDER BY time) "
+            f"FROM ({sql.replace('?', '%s')}) AS one"
+        )
+        text = self._rows(query, params)[0][0]
+        if text is None:
+            return None
         kind = pa.string() if exact else pa.float64()
         types = {"last_date": pa.date32(), "time": pa.date32(), "volume": pa.int64()}
         types.update(dict.fromkeys(PRICE_COLUMNS, kind))
         return pacsv.read_csv(
-            buffer,
+            pa.py_buffer(text.encode()),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=exact),
         )
