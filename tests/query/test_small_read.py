@@ -1,5 +1,6 @@
 """The one-symbol daily read (``query.bars._one_symbol``: one query, the table built
-directly) answers exactly what the general path answers, on SQLite and PostgreSQL.
+directly) answers exactly what the general path answers, on SQLite, PostgreSQL and
+TimescaleDB (skipped where the extension is missing).
 
 Same Arrow table (schema, values, metadata), same DataFrame (dtypes, values, attrs), for
 every adjust mode, exact prices, ranges inside, around and outside the data, a registered
@@ -65,7 +66,7 @@ def emulator() -> Iterator[EmulatorServer]:
         emu.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", "postgresql", "timescaledb"])
 def url(
     request: pytest.FixtureRequest,
     emulator: EmulatorServer,
@@ -74,7 +75,8 @@ def url(
     if request.param == "sqlite":
         target = f"sqlite:///{tmp_path_factory.mktemp('small_read') / 'w.db'}"
     else:
-        target = str(request.getfixturevalue("empty_pg_url"))
+        fixture = "empty_pg_url" if request.param == "postgresql" else "empty_timescale_url"
+        target = str(request.getfixturevalue(fixture))
     sync_into(target, emulator)
     add_assets(settings_for(target, emulator), [BARE], clock=clock_at(emulator.market.today))
     return target
