@@ -129,9 +129,11 @@ def _source(url: str | None, store: Any, settings: Any = None) -> Source:
     return chosen[0]
 
 
-def check_known(reader: FrameReader, symbols: Sequence[str]) -> None:
-    """:class:`UsageError` naming the symbols that are not registered assets."""
-    known = reader.known_symbols(symbols)
+def check_known(reader: FrameReader, symbols: Sequence[str], known: set[str] | None = None) -> None:
+    """:class:`UsageError` naming the symbols that are not registered assets (``known``:
+    those already looked up)."""
+    if known is None:
+        known = reader.known_symbols(symbols)
     missing = [s for s in symbols if s not in known]
     if missing:
         shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
@@ -239,14 +241,22 @@ def _row_symbols(frame: Frame) -> list[str]:
     return [frame.names[int(c)] for c in frame.codes[frame.starts]]
 
 
-def _adjust(frame: Frame, reader: FrameReader, mode: str, actions: list[Split | Dividend]) -> None:
+def _adjust(
+    frame: Frame,
+    reader: FrameReader,
+    mode: str,
+    actions: list[Split | Dividend],
+    cutoff: dict[str, dt.date] | None = None,
+) -> None:
+    """Adjust ``frame``'s prices in place; ``cutoff``: the symbols' last dates, if read."""
     if mode == "none" or len(frame) == 0:
         return
     symbols = _row_symbols(frame)
     block = adj.Block(symbols, frame.starts, frame.days, frame.prices["close"])
     splits = [a for a in actions if isinstance(a, Split)]
     dividends = [a for a in actions if isinstance(a, Dividend)]
-    cutoff = reader.last_dates(symbols)
+    if cutoff is None:
+        cutoff = reader.last_dates(symbols)
     lookups: dict[tuple[str, dt.date], Any] = {}
     if mode == "all":
         lookups = dict(reader.closes_before(adj.needed_closes(block, dividends, cutoff)))
@@ -345,7 +355,11 @@ def _read(  # noqa: PLR0917 - the documented positional signature (issue 10)
     adjust: str,
     interval: str,
     exact: bool,
+    *,
+    small: bool = True,
 ) -> tuple[Frame, dict[str, str]]:
+    """The bars as a :class:`Frame` and attrs; ``small=False``: never the one-symbol read
+    (:func:`_one_symbol`; its tests compare both)."""
     adj.check_adjust(adjust)
     rs.check_interval(interval)
     if exact and adjust != "none":
@@ -355,6 +369,8 @@ def _read(  # noqa: PLR0917 - the documented positional signature (issue 10)
         )
     first, last = parse_range(start, end)
     names = symbol_list(symbols)
+    if small and len(names) == 1 and interval == "1d":  # the small read (see _one_symbol)
+        return _read_one(reader, names[0], first, last, adjust, exact)
     check_known(reader, names)
     aggregated = (
         None
@@ -377,6 +393,53 @@ def _read(  # noqa: PLR0917 - the documented positional signature (issue 10)
         "cutoff": max(cut.values()).isoformat() if cut else "",
         "source": reader.url,
     }
+    return frame, attrs
+
+
+def _one_symbol(  # noqa: PLR0917 - _read's arguments
+    reader: FrameReader,
+    name: str,
+    first: dt.date | None,
+    last: dt.date | None,
+    adjust: str,
+    exact: bool,
+) -> tuple[pa.Table, dict[str, str], dict[str, dt.date]]:
+    """The daily bars of one symbol as the bar table, their attrs and cutoffs, in one query
+    (:meth:`FrameReader.symbol_bars`: the known-symbol check, the bars and the last date).
+
+    The hot read of ``GET /bars/{symbol}`` (a symbol-year, ~250 rows): the general path's
+    three queries, per-column casts and NumPy round trip cost more than the rows. Same
+    table, frame and attrs as the general path (``tests/query/test_small_read.py``).
+    """
+    read = reader.symbol_bars(name, first, last, exact=exact)
+    if read is None:
+        check_known(reader, [name], known=set())
+        raise AssertionError("unreachable")  # pragma: no cover - check_known raised
+    table, day = read
+    attrs = {
+        "adjust": adjust,
+        "interval": "1d",
+        "cutoff": day.isoformat() if day is not None else "",
+        "source": reader.url,
+    }
+    return table, attrs, {} if day is None else {name: day}
+
+
+def _read_one(  # noqa: PLR0917 - _read's arguments
+    reader: FrameReader,
+    name: str,
+    first: dt.date | None,
+    last: dt.date | None,
+    adjust: str,
+    exact: bool,
+) -> tuple[Frame, dict[str, str]]:
+    """:func:`_read` of one symbol's daily bars (:func:`_one_symbol`)."""
+    table, attrs, cut = _one_symbol(reader, name, first, last, adjust, exact)
+    holder = [table]
+    del table  # _frame drops each Arrow column once copied
+    frame = _with_categories(_frame(holder), [name])
+    if adjust != "none":
+        _adjust(frame, reader, adjust, reader.actions([name]), cut)
     return frame, attrs
 
 
@@ -486,6 +549,12 @@ def get_bars_arrow(  # noqa: PLR0917 - the documented positional signature (issu
     ``date`` date32, prices float64 or decimal256(76, 30), ``volume`` int64; ``adjust``,
     ``interval`` and ``cutoff`` in the schema metadata."""
     with reader_from(_source(url, store, settings)) as reader:
+        if adjust == "none" and interval == "1d":  # one symbol: the small read is the answer
+            first, last = parse_range(start, end)
+            names = symbol_list(symbols)
+            if len(names) == 1:
+                table, attrs, _ = _one_symbol(reader, names[0], first, last, adjust, exact)
+                return table.replace_schema_metadata(attrs)
         frame, attrs = _read(reader, symbols, start, end, adjust, interval, exact)
     return frame_to_arrow(frame, attrs)
 

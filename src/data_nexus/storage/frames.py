@@ -66,6 +66,8 @@ BAR_GROUP = 32
 #: so a read's peak would hold the text, the typed table and the NumPy columns at once).
 READ_POOL = pa.system_memory_pool()
 _SELECT = "SELECT symbol, time, open, high, low, close, adjusted_close, volume FROM market_data"
+#: A date range of at most this many days is a small read on PostgreSQL (``_pg_one``).
+SMALL_DAYS = 400
 #: Below this many rows a read leaves too little freed memory behind to be worth a trim.
 TRIM_ROWS = 100_000
 
@@ -331,7 +333,7 @@ class FrameReader:
         del raw
         return _typed(holder, exact)
 
-    def _adbc_table(self, sql: str, params: list[Any]) -> pa.Table:
+    def _adbc_table(self, sql: str, params: list[Any], *, rename: bool = True) -> pa.Table:
         if self._adbc is None:
             self._adbc = adbc_sqlite.connect(self._sqlite_uri)
         cur = self._adbc.cursor()
@@ -341,6 +343,111 @@ class FrameReader:
         finally:
             cur.close()
         return table.rename_columns(list(BAR_COLUMNS))
+
+    def symbol_bars(
+        self, symbol: str, start: dt.date | None, end: dt.date | None, *, exact: bool = False
+    ) -> tuple[pa.Table, dt.date | None] | None:
+        """The small read: bars of one ``symbol`` in [start, end] and its last stored date
+        (``assets.last_date``) in one query (a second when there are no bars in the range);
+        None if ``symbol`` is not a registered asset.
+
+        The same table :meth:`bars` returns, typed by the same casts (SQLite) or CSV
+        parse (PostgreSQL), but built directly: a symbol-year is ~250 rows, and three
+        queries and the per-group machinery cost more than the read (docs/benchmarks.md,
+        "HTTP").
+        """
+        parts: list[str] = ["symbol = ?"]
+        params: list[Any] = [symbol, symbol]
+        if start is not None:
+            parts.append("time >= ?")
+            params.append(start if self._pg is not None else start.isoformat())
+        if end is not None:
+            parts.append("time <= ?")
+            params.append(end if self._pg is not None else end.isoformat())
+        # the last date as a scalar subquery (evaluated once): the bars keep the index order
+        # and need no sort, which a join to assets would add on PostgreSQL
+        sql = (
+            "SELECT (SELECT last_date FROM assets WHERE symbol = ?) AS last_date, time, open, "
+            f"high, low, close, adjusted_close, volume FROM market_data "
+            f"WHERE {' AND '.join(parts)} ORDER BY time"
+        )
+        if self._pg is None:
+            raw = self._sqlite_one(sql, params)
+        else:
+            few = start is not None and end is not None and (end - start).days <= SMALL_DAYS
+            raw = self._pg_one(sql, params, exact, few)
+        if raw is None or raw.num_rows == 0:  # no bars: is the symbol known at all?
+            rows = self._rows("SELECT last_date FROM assets WHERE symbol = ?", [symbol])
+            return (bar_schema(exact).empty_table(), _day(rows[0][0])) if rows else None
+        last = _day(raw.column(0)[0].as_py())  # bars exist: their symbol is an asset (the FK)
+        schema = bar_schema(exact)
+        columns: list[pa.Array | pa.ChunkedArray] = [
+            pa.DictionaryArray.from_arrays(
+                pa.repeat(pa.scalar(0, pa.int32()), raw.num_rows), pa.array([symbol], pa.string())
+            )
+        ]
+        for i, field in enumerate(list(schema)[1:], start=1):  # date, prices, volume
+            column = raw.column(i)
+            if column.type != field.type:  # as _typed casts: text, else what ADBC inferred
+                if field.name != "volume" and not pa.types.is_string(column.type):
+                    column = column.cast(pa.string())
+                column = pc.cast(column, field.type)
+            columns.append(column)
+        return pa.Table.from_arrays(columns, schema=schema), last
+
+    def _sqlite_one(self, sql: str, params: list[Any]) -> pa.Table:
+        """A small SELECT as an Arrow table of text (and ADBC's integer) columns."""
+        if adbc_sqlite is not None:
+            try:
+                return self._adbc_table(sql, params, rename=False)
+            except Exception:  # type inference refused a column: the sqlite3 path is exact
+                self._adbc = None
+        assert self._sqlite is not None
+        cur = self._sqlite.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        return pa.table(
+            {
+                name: pa.array(list(c), pa.int64() if name == "volume" else pa.string())
+                for name, c in zip(names, columns, strict=True)
+            }
+        )
+
+    def _pg_one(self, sql: str, params: list[Any], exact: bool, few: bool) -> pa.Table | None:
+        """The rows of :meth:`symbol_bars`'s SELECT as CSV, parsed as :meth:`_pg_bars` parses
+        its CSV (prices float64, or text when exact).
+
+        ``few`` (a range of about a year at most): the server makes the text ``COPY …
+        (FORMAT csv)`` writes (each value's output text, NULL as an empty field) as one
+        value, since ``COPY`` hands the client one message per row and for a symbol-year
+        that loop cost more than the query; for longer ranges ``COPY`` (measured faster
+        there: 2,823 rows, one symbol, took ~20 % longer as one value).
+        """
+        names = ["last_date", "time", *PRICE_COLUMNS, "volume"]
+        if few:
+            fields = ", ".join(f"coalesce({name}::text, '')" for name in names)
+            query = (
+                f"SELECT string_agg(concat_ws(',', {fields}), E'\\n' ORDER BY time) "
+                f"FROM ({sql.replace('?', '%s')}) AS one"
+            )
+            text = self._rows(query, params)[0][0]
+            data = None if text is None else pa.py_buffer(text.encode())
+        else:
+            buffer = self._copy_out(
+                f"COPY ({sql.replace('?', '%s')}) TO STDOUT (FORMAT csv)", params
+            )
+            data = pa.py_buffer(buffer.getbuffer()) if buffer.tell() else None
+        if data is None:
+            return None
+        kind = pa.string() if exact else pa.float64()
+        types = {"last_date": pa.date32(), "time": pa.date32(), "volume": pa.int64()}
+        types.update(dict.fromkeys(PRICE_COLUMNS, kind))
+        return pacsv.read_csv(
+            data,
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=exact),
+        )
 
     def _pg_bars(
         self,
