@@ -36,6 +36,23 @@ def test_missing_database_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
+def test_unreachable_or_refusing_postgres_is_one_line(tmp_path: Path, pg_url: str) -> None:
+    """No server on the port, or a database that does not exist: one line naming the URL the
+    user gave (password masked, not the internal read-only options), exit 2."""
+    base, _, _ = pg_url.rpartition("/")
+    urls = [
+        f"postgresql://reader:s3cret-pw@127.0.0.1:{free_port()}/warehouse",
+        f"{base}/no_such_database_here".replace("//postgres@", "//postgres:s3cret-pw@", 1),
+    ]
+    for url in urls:
+        out = run_cli("serve", "-d", url, cwd=tmp_path)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.count("\n") == 1, out.stderr
+        assert out.stderr.startswith("error: cannot open database postgresql"), out.stderr
+        assert "Traceback" not in out.stderr and "s3cret-pw" not in out.stderr
+        assert "default_transaction_read_only" not in out.stderr
+
+
 def test_port_in_use_is_one_line_and_nothing_is_announced(demo_sqlite: str, tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -74,7 +74,7 @@ def health(request: Request) -> JSONResponse:
         message=None,
     )
     try:
-        out.schema_revision = schema_revision(store)
+        out.schema_revision = schema_revision(store, request.app.state.warehouse.url)
         out.schema_at_head = out.schema_revision == head
         if out.schema_at_head:
             dates = [a.last_date for a in list_assets(store) if a.last_date is not None]

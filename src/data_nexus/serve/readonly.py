@@ -105,9 +105,13 @@ def open_read_only(settings: Settings | str) -> Warehouse:
     """
     url = settings if isinstance(settings, str) else settings.database_url
     ro_url = read_only_url(url)
-    store = Store.open(ro_url, check_schema=False)
     try:
-        revision = schema_revision(store)
+        store = Store.open(ro_url, check_schema=False)
+    except DatabaseUnavailable as error:  # name the URL the user gave, not the read-only one
+        cause = error.__cause__ if error.__cause__ is not None else error
+        raise describe_connect_error(parse_database_url(url), cause) from None
+    try:
+        revision = schema_revision(store, url)
         head = head_revision()
         if revision != head:
             where = safe_display(parse_database_url(url))
@@ -121,13 +125,15 @@ def open_read_only(settings: Settings | str) -> Warehouse:
         raise
 
 
-def schema_revision(store: Store) -> str | None:
+def schema_revision(store: Store, url: str | None = None) -> str | None:
     """The schema revision of ``store``'s database (``None`` when it has no schema).
 
-    Raises :class:`~data_nexus.errors.DatabaseUnavailable` when it cannot be reached.
+    Raises :class:`~data_nexus.errors.DatabaseUnavailable` when it cannot be reached, naming
+    ``url`` (the URL the user gave; default: the store's own, read-only one).
     """
     try:
         with store.engine.connect() as conn:
             return current_revision(conn)
     except DRIVER_ERRORS as error:
-        raise describe_connect_error(store.engine.url, error) from None
+        shown = store.engine.url if url is None else parse_database_url(url)
+        raise describe_connect_error(shown, error) from None

@@ -57,7 +57,7 @@ from data_nexus.storage.compression import (
     CompressedChunks,
     version_tuple,
 )
-from data_nexus.storage.engine import SQLITE_IMMEDIATE, open_engine
+from data_nexus.storage.engine import SQLITE_IMMEDIATE, describe_connect_error, open_engine
 from data_nexus.storage.pg_writer import PgBarSink
 from data_nexus.storage.schema import ensure_schema
 from data_nexus.storage.sqlite_writer import SqliteBarSink
@@ -132,6 +132,9 @@ class Store:
                 ensure_schema(engine, settings)
             with engine.connect() as conn:
                 caps = detect_capabilities(conn)
+        except DRIVER_ERRORS as error:  # unreachable, refused, bad password, not a database
+            engine.dispose()
+            raise describe_connect_error(engine.url, error) from error
         except BaseException:
             engine.dispose()
             raise
