@@ -10,12 +10,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
 from data_nexus.clock import Clock
-from data_nexus.errors import DataNexusError, LeaseConflict, ProviderError, ProviderUnavailable
+from data_nexus.errors import (
+    DataNexusError,
+    LeaseConflict,
+    NotFound,
+    ProviderError,
+    ProviderUnavailable,
+)
 from data_nexus.providers.protocol import MarketDataProvider
 from data_nexus.records import Bar, Dividend, Finding, Split
 from data_nexus.storage.store import AssetUpdate, AsyncWriter, Store, WriteResult
@@ -56,6 +62,8 @@ class RunContext:
     unreachable_streak: int = 0
     #: The ``sync_runs`` row findings are recorded under (``None`` outside a recorded run).
     run_id: int | None = None
+    #: Assets the provider answered "not found" for in this run.
+    not_found: set[str] = field(default_factory=set)
 
 
 #: Consecutive assets failing with server errors or timeouts (after the client's own
@@ -184,6 +192,8 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
 
 async def fail_asset(ctx: RunContext, symbol: str, error: BaseException) -> None:
     """Record ``error`` on the asset (redacted, backoff, lease released) and report it."""
+    if isinstance(error, NotFound):
+        ctx.not_found.add(symbol)
     text = f"{type(error).__name__}: {error}"
     retry_at = await asyncio.to_thread(
         record_failure,

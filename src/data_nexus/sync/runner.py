@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 import httpx
 
-from data_nexus.assets import add_assets
+from data_nexus.assets import add_assets, remove_assets
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.errors import AuthFailed, BudgetTooSmall, ProviderError, QuotaExhausted
@@ -163,9 +163,10 @@ async def arun_sync(
     record = _record or _RunRecord(on_event, owner, clock())
     record.update(worker=owner, started_at=clock())
     store = await asyncio.to_thread(Store.open, settings)
+    added: list[str] = []
     try:
         if symbols and not options.dry_run:
-            await asyncio.to_thread(add_assets, store, symbols, clock=clock)
+            added = (await asyncio.to_thread(add_assets, store, symbols, clock=clock)).added
         run_start = clock()
         full_since = (
             await asyncio.to_thread(full_round_start, store, options=options, now=run_start)
@@ -229,10 +230,25 @@ async def arun_sync(
             stop=stop,
             run_start=run_start,
             full_since=full_since,
+            added=added,
         )
     finally:
         await asyncio.to_thread(store.close)
     return record.summary(clock())
+
+
+async def _unregister_unknown(ctx: RunContext, added: Sequence[str]) -> None:
+    """Take back the registration of symbols this run added that the provider does not know.
+
+    A mistyped symbol on the command line must not stay behind as a failing asset that
+    every later sync retries: it is removed (it has no data) and a notice says so.
+    """
+    unknown = [s for s in added if s in ctx.not_found]
+    if not unknown:
+        return
+    await asyncio.to_thread(remove_assets, ctx.store, unknown)
+    for symbol in unknown:
+        ctx.emit(Notice(symbol, f"{symbol} is not known to the provider: it was not registered"))
 
 
 @contextlib.contextmanager
@@ -266,6 +282,7 @@ async def _execute(
     stop: StopSignal,
     run_start: dt.datetime,
     full_since: dt.datetime | None,
+    added: Sequence[str] = (),
 ) -> None:
     with _run_lock(store, owner, clock):
         shared = options.worker_id is not None and store.caps.multi_writer
@@ -331,6 +348,7 @@ async def _execute(
                         stop=stop,
                         run_start=run_start,
                     )
+                    await _unregister_unknown(ctx, added)
                 except asyncio.CancelledError:
                     if not record.aborted:
                         raise
