@@ -446,14 +446,20 @@ def export_data(
 
     ``adjust`` defaults to ``none`` (``all`` for qlib). ``now`` stamps the manifest (the clock
     is passed in). ``on_batch(done, total)`` reports progress. Raises
-    :class:`~data_nexus.errors.UsageError` for a bad combination (see :func:`check_export`)
-    or a ``directory`` that exists and is not empty. On any failure the export's files are
-    removed again (and ``directory`` too if this call created it): no half-written export.
+    :class:`~data_nexus.errors.UsageError` for a bad combination (see :func:`check_export`),
+    a ``directory`` that exists and is not empty, or one that is a file. On any failure the
+    export's files are removed again (and ``directory`` too if this call created it): no
+    half-written export.
     """
     mode = adjust or ("all" if layout == "qlib" else "none")
     check_export(fmt, layout, mode)
     target = Path(directory)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if target.exists() and not target.is_dir():
+        raise UsageError(
+            f"export target {str(target)!r} is a file, not a directory: "
+            "give a new or empty directory"
+        )
+    if target.exists() and any(target.iterdir()):
         raise UsageError(f"export directory {str(target)!r} exists and is not empty")
     chosen = [s for s in (url, store, settings) if s is not None]
     if len(chosen) != 1:
