@@ -74,6 +74,14 @@ def test_demo_export_then_import_keeps_every_action(
     pd.testing.assert_frame_equal(
         get_bars(symbols, adjust="all", url=url), get_bars(symbols, adjust="all", url=demo)
     )
+    # exported again from the copy (PostgreSQL: its stored-text path), byte for byte the same
+    export_data(tmp_path / "again", fmt="csv", url=url, now=NOW)
+    for path in sorted((tmp_path / "out").glob("*.csv")):
+        assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes(), path.name
+    # the Parquet export's actions table: one row per action too
+    export_data(tmp_path / "pq", fmt="parquet", url=demo, now=NOW)
+    table = pd.read_parquet(tmp_path / "pq" / "actions.parquet")
+    assert len(table) == len(actions)
 
 
 def test_same_day_actions_of_a_crafted_database_round_trip(tmp_path: Path) -> None:
