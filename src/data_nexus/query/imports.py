@@ -8,8 +8,9 @@ declared), ``dividend_adjusted`` (split-adjusted, EODHD's ``value``), ``split`` 
 ``4:1`` or a number of new shares per old one; ``1`` means none), ``currency``,
 ``declaration_date``, ``record_date``, ``payment_date`` and ``period``. Other columns (e.g. a
 ``symbol`` column) are ignored. A row with a dividend or split but no close is an action-only
-row. This is the layout ``datanexus export --format csv`` writes, so export → import
-reproduces a database exactly.
+row; several of them may share a date (with each other and with the date's bar), so a
+regular and a special dividend on one ex-date are two rows. This is the layout
+``datanexus export --format csv`` writes, so export → import reproduces a database exactly.
 
 Every bar is judged exactly like provider data, by the store's write path
 (:mod:`data_nexus.storage.validate`), which records its findings in the ``findings`` table:
