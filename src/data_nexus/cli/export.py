@@ -72,10 +72,17 @@ def register(app: typer.Typer) -> None:
             now=dt.datetime.now(dt.UTC),
         )
         out = console()
+        skipped = (
+            f"; skipped {result.skipped_files} file(s) and {result.skipped_rows:,} row(s), "
+            "listed on stderr"
+            if result.problems
+            else ""
+        )
         out.print(
             f"imported {result.files} file(s): {result.inserted:,} bars new, "
             f"{result.updated:,} changed, {result.unchanged:,} unchanged, "
-            f"{result.actions:,} actions, {result.findings:,} finding(s) recorded",
+            f"{result.actions:,} actions{skipped}; {result.findings:,} finding(s) recorded "
+            "(refused rows and flagged bars; datanexus check lists them)",
             markup=False,
         )
         err = console(stderr=True)

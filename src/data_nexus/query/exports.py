@@ -12,18 +12,24 @@ exported: format, layout, adjust mode, interval, data cut-off, symbols, rows):
   ``date,open,high,low,close,adjusted_close,volume`` plus the symbol's corporate actions on
   their ex-date rows (``dividend`` as declared, ``dividend_adjusted`` (the provider's
   split-adjusted value), ``split`` as ``new/old``, and the dividend's ``currency``,
-  ``declaration_date``, ``record_date``, ``payment_date``, ``period``). Prices are the exact
-  stored decimals with ``adjust="none"``. This is what ``datanexus import csv`` reads back:
-  the round trip reproduces the database exactly.
+  ``declaration_date``, ``record_date``, ``payment_date``, ``period``). A date's second (third,
+  …) dividend or split goes on an action-only row (date and action cells, no prices) right
+  after the bar's row, so several dividends on one ex-date all come through. Prices are the
+  exact stored decimals with ``adjust="none"``. This is what ``datanexus import csv`` reads
+  back: the round trip reproduces the database exactly, bars and actions.
 - ``zipline``: zipline-reloaded's ``csvdir`` bundle, ``DIR/daily/CODE.csv`` with
   ``date,open,high,low,close,volume,dividend,split``: unadjusted prices and volumes as
-  traded (zipline adjusts itself), ``dividend`` the declared cash amount (0 elsewhere),
-  ``split`` new shares per old share (1 elsewhere). Needs unique codes across exchanges.
+  traded (zipline adjusts itself), ``dividend`` the day's declared cash per share (all its
+  dividends summed; 0 elsewhere), ``split`` new shares per old share (the product of the
+  day's splits; 1 elsewhere). Needs unique codes across exchanges.
 - ``qlib``: input for qlib's ``scripts/dump_bin.py dump_all``: ``DIR/CODE.EXCHANGE.csv`` with
   ``symbol,date,open,high,low,close,volume,factor``; prices adjusted (``adjust``, default
-  ``all``), ``factor`` = adjusted / unadjusted price, and volume in adjusted shares
-  (as traded ÷ factor, rounded to whole shares), qlib's convention.
+  ``all``), ``factor`` = adjusted / as-traded price, and ``volume`` = volume as traded ÷
+  ``factor`` (whole shares), qlib's convention: close × volume is the turnover as traded.
 
+The stored volume is EODHD's, already in post-split shares, so "as traded" is the stored
+volume times the exact ``old/new`` of the later splits (those up to the symbol's cut-off, as
+:mod:`.adjust` applies them); with ``adjust="splits"`` the qlib volume is the stored one.
 Volumes are exact integers in every layout and format (never cast through a float).
 
 Memory stays flat in the size of the warehouse: ``batch`` symbols are read, written and
@@ -65,6 +71,7 @@ from data_nexus.query.bars import (
 )
 from data_nexus.records import Dividend, Split
 from data_nexus.storage.frames import FrameReader
+from data_nexus.types import AMOUNT_SCALE
 
 FORMATS = ("parquet", "csv")
 LAYOUTS = ("hive", "zipline", "qlib")
@@ -188,14 +195,17 @@ def _write_columns(
     path: Path, days: pa.Array, prices: dict[str, pa.Array], volume: pa.Array, actions: list[Any]
 ) -> bool:
     """Our CSV layout from text columns, actions on their ex-date rows; False (nothing
-    written) when an action falls on a date without a bar or a text needs quoting."""
+    written) when an action falls on a date without a bar, a date has two actions of one
+    type, or a text needs quoting."""
     n = len(days)
     position = {day: i for i, day in enumerate(days.to_pylist())} if actions else {}
     cells: dict[str, dict[int, str]] = {}
+    kinds: set[tuple[int, str]] = set()
     for action in actions:
         i = position.get(action.date)
-        if i is None:
-            return False
+        if i is None or (i, action.action_type) in kinds:
+            return False  # no bar that day, or a second action of its type: rows of its own
+        kinds.add((i, action.action_type))
         for name, text in _action_cells(action).items():
             if _NEEDS_QUOTES & set(text):
                 return False
@@ -275,28 +285,23 @@ def _write_rows_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[An
     ]
     for name in OWN_COLUMNS[7:]:
         columns[name] = [""] * n
-    position = {day: i for i, day in enumerate(columns["date"])}
-    for action in sorted(actions, key=lambda a: a.date):
+    # The k-th split and the k-th dividend of a date share the date's k-th row: the bar's row
+    # first, then action-only rows (no prices) right after it, so several dividends on one
+    # ex-date (a regular and a special one), two splits, or a split and dividends all come
+    # back on import.
+    row_of = {(day, 0): i for i, day in enumerate(columns["date"])}
+    seen: dict[tuple[str, str], int] = {}
+    for action in sorted(actions, key=lambda a: a.date):  # stable: the store's seq order
         day = action.date.isoformat()
-        i = position.get(day)
-        if i is None:  # an action on a date without a bar: a row of its own
-            i = position[day] = len(columns["date"])
+        k = seen.get((day, action.action_type), 0)
+        seen[day, action.action_type] = k + 1
+        i = row_of.get((day, k))
+        if i is None:  # no bar that day, or the day's k-th action: a row of its own
+            i = row_of[day, k] = len(columns["date"])
             for name in OWN_COLUMNS:
                 columns[name].append(day if name == "date" else "")
-        if isinstance(action, Split):
-            columns["split"][i] = f"{_text(action.numerator)}/{_text(action.denominator)}"
-            continue
-        details = {
-            "dividend": action.unadjusted_value,
-            "dividend_adjusted": action.value,
-            "currency": action.currency,
-            "declaration_date": action.declaration_date,
-            "record_date": action.record_date,
-            "payment_date": action.payment_date,
-            "period": action.period,
-        }
-        for name, value in details.items():
-            columns[name][i] = _text(value)
+        for name, text in _action_cells(action).items():
+            columns[name][i] = text
     rows = list(zip(*(columns[name] for name in OWN_COLUMNS), strict=True))
     rows.sort(key=lambda row: row[0])
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -305,69 +310,104 @@ def _write_rows_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[An
         writer.writerows(rows)
 
 
-def _split_factors(
-    frame: Frame, rows: tuple[int, int], symbol: str, actions: list[Any], cutoff: dict[str, dt.date]
-) -> np.ndarray:
-    lo, hi = rows
-    block = adj.Block([symbol], np.array([0]), frame.days[lo:hi], frame.prices["close"][lo:hi])
-    splits = [a for a in actions if isinstance(a, Split)]
-    return adj.cumulative_factors(block, adj.split_events(splits), cutoff)
+def _split_multipliers(days: np.ndarray, actions: list[Any], last: dt.date) -> list[Fraction]:
+    """Per row, exactly, the product of ``old/new`` of the splits dated after the row and not
+    after ``last`` (the symbol's data cut-off): ``adjust="splits"``'s price factor.
 
-
-def _scaled_volume(volume: int, factor: float) -> int:
-    """``volume × factor`` rounded to a whole number in exact integer arithmetic.
-
-    A factor of 1 returns ``volume`` itself (up to 2**63 - 1 stays exact: no float cast).
+    The stored volume is split-adjusted (EODHD's ``volume``, in today's shares), so the
+    volume as traded is the stored one times this, and the stored one is the traded one
+    divided by it.
     """
-    if factor == 1:
-        return volume
-    return round(volume * Fraction(factor).limit_denominator(10**12))
+    splits = sorted(
+        (a for a in actions if isinstance(a, Split) and a.date <= last), key=lambda a: a.date
+    )
+    suffix = [Fraction(1)]  # suffix[j]: the product over the splits from the j-th on
+    for split in reversed(splits):
+        suffix.append(suffix[-1] / adj.split_ratio(split))
+    suffix.reverse()
+    split_days = np.array([a.date.isoformat() for a in splits], "datetime64[D]")
+    index = np.searchsorted(split_days, days.astype("datetime64[D]"), side="right")
+    return [suffix[j] for j in index.tolist()]
+
+
+def _last_day(frame: Frame, hi: int, symbol: str, cutoff: dict[str, dt.date]) -> dt.date:
+    """The day after which a symbol's events are not applied (as :mod:`.adjust` rules)."""
+    last = dt.date.fromisoformat(str(frame.days[hi - 1].astype("datetime64[D]")))
+    return max(last, cutoff.get(symbol, last))
+
+
+def _amount_text(amount: Fraction) -> str:
+    """A cash amount as exact decimal text, rounded to the schema's 12 places if it needs more."""
+    return canonical(Decimal(round(amount * 10**AMOUNT_SCALE)).scaleb(-AMOUNT_SCALE))
 
 
 def _write_zipline(
     path: Path, frame: Frame, rows: tuple[int, int], actions: list[Any], cutoff: dict[str, dt.date]
 ) -> int:
+    """zipline's csvdir file: prices and volumes as traded, the day's ``dividend`` (declared
+    cash per share, every dividend of the day summed) and ``split`` (new per old shares, the
+    product of the day's splits), which zipline turns into its own adjustments."""
     lo, hi = rows
     symbol = frame.names[int(frame.codes[lo])]
-    factors = _split_factors(frame, rows, symbol, actions, cutoff)
-    dividend: dict[str, str] = {}
-    split: dict[str, str] = {}
+    splits = [a for a in actions if isinstance(a, Split)]
+    dividend: dict[str, Fraction] = {}
+    split: dict[str, Fraction] = {}
     for action in actions:
         day = action.date.isoformat()
         if isinstance(action, Split):
-            split[day] = repr(float(action.numerator / action.denominator))
+            split[day] = split.get(day, Fraction(1)) * adj.split_ratio(action)
         else:
-            amount = action.unadjusted_value if action.unadjusted_value is not None else None
-            if amount is None:
-                amount = Decimal(str(float(adj.declared_amount(action, []))))
-            dividend[day] = canonical(amount)
-    # stored volume is split-adjusted: as traded = stored * price factor, in exact integers
-    traded = [
-        _scaled_volume(int(v), float(f))
-        for v, f in zip(frame.volume[lo:hi].tolist(), factors.tolist(), strict=True)
-    ]
+            dividend[day] = dividend.get(day, Fraction(0)) + adj.declared_amount(action, splits)
+    multipliers = _split_multipliers(
+        frame.days[lo:hi], actions, _last_day(frame, hi, symbol, cutoff)
+    )
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["date", "open", "high", "low", "close", "volume", "dividend", "split"])
         for i, day in enumerate(frame.days[lo:hi].astype(str).tolist()):
             p = [frame.prices[n][lo + i] for n in ("open", "high", "low", "close")]
-            volume = "" if frame.volume_missing[lo + i] else str(int(traded[i]))
+            # as traded = stored (split-adjusted) × the later splits' old/new, exactly
+            traded = (
+                "" if frame.volume_missing[lo + i] else _times(frame.volume[lo + i], multipliers[i])
+            )
             writer.writerow(
                 [
                     day,
                     *["" if np.isnan(v) else repr(float(v)) for v in p],
-                    volume,
-                    dividend.get(day, "0.0"),
-                    split.get(day, "1.0"),
+                    traded,
+                    _amount_text(dividend[day]) if day in dividend else "0.0",
+                    repr(float(split[day])) if day in split else "1.0",
                 ]
             )
     return hi - lo
 
 
-def _write_qlib(path: Path, frame: Frame, raw: Frame, rows: tuple[int, int], symbol: str) -> int:
+def _times(volume: np.int64, ratio: Fraction) -> str:
+    """``volume × ratio`` rounded to whole shares (half to even), in exact integer arithmetic."""
+    value = int(volume)
+    return str(value if ratio == 1 else round(value * ratio))
+
+
+def _write_qlib(
+    path: Path,
+    frame: Frame,
+    raw: Frame,
+    rows: tuple[int, int],
+    *,
+    actions: list[Any],
+    cutoff: dict[str, dt.date],
+) -> int:
+    """qlib's dump_bin input: adjusted prices, ``factor`` = adjusted / as-traded price, and
+    the volume as traded divided by ``factor`` (so price × volume is the day's turnover as
+    traded, and ``$volume * $factor`` gives the traded volume back, as qlib's collectors do).
+    """
     lo, hi = rows
+    symbol = frame.names[int(frame.codes[lo])]
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = frame.prices["close"][lo:hi] / raw.prices["close"][lo:hi]
+    multipliers = _split_multipliers(
+        frame.days[lo:hi], actions, _last_day(frame, hi, symbol, cutoff)
+    )
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["symbol", "date", "open", "high", "low", "close", "volume", "factor"])
@@ -376,8 +416,8 @@ def _write_qlib(path: Path, frame: Frame, raw: Frame, rows: tuple[int, int], sym
             f = factor[i]
             if frame.volume_missing[lo + i] or not np.isfinite(f) or f == 0:
                 volume = ""
-            else:  # whole adjusted shares, exact integer arithmetic (no float cast)
-                volume = str(_scaled_volume(int(frame.volume[lo + i]), 1 / float(f)))
+            else:  # traded / factor = stored × splits' old/new / factor, exact but for factor
+                volume = _times(frame.volume[lo + i], multipliers[i] / Fraction(float(f)))
             writer.writerow(
                 [symbol, day, *["" if np.isnan(v) else repr(float(v)) for v in p], volume, f]
             )
@@ -406,14 +446,20 @@ def export_data(
 
     ``adjust`` defaults to ``none`` (``all`` for qlib). ``now`` stamps the manifest (the clock
     is passed in). ``on_batch(done, total)`` reports progress. Raises
-    :class:`~data_nexus.errors.UsageError` for a bad combination (see :func:`check_export`)
-    or a ``directory`` that exists and is not empty. On any failure the export's files are
-    removed again (and ``directory`` too if this call created it): no half-written export.
+    :class:`~data_nexus.errors.UsageError` for a bad combination (see :func:`check_export`),
+    a ``directory`` that exists and is not empty, or one that is a file. On any failure the
+    export's files are removed again (and ``directory`` too if this call created it): no
+    half-written export.
     """
     mode = adjust or ("all" if layout == "qlib" else "none")
     check_export(fmt, layout, mode)
     target = Path(directory)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    if target.exists() and not target.is_dir():
+        raise UsageError(
+            f"export target {str(target)!r} is a file, not a directory: "
+            "give a new or empty directory"
+        )
+    if target.exists() and any(target.iterdir()):
         raise UsageError(f"export directory {str(target)!r} exists and is not empty")
     chosen = [s for s in (url, store, settings) if s is not None]
     if len(chosen) != 1:
@@ -545,7 +591,14 @@ def _export_batch(
         return
     raw, _ = _read(reader, group, None, None, "none", result.interval, False)
     for name, lo, hi in _runs(frame):
-        _write_qlib(target / f"{name}.csv", frame, raw, (lo, hi), name)
+        _write_qlib(
+            target / f"{name}.csv",
+            frame,
+            raw,
+            (lo, hi),
+            actions=actions.get(name, []),
+            cutoff=cutoff,
+        )
         result.files += 1
 
 

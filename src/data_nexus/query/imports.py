@@ -8,8 +8,9 @@ declared), ``dividend_adjusted`` (split-adjusted, EODHD's ``value``), ``split`` 
 ``4:1`` or a number of new shares per old one; ``1`` means none), ``currency``,
 ``declaration_date``, ``record_date``, ``payment_date`` and ``period``. Other columns (e.g. a
 ``symbol`` column) are ignored. A row with a dividend or split but no close is an action-only
-row. This is the layout ``datanexus export --format csv`` writes, so export → import
-reproduces a database exactly.
+row; several of them may share a date (with each other and with the date's bar), so a
+regular and a special dividend on one ex-date are two rows. This is the layout
+``datanexus export --format csv`` writes, so export → import reproduces a database exactly.
 
 Every bar is judged exactly like provider data, by the store's write path
 (:mod:`data_nexus.storage.validate`), which records its findings in the ``findings`` table:
@@ -83,6 +84,8 @@ class ParsedFile:
     lines: dict[dt.date | None, int] = field(default_factory=dict)
     #: The bars of a clean file, judged column-wise (then ``bars`` is empty).
     rows: JudgedRows | None = None
+    #: The file as a whole cannot be read (empty, no date or close column).
+    unusable: bool = False
 
     def to_write(self) -> list[Bar] | JudgedRows:
         """The bars to hand to the store."""
@@ -91,8 +94,9 @@ class ParsedFile:
 
 @dataclass(slots=True)
 class ImportResult:
-    """What an import did: files read, bars and actions written, rows and files refused
-    (``problems``), findings the store recorded."""
+    """What an import did: files imported, bars and actions written, rows and files refused
+    (``problems``, one line each: ``skipped_files`` + ``skipped_rows`` of them), findings the
+    store recorded (those of the rows it refused, and flags on rows it stored)."""
 
     files: int = 0
     symbols: list[str] = field(default_factory=list)
@@ -103,6 +107,8 @@ class ImportResult:
     actions: int = 0
     findings: int = 0
     problems: list[str] = field(default_factory=list)
+    skipped_files: int = 0
+    skipped_rows: int = 0
 
 
 def symbol_for(path: Path, exchange: str | None) -> str:
@@ -189,12 +195,14 @@ def parse_file(
     reader = csv.reader(text)
     header = next(reader, None)
     if header is None:
-        parsed.problems.append(f"{path.name}:1: empty file")
+        parsed.problems.append(f"{path.name}:1: empty file; file skipped")
+        parsed.unusable = True
         return parsed
     columns = _header(header)
     missing = [c for c in ("date", "close") if c not in columns]
     if missing:
-        parsed.problems.append(f"{path.name}:1: no {' or '.join(missing)} column")
+        parsed.problems.append(f"{path.name}:1: no {' or '.join(missing)} column; file skipped")
+        parsed.unusable = True
         return parsed
 
     def cell(row: list[str], name: str) -> str:
@@ -202,7 +210,7 @@ def parse_file(
         return row[i] if i is not None and i < len(row) else ""
 
     seen: set[dt.date] = set()
-    dividends: list[tuple[dt.date, Decimal | None, Decimal | None, Dividend]] = []
+    dividends: list[tuple[int, Decimal | None, Decimal | None, Dividend]] = []
     for index, row in enumerate(reader):
         number = numbers[index] if numbers is not None else index + 2
         if not any(c.strip() for c in row):
@@ -252,18 +260,20 @@ def parse_file(
                     payment_date=_date(cell(row, "payment_date"), "payment_date"),
                     period=cell(row, "period").strip() or None,
                 )
-                dividends.append((day, declared, adjusted, details))
+                dividends.append((number, declared, adjusted, details))
         except (ValueError, DataNexusError) as error:
             message = str(error).removeprefix(f"{symbol} ")
             parsed.problems.append(f"{path.name}:{number}: {message}")
     splits = [a for a in parsed.actions if isinstance(a, Split)]
-    for day, declared, adjusted, details in dividends:
+    for number, declared, adjusted, details in dividends:
+        day = details.date
         value = adjusted if adjusted is not None else _after_splits(declared, day, splits)
         dividend = dataclasses.replace(details, value=value, unadjusted_value=declared)
         try:
             validate_actions(symbol, [dividend])
         except DataNexusError as error:
-            parsed.problems.append(f"{path.name}: {error}")
+            message = str(error).removeprefix(f"{symbol} ")
+            parsed.problems.append(f"{path.name}:{number}: {message}")
             continue
         parsed.actions.append(dividend)
     parsed.actions.sort(key=lambda a: (a.date, a.action_type))
@@ -371,7 +381,8 @@ def _readable(path: Path, exchange: str | None) -> tuple[str | None, str | None]
     try:
         symbol = symbol_for(path, exchange)
     except DataNexusError as error:
-        return None, f"{path.name}: {error}".replace(f"{path.name}: {path.name}: ", "")
+        text = str(error).removeprefix(f"{path.name}: ")
+        return None, f"{path.name}: {text}; file skipped"
     try:
         with path.open(encoding="utf-8-sig") as handle:
             while handle.read(1 << 20):
@@ -427,26 +438,34 @@ def _write_batch(
     from data_nexus.assets import add_assets  # noqa: PLC0415 - the write side, only here
     from data_nexus.storage.store import AssetUpdate  # noqa: PLC0415
 
-    updates, names = [], {}
+    updates, names, sizes = [], {}, {}
     for read in batch:
         result.problems.extend(read.problems)
         if on_file is not None:
             on_file(read.name)
         parsed = read.parsed
+        if parsed.unusable:  # its one problem says why
+            result.skipped_files += 1
+            continue
+        result.skipped_rows += len(read.problems)
         bars = parsed.to_write()
-        if not (bars or parsed.actions):
-            continue  # nothing readable: the file registers no asset
-        result.files += 1
-        result.bars += len(bars)
-        result.actions += len(parsed.actions)
+        if not (bars or parsed.actions):  # nothing readable: the file registers no asset
+            result.skipped_files += 1
+            result.problems.append(f"{read.name}: no bar or action to import; file skipped")
+            continue
         updates.append(AssetUpdate(parsed.symbol, bars, actions=parsed.actions, today=read.today))
         names[parsed.symbol] = read.name
+        sizes[parsed.symbol] = (len(bars), len(parsed.actions))
     if updates:
         add_assets(target, [u.symbol for u in updates], clock=lambda: now)
     for update, outcome in zip(updates, target.write_assets(updates), strict=True):
         if isinstance(outcome, Exception):  # the whole file was rolled back
+            result.skipped_files += 1
             result.problems.append(f"{names[update.symbol]}: {outcome}; file not imported")
             continue
+        result.files += 1
+        result.bars += sizes[update.symbol][0]
+        result.actions += sizes[update.symbol][1]
         result.symbols.append(update.symbol)
         result.inserted += outcome.inserted
         result.updated += outcome.updated
@@ -488,6 +507,7 @@ def import_csv(
             problem = f"{path.name}: holds {symbol} like {earlier}; file skipped"
         if problem is not None or symbol is None:
             result.problems.append(problem or f"{path.name}: file skipped")
+            result.skipped_files += 1
             continue
         files.append(path)
         symbols.append(symbol)
