@@ -63,13 +63,14 @@ def declared_amount(dividend: Dividend, splits: Iterable[Split]) -> Fraction:
 class ExDate:
     """The dividends of ``symbol`` on ``date`` as one event.
 
-    ``total`` is the sum of their declared amounts; ``split_ratio`` the product of the
-    ratios (new/old) of the splits on the same date, 1 without one.
+    ``total`` is the sum of their declared amounts, exact (a lone dividend's
+    ``unadjusted_value`` as it is, else a fraction); ``split_ratio`` the product of the ratios
+    (new/old) of the splits on the same date, 1 without one.
     """
 
     symbol: str
     date: dt.date
-    total: Fraction
+    total: Decimal | Fraction
     split_ratio: Fraction = Fraction(1)
 
     def factor(self, previous_close: Decimal | Fraction | float | None) -> Fraction:
@@ -78,7 +79,8 @@ class ExDate:
 
 
 def ex_dates(dividends: Iterable[Dividend], splits: Sequence[Split] = ()) -> list[ExDate]:
-    """The dividends grouped by (symbol, ex-date), totals exact, sorted by (symbol, date).
+    """The dividends grouped by (symbol, ex-date), totals exact, in the order of each group's
+    first dividend.
 
     ``splits`` (of any symbols) supply the ratios for declared amounts known only as
     ``value`` and the post-split share count of same-day splits.
@@ -95,15 +97,20 @@ def ex_dates(dividends: Iterable[Dividend], splits: Sequence[Split] = ()) -> lis
         key = (split.symbol, split.date)
         same_day[key] = same_day.get(key, Fraction(1)) * split_ratio(split)
     out = []
-    for key in sorted(groups):
-        own = later.get(key[0], ())
-        total = sum((declared_amount(d, own) for d in groups[key]), Fraction(0))
-        out.append(ExDate(key[0], key[1], total, same_day.get(key, Fraction(1))))
+    one = Fraction(1)
+    for key, group in groups.items():
+        total: Decimal | Fraction
+        if len(group) == 1 and group[0].unadjusted_value is not None:
+            total = group[0].unadjusted_value  # the common case, exact without arithmetic
+        else:
+            own = later.get(key[0], ())
+            total = sum((declared_amount(d, own) for d in group), Fraction(0))
+        out.append(ExDate(key[0], key[1], total, same_day.get(key, one)))
     return out
 
 
 def dividend_factor(
-    total: Fraction,
+    total: Decimal | Fraction,
     previous_close: Decimal | Fraction | float | None,
     same_day_ratio: Fraction = Fraction(1),
 ) -> Fraction:
@@ -115,9 +122,10 @@ def dividend_factor(
     if previous_close is None or (isinstance(previous_close, float) and math.isnan(previous_close)):
         return Fraction(1)
     close = Fraction(previous_close) / same_day_ratio
-    if close <= 0 or not 0 < total < close:
+    paid = Fraction(total)
+    if close <= 0 or not 0 < paid < close:
         return Fraction(1)
-    return 1 - total / close
+    return 1 - paid / close
 
 
 def dividend_factors(totals: Floats, previous_closes: Floats, same_day_ratios: Floats) -> Floats:

@@ -34,6 +34,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
@@ -163,6 +164,48 @@ def _last_days(block: Block, cutoff: dict[str, dt.date] | None) -> Dates:
     return last
 
 
+def _ex_date_arrays(
+    run: dict[str, int], dividends: Sequence[Dividend], splits: Sequence[Split]
+) -> tuple[list[Dividend], Ints, Dates, Floats, Floats] | None:
+    """The ex-dates of the block's dividends (:func:`data_nexus.exdates.ex_dates`) as arrays:
+    a dividend of each, run, day, float total, same-day split ratio; sorted by (run, day).
+
+    Grouped with NumPy: a lone dividend with its ``unadjusted_value`` (the common case) is its
+    own total; the other ex-dates (several dividends, or ``value`` only) take their exact total
+    from :func:`~data_nexus.exdates.ex_dates`. None without a dividend of the block's symbols.
+    """
+    chosen = [d for d in dividends if d.symbol in run]
+    if not chosen:
+        return None
+    runs = np.array([run[d.symbol] for d in chosen], np.int64)
+    days = np.array([d.date.isoformat() for d in chosen], "datetime64[D]")
+    keys = (runs << 32) + days.astype(np.int64)
+    unique, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    heads = [chosen[i] for i in first.tolist()]
+    totals = np.array(
+        [float(d.unadjusted_value) if d.unadjusted_value is not None else np.nan for d in heads]
+    )
+    exact = (counts > 1) | np.isnan(totals)
+    if exact.any():
+        members = [chosen[i] for i in np.flatnonzero(exact[inverse]).tolist()]
+        group = {(heads[g].symbol, heads[g].date): g for g in np.flatnonzero(exact).tolist()}
+        for event in ex_dates(members, splits):
+            totals[group[(event.symbol, event.date)]] = float(event.total)
+    ratios = np.ones(len(unique))
+    same_day: dict[int, Fraction] = {}
+    for split in splits:
+        if split.symbol in run:
+            key = (run[split.symbol] << 32) + int(_day(split.date).astype(np.int64))
+            g = int(np.searchsorted(unique, key))
+            if g < len(unique) and unique[g] == key:
+                same_day[g] = same_day.get(g, Fraction(1)) * split_ratio(split)
+    for g, ratio in same_day.items():
+        ratios[g] = float(ratio)
+    return heads, runs[first], days[first], totals, ratios
+
+
 def dividend_events(
     block: Block,
     dividends: Sequence[Dividend],
@@ -178,13 +221,10 @@ def dividend_events(
     dividends are left out).
     """
     run = _runs(block)
-    chosen = ex_dates((d for d in dividends if d.symbol in run), splits)
-    if not chosen:
+    grouped = _ex_date_arrays(run, dividends, splits)
+    if grouped is None:
         return Events.empty(), []
-    runs = np.array([run[e.symbol] for e in chosen], np.int64)
-    days = np.array([e.date.isoformat() for e in chosen], "datetime64[D]")
-    totals = np.array([float(e.total) for e in chosen])
-    ratios = np.array([float(e.split_ratio) for e in chosen])
+    chosen, runs, days, totals, ratios = grouped
     keys, firsts, ends = _row_keys(block)
     position = np.searchsorted(keys, _event_keys(Events(runs, days, totals)), side="left")
     previous = position - 1
