@@ -1,9 +1,9 @@
 """adjusted_close, volume and dividend value match an independent recomputation.
 
 The reference rule (eodhd-api.md): every row before an event's ex-date is multiplied by the
-event's factor, cumulatively; a split NEW/OLD has factor OLD/NEW, a dividend D has factor
-1 - D / (previous raw close), the previous close taken in post-split shares when a split
-shares the ex-date. Volumes are adjusted for splits only; a dividend's value is its amount
+event's factor, cumulatively; a split NEW/OLD has factor OLD/NEW, the dividends of one
+ex-date (D their total) have one factor 1 - D / (previous raw close), the previous close taken
+in post-split shares when a split shares the ex-date. Volumes are adjusted for splits only; a dividend's value is its amount
 divided by later split ratios. Here it is recomputed row by row with exact fractions,
 written independently of the implementation's segment-wise vectorised version.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
@@ -30,16 +31,19 @@ def expected_adjusted(market: Market, symbol: str, rows: list[int]) -> dict[int,
     factors: list[tuple[dt.date, Fraction]] = [
         (s.date, Fraction(s.denominator) / Fraction(s.numerator)) for s in splits
     ]
+    totals: dict[dt.date, Fraction] = {}  # the dividends of one ex-date: one factor
     for dividend in dividends:
-        before = [b for b in bars if b.date < dividend.date]
+        amount = Fraction(dividend.unadjusted_value or dividend.value)
+        totals[dividend.date] = totals.get(dividend.date, Fraction(0)) + amount
+    for ex_date, total in totals.items():
+        before = [b for b in bars if b.date < ex_date]
         if not before:
             continue
         previous = Fraction(before[-1].close)
         for split in splits:
-            if split.date == dividend.date:
+            if split.date == ex_date:
                 previous *= Fraction(split.denominator) / Fraction(split.numerator)
-        amount = Fraction(dividend.unadjusted_value or dividend.value)
-        factors.append((dividend.date, 1 - amount / previous))
+        factors.append((ex_date, 1 - total / previous))
     result = {}
     for row in rows:
         factor = Fraction(1)
@@ -180,6 +184,26 @@ def test_a_new_dividend_rewrites_earlier_adjusted_close_only() -> None:
     assert_adjusted_matches(market, "TSLA.US")
 
 
+def test_several_dividends_on_one_new_day_are_served_and_adjusted_by_their_total() -> None:
+    market = fresh()
+    before = by_date(market.bars("TSLA.US"))
+    market.advance(1, dividends={"TSLA.US": ["0.17", Decimal("0.34")]})
+    new_day = dt.date(2025, 7, 1)
+    served = [(d.date, d.unadjusted_value) for d in market.dividends("TSLA.US")[-2:]]
+    assert served == [(new_day, Decimal("0.17")), (new_day, Decimal("0.34"))]
+    # no later event: the bar before the ex-date is adjusted to close × (1 - 0.51 / close)
+    last = by_date(market.bars("TSLA.US"))[TODAY]
+    assert last.adjusted_close == (before[TODAY].close or 0) - Decimal("0.51")
+    assert_adjusted_matches(market, "TSLA.US")
+
+
+def test_two_dividends_and_a_split_on_one_new_day() -> None:
+    market = fresh()
+    market.advance(1, splits={"MSFT.US": "3/1"}, dividends={"MSFT.US": ["0.2", "0.05"]})
+    assert [d.date for d in market.dividends("MSFT.US")[-2:]] == [dt.date(2025, 7, 1)] * 2
+    assert_adjusted_matches(market, "MSFT.US")
+
+
 @pytest.mark.parametrize(
     ("days", "splits", "dividends", "message"),
     [
@@ -187,11 +211,12 @@ def test_a_new_dividend_rewrites_earlier_adjusted_close_only() -> None:
         (1, {"NOPE.US": "2/1"}, {}, "unknown symbol"),
         (1, {"AAPL.US": "2:1"}, {}, "invalid split"),
         (1, {}, {"AAPL.US": "-1"}, "invalid dividend"),
+        (1, {}, {"AAPL.US": ["0.1", "0"]}, "invalid dividend"),
         (5, {"AAPL.US": "2/1"}, {}, None),
     ],
 )
 def test_advance_rejects_what_cannot_happen(
-    days: int, splits: dict[str, str], dividends: dict[str, str], message: str | None
+    days: int, splits: dict[str, str], dividends: dict[str, Any], message: str | None
 ) -> None:
     market = Market(today=dt.date(2025, 7, 4), seed=1, symbols=5)  # a holiday, then a weekend
     if message is None:

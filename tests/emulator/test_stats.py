@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 
 from data_nexus.emulator import EmulatorServer
@@ -74,6 +76,12 @@ def test_admin_endpoints_over_http(server: EmulatorServer, client: httpx.Client)
     assert moved.json() == {"today": "2025-07-01"}
     assert server.market.splits("AAPL.US")[-1].date.isoformat() == "2025-07-01"
     assert server.market.dividends("MSFT.US")[-1].unadjusted_value == 0.5
+    # a symbol named twice gets two dividends on one ex-date (a regular and a special one)
+    httpx.post(
+        f"{admin}/advance", params=[("dividend", "MSFT.US:0.17"), ("dividend", "MSFT.US:0.34")]
+    )
+    paid = [(d.date.isoformat(), d.unadjusted_value) for d in server.market.dividends("MSFT.US")]
+    assert paid[-2:] == [("2025-07-02", Decimal("0.17")), ("2025-07-02", Decimal("0.34"))]
     assert httpx.post(f"{admin}/reset-stats").json() == {"ok": True}
     assert server.stats()["requests"]["eod"] == 0
     assert httpx.get(f"{admin}/reset-stats").status_code == 405

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from data_nexus.errors import UsageError
-from data_nexus.query.returns import daily_returns, growth
+from data_nexus.exdates import ex_dates
+from data_nexus.query.returns import daily_returns, ex_date_dividends, growth
+from data_nexus.records import Dividend
 
 closes = st.lists(st.floats(0.5, 1000), min_size=2, max_size=50)
 
@@ -53,3 +59,34 @@ def test_each_symbol_starts_afresh() -> None:
 def test_unknown_kind() -> None:
     with pytest.raises(UsageError, match="unknown return kind 'log'"):
         daily_returns(np.ones(2), np.zeros(2), np.array([0]), "log")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_same_day_dividends_are_reinvested_as_their_total(data: st.DataObject) -> None:
+    n = data.draw(st.integers(2, 30))
+    days = np.arange(np.datetime64("2024-01-01"), np.datetime64("2024-01-01") + n)
+    factors = np.array(
+        data.draw(st.lists(st.sampled_from([0.25, 0.5, 1.0]), min_size=n, max_size=n))
+    )
+    families: dict[int, list[Fraction]] = {}
+    for row in data.draw(st.lists(st.integers(1, n - 1), max_size=8)):
+        families.setdefault(row, []).append(Fraction(data.draw(st.integers(1, 300)), 100))
+    dividends = [
+        Dividend(
+            "A.US",
+            dt.date(2024, 1, 1) + dt.timedelta(days=row),
+            Decimal(a.numerator) / a.denominator,
+            None,
+        )
+        for row, amounts in families.items()
+        for a in amounts
+    ]
+    off_bar = Dividend("A.US", dt.date(2023, 6, 1), Decimal(1), None)
+    other = Dividend("B.US", dt.date(2024, 1, 2), Decimal(1), None)
+    events = ex_dates([*dividends, off_bar, other])
+    column = ex_date_dividends(["A.US"], np.array([0]), days, events, factors)
+    expected = np.zeros(n)
+    for row, amounts in families.items():
+        expected[row] = float(sum(amounts, Fraction(0))) * factors[row]
+    np.testing.assert_allclose(column, expected, rtol=1e-15, atol=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from fractions import Fraction
 
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.sync.history import (
@@ -78,6 +79,20 @@ def test_price_factors_follow_the_provider_conventions() -> None:
     first, second = price_factors(bars, actions)
     assert second == 1
     assert first == D(1) / 2 * (1 - D(1) / 50)
+
+
+def test_price_factors_take_one_factor_from_the_total_of_an_ex_dates_dividends() -> None:
+    """A regular 0.17 and a special 0.34 on one ex-date (one listed twice, counted once) are
+    one factor 1 - 0.51 / 16, as EODHD's adjusted_close has it; a value-only dividend is
+    turned back into its declared amount with the later split's ratio."""
+    bars = [bar(5, "16"), bar(6, "16"), bar(7, "10"), bar(8, "5")]
+    regular = Dividend(S, dt.date(2026, 1, 6), D("0.17"), D("0.17"))
+    special = Dividend(S, dt.date(2026, 1, 6), D("0.34"), D("0.34"))
+    value_only = Dividend(S, dt.date(2026, 1, 7), D("0.25"))  # declared 0.5 (2:1 on the 8th)
+    split = Split(S, dt.date(2026, 1, 8), D(2), D(1))
+    factors = price_factors(bars, [regular, special, regular, value_only, split])
+    later = (1 - Fraction("0.5") / 16) / 2
+    assert factors == [(1 - Fraction("0.51") / 16) * later, later, Fraction(1, 2), 1]
 
 
 def test_a_replaced_history_needs_every_session_moved() -> None:

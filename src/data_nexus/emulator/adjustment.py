@@ -3,9 +3,11 @@
 Every row before an event's ex-date is multiplied by the event's factor, cumulatively:
 
 - a split of ``new/old`` has factor ``old/new`` (a 4/1 split divides earlier prices by 4);
-- a dividend ``D`` has factor ``1 - D / P`` where ``P`` is the raw close of the previous
-  row. When a split shares the dividend's ex-date, ``P`` is first expressed in post-split
-  shares (``P * old / new``), since the dividend is declared per new share.
+- the dividends of one ex-date have one factor ``1 - D / P``, ``D`` their total as declared
+  (two dividends 0.17 and 0.34 make ``1 - 0.51 / P``, not a product of two factors) and
+  ``P`` the raw close of the previous row. When a split shares the ex-date, ``P`` is first
+  expressed in post-split shares (``P * old / new``), since dividends are declared per new
+  share.
 
 ``adjusted_close`` is the raw close times the cumulative factor, computed exactly (rational
 arithmetic) and rounded half-even to the exchange's adjusted decimals (4, or 6 for FX and
@@ -139,13 +141,14 @@ def adjusted_closes(raw: RawSeries, adjusted_digits: int) -> Ints:
     for split in raw.splits:
         factors[split.row] *= split_factor(split.new, split.old)
         same_day[split.row].append(split)
-    for dividend in raw.dividends:
-        if dividend.row < 1:
+    totals: dict[int, Decimal] = defaultdict(Decimal)
+    for dividend in raw.dividends:  # the dividends of one ex-date are one event
+        totals[dividend.row] += dividend.amount
+    for row, total in totals.items():
+        if row < 1:
             continue
-        previous = Fraction(int(raw.close[dividend.row - 1]), 10**raw.price_digits)
-        factors[dividend.row] *= dividend_factor(
-            dividend.amount, previous, same_day.get(dividend.row, ())
-        )
+        previous = Fraction(int(raw.close[row - 1]), 10**raw.price_digits)
+        factors[row] *= dividend_factor(total, previous, same_day.get(row, ()))
     base = Fraction(10**adjusted_digits, 10**raw.price_digits)
     return _apply_backwards(raw.close.astype(np.int64), dict(factors), base)
 

@@ -2,7 +2,8 @@
 
 - ``GET /_admin/stats``: request counters (see :class:`~data_nexus.emulator.stats.Stats`);
 - ``POST /_admin/reset-stats``: zero them;
-- ``POST /_admin/advance?days=N[&split=SYM:NEW/OLD][&dividend=SYM:AMOUNT]``: move today on;
+- ``POST /_admin/advance?days=N[&split=SYM:NEW/OLD][&dividend=SYM:AMOUNT...]``: move today on
+  (a symbol given in two ``dividend`` parameters gets two dividends on one ex-date);
 - ``POST /_admin/fault?symbol=SYM&kind=KIND[&count=N][&endpoint=eod]``: set a fault;
 - ``POST /_admin/clear-faults``: remove all faults; ``GET /_admin/faults`` lists them;
 - ``POST /_admin/dirt?symbol=SYM&kind=KIND``: serve one kind of real-world dirt for a symbol
@@ -68,10 +69,9 @@ def _act(service: EmulatorService, action: str, request: Request) -> Response:
         return json_response(dumps({"ok": True, "faults": service.faults.snapshot()}))
     elif action == "advance":
         splits = dict(_pair(item, "split") for item in request.params("split"))
-        dividends = {
-            symbol: _decimal(amount)
-            for symbol, amount in (_pair(item, "dividend") for item in request.params("dividend"))
-        }
+        dividends: dict[str, list[Decimal]] = {}  # a symbol given twice: two dividends
+        for symbol, amount in (_pair(item, "dividend") for item in request.params("dividend")):
+            dividends.setdefault(symbol, []).append(_decimal(amount))
         days = int(request.param("days") or "1")
         today = service.advance(days, splits=splits, dividends=dividends)
         return json_response(dumps({"today": today}))

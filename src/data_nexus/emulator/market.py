@@ -259,13 +259,14 @@ class Market:
         days: int = 1,
         *,
         splits: Mapping[str, str] | None = None,
-        dividends: Mapping[str, Decimal | str] | None = None,
+        dividends: Mapping[str, Decimal | str | Sequence[Decimal | str]] | None = None,
     ) -> dt.date:
         """Move :attr:`today` forward ``days`` calendar days and return the new today.
 
         New bars appear for the new trading days. ``splits`` (``{"AAPL.US": "4/1"}``) and
-        ``dividends`` (``{"AAPL.US": Decimal("0.25")}``) take effect on each symbol's first
-        new trading day; as with the real API, a split rewrites every earlier
+        ``dividends`` (``{"AAPL.US": Decimal("0.25")}``, or a list of amounts for several
+        dividends on one ex-date: ``{"AAPL.US": ["0.17", "0.34"]}``) take effect on each
+        symbol's first new trading day; as with the real API, a split rewrites every earlier
         ``adjusted_close``, volume and dividend ``value``, and a dividend every earlier
         ``adjusted_close``. Raises :class:`ValueError` for an unknown symbol, a bad value or
         a symbol without a trading day in the new period.
@@ -274,13 +275,14 @@ class Market:
             raise ValueError("days must be at least 1")
         with self._lock:
             old, new = self._today, self._today + dt.timedelta(days=days)
-            wanted: dict[str, tuple[tuple[Decimal, Decimal] | None, Decimal | None]] = {}
+            wanted: dict[str, tuple[tuple[Decimal, Decimal] | None, tuple[Decimal, ...]]] = {}
             for symbol, ratio in (splits or {}).items():
-                wanted[self._known(symbol)] = (parse_split(ratio), None)
+                wanted[self._known(symbol)] = (parse_split(ratio), ())
             for symbol, amount in (dividends or {}).items():
-                value = _positive_decimal(amount, symbol)
+                amounts = [amount] if isinstance(amount, Decimal | str) else list(amount)
+                values = tuple(_positive_decimal(a, symbol) for a in amounts)
                 key = self._known(symbol)
-                wanted[key] = (wanted.get(key, (None, None))[0], value)
+                wanted[key] = (wanted.get(key, (None, ()))[0], values)
             planned: dict[str, Injection] = {}
             for key, (split, dividend) in wanted.items():
                 profile = self.profile(key)
@@ -290,7 +292,7 @@ class Market:
                 if first >= len(probe):
                     raise ValueError(f"{key} has no trading day between {old} and {new}")
                 day = dt.date.fromordinal(int(probe[first]))
-                planned[key] = Injection(day, split=split, dividend=dividend)
+                planned[key] = Injection(day, split=split, dividends=dividend)
             for key, injection in planned.items():
                 self._injections.setdefault(key, []).append(injection)
             self._today = new

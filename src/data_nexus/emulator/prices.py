@@ -81,11 +81,15 @@ class DividendEvent:
 
 @dataclass(frozen=True, slots=True)
 class Injection:
-    """A corporate action forced on a date (by ``advance``): a split and/or a dividend."""
+    """Corporate actions forced on a date (by ``advance``): a split and/or dividends.
+
+    ``dividends`` holds the declared amounts, one dividend each (a regular and a special one
+    on the same ex-date are two).
+    """
 
     date: dt.date
     split: tuple[Decimal, Decimal] | None = None  # (new, old)
-    dividend: Decimal | None = None
+    dividends: tuple[Decimal, ...] = ()
 
 
 @dataclass(slots=True)
@@ -181,7 +185,7 @@ def generate(
         profile,
         series,
         [row_of(i) for i in schedule],
-        {row_of(i): inj.dividend for i, inj in injected.items() if inj.dividend is not None},
+        {row_of(i): inj.dividends for i, inj in injected.items() if inj.dividends},
     )
     return series
 
@@ -189,7 +193,7 @@ def generate(
 def _merge(first: Injection | None, second: Injection) -> Injection:
     if first is None:
         return second
-    return Injection(first.date, second.split or first.split, second.dividend or first.dividend)
+    return Injection(first.date, second.split or first.split, first.dividends + second.dividends)
 
 
 def _walk(shocks: Floats, sigma: float, drift: float, reversion: float) -> Floats:
@@ -324,9 +328,10 @@ def _ohlc(
 
 
 def _dividends(
-    profile: Profile, series: RawSeries, rows: list[int], forced: dict[int, Decimal]
+    profile: Profile, series: RawSeries, rows: list[int], forced: dict[int, tuple[Decimal, ...]]
 ) -> list[DividendEvent]:
-    """Dividend events on ``rows`` (natural) and ``forced`` rows (amounts given)."""
+    """Dividend events on ``rows`` (natural) and ``forced`` rows (amounts given, one event
+    per amount, so a forced row can hold several dividends)."""
     plan = profile.dividend
     scale = Decimal(10) ** series.price_digits
     split_rows = {s.row: s for s in series.splits}
@@ -346,9 +351,9 @@ def _dividends(
             resized = any(last_row < r <= row for r in split_rows)
             if year != day.year or resized or amount >= previous / 4:
                 amount = _dividend_amount(previous * Decimal(plan.annual_yield) / 4)
-            declared, year = amount, day.year
+            declared, year = (amount,), day.year
         last_row = row
-        events.append(_dividend_event(profile.key, row, day, declared))
+        events.extend(_dividend_event(profile.key, row, day, paid) for paid in declared)
     return events
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -222,7 +222,7 @@ class EmulatorServer:
         days: int = 1,
         *,
         splits: dict[str, str] | None = None,
-        dividends: dict[str, Decimal | str] | None = None,
+        dividends: Mapping[str, Decimal | str | Sequence[Decimal | str]] | None = None,
     ) -> dt.date:
         """Move today forward; see :meth:`~data_nexus.emulator.market.Market.advance`."""
         return self.service.advance(days, splits=splits, dividends=dividends)

@@ -15,7 +15,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
 from data_nexus.emulator.admin import handle_admin
@@ -96,7 +96,7 @@ class EmulatorService:
         days: int = 1,
         *,
         splits: Mapping[str, str] | None = None,
-        dividends: Mapping[str, Decimal | str] | None = None,
+        dividends: Mapping[str, Decimal | str | Sequence[Decimal | str]] | None = None,
     ) -> dt.date:
         """Move the market's today on, with the splits that ``plan_limited`` dirt brings."""
         if days < 1:

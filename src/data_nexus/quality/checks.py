@@ -39,6 +39,7 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Protocol
 
+from data_nexus.exdates import ex_dates
 from data_nexus.quality.calendars import Sessions
 from data_nexus.records import Dividend, Split
 
@@ -236,19 +237,10 @@ def adjustment_factors(
     per_date: dict[dt.date, Fraction] = defaultdict(lambda: Fraction(1))
     for split in split_list:
         per_date[split.date] *= 1 / split.ratio
-    totals: dict[dt.date, Fraction] = defaultdict(Fraction)
-    for dividend in dividends:
-        totals[dividend.date] += _declared(dividend, split_list)
-    for day, total in totals.items():
-        row = _first_on_or_after(dates, day)
-        if row < 1:
-            continue
-        previous = Fraction(bars[row - 1].close)
-        for split in split_list:
-            if split.date == day:
-                previous /= split.ratio
-        if previous > 0 and 0 < total < previous:
-            per_date[day] *= 1 - total / previous
+    for event in ex_dates(dividends, split_list):
+        row = _first_on_or_after(dates, event.date)
+        if row >= 1:  # an ex-date on or before the first bar has no earlier bar to scale
+            per_date[event.date] *= event.factor(bars[row - 1].close)
     factors = [Fraction(1)] * len(bars)
     events = sorted(per_date.items(), reverse=True)
     running, cursor = Fraction(1), 0
@@ -309,16 +301,6 @@ def adjustment_mismatches(
             )
             run = []
     return findings
-
-
-def _declared(dividend: Dividend, splits: Sequence[Split]) -> Fraction:
-    if dividend.unadjusted_value is not None:
-        return Fraction(dividend.unadjusted_value)
-    amount = Fraction(dividend.value)
-    for split in splits:
-        if split.date > dividend.date:
-            amount *= split.ratio
-    return amount
 
 
 def _first_on_or_after(dates: Sequence[dt.date], day: dt.date) -> int:

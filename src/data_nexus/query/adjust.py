@@ -8,13 +8,12 @@ EODHD's ``adjusted_close`` use it):
 
 - A split of ``numerator`` new shares for ``denominator`` old ones (``4/1`` forward,
   ``1/20`` reverse) divides every earlier price by ``numerator / denominator``.
-- A cash dividend ``D`` on its ex-date multiplies every earlier price by ``1 - D / P``,
-  where ``P`` is the raw close of the last bar before the ex-date. ``D`` is the amount as
-  declared (``unadjusted_value``); when only the split-adjusted ``value`` is known, it is
-  turned back into the declared amount with the ratios of later splits. If a split shares
-  the dividend's ex-date, ``P`` is first expressed in post-split shares (``P * old/new``),
-  because the dividend is declared per new share. A factor that would not be positive (a
-  dividend at least the previous close) is ignored (factor 1), as EODHD does.
+- Cash dividends follow the one rule of :mod:`data_nexus.exdates` (EODHD's): the dividends
+  of a symbol on one ex-date multiply every earlier price by ``1 - D / P``, ``D`` their
+  total as declared (``unadjusted_value``, else ``value`` times the ratios of later splits),
+  ``P`` the raw close of the last bar before the ex-date, in post-split shares
+  (``P * old/new``) when a split shares the date. Two dividends on a day are one factor,
+  not a product of two. A factor that would not be in ``(0, 1)`` is ignored (factor 1).
 - An event whose date is after a symbol's last bar in the block is not applied (the
   provider adjusts once the ex-date has traded); an event on or before the first bar has no
   earlier bar to scale.
@@ -40,12 +39,17 @@ from fractions import Fraction
 import numpy as np
 import numpy.typing as npt
 
+from data_nexus import exdates
 from data_nexus.errors import UsageError
+from data_nexus.exdates import dividend_factors, ex_dates, split_ratio
 from data_nexus.records import Dividend, Split
 
 Floats = npt.NDArray[np.float64]
 Dates = npt.NDArray[np.datetime64]
 Ints = npt.NDArray[np.int64]
+
+#: The declared amount of a dividend (kept here for the callers of this module).
+declared_amount = exdates.declared_amount
 
 #: The adjustment modes of the query API, in the order the docs list them.
 ADJUST_MODES = ("none", "splits", "all", "provider")
@@ -87,34 +91,6 @@ class Block:
 
 def _day(value: dt.date) -> np.datetime64:
     return np.datetime64(value.isoformat(), "D")
-
-
-def split_ratio(split: Split) -> Fraction:
-    """New shares per old share, exactly (``4/1`` → 4)."""
-    return Fraction(split.numerator) / Fraction(split.denominator)
-
-
-def declared_amount(dividend: Dividend, splits: Iterable[Split]) -> Fraction:
-    """The dividend per share as declared on its ex-date.
-
-    ``unadjusted_value`` when known, else ``value`` times the ratios of later splits
-    (``value`` is divided by them by the provider).
-    """
-    if dividend.unadjusted_value is not None:
-        return Fraction(dividend.unadjusted_value)
-    amount = Fraction(dividend.value)
-    for split in splits:
-        if split.date > dividend.date:
-            amount *= split_ratio(split)
-    return amount
-
-
-def dividend_factor(amount: Fraction, previous_close: Fraction, same_day_ratio: Fraction) -> float:
-    """``1 - amount / (previous_close / same_day_ratio)``; 1 when that is not positive."""
-    if previous_close <= 0:
-        return 1.0
-    factor = 1 - amount * same_day_ratio / previous_close
-    return float(factor) if factor > 0 else 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,13 +164,56 @@ def _last_days(block: Block, cutoff: dict[str, dt.date] | None) -> Dates:
     return last
 
 
+def _ex_date_arrays(
+    run: dict[str, int], dividends: Sequence[Dividend], splits: Sequence[Split]
+) -> tuple[list[Dividend], Ints, Dates, Floats, Floats] | None:
+    """The ex-dates of the block's dividends (:func:`data_nexus.exdates.ex_dates`) as arrays:
+    a dividend of each, run, day, float total, same-day split ratio; sorted by (run, day).
+
+    Grouped with NumPy: a lone dividend with its ``unadjusted_value`` (the common case) is its
+    own total; the other ex-dates (several dividends, or ``value`` only) take their exact total
+    from :func:`~data_nexus.exdates.ex_dates`. None without a dividend of the block's symbols.
+    """
+    chosen = [d for d in dividends if d.symbol in run]
+    if not chosen:
+        return None
+    runs = np.array([run[d.symbol] for d in chosen], np.int64)
+    days = np.array([d.date.isoformat() for d in chosen], "datetime64[D]")
+    keys = (runs << 32) + days.astype(np.int64)
+    unique, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    heads = [chosen[i] for i in first.tolist()]
+    totals = np.array(
+        [float(d.unadjusted_value) if d.unadjusted_value is not None else np.nan for d in heads]
+    )
+    exact = (counts > 1) | np.isnan(totals)
+    if exact.any():
+        members = [chosen[i] for i in np.flatnonzero(exact[inverse]).tolist()]
+        group = {(heads[g].symbol, heads[g].date): g for g in np.flatnonzero(exact).tolist()}
+        for event in ex_dates(members, splits):
+            totals[group[(event.symbol, event.date)]] = float(event.total)
+    ratios = np.ones(len(unique))
+    same_day: dict[int, Fraction] = {}
+    for split in splits:
+        if split.symbol in run:
+            key = (run[split.symbol] << 32) + int(_day(split.date).astype(np.int64))
+            g = int(np.searchsorted(unique, key))
+            if g < len(unique) and unique[g] == key:
+                same_day[g] = same_day.get(g, Fraction(1)) * split_ratio(split)
+    for g, ratio in same_day.items():
+        ratios[g] = float(ratio)
+    return heads, runs[first], days[first], totals, ratios
+
+
 def dividend_events(
     block: Block,
     dividends: Sequence[Dividend],
     splits: Sequence[Split],
     previous_close: dict[tuple[str, dt.date], Decimal | float | None] | None = None,
 ) -> tuple[Events, list[tuple[str, dt.date]]]:
-    """Price factors of dividends, ``1 - D / P`` (conventions in the module docstring).
+    """Price factors of ex-dates, ``1 - total / P`` (:mod:`data_nexus.exdates`), one per
+    (symbol, ex-date) however many dividends share it.
 
     ``P`` is the close of the row before the ex-date in ``block``; for a dividend after the
     run's last row it comes from ``previous_close[(symbol, ex_date)]``. Returns the events and
@@ -202,29 +221,12 @@ def dividend_events(
     dividends are left out).
     """
     run = _runs(block)
-    same_day: dict[tuple[str, dt.date], Fraction] = {}
-    for split in splits:
-        key = (split.symbol, split.date)
-        same_day[key] = same_day.get(key, Fraction(1)) * split_ratio(split)
-    by_symbol: dict[str, list[Split]] = {}
-    for split in splits:
-        by_symbol.setdefault(split.symbol, []).append(split)
-    chosen = [d for d in dividends if d.symbol in run]
-    if not chosen:
+    grouped = _ex_date_arrays(run, dividends, splits)
+    if grouped is None:
         return Events.empty(), []
-    runs = np.array([run[d.symbol] for d in chosen], np.int64)
-    days = np.array([d.date.isoformat() for d in chosen], "datetime64[D]")
-    amounts = np.array(
-        [
-            float(d.unadjusted_value)
-            if d.unadjusted_value is not None
-            else float(declared_amount(d, by_symbol.get(d.symbol, ())))
-            for d in chosen
-        ]
-    )
-    ratios = np.array([float(same_day.get((d.symbol, d.date), 1)) for d in chosen])
+    chosen, runs, days, totals, ratios = grouped
     keys, firsts, ends = _row_keys(block)
-    position = np.searchsorted(keys, _event_keys(Events(runs, days, amounts)), side="left")
+    position = np.searchsorted(keys, _event_keys(Events(runs, days, totals)), side="left")
     previous = position - 1
     inside = (previous >= firsts[runs]) & (position < ends[runs])
     closes = np.full(len(chosen), np.nan)
@@ -238,9 +240,7 @@ def dividend_events(
             missing.append(key)
         else:
             closes[i] = float(value)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factors = 1.0 - amounts * ratios / closes
-    factors = np.where((closes > 0) & (factors > 0), factors, 1.0)
+    factors = dividend_factors(totals, closes, ratios)
     usable = ~np.isnan(closes)
     return Events(runs[usable], days[usable], factors[usable]), missing
 

@@ -5,7 +5,9 @@ Conventions (CRSP's holding-period return ``RET``): on each trading day ``t`` of
 - price return: ``a[t] / a[t-1] - 1`` where ``a`` is the split-adjusted close, so a split
   is not a return;
 - total return: ``(a[t] + d[t]) / a[t-1] - 1`` where ``d[t]`` is the cash dividend whose
-  ex-date is ``t``, per share and expressed in the same (split-adjusted) shares as ``a``.
+  ex-date is ``t``, per share and expressed in the same (split-adjusted) shares as ``a``;
+  several dividends on one ex-date are reinvested together, ``d[t]`` their total (the same
+  grouping as the price factors, :mod:`data_nexus.exdates`).
   The dividend is reinvested at the ex-date's close: compounding these returns
   (:func:`growth`) gives the total-return index users ask their data vendor for.
 
@@ -17,10 +19,13 @@ multiplicative back-adjustment reinvests at the previous close (``a[t] / (a[t-1]
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 import numpy as np
 import numpy.typing as npt
 
 from data_nexus.errors import UsageError
+from data_nexus.exdates import ExDate
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -35,11 +40,40 @@ def check_kind(kind: str) -> str:
     return kind
 
 
+def ex_date_dividends(
+    symbols: Sequence[str],
+    run_starts: Ints,
+    days: npt.NDArray[np.datetime64],
+    events: Iterable[ExDate],
+    split_factors: Floats,
+) -> Floats:
+    """The ``dividend`` column of :func:`daily_returns`: per row, the total of the dividends
+    whose ex-date is that row's date, in the row's split-adjusted shares (``total ×
+    split_factors[row]``), 0 elsewhere.
+
+    ``events`` are :func:`data_nexus.exdates.ex_dates` (one per symbol and ex-date, however
+    many dividends share it); an ex-date without a bar of its symbol is skipped.
+    """
+    out = np.zeros(len(days))
+    bounds = np.append(run_starts, len(days)).astype(np.int64)
+    run = {symbol: k for k, symbol in enumerate(symbols)}
+    for event in events:
+        k = run.get(event.symbol)
+        if k is None:
+            continue
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        day = np.datetime64(event.date.isoformat(), "D")
+        row = lo + int(np.searchsorted(days[lo:hi], day))
+        if row < hi and days[row] == day:
+            out[row] = float(event.total) * split_factors[row]
+    return out
+
+
 def daily_returns(close: Floats, dividend: Floats, run_starts: Ints, kind: str) -> Floats:
     """Per row, the return since the symbol's previous row (NaN on each run's first row).
 
-    ``close`` is split-adjusted; ``dividend`` holds the split-adjusted cash amount on ex-date
-    rows and 0 elsewhere (ignored for ``kind="price"``). Shapes are ``(n,)``.
+    ``close`` is split-adjusted; ``dividend`` holds the split-adjusted cash total of each
+    ex-date row's dividends and 0 elsewhere (ignored for ``kind="price"``). Shapes are ``(n,)``.
     """
     check_kind(kind)
     n = len(close)

@@ -20,8 +20,9 @@ means before it writes (in one transaction with the asset's data):
 The conventions are EODHD's (``docs/emulator.md`` replays them): raw OHLC are as traded;
 ``adjusted_close`` is the raw close times the product of the factors of every later event,
 rounded half-even to the provider's decimals; a split ``new/old`` has price factor
-``old/new``; a dividend ``D`` (as declared) has factor ``1 - D / P`` with ``P`` the raw close
-of the previous session (in post-split shares when a split shares the ex-date); ``volume``
+``old/new``; the dividends of one ex-date (``D`` their total as declared) have one factor
+``1 - D / P`` with ``P`` the raw close of the previous session (in post-split shares when a
+split shares the ex-date; :mod:`data_nexus.exdates`); ``volume``
 is adjusted for splits only (earlier volumes times ``new/old``).
 """
 
@@ -36,6 +37,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from data_nexus.decimals import canonical, decimal_places
+from data_nexus.exdates import ex_dates
 from data_nexus.records import Bar, Dividend, Finding, Split
 
 #: Kinds of finding the sync records when it compares a re-fetched history with the stored.
@@ -201,19 +203,21 @@ def _cumulate(dates: Sequence[dt.date], events: dict[dt.date, Fraction]) -> list
 def price_factors(bars: Sequence[Bar], actions: Sequence[Action]) -> list[Fraction]:
     """The provider's cumulative back-adjustment factor of each of ``bars`` (sorted by date).
 
-    ``adjusted_close = close * factor``. A dividend whose ex-date has no earlier bar in
-    ``bars``, or whose previous close is not positive or not above the amount, has factor 1.
+    ``adjusted_close = close * factor``. Dividends follow :mod:`data_nexus.exdates` (those of
+    one ex-date are one factor from their total; an ex-date without an earlier bar in
+    ``bars``, or whose previous close is unknown, not positive or not above the total, has
+    factor 1). Exact duplicates count once.
     """
     dates = [bar.date for bar in bars]
-    splits = _split_events(actions)
-    events = {day: 1 / ratio for day, ratio in splits.items()}
-    for day, amount in _dividend_totals(actions).items():
-        i = bisect.bisect_left(dates, day)
+    events = {day: 1 / ratio for day, ratio in _split_events(actions).items()}
+    valid = [a for a in actions if isinstance(a, Split) and _valid_ratio(a) is not None]
+    distinct = dict.fromkeys(a for a in actions if isinstance(a, Dividend))
+    for ex_date in ex_dates(distinct, valid):  # the one rule: one factor per ex-date
+        i = bisect.bisect_left(dates, ex_date.date)
         if i == 0:
             continue
-        previous = Fraction(bars[i - 1].close) / splits.get(day, Fraction(1))
-        if previous > 0 and amount < previous:
-            events[day] = events.get(day, Fraction(1)) * (1 - amount / previous)
+        factor = ex_date.factor(bars[i - 1].close)
+        events[ex_date.date] = events.get(ex_date.date, Fraction(1)) * factor
     return _cumulate(dates, events)
 
 
