@@ -60,6 +60,7 @@ import pyarrow.parquet as pq
 
 from data_nexus.decimals import canonical
 from data_nexus.errors import UsageError
+from data_nexus.exdates import split_ratio
 from data_nexus.query import adjust as adj
 from data_nexus.query.bars import (
     Frame,
@@ -323,7 +324,7 @@ def _split_multipliers(days: np.ndarray, actions: list[Any], last: dt.date) -> l
     )
     suffix = [Fraction(1)]  # suffix[j]: the product over the splits from the j-th on
     for split in reversed(splits):
-        suffix.append(suffix[-1] / adj.split_ratio(split))
+        suffix.append(suffix[-1] / split_ratio(split))
     suffix.reverse()
     split_days = np.array([a.date.isoformat() for a in splits], "datetime64[D]")
     index = np.searchsorted(split_days, days.astype("datetime64[D]"), side="right")
@@ -355,7 +356,7 @@ def _write_zipline(
     for action in actions:
         day = action.date.isoformat()
         if isinstance(action, Split):
-            split[day] = split.get(day, Fraction(1)) * adj.split_ratio(action)
+            split[day] = split.get(day, Fraction(1)) * split_ratio(action)
         else:
             dividend[day] = dividend.get(day, Fraction(0)) + adj.declared_amount(action, splits)
     multipliers = _split_multipliers(
