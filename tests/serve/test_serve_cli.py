@@ -147,3 +147,37 @@ def test_without_the_serve_extra_says_how_to_install_it(tmp_path: Path) -> None:
         "error: datanexus serve needs the serve extra: pip install 'data-nexus[serve]' "
         "(FastAPI, uvicorn)\n"
     )
+
+
+def test_ctrl_c_ends_with_130_also_where_sigint_was_ignored(
+    demo_sqlite: str, tmp_path: Path
+) -> None:
+    """A job started in the background of a shell without job control inherits SIGINT as
+    ignored; uvicorn still stops on it, and the exit code must still say "interrupted"."""
+    port = free_port()
+    ignoring = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+        "sys.argv[0] = 'datanexus'; runpy.run_module('data_nexus', run_name='__main__')"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ignoring, "serve", "--port", str(port), "-d", demo_sqlite],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr

@@ -148,8 +148,9 @@ def run_cli(app: typer.Typer) -> NoReturn:
         # standalone_mode=False: Click hands usage errors to us instead of printing its
         # three-line usage block, so every error of the CLI has the same one-line shape.
         result = app(standalone_mode=False)
-    except typer.Abort:  # Ctrl-C or end of input at a confirmation prompt
-        sys.stderr.write("aborted\n")
+    except typer.Abort as exc:  # Click's form of Ctrl-C, or end of input at a prompt
+        interrupted = isinstance(exc.__context__, KeyboardInterrupt)
+        sys.stderr.write("interrupted\n" if interrupted else "aborted\n")
         raise SystemExit(ExitCode.INTERRUPTED) from None
     except DataNexusError as exc:
         fail(exc)

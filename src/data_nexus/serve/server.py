@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
+from types import FrameType, TracebackType
 
 import uvicorn
 from fastapi import FastAPI
@@ -51,6 +51,16 @@ def _config(app: FastAPI, log_level: str, access_log: bool) -> uvicorn.Config:
     )
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, remembering the signal (Ctrl-C, SIGTERM) that stopped it."""
+
+    signalled: int | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.signalled = sig
+        super().handle_exit(sig, frame)
+
+
 def run(
     app: FastAPI,
     host: str,
@@ -62,6 +72,9 @@ def run(
 ) -> None:
     """Serve ``app`` on ``host``:``port`` until interrupted (Ctrl-C or SIGTERM).
 
+    Raises :class:`KeyboardInterrupt` after the graceful shutdown that a signal started (the
+    CLI turns it into exit code 130).
+
     ``on_listen`` is called with the bound port once the socket listens, before serving: a
     caller announces the address only when it is really served. Raises
     :class:`~data_nexus.errors.ConfigError` (before ``on_listen``) if the address is taken.
@@ -72,9 +85,15 @@ def run(
     try:
         if on_listen is not None:
             on_listen(int(sock.getsockname()[1]))
-        uvicorn.Server(_config(app, log_level, access_log=access_log)).run(sockets=[sock])
+        server = _Server(_config(app, log_level, access_log=access_log))
+        server.run(sockets=[sock])
     finally:
         sock.close()
+    if server.signalled is not None:
+        # uvicorn raises the signal again after a graceful shutdown, which ends the process
+        # only where the signal is not ignored (a job started in the background of a shell
+        # that has no job control ignores SIGINT): say "interrupted" the same way everywhere.
+        raise KeyboardInterrupt
 
 
 class ServerThread:
