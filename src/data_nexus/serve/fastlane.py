@@ -21,12 +21,15 @@ that went away; or anything unexpected): FastAPI reads again and answers as docu
 the OpenAPI schema, which describes both paths.
 
 Where the read runs: on SQLite, a read of at most :data:`INLINE_DAYS` (``from`` and ``to``
-both given: a symbol-year is about 0.3 ms) runs on the event loop itself, which saves the
-hand-over to a worker thread (about 0.1 ms of server CPU per request; interleaved runs of
-``benchmarks/serve_http.py``, docs/benchmarks.md). An earlier measurement, when such a read
-cost 0.6 ms, found inline worse under load; at 0.3 ms the CPU saved wins. Longer reads, and
-every read on PostgreSQL (which waits on the network), run in a worker thread as FastAPI's
-endpoints do, so the event loop never waits long on the database.
+both given: a symbol-year is about 0.3 ms) runs on the event loop itself *when no other
+fast-lane read is under way*, which saves the hand-over to a worker thread (about 0.1 ms of
+server CPU and of latency per request; ``benchmarks/serve_http.py``, docs/benchmarks.md).
+Under concurrent load the reads go to worker threads as before: always inline, 8 clients got
+about half the requests per second on this shared 2-core machine (403-648 against 739-846
+req/s threaded, interleaved runs), as one thread doing everything gets less of a busy
+machine and nothing overlaps the parts of a read that release the GIL. Longer reads, and
+every read on PostgreSQL (which waits on the network), always run in a worker thread, as
+FastAPI's endpoints do.
 """
 
 from __future__ import annotations
@@ -107,6 +110,7 @@ class FastLane:
         self.app = app
         self.pool = warehouse.readers
         self.inline = warehouse.backend == "sqlite"
+        self.in_flight = 0  # fast-lane reads under way in worker threads
         self.expected = token.encode() if token is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -158,9 +162,13 @@ class FastLane:
             unknown_is_404=False,  # the library refuses it (UsageError): FastAPI answers 404
         )
         try:
-            if self.inline and _small(args):
+            if self.inline and not self.in_flight and _small(args):
                 return read()
-            return await run_in_threadpool(read)
+            self.in_flight += 1
+            try:
+                return await run_in_threadpool(read)
+            finally:
+                self.in_flight -= 1
         except Exception:
             # ours (DataNexusError), a database gone, or unexpected: FastAPI reads again and
             # answers as documented (400/404/503, or InternalErrors' logged JSON 500)
