@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from data_nexus.serve import ServerThread, create_app, open_read_only
-from data_nexus.serve.fastlane import FastLane, bearer_matches, parse_query
+from data_nexus.serve.fastlane import INLINE_DAYS, FastLane, _small, bearer_matches, parse_query
 from tests.serve.conftest import fixed_clock
 
 TOKEN = "s3cret-token"
@@ -213,3 +213,18 @@ def test_only_plain_bar_requests_take_the_short_path(demo_sqlite: str) -> None:
         assert lane._request(scope("/bars/AAPL.US/x")) is None
     finally:
         warehouse.close()
+
+
+def test_only_short_sqlite_reads_run_on_the_event_loop(demo_sqlite: str) -> None:
+    """On SQLite a read of at most INLINE_DAYS with both ends runs inline, others in a thread."""
+    year = {"from": dt.date(2024, 1, 1), "to": dt.date(2024, 12, 31)}
+    assert _small(year)
+    assert _small(
+        {"from": dt.date(2024, 1, 1), "to": dt.date(2024, 1, 1) + dt.timedelta(INLINE_DAYS)}
+    )
+    assert not _small({"from": dt.date(2020, 1, 1), "to": dt.date(2024, 12, 31)})
+    assert not _small({"from": dt.date(2024, 1, 1)})
+    assert not _small({"to": dt.date(2024, 12, 31)})
+    assert not _small({})
+    with open_read_only(demo_sqlite) as warehouse:
+        assert FastLane(create_app(warehouse), warehouse=warehouse, token=None).inline

@@ -59,6 +59,37 @@ def test_json_rows_write_infinities_and_nan_as_null() -> None:
     assert [r["open"] for r in rows] == [1.5, None, None, None, None, 2.0]
 
 
+@given(
+    st.lists(st.tuples(finite, finite, finite, finite, st.one_of(st.none(), finite)), max_size=20),
+    st.integers(min_value=0, max_value=5),
+)
+def test_json_rows_keep_each_price_in_its_column(
+    prices: list[tuple[float, float, float, float, float | None]], cut: int
+) -> None:
+    """The price columns are written as one array and sliced back: each value lands in its
+    own column and row, also for a table of several chunks or a slice of one."""
+    n = len(prices)
+    names = ("open", "high", "low", "close", "adjusted_close")
+    columns = {name: [p[k] for p in prices] for k, name in enumerate(names)}
+    whole = pa.table(
+        {
+            "symbol": pa.array(["A.US"] * n),
+            "date": pa.array([dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(n)]),
+            **{name: pa.array(values, pa.float64()) for name, values in columns.items()},
+            "volume": pa.array(range(n), pa.int64()),
+        }
+    )
+    cut = min(cut, n)
+    chunked = pa.concat_tables([whole.slice(0, cut), whole.slice(cut)])
+    for t in (whole, chunked, chunked.slice(min(1, n))):
+        first = n - t.num_rows
+        rows = json.loads(b"[" + formats.json_row_bytes(t) + b"]")
+        assert len(rows) == t.num_rows
+        for i, row in enumerate(rows, start=first):
+            assert [row[name] for name in names] == [columns[name][i] for name in names]
+            assert row["volume"] == i
+
+
 def test_json_stream_of_pieces_is_one_document() -> None:
     pieces = [table("A.US", [1.5, 2.0]), table("B.US", []), table("C.US", [3.25])]
     text = b"".join(formats.encode("json", pieces, {"adjust": "all"}, cutoff="2024-01-02"))

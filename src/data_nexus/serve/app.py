@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from data_nexus import __version__
 from data_nexus.clock import Clock, utcnow
@@ -32,6 +33,20 @@ corporate actions, sync status and runs.
 Errors are JSON `{"error": "<message>"}`: 400 for a bad parameter, 401 for a missing or
 wrong bearer token, 404 for an unknown symbol, 503 when the database is unreachable.
 """
+
+
+class _App(FastAPI):
+    """FastAPI with :mod:`~data_nexus.serve.fastlane` ahead of everything it does per request
+    (its telemetry hook, the middleware stack, routing): a plain ``GET /bars/{symbol}`` is
+    answered before any of them runs; any other request, or one the fast lane gives up on,
+    goes through FastAPI as if the fast lane were not there."""
+
+    fast_lane: FastLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = self.fast_lane
+        if lane is None or not await lane.answered(scope, receive, send):
+            await super().__call__(scope, receive, send)
 
 
 def static_dir() -> str:
@@ -64,7 +79,7 @@ def create_app(
             if close:
                 warehouse.close()
 
-    app = FastAPI(
+    app = _App(
         title="Data Nexus",
         version=__version__,
         description=DESCRIPTION,
@@ -74,8 +89,8 @@ def create_app(
     )
     app.state.warehouse = warehouse
     app.state.clock = clock
-    if fast_lane:  # added first: inside InternalErrors, which install_error_handlers adds
-        app.add_middleware(FastLane, warehouse=warehouse, token=token)
+    if fast_lane:
+        app.fast_lane = FastLane(app, warehouse=warehouse, token=token)
     install_error_handlers(app)
     guards: list[Any] = [Depends(bearer_guard(token))] if token is not None else []
     app.include_router(api.router, dependencies=guards)

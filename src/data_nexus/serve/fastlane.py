@@ -2,8 +2,10 @@
 
 FastAPI spends more CPU on a request's parameters (dependency solving, pydantic validation,
 routing through the included routers) than SQLite spends reading a symbol-year
-(``benchmarks/serve_http.py``; docs/benchmarks.md, "HTTP"). :class:`FastLane` is an ASGI
-middleware that answers the plain, well-formed form of that request itself:
+(``benchmarks/serve_http.py``; docs/benchmarks.md, "HTTP"). :class:`FastLane` answers the
+plain, well-formed form of that request itself, ahead of FastAPI: the application of
+:func:`~data_nexus.serve.app.create_app` asks it first (:meth:`FastLane.answered`), before
+FastAPI's own per-request work and its middleware stack run:
 
 - ``GET /bars/<CODE.EXCHANGE>`` with at most one each of ``from``, ``to`` (``YYYY-MM-DD``),
   ``adjust``, ``interval`` and ``format`` (their exact allowed values), nothing else;
@@ -12,17 +14,22 @@ middleware that answers the plain, well-formed form of that request itself:
 It calls the endpoint's own :func:`~data_nexus.serve.data.symbol_bars`, so the answer is the
 same bytes. Everything else goes on to FastAPI untouched: other paths, unknown or repeated
 parameters, values the short path does not parse, a missing or wrong token, and any request
-whose read raised one of our errors (an unknown symbol, ``from`` after ``to``, a database
-that went away): FastAPI answers those as documented (400/401/404/503, JSON). The route
-stays in the OpenAPI schema, which describes both paths. An unexpected exception is left to
-:class:`~data_nexus.serve.errors.InternalErrors` (a JSON 500), which wraps this middleware.
+whose read raised (one of our errors: an unknown symbol, ``from`` after ``to``; a database
+that went away; or anything unexpected): FastAPI reads again and answers as documented
+(400/401/404/503, JSON), an unexpected error through
+:class:`~data_nexus.serve.errors.InternalErrors` (logged, a JSON 500). The route stays in
+the OpenAPI schema, which describes both paths.
 
-The read runs in a worker thread, as FastAPI's endpoints do: the event loop never waits on
-the database. Reading a symbol-year on the loop itself saves the hand-over (about 0.1 ms of
-CPU) but, in interleaved runs on this shared 2-core machine (load 7-9), gave worse
-single-client latency and 8-client throughput: one thread doing everything gets less of a
-busy machine, and nothing overlaps the parts of a read that release the GIL
-(docs/benchmarks.md, "HTTP").
+Where the read runs: on SQLite, a read of at most :data:`INLINE_DAYS` (``from`` and ``to``
+both given: a symbol-year is about 0.3 ms) runs on the event loop itself *when no other
+fast-lane read is under way*, which saves the hand-over to a worker thread (about 0.1 ms of
+server CPU and of latency per request; ``benchmarks/serve_http.py``, docs/benchmarks.md).
+Under concurrent load the reads go to worker threads as before: always inline, 8 clients got
+about half the requests per second on this shared 2-core machine (403-648 against 739-846
+req/s threaded, interleaved runs), as one thread doing everything gets less of a busy
+machine and nothing overlaps the parts of a read that release the GIL. Longer reads, and
+every read on PostgreSQL (which waits on the network), always run in a worker thread, as
+FastAPI's endpoints do.
 """
 
 from __future__ import annotations
@@ -38,11 +45,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from data_nexus.errors import DataNexusError
 from data_nexus.serve.data import SYMBOL_PATTERN, symbol_bars
-from data_nexus.serve.errors import database_gone
 from data_nexus.serve.readonly import Warehouse
 
+#: The longest range (``to`` - ``from``, days) read on the event loop on SQLite (module docstring).
+INLINE_DAYS = 400
 _PREFIX = "/bars/"
 _SYMBOL = re.compile(SYMBOL_PATTERN)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -93,21 +100,33 @@ def parse_query(query: bytes) -> dict[str, Any] | None:
 
 
 class FastLane:
-    """ASGI middleware: answers plain ``GET /bars/{symbol}`` requests (module docstring)."""
+    """Answers plain ``GET /bars/{symbol}`` requests (module docstring).
+
+    :meth:`answered` is the hook the application calls first; called as an ASGI
+    application, it wraps ``app`` (answers what it can, hands the rest to ``app``).
+    """
 
     def __init__(self, app: ASGIApp, *, warehouse: Warehouse, token: str | None) -> None:
         self.app = app
         self.pool = warehouse.readers
+        self.inline = warehouse.backend == "sqlite"
+        self.in_flight = 0  # fast-lane reads under way in worker threads
         self.expected = token.encode() if token is not None else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not await self.answered(scope, receive, send):
+            await self.app(scope, receive, send)
+
+    async def answered(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer ``scope`` if it is a plain ``GET /bars/{symbol}``; False: not answered."""
         request = self._request(scope) if scope["type"] == "http" else None
-        if request is not None:
-            response = await self._answer(*request)
-            if response is not None:
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if request is None:
+            return False
+        response = await self._answer(*request)
+        if response is None:
+            return False
+        await response(scope, receive, send)
+        return True
 
     def _request(self, scope: Scope) -> tuple[str, dict[str, Any]] | None:
         path: str = scope["path"]
@@ -143,10 +162,20 @@ class FastLane:
             unknown_is_404=False,  # the library refuses it (UsageError): FastAPI answers 404
         )
         try:
-            return await run_in_threadpool(read)
-        except DataNexusError:
-            return None  # FastAPI reads again and answers the error as documented
-        except Exception as error:
-            if database_gone(error):
-                return None
-            raise
+            if self.inline and not self.in_flight and _small(args):
+                return read()
+            self.in_flight += 1
+            try:
+                return await run_in_threadpool(read)
+            finally:
+                self.in_flight -= 1
+        except Exception:
+            # ours (DataNexusError), a database gone, or unexpected: FastAPI reads again and
+            # answers as documented (400/404/503, or InternalErrors' logged JSON 500)
+            return None
+
+
+def _small(args: dict[str, Any]) -> bool:
+    """Whether a read covers at most :data:`INLINE_DAYS` (both ends given)."""
+    start, end = args.get("from"), args.get("to")
+    return start is not None and end is not None and (end - start).days <= INLINE_DAYS
