@@ -490,13 +490,24 @@ class FrameReader:
         return table.set_column(0, "symbol", symbol).cast(bar_schema(exact))
 
     def _copy_out(self, query: str, params: Sequence[Any]) -> io.BytesIO:
-        """The output of a ``COPY … TO STDOUT`` in one buffer (at its end)."""
+        """The output of a ``COPY … TO STDOUT`` in one buffer (at its end).
+
+        Run with bitmap scans off (``SET LOCAL``: this statement only). For a group of
+        :data:`BAR_GROUP` symbols the planner's estimate picks a bitmap heap scan, whose
+        rows come in page order and need a sort by (symbol, time): 12 MiB at 32 symbols x
+        20 years, an external merge on disk at the default ``work_mem``. The index on
+        (symbol, time) hands them over in that order already; measured (500 symbols x 20
+        years, 16 groups), the server's CPU time fell from 1.8-1.9 s to 1.2 s, what one
+        ``COPY`` of all 500 symbols costs (it picks the index scan by itself).
+        """
         assert self._pg is not None
         buffer = io.BytesIO()
         write = buffer.write
-        with self._pg.cursor() as cur, cur.copy(query, params) as copy:
-            for block in copy:
-                write(block)
+        with self._pg.transaction(), self._pg.cursor() as cur:
+            cur.execute("SET LOCAL enable_bitmapscan = off")
+            with cur.copy(query, params) as copy:
+                for block in copy:
+                    write(block)
         return buffer
 
     def bar_texts(self, symbols: Sequence[str]) -> pa.Table | None:
