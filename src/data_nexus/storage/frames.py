@@ -319,7 +319,8 @@ class FrameReader:
         if names is None or len(names) <= BAR_GROUP:
             return read(names, start, end, exact)
         # Groups of symbols: each group's text (SQLite's columns, PostgreSQL's CSV) is freed
-        # once typed, so the peak holds the typed result plus one group's text.
+        # once typed, so the peak holds the typed result plus one group's text (two on
+        # PostgreSQL, where the next group's COPY is read while one is parsed).
         groups = [names[i : i + BAR_GROUP] for i in range(0, len(names), BAR_GROUP)]
         if self._pg is not None:
             parts = self._pg_groups(groups, start, end, exact)
