@@ -88,3 +88,8 @@ def test_reads_in_symbol_groups_equal_one_read(
     for url, frame in whole.items():
         pd.testing.assert_frame_equal(get_bars(symbols, url=url), frame, check_exact=True)
     pd.testing.assert_frame_equal(get_bars(symbols, exact=True, url=server_url), exact)
+    # each group's COPY turns sorts off for itself only (SET LOCAL), not for the
+    # reader's later statements
+    with frames.reading(server_url) as reader:
+        assert reader.bars(symbols).num_rows == len(whole[server_url])
+        assert reader._rows("SHOW enable_sort", []) == [("on",)]

@@ -30,6 +30,7 @@ import io
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
@@ -157,6 +158,25 @@ def _where(
         parts.append(f"time <= {mark}")
         params.append(end.isoformat())
     return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+def _pg_copy(
+    symbols: Sequence[str] | None, start: dt.date | None, end: dt.date | None
+) -> tuple[str, list[Any]]:
+    """The bar ``COPY`` of ``symbols`` (None: all) in [start, end] and its parameters."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if symbols is not None:
+        parts.append("symbol = ANY(%s)")
+        params.append(list(symbols))
+    if start is not None:
+        parts.append("time >= %s")
+        params.append(start)
+    if end is not None:
+        parts.append("time <= %s")
+        params.append(end)
+    where = (" WHERE " + " AND ".join(parts)) if parts else ""
+    return f"COPY ({_SELECT}{where} ORDER BY symbol, time) TO STDOUT (FORMAT csv)", params
 
 
 def _utc(value: Any) -> dt.datetime | None:
@@ -299,11 +319,13 @@ class FrameReader:
         if names is None or len(names) <= BAR_GROUP:
             return read(names, start, end, exact)
         # Groups of symbols: each group's text (SQLite's columns, PostgreSQL's CSV) is freed
-        # once typed, so the peak holds the typed result plus one group's text.
-        parts = [
-            read(names[i : i + BAR_GROUP], start, end, exact)
-            for i in range(0, len(names), BAR_GROUP)
-        ]
+        # once typed, so the peak holds the typed result plus one group's text (two on
+        # PostgreSQL, where the next group's COPY is read while one is parsed).
+        groups = [names[i : i + BAR_GROUP] for i in range(0, len(names), BAR_GROUP)]
+        if self._pg is not None:
+            parts = self._pg_groups(groups, start, end, exact)
+        else:
+            parts = [read(group, start, end, exact) for group in groups]
         return pa.concat_tables(parts).unify_dictionaries(memory_pool=READ_POOL)
 
     def _sqlite_bars(
@@ -456,21 +478,37 @@ class FrameReader:
         end: dt.date | None,
         exact: bool,
     ) -> pa.Table:
-        assert self._pg is not None
-        parts: list[str] = []
-        params: list[Any] = []
-        if symbols is not None:
-            parts.append("symbol = ANY(%s)")
-            params.append(list(symbols))
-        if start is not None:
-            parts.append("time >= %s")
-            params.append(start)
-        if end is not None:
-            parts.append("time <= %s")
-            params.append(end)
-        where = (" WHERE " + " AND ".join(parts)) if parts else ""
-        query = f"COPY ({_SELECT}{where} ORDER BY symbol, time) TO STDOUT (FORMAT csv)"
-        buffer = self._copy_out(query, params)
+        return self._pg_parse([self._copy_out(*_pg_copy(symbols, start, end))], exact)
+
+    def _pg_groups(
+        self,
+        groups: Sequence[Sequence[str]],
+        start: dt.date | None,
+        end: dt.date | None,
+        exact: bool,
+    ) -> list[pa.Table]:
+        """:meth:`_pg_bars` of each group, the next group's ``COPY`` read by a second thread
+        while this one's CSV is parsed (Arrow's parse releases the GIL): the server writes
+        the next group's text meanwhile instead of waiting. The peak holds two groups' text.
+        """
+        parts: list[pa.Table] = []
+        with ThreadPoolExecutor(1, thread_name_prefix="datanexus-copy") as pool:
+            pending = pool.submit(self._copy_out, *_pg_copy(groups[0], start, end))
+            for k in range(len(groups)):
+                holder = [pending.result()]
+                if k + 1 < len(groups):
+                    pending = pool.submit(self._copy_out, *_pg_copy(groups[k + 1], start, end))
+                parts.append(self._pg_parse(holder, exact))
+        return parts
+
+    @staticmethod
+    def _pg_parse(holder: list[io.BytesIO], exact: bool) -> pa.Table:
+        """A bar ``COPY``'s CSV (the buffer in ``holder``, at its end) as a bar table.
+
+        Takes the buffer out of ``holder`` (so no caller keeps it alive): its text is freed
+        once parsed, before the typed columns are built.
+        """
+        buffer = holder.pop()
         # Arrow's CSV reader has no decimal256 conversion: exact prices are read as text
         # (NULL, an empty field, as null) and cast exactly by the schema cast below
         kind = pa.string() if exact else price_type(exact)
@@ -490,13 +528,25 @@ class FrameReader:
         return table.set_column(0, "symbol", symbol).cast(bar_schema(exact))
 
     def _copy_out(self, query: str, params: Sequence[Any]) -> io.BytesIO:
-        """The output of a ``COPY … TO STDOUT`` in one buffer (at its end)."""
+        """The output of a ``COPY … TO STDOUT`` in one buffer (at its end).
+
+        Run with sorts off (``SET LOCAL``: this statement only), so the planner reads the
+        (symbol, time) index in order. For a group of :data:`BAR_GROUP` symbols its estimate
+        otherwise picks a bitmap heap scan (analysed table) or a parallel sequential scan
+        (fresh, unanalysed table) and sorts 12 MiB by (symbol, time), an external merge on
+        disk at the default ``work_mem`` (EXPLAIN ANALYZE: 78-152 ms a group, 16-44 ms with the
+        index). One ``COPY`` of all 500 symbols (the raw path) picks the index scan by itself.
+        Measured (500 symbols x 20 years, 16 groups), the server's CPU time fell from
+        1.8-1.9 s to 1.2-1.3 s, what that single ``COPY`` costs.
+        """
         assert self._pg is not None
         buffer = io.BytesIO()
         write = buffer.write
-        with self._pg.cursor() as cur, cur.copy(query, params) as copy:
-            for block in copy:
-                write(block)
+        with self._pg.transaction(), self._pg.cursor() as cur:
+            cur.execute("SET LOCAL enable_sort = off")
+            with cur.copy(query, params) as copy:
+                for block in copy:
+                    write(block)
         return buffer
 
     def bar_texts(self, symbols: Sequence[str]) -> pa.Table | None:
