@@ -21,6 +21,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def first_answer(
+    proc: subprocess.Popen[str], url: str, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """The first answer to ``GET url`` from the server ``proc`` is starting (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(url, headers=headers)
+        except httpx.TransportError:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.1)
+
+
 def test_refuses_to_expose_without_a_token(demo_sqlite: str, tmp_path: Path) -> None:
     out = run_cli("serve", "--host", "0.0.0.0", "-d", demo_sqlite, cwd=tmp_path)
     assert out.returncode == 2
@@ -80,17 +94,7 @@ def test_serves_with_a_token_from_the_environment(demo_sqlite: str, tmp_path: Pa
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                response = httpx.get(
-                    f"{url}/health", headers={"Authorization": "Bearer tok-123456"}
-                )
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+        response = first_answer(proc, f"{url}/health", {"Authorization": "Bearer tok-123456"})
         assert response.status_code == 200
         assert httpx.get(f"{url}/health").status_code == 401
     finally:
@@ -118,15 +122,7 @@ def test_access_log_on_request(demo_sqlite: str, tmp_path: Path) -> None:
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/bars/AAPL.US?from=2026-01-01")
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+        response = first_answer(proc, f"http://127.0.0.1:{port}/bars/AAPL.US?from=2026-01-01")
         assert response.status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
@@ -167,15 +163,7 @@ def test_ctrl_c_ends_with_130_also_where_sigint_was_ignored(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                assert httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+        assert first_answer(proc, f"http://127.0.0.1:{port}/health").status_code == 200
     finally:
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=30)
