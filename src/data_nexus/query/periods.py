@@ -136,7 +136,7 @@ def period_table(
     actions = reader.actions(symbols)
     closes = {}
     if adjust == "all":
-        closes = reader.previous_closes(needed_previous_closes(actions, cutoff, start))
+        closes = reader.closes_before(needed_previous_closes(actions, cutoff, start))
     steps = factor_steps(
         adjust, symbols, actions, cutoff=cutoff, previous_close=closes, start=start
     )

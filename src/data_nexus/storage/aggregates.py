@@ -428,11 +428,9 @@ def period_bars(
 def previous_closes(
     conn: Connection, keys: Sequence[tuple[str, dt.date]]
 ) -> dict[tuple[str, dt.date], Decimal]:
-    """The close of each symbol's last bar before each date, in a few statements.
-
-    The batch form of :meth:`FrameReader.closes_before
-    <data_nexus.storage.frames.FrameReader.closes_before>` (absent: no earlier bar, or that
-    bar has no close).
+    """The close of each symbol's last bar before each date, in a few statements (absent: no
+    earlier bar, or that bar has no close); :meth:`FrameReader.closes_before
+    <data_nexus.storage.frames.FrameReader.closes_before>` on a reader's connection.
     """
     out: dict[tuple[str, dt.date], Decimal] = {}
     postgres = not isinstance(conn, sqlite3.Connection)

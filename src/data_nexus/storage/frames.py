@@ -603,14 +603,6 @@ class FrameReader:
             conn, self.capabilities, symbols, start, end, interval=interval, **adjustment
         )
 
-    def previous_closes(
-        self, keys: Sequence[tuple[str, dt.date]]
-    ) -> dict[tuple[str, dt.date], Decimal]:
-        """:meth:`closes_before` in a few statements (:func:`aggregates.previous_closes`)."""
-        conn = self._pg if self._pg is not None else self._sqlite
-        assert conn is not None
-        return aggregates.previous_closes(conn, keys)
-
     # -- everything else (small reads) ------------------------------------------------------
 
     def known_symbols(self, symbols: Sequence[str]) -> set[str]:
@@ -695,17 +687,11 @@ class FrameReader:
     def closes_before(
         self, keys: Sequence[tuple[str, dt.date]]
     ) -> dict[tuple[str, dt.date], Decimal]:
-        """The close of each symbol's last bar before each date (absent: no earlier bar)."""
-        out: dict[tuple[str, dt.date], Decimal] = {}
-        sql = (
-            "SELECT close FROM market_data WHERE symbol = ? AND time < ? ORDER BY time DESC LIMIT 1"
-        )
-        for symbol, day in keys:
-            param = day if self._pg is not None else day.isoformat()
-            rows = self._rows(sql, [symbol, param])
-            if rows and rows[0][0] is not None:
-                out[(symbol, day)] = Decimal(str(rows[0][0]))
-        return out
+        """The close of each symbol's last bar before each date (absent: no earlier bar), in a
+        few statements (:func:`aggregates.previous_closes`)."""
+        conn = self._pg if self._pg is not None else self._sqlite
+        assert conn is not None
+        return aggregates.previous_closes(conn, keys)
 
     def assets(self) -> list[AssetRow]:
         """Every asset with its sync state, sorted by symbol."""
