@@ -7,6 +7,8 @@ real socket.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 import threading
 import time
@@ -17,6 +19,11 @@ import uvicorn
 from fastapi import FastAPI
 
 from data_nexus.errors import ConfigError
+
+log = logging.getLogger("uvicorn.error")  # beside uvicorn's own lines, in their format
+
+#: How often, while shutting down, answers still being sent are looked for (seconds).
+CUT_EVERY = 0.05
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -52,13 +59,64 @@ def _config(app: FastAPI, log_level: str, access_log: bool) -> uvicorn.Config:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, remembering the signal (Ctrl-C, SIGTERM) that stopped it."""
+    """uvicorn's server, remembering the signal (Ctrl-C, SIGTERM) that stopped it, and
+    cutting answers still being sent when it stops.
+
+    uvicorn's graceful shutdown waits for every connection to finish its answer, then, after
+    ``timeout_graceful_shutdown``, cancels the request tasks, which logs a long
+    ``CancelledError`` traceback per task. A streamed answer (``GET /bars?symbols=…`` of many
+    symbols) to a slow client easily outlasts that. Here, from the moment shutdown starts
+    (and every :data:`CUT_EVERY` seconds during it, for an answer that starts later), a
+    connection whose answer has started but not ended is aborted: one warning line each.
+    The client sees the connection cut before the answer's end (no closing chunk, or a
+    short body), never an answer that looks complete; the streaming response sees a
+    disconnect and ends without error (Starlette stops it as for a client that went away).
+    Requests not answering yet still finish within the grace period.
+    """
 
     signalled: int | None = None
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.signalled = sig
         super().handle_exit(sig, frame)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        cutter = asyncio.create_task(self._cut_answers())
+        try:
+            await super().shutdown(sockets)
+        finally:
+            cutter.cancel()
+
+    async def _cut_answers(self) -> None:
+        while True:
+            for connection in list(self.server_state.connections):
+                cut_answer(connection)
+            await asyncio.sleep(CUT_EVERY)
+
+
+def cut_answer(connection: object) -> bool:
+    """Abort ``connection`` (a uvicorn HTTP protocol) if its answer is started but not sent.
+
+    Returns whether it did. Reads uvicorn's ``cycle`` (the request being answered) and
+    ``transport``, which both of its HTTP protocols (httptools, h11) keep.
+    """
+    cycle = getattr(connection, "cycle", None)
+    transport = getattr(connection, "transport", None)
+    if cycle is None or transport is None or transport.is_closing():
+        return False
+    if not cycle.response_started or cycle.response_complete or cycle.disconnected:
+        return False
+    scope = cycle.scope
+    client = scope.get("client")
+    to = f" to {client[0]}:{client[1]}" if client else ""
+    log.warning(
+        "stopped sending %s %s%s: the server is shutting down (the client gets a cut answer)",
+        scope.get("method", ""),
+        scope.get("path", ""),
+        to,
+    )
+    transport.abort()
+    return True
 
 
 def run(
@@ -106,7 +164,7 @@ class ServerThread:
         self._sock = bind(host, port)
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
-        self._server = uvicorn.Server(_config(app, "warning", access_log=False))
+        self._server = _Server(_config(app, "warning", access_log=False))
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
         )
