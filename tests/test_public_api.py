@@ -53,6 +53,7 @@ EXPECTED_ALL = [
     "Store",
     "SyncOptions",
     "SyncSummary",
+    "UnknownSymbols",
     "UsageError",
     "__version__",
     "add_assets",

@@ -35,7 +35,7 @@ _EXPORTS = {
          "ConfigError", "DataNexusError", "DataValidationError", "DatabaseUnavailable",
          "InvalidOption", "LeaseConflict", "NotFound", "NotInPlan", "ProviderError",
          "ProviderUnavailable", "QuotaExhausted", "RateLimited", "SchemaOutOfDate",
-         "SettingsWarning", "StorageError", "UsageError"),
+         "SettingsWarning", "StorageError", "UnknownSymbols", "UsageError"),
         "data_nexus.errors",
     ),
     "EodhdClient": "data_nexus.providers.eodhd",
@@ -99,6 +99,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as tests/test_public_api.py checks
     "Store",
     "SyncOptions",
     "SyncSummary",
+    "UnknownSymbols",
     "UsageError",
     "__version__",
     "add_assets",
@@ -160,6 +161,7 @@ if TYPE_CHECKING:
         SchemaOutOfDate,
         SettingsWarning,
         StorageError,
+        UnknownSymbols,
         UsageError,
     )
     from data_nexus.providers.eodhd import EodhdClient

@@ -6,6 +6,7 @@
     ├── ConfigError                 a setting or URL is wrong (CLI exit 2)
     │   └── UsageError              arguments that cannot work (exit 2)
     │       ├── InvalidOption       one option's value; .option names it
+    │       ├── UnknownSymbols      symbols the warehouse does not hold; .symbols (HTTP 404)
     │       └── NotADemoDatabase    the demo refuses a database holding other data
     ├── ProviderError               the data provider failed (.stops_run, .retryable)
     │   ├── AuthFailed              HTTP 401; stops the run (exit 3)
@@ -37,6 +38,7 @@ to an exit code, and adds the flag to use next, in one place (``data_nexus.cli.e
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 
 class DataNexusError(Exception):
@@ -70,6 +72,19 @@ class InvalidOption(UsageError):
         self.value = value
         self.problem = problem
         super().__init__(f"invalid {option} {value}: {problem}")
+
+
+class UnknownSymbols(UsageError):
+    """Symbols that are not registered assets of the warehouse read from.
+
+    ``symbols`` lists them all, in the order asked; the message names the first five. The
+    CLI adds where to look (exit code 2), ``datanexus serve`` answers 404.
+    """
+
+    def __init__(self, symbols: Sequence[str]) -> None:
+        self.symbols = tuple(symbols)
+        shown = ", ".join(self.symbols[:5]) + (" …" if len(self.symbols) > 5 else "")
+        super().__init__(f"unknown symbol(s) {shown}: not in this warehouse")
 
 
 class NotADemoDatabase(UsageError):

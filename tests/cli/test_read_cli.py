@@ -85,6 +85,17 @@ def test_bad_arguments_are_one_line_and_exit_2(
     assert "Traceback" not in result.stderr
 
 
+def test_unknown_symbols_say_where_to_look(warehouse: Path, tmp_path: Path) -> None:
+    """The library's UnknownSymbols, with the CLI's hint added in cli/errors.py, exit 2."""
+    for args in (["bars", "NOPE.US"], ["actions", "AAA.US", "NOPE.US"]):
+        result = run_cli(*args, "-d", str(warehouse), cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr == (
+            "error: unknown symbol(s) NOPE.US: not in this warehouse; see 'datanexus assets "
+            "list' (add one with 'datanexus assets add')\n"
+        )
+
+
 def test_actions_status_runs(warehouse: Path, tmp_path: Path) -> None:
     db = ["-d", str(warehouse)]
     actions = run_cli("actions", "AAA.US", "BBB.US", "--format", "csv", *db, cwd=tmp_path)

@@ -9,6 +9,7 @@ import shutil
 import stat
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,9 +17,11 @@ import pyarrow as pa
 import pytest
 
 from data_nexus.emulator.adjustment import adjusted_closes
-from data_nexus.errors import SchemaOutOfDate, UsageError
+from data_nexus.errors import SchemaOutOfDate, UnknownSymbols, UsageError
 from data_nexus.query.bars import get_bars, get_bars_arrow, get_prices, get_returns
+from data_nexus.query.findings import get_findings
 from data_nexus.query.nexus import Nexus
+from data_nexus.query.status import get_actions
 from data_nexus.storage.store import Store
 from tests.query.conftest import Synced
 
@@ -182,6 +185,32 @@ def test_unknown_and_malformed_symbols(universe: Synced) -> None:
         get_bars(["NOPE.US", universe.symbols[0]], url=universe.url)
     with pytest.raises(UsageError, match=r"expected CODE\.EXCHANGE"):
         get_bars("AAPL", url=universe.url)
+
+
+MISSING = [f"NOPE{i}.US" for i in range(7)]
+
+
+@pytest.mark.parametrize(
+    ("read", "missing"),
+    [
+        (lambda url, known: get_bars([known, *MISSING], url=url), MISSING),  # the general read
+        (lambda url, known: get_bars(MISSING[0], url=url), MISSING[:1]),  # the one-query read
+        (lambda url, known: get_bars_arrow(MISSING[0], url=url), MISSING[:1]),
+        (lambda url, known: get_actions([known, *MISSING], url=url), MISSING),
+        (lambda url, known: get_findings([known, *MISSING], url=url), MISSING),
+    ],
+)
+def test_unknown_symbols_are_one_error_carrying_them_all(
+    universe: Synced, read: Any, missing: list[str]
+) -> None:
+    """Every read's known-symbol check raises UnknownSymbols (a UsageError): every missing
+    symbol in the order asked, at most five named in the message."""
+    with pytest.raises(UnknownSymbols) as caught:
+        read(universe.url, universe.symbols[0])
+    assert caught.value.symbols == tuple(missing)
+    assert isinstance(caught.value, UsageError)
+    shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
+    assert str(caught.value) == f"unknown symbol(s) {shown}: not in this warehouse"
 
 
 def test_reads_a_read_only_copy_without_writing_it(universe: Synced, tmp_path: Path) -> None:

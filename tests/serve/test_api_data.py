@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import httpx
 import pandas as pd
@@ -16,8 +16,9 @@ from data_nexus.query.bars import get_bars_arrow
 from data_nexus.query.findings import get_findings
 from data_nexus.query.status import get_actions, get_runs, get_status
 from data_nexus.serve import ServerThread, data
+from data_nexus.storage.frames import FrameReader
 from data_nexus.storage.store import Store
-from tests.serve.conftest import SYMBOLS, fixed_clock
+from tests.serve.conftest import SYMBOLS, Serve, fixed_clock
 
 
 @pytest.fixture(scope="module")
@@ -216,9 +217,10 @@ def test_runs(client: httpx.Client, demo_url: str) -> None:
 @pytest.mark.parametrize(
     ("path", "status", "fragment"),
     [
-        ("/bars/NOPE.US", 404, "unknown symbol(s) NOPE.US"),
-        ("/bars?symbols=AAPL.US,NOPE.US", 404, "NOPE.US"),
-        ("/actions/NOPE.US", 404, "NOPE.US"),
+        ("/bars/NOPE.US", 404, "unknown symbol(s) NOPE.US: not in this warehouse"),
+        ("/bars?symbols=AAPL.US,NOPE.US", 404, "unknown symbol(s) NOPE.US: not in"),
+        ("/actions/NOPE.US", 404, "unknown symbol(s) NOPE.US: not in"),
+        ("/findings?symbols=NOPE.US", 404, "unknown symbol(s) NOPE.US: not in"),
         ("/bars/AAPL.US?from=2024-02-30", 400, "invalid from '2024-02-30'"),
         ("/bars/AAPL.US?to=yesterday", 400, "invalid to 'yesterday'"),
         ("/bars/AAPL.US?from=2025-02-01&to=2025-01-01", 400, "after end date"),
@@ -236,3 +238,38 @@ def test_bad_requests_are_json(client: httpx.Client, path: str, status: int, fra
     assert response.status_code == status, response.text
     assert list(response.json()) == ["error"]
     assert fragment in response.json()["error"]
+
+
+@pytest.mark.parametrize("fast_lane", [True, False])
+def test_one_symbol_needs_no_separate_known_symbol_query(
+    demo_sqlite: str, serve: Serve, monkeypatch: pytest.MonkeyPatch, fast_lane: bool
+) -> None:
+    """The library's one-symbol read finds an unknown symbol itself (UnknownSymbols: 404);
+    serve looks nothing up beforehand, on either path."""
+    lookups: list[list[str]] = []
+    real = FrameReader.known_symbols
+
+    def counting(self: FrameReader, names: Sequence[str]) -> set[str]:
+        lookups.append(list(names))
+        return real(self, names)
+
+    monkeypatch.setattr(FrameReader, "known_symbols", counting)
+    server = serve(demo_sqlite, fast_lane=fast_lane)
+    ok = httpx.get(f"{server.url}/bars/AAPL.US", params={"from": "2026-01-01", "to": "2026-06-30"})
+    assert ok.status_code == 200 and ok.json()["bars"]
+    assert lookups == []
+    gone = httpx.get(
+        f"{server.url}/bars/NOPE.US", params={"from": "2026-01-01", "to": "2026-06-30"}
+    )
+    assert gone.status_code == 404
+    assert gone.json() == {"error": "unknown symbol(s) NOPE.US: not in this warehouse"}
+
+
+def test_many_unknown_symbols_are_named_five_at_most(client: httpx.Client) -> None:
+    names = ",".join(f"NOPE{i}.US" for i in range(7))
+    response = client.get("/bars", params={"symbols": f"AAPL.US,{names}"})
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": "unknown symbol(s) NOPE0.US, NOPE1.US, NOPE2.US, NOPE3.US, NOPE4.US …: "
+        "not in this warehouse"
+    }

@@ -30,6 +30,7 @@ from data_nexus.errors import (
     NotADemoDatabase,
     QuotaExhausted,
     StorageError,
+    UnknownSymbols,
 )
 from data_nexus.redact import redact
 
@@ -101,6 +102,8 @@ def hint_for(error: BaseException) -> str | None:
         return BUDGET_HINT
     if isinstance(error, NotADemoDatabase):
         return "omit --database-url to use the demo's own database"
+    if isinstance(error, UnknownSymbols):
+        return "see 'datanexus assets list' (add one with 'datanexus assets add')"
     return None
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from data_nexus.errors import UsageError
+from data_nexus.errors import UnknownSymbols, UsageError
 from data_nexus.query import adjust as adj
 from data_nexus.query import periods
 from data_nexus.query import resample as rs
@@ -130,17 +130,13 @@ def _source(url: str | None, store: Any, settings: Any = None) -> Source:
 
 
 def check_known(reader: FrameReader, symbols: Sequence[str], known: set[str] | None = None) -> None:
-    """:class:`UsageError` naming the symbols that are not registered assets (``known``:
-    those already looked up)."""
+    """Raise :class:`~data_nexus.errors.UnknownSymbols` (a ``UsageError``) naming the symbols
+    that are not registered assets (``known``: those already looked up)."""
     if known is None:
         known = reader.known_symbols(symbols)
     missing = [s for s in symbols if s not in known]
     if missing:
-        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise UsageError(
-            f"unknown symbol(s) {shown}: not in this warehouse "
-            "(see 'datanexus assets list'; add with 'datanexus assets add')"
-        )
+        raise UnknownSymbols(missing)
 
 
 # -- the adjusted, resampled block -------------------------------------------------------------

@@ -20,11 +20,11 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import StringConstraints
 
-from data_nexus.query.bars import get_bars_arrow, parse_range, symbol_list
+from data_nexus.query.bars import check_known, get_bars_arrow, parse_range, symbol_list
 from data_nexus.query.findings import get_findings
 from data_nexus.query.status import get_actions, get_runs, get_status
 from data_nexus.serve import formats
-from data_nexus.serve.errors import ERROR_RESPONSES, SYMBOL_RESPONSES, UnknownSymbol
+from data_nexus.serve.errors import ERROR_RESPONSES, SYMBOL_RESPONSES
 from data_nexus.serve.models import ActionsOut, BarsOut, FindingOut, RunOut, StatusOut
 from data_nexus.serve.readers import ReaderPool
 from data_nexus.storage.frames import FrameReader
@@ -74,14 +74,6 @@ def readers_of(request: Request) -> ReaderPool:
     """The application's reader pool."""
     pool: ReaderPool = request.app.state.warehouse.readers
     return pool
-
-
-def _known(reader: FrameReader, symbols: list[str]) -> None:
-    known = reader.known_symbols(symbols)
-    missing = [s for s in symbols if s not in known]
-    if missing:
-        shown = ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise UnknownSymbol(f"unknown symbol(s) {shown}: not in this warehouse")
 
 
 def _cutoff(reader: FrameReader, symbols: list[str], end: dt.date | None) -> str | None:
@@ -134,21 +126,16 @@ def symbol_bars(  # noqa: PLR0917 - the endpoint's parameters, in its order
     adjust: str,
     interval: str,
     format: str,
-    *,
-    unknown_is_404: bool = True,
 ) -> Response:
     """The answer of ``GET /bars/{symbol}`` for parameters already checked.
 
-    Shared by the endpoint and :mod:`data_nexus.serve.fastlane`, so both answer alike.
-    ``unknown_is_404``: look the symbol up first and raise :class:`UnknownSymbol`; without
-    it the library's own check raises a ``UsageError`` (the fast lane then hands the
-    request to the endpoint, which answers 404).
+    Shared by the endpoint and :mod:`data_nexus.serve.fastlane`, so both answer alike. An
+    unknown symbol is the library's :class:`~data_nexus.errors.UnknownSymbols` (404, see
+    :mod:`data_nexus.serve.errors`), found by the same query that reads the bars.
     """
     name = symbol_list(symbol)[0]
     first, last = parse_range(start, end)
     with pool.reader() as reader:
-        if unknown_is_404:
-            _known(reader, [name])
         table = get_bars_arrow(name, first, last, adjust, interval, store=reader)
     cutoff = _cutoff_of(table, last)
     meta: dict[str, str] = {"symbol": name, "adjust": adjust, "interval": interval}
@@ -207,7 +194,7 @@ def bars_of_symbols(
     first, last = parse_range(start, end)
     pool = readers_of(request)
     with pool.reader() as reader:
-        _known(reader, names)
+        check_known(reader, names)  # refused (404) before anything is sent
         cutoff = _cutoff(reader, names, last)
     meta: dict[str, str] = {"adjust": adjust, "interval": interval}
     if format != "json":
@@ -269,7 +256,6 @@ def actions_of_symbol(
     name = symbol_list(symbol)[0]
     first, last = parse_range(start, end)
     with readers_of(request).reader() as reader:
-        _known(reader, [name])
         frame = get_actions(name, first, last, store=reader)
     return JSONResponse({"symbol": name, "actions": records(frame)})
 
@@ -342,8 +328,6 @@ def findings(
     if symbols:
         names = symbol_list([s for item in symbols for s in item.split(",") if s.strip()])
     with readers_of(request).reader() as reader:
-        if names is not None:
-            _known(reader, names)
         frame = get_findings(names, include_closed, store=reader)
     rows = records(frame)
     if format == "json":

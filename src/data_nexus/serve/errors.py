@@ -7,7 +7,9 @@ codes):
   interval, a malformed symbol): FastAPI's own validation errors included, which it would
   otherwise answer with 422.
 - 401: a missing or wrong bearer token (with ``WWW-Authenticate: Bearer``).
-- 404: an unknown symbol or path.
+- 404: an unknown path, or symbols the warehouse does not hold (the library's
+  :class:`~data_nexus.errors.UnknownSymbols`, a ``UsageError``: mapped before the 400 of
+  other usage errors).
 - 503: the database cannot be reached (or went away mid-request) or its schema is not at
   head.
 - 500: anything else, as ``{"error": "internal error"}``; the detail goes to the server's
@@ -27,7 +29,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from data_nexus.errors import ConfigError, DataNexusError, StorageError
+from data_nexus.errors import ConfigError, DataNexusError, StorageError, UnknownSymbols
 from data_nexus.redact import redact
 
 log = logging.getLogger("data_nexus.serve")
@@ -49,10 +51,6 @@ class ErrorBody(BaseModel):
     """The body of every error answer."""
 
     error: str
-
-
-class UnknownSymbol(DataNexusError):
-    """A symbol the warehouse does not hold (HTTP 404)."""
 
 
 class BadParameter(DataNexusError):
@@ -123,8 +121,8 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(error.headers) if error.headers else None
         return error_response(error.status_code, message, headers)
 
-    @app.exception_handler(UnknownSymbol)
-    async def _unknown(_request: Request, error: UnknownSymbol) -> JSONResponse:
+    @app.exception_handler(UnknownSymbols)  # the library's, from its known-symbol check
+    async def _unknown(_request: Request, error: UnknownSymbols) -> JSONResponse:
         return error_response(404, one_line(error))
 
     @app.exception_handler(ConfigError)

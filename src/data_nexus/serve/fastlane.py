@@ -159,7 +159,6 @@ class FastLane:
             args.get("adjust", "none"),
             args.get("interval", "1d"),
             args.get("format", "json"),
-            unknown_is_404=False,  # the library refuses it (UsageError): FastAPI answers 404
         )
         try:
             if self.inline and not self.in_flight and _small(args):
