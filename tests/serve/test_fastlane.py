@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from data_nexus.serve import ServerThread, create_app, open_read_only
-from data_nexus.serve.fastlane import INLINE_DAYS, FastLane, _small, bearer_matches, parse_query
+from data_nexus.serve.auth import bearer_matches
+from data_nexus.serve.fastlane import INLINE_DAYS, FastLane, _small, parse_query
 from tests.serve.conftest import fixed_clock
 
 TOKEN = "s3cret-token"

@@ -94,9 +94,10 @@ def test_serves_with_a_token_from_the_environment(demo_sqlite: str, tmp_path: Pa
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        response = first_answer(proc, f"{url}/health", {"Authorization": "Bearer tok-123456"})
+        response = first_answer(proc, f"{url}/assets", {"Authorization": "Bearer tok-123456"})
         assert response.status_code == 200
-        assert httpx.get(f"{url}/health").status_code == 401
+        assert httpx.get(f"{url}/assets").status_code == 401
+        assert httpx.get(f"{url}/health").json()["backend"] is None  # a probe: no details
     finally:
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)

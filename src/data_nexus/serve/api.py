@@ -16,6 +16,7 @@ from pydantic import StringConstraints
 from data_nexus.assets import list_assets
 from data_nexus.clock import Clock
 from data_nexus.errors import StorageError
+from data_nexus.serve.auth import health_details_for
 from data_nexus.serve.data import EXCHANGE_PATTERN, SYMBOL_PATTERN
 from data_nexus.serve.errors import ERROR_RESPONSES, one_line
 from data_nexus.serve.models import AssetOut, HealthOut
@@ -25,6 +26,8 @@ from data_nexus.storage.store import Store
 from data_nexus.storage.writer import DRIVER_ERRORS
 
 router = APIRouter()
+#: ``/health``: answered without the bearer token, details only with it (serve/auth.py).
+health_router = APIRouter()
 
 #: What makes /health answer "unreachable" rather than fail.
 UNREACHABLE: tuple[type[Exception], ...] = (StorageError, *DRIVER_ERRORS)
@@ -48,7 +51,7 @@ Exchange = Annotated[
 ]
 
 
-@router.get(
+@health_router.get(
     "/health",
     response_model=HealthOut,
     responses={503: {"model": HealthOut, "description": "Unhealthy: see the fields."}},
@@ -58,7 +61,9 @@ def health(request: Request) -> JSONResponse:
     """Database reachable, schema at head, and the age of the newest stored bar.
 
     200 when the database answers and its schema is at head, 503 otherwise. The age is in
-    calendar days from today's UTC date to the newest ``last_date`` of any asset.
+    calendar days from today's UTC date to the newest ``last_date`` of any asset. Needs no
+    bearer token (for load balancers and probes); without it, when the server has one, the
+    detail fields (backend, revisions, newest bar date, message) are null.
     """
     store = store_of(request)
     head = head_revision()
@@ -88,6 +93,9 @@ def health(request: Request) -> JSONResponse:
         out.message = one_line(error)
     healthy = out.reachable and out.schema_at_head
     out.status = "ok" if healthy else "unhealthy"
+    if not health_details_for(request.headers.get("authorization"), request.app.state.token):
+        out.backend = out.schema_revision = out.schema_head = out.message = None
+        out.newest_bar = None
     return JSONResponse(out.model_dump(mode="json"), status_code=200 if healthy else 503)
 
 

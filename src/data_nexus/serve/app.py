@@ -32,6 +32,9 @@ corporate actions, sync status and runs.
 
 Errors are JSON `{"error": "<message>"}`: 400 for a bad parameter, 401 for a missing or
 wrong bearer token, 404 for an unknown symbol, 503 when the database is unreachable.
+
+`/health` needs no token (for load balancers); without it, when the server has one, it
+shows only status, reachability, whether the schema is at head and the newest bar's age.
 """
 
 
@@ -64,7 +67,8 @@ def create_app(
 ) -> FastAPI:
     """The application over ``warehouse`` (open it with :func:`.open_read_only`).
 
-    ``token``: when given, every data endpoint needs ``Authorization: Bearer <token>``
+    ``token``: when given, every data endpoint needs ``Authorization: Bearer <token>``;
+    ``/health`` answers without it, with its details withheld
     (see :mod:`data_nexus.serve.auth`). ``clock`` dates the health and staleness figures.
     ``close``: close ``warehouse`` when the application shuts down. ``fast_lane``: answer
     plain ``GET /bars/{symbol}`` requests around FastAPI (:mod:`data_nexus.serve.fastlane`;
@@ -89,10 +93,12 @@ def create_app(
     )
     app.state.warehouse = warehouse
     app.state.clock = clock
+    app.state.token = token  # /health shows its details only with it (serve/auth.py)
     if fast_lane:
         app.fast_lane = FastLane(app, warehouse=warehouse, token=token)
     install_error_handlers(app)
     guards: list[Any] = [Depends(bearer_guard(token))] if token is not None else []
+    app.include_router(api.health_router)  # no guard: probes cannot send a token
     app.include_router(api.router, dependencies=guards)
     app.include_router(data.router, dependencies=guards)
     app.include_router(pages.router)

@@ -4,9 +4,16 @@
 either a token (clients send ``Authorization: Bearer <token>``) or an explicit
 ``--insecure-no-auth``: a warehouse is never exposed to a network by accident.
 
-The token guards the data endpoints (``/assets``, ``/bars``, …, ``/health``). The page shell,
-its scripts and the OpenAPI description hold no data and are served without it; the page
-asks for the token and keeps it in the browser tab's ``sessionStorage``.
+The token guards the data endpoints (``/assets``, ``/bars``, …). The page shell, its
+scripts and the OpenAPI description hold no data and are served without it; the page asks
+for the token and keeps it in the browser tab's ``sessionStorage``.
+
+``/health`` answers without the token too, as load balancers and uptime probes cannot send
+one, but then only what a probe needs and nothing about the warehouse's content or setup:
+``status``, ``reachable``, ``schema_at_head`` and ``newest_bar_age_days`` (the status code
+says the rest: 200 healthy, 503 not). The backend, schema revisions, the newest bar's date
+and the reason for being unhealthy (a database error can name a host, a user or a path)
+are ``null`` unless the request carries the token (:func:`health_details_for`).
 """
 
 from __future__ import annotations
@@ -47,6 +54,25 @@ def check_exposure(host: str, token: str | None, insecure_no_auth: bool) -> None
             f"--host {host} would expose the warehouse beyond this machine: give --token "
             "(or DATANEXUS_SERVE_TOKEN) so clients must send it, or --insecure-no-auth"
         )
+
+
+def bearer_matches(header: str | None, expected: bytes) -> bool:
+    """Whether an ``Authorization`` header value carries ``expected`` as FastAPI's
+    ``HTTPBearer`` plus :func:`bearer_guard` read it (scheme ``bearer`` in any case, one
+    space, the token; constant-time comparison)."""
+    if not header:
+        return False
+    scheme, _, credentials = header.partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials:
+        return False
+    return hmac.compare_digest(credentials.encode(), expected)
+
+
+def health_details_for(header: str | None, token: str | None) -> bool:
+    """Whether ``/health`` may show everything to a request with this ``Authorization``
+    header: always without a server token, else only with the token (module docstring)."""
+    return token is None or bearer_matches(header, token.encode())
 
 
 def bearer_guard(token: str) -> Callable[[HTTPAuthorizationCredentials | None], None]:

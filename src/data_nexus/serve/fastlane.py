@@ -35,7 +35,6 @@ FastAPI's endpoints do.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import re
 from functools import partial
 from typing import Any
@@ -45,6 +44,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from data_nexus.serve.auth import bearer_matches
 from data_nexus.serve.data import SYMBOL_PATTERN, symbol_bars
 from data_nexus.serve.readonly import Warehouse
 
@@ -61,19 +61,6 @@ _CHOICES: dict[str, frozenset[str] | None] = {
     "interval": frozenset({"1d", "1w", "1mo", "1q", "1y"}),
     "format": frozenset({"json", "csv", "parquet", "arrow"}),
 }
-
-
-def bearer_matches(header: str | None, expected: bytes) -> bool:
-    """Whether an ``Authorization`` header value carries ``expected`` as FastAPI's
-    ``HTTPBearer`` plus :func:`~data_nexus.serve.auth.bearer_guard` read it (scheme
-    ``bearer`` in any case, one space, the token; constant-time comparison)."""
-    if not header:
-        return False
-    scheme, _, credentials = header.partition(" ")
-    credentials = credentials.strip()
-    if scheme.lower() != "bearer" or not credentials:
-        return False
-    return hmac.compare_digest(credentials.encode(), expected)
 
 
 def parse_query(query: bytes) -> dict[str, Any] | None:

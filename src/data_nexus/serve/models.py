@@ -8,17 +8,25 @@ from pydantic import BaseModel, Field
 
 
 class HealthOut(BaseModel):
-    """``GET /health``."""
+    """``GET /health``. Without the bearer token of a server that has one, only ``status``,
+    ``reachable``, ``schema_at_head`` and ``newest_bar_age_days`` are filled in; the
+    fields marked *detail* are null (:mod:`data_nexus.serve.auth`)."""
 
     status: str = Field(description="'ok' or 'unhealthy'.")
-    backend: str = Field(description="sqlite, postgresql or timescaledb.")
+    backend: str | None = Field(description="Detail: sqlite, postgresql or timescaledb.")
     reachable: bool
-    schema_revision: str | None
-    schema_head: str = Field(description="The revision this version of Data Nexus needs.")
+    schema_revision: str | None = Field(description="Detail: the database's schema revision.")
+    schema_head: str | None = Field(
+        description="Detail: the revision this version of Data Nexus needs."
+    )
     schema_at_head: bool
-    newest_bar: dt.date | None = Field(description="The newest stored bar date of any asset.")
-    newest_bar_age_days: int | None = Field(description="Calendar days from newest_bar to today.")
-    message: str | None = Field(description="Why the server is unhealthy, if it is.")
+    newest_bar: dt.date | None = Field(
+        description="Detail: the newest stored bar date of any asset."
+    )
+    newest_bar_age_days: int | None = Field(
+        description="Calendar days from the newest stored bar date to today (UTC)."
+    )
+    message: str | None = Field(description="Detail: why the server is unhealthy, if it is.")
 
 
 class AssetOut(BaseModel):
