@@ -27,6 +27,9 @@ DEFAULT_DATABASE_URL = "sqlite:///data_nexus.db"
 DEFAULT_EODHD_BASE_URL = "https://eodhd.com/api"
 
 
+#: ``sqlite:/x.db``: a URL missing its ``//``, left for the engine to refuse, never read as a
+#: file name (one letter is a Windows drive, ``C:\\x.db``).
+_SCHEME_ONLY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 _TTL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$", re.I)
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 #: The range of a lease TTL (as :class:`data_nexus.sync.summary.SyncOptions` accepts it).
@@ -154,10 +157,10 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value:
             raise ValueError("the database URL is empty")
-        if "://" not in value:
+        if "://" not in value and not _SCHEME_ONLY.match(value):
             # A bare path means an SQLite file: friendlier than SQLAlchemy's URL grammar.
             return f"sqlite:///{value}"
-        return value
+        return value  # checked when opened (storage.engine.parse_database_url)
 
     @field_validator("eodhd_api_token")
     @classmethod
