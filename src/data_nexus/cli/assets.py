@@ -10,6 +10,7 @@ import typer
 from data_nexus.cli.common import (
     DatabaseUrl,
     JsonFlag,
+    announce_demo_key,
     console,
     existing_settings,
     print_json,
@@ -59,9 +60,9 @@ def discover(
 
     exchange = parse_exchange(exchange)
     asset_type = parse_listing_type(asset_type) if asset_type is not None else None
-    result = discover_assets(
-        settings_for(database_url), exchange, asset_type=asset_type, include_delisted=delisted
-    )
+    settings = settings_for(database_url)
+    announce_demo_key(settings)
+    result = discover_assets(settings, exchange, asset_type=asset_type, include_delisted=delisted)
     console().print(
         f"{result.exchange}: {result.listed:,} listed; {result.added:,} added, "
         f"{result.updated:,} updated, {result.unlisted:,} no longer listed, "

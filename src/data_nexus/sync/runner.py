@@ -152,9 +152,12 @@ async def arun_sync(
     stop the run cleanly, before or after its first asset: the summary's status is
     ``stopped`` and ``stop_reason`` says why; running the same command again resumes. Raises
     :class:`~data_nexus.errors.InvalidOption` when ``options.since`` is after today by
-    ``clock``.
+    ``clock``, and :class:`~data_nexus.errors.ConfigError` when no API token is set (not on
+    a dry run), before anything is registered.
     """
     options.check_since(clock().date())
+    if not options.dry_run:  # a dry run calls no provider; a real one needs a token first
+        settings.require_token()
     symbols = [str(s) for s in parse_symbols(list(options.symbols))] or None
     # an empty exchange is refused (it must not mean every exchange)
     exchange = parse_exchange(options.exchange) if options.exchange is not None else None
