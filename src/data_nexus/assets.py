@@ -331,6 +331,26 @@ def remove_assets(target: Settings | Store, symbols: Sequence[str]) -> dict[str,
         return registry.delete_assets(conn, names)
 
 
+def drop_unconfirmed(
+    store: Store, symbols: Sequence[str], *, owner: str, not_found: Sequence[str] = ()
+) -> list[str]:
+    """Take back the registration of ``symbols`` (registered by a sync run) that the
+    provider never confirmed: never synced, and either answered "not found" (``not_found``)
+    or never tried because the run stopped first (interrupted, or stopped by an
+    authentication or quota error). One transaction; returns the symbols removed.
+
+    Symbols that failed otherwise keep their registration and their error (``status``
+    shows it); ones another worker holds are left to it.
+    """
+    if not symbols:
+        return []
+    with store.atomic() as conn:
+        names = registry.unconfirmed(conn, symbols, owner=owner, not_found=not_found)
+        if names:
+            registry.delete_assets(conn, names)
+    return names
+
+
 async def adiscover_assets(
     target: Settings | Store,
     provider: SymbolListProvider,
