@@ -77,6 +77,27 @@ def discover(
         )
 
 
+@assets_app.command("exchanges")
+def exchanges(as_json: JsonFlag = False) -> None:
+    """List the exchange codes the provider covers (1 API call; needs EODHD_API_TOKEN)."""
+    from dataclasses import asdict  # noqa: PLC0415
+
+    from data_nexus.assets import list_exchanges  # noqa: PLC0415
+
+    settings = settings_for()
+    announce_demo_key(settings)
+    rows = list_exchanges(settings)
+    if as_json:
+        print_json([asdict(row) for row in rows])
+        return
+    out = console()
+    for row in rows:
+        out.print(
+            f"{row.code:<8} {row.country or '-':<16} {row.currency or '-':<5} {row.name or ''}",
+            markup=False,
+        )
+
+
 @assets_app.command("list")
 def list_(
     exchange: Annotated[str | None, typer.Option(help="Only this exchange.")] = None,

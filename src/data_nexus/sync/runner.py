@@ -17,10 +17,17 @@ from typing import Any
 
 import httpx
 
-from data_nexus.assets import add_assets, drop_unconfirmed
+from data_nexus.assets import LIST_EXCHANGES_HINT, add_assets, drop_unconfirmed
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
-from data_nexus.errors import AuthFailed, BudgetTooSmall, ProviderError, QuotaExhausted
+from data_nexus.errors import (
+    AuthFailed,
+    BudgetTooSmall,
+    ProviderError,
+    QuotaExhausted,
+    UsageError,
+)
+from data_nexus.exchanges import known_exchange
 from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried
 from data_nexus.providers.eodhd.factory import make_client
 from data_nexus.redact import redact
@@ -187,6 +194,8 @@ async def arun_sync(
                 full_since=full_since,
             )
         )
+        if exchange is not None and not symbols and not (plan.due or plan.skipped):
+            raise UsageError(_no_assets_on(exchange))
         record.update(
             planned=len(plan.due),
             skipped={str(reason): n for reason, n in plan.skipped.items()},
@@ -238,6 +247,19 @@ async def arun_sync(
     finally:
         await asyncio.to_thread(store.close)
     return record.summary(clock())
+
+
+def _no_assets_on(exchange: str) -> str:
+    """Why ``sync --exchange CODE`` has nothing to do: no registered asset is on ``CODE``."""
+    if known_exchange(exchange):
+        return (
+            f"no assets registered on exchange {exchange}: register its listing with "
+            f"'datanexus assets discover {exchange}', or name symbols (CODE.{exchange})"
+        )
+    return (
+        f"unknown exchange {exchange!r}: no registered asset is on it and it is not an EODHD "
+        f"exchange code Data Nexus knows ({LIST_EXCHANGES_HINT})"
+    )
 
 
 async def _unregister_unconfirmed(
