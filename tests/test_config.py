@@ -9,6 +9,7 @@ import pytest
 
 from data_nexus.config import (
     DEFAULT_DATABASE_URL,
+    NO_TOKEN,
     Settings,
     load_settings,
     setting_names,
@@ -18,11 +19,16 @@ from data_nexus.errors import ConfigError, SettingsWarning
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    """Without configuration: the SQLite file in the working directory and the demo key."""
+    """Without configuration: the SQLite file in the working directory and no token (a
+    command that calls the provider refuses to start; nothing falls back to the demo key)."""
     monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
     settings = load_settings()
     assert settings.database_url == DEFAULT_DATABASE_URL
-    assert settings.token == "demo"
+    assert settings.eodhd_api_token is None and not settings.uses_demo_key
+    with pytest.raises(ConfigError) as info:
+        _ = settings.token
+    assert str(info.value) == NO_TOKEN
+    assert "EODHD_API_TOKEN set to demo" in NO_TOKEN and "AAPL.US" in NO_TOKEN
     assert settings.eodhd_base_url == "https://eodhd.com/api"
 
 
@@ -87,8 +93,8 @@ def test_empty_token_is_refused(monkeypatch: pytest.MonkeyPatch, token: str) -> 
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert str(info.value) == (
-        "invalid setting EODHD_API_TOKEN: it is empty (set your EODHD key, or unset it to use "
-        "the public demo key)"
+        "invalid setting EODHD_API_TOKEN: it is empty (set your EODHD key, or "
+        "set it to demo for EODHD's public demo key)"
     )
 
 

@@ -18,7 +18,7 @@ from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.errors import UsageError
 from data_nexus.providers.protocol import SymbolListProvider
-from data_nexus.records import ListedSymbol
+from data_nexus.records import ExchangeInfo, ListedSymbol
 from data_nexus.storage import registry
 from data_nexus.storage.registry import Activity, ListingChange, ListingState
 from data_nexus.storage.store import Store
@@ -331,6 +331,53 @@ def remove_assets(target: Settings | Store, symbols: Sequence[str]) -> dict[str,
         return registry.delete_assets(conn, names)
 
 
+#: How to list the exchange codes the provider knows (said by every unknown-exchange line).
+LIST_EXCHANGES_HINT = "'datanexus assets exchanges' lists the provider's exchange codes"
+
+
+def no_listing_message(exchange: str) -> str:
+    """The one line for an exchange the provider lists no symbols on."""
+    return (
+        f"the provider lists no symbols on exchange {exchange!r}: check the code "
+        f"({LIST_EXCHANGES_HINT})"
+    )
+
+
+def list_exchanges(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> list[ExchangeInfo]:
+    """The exchanges the provider covers, sorted by code (``datanexus assets exchanges``;
+    1 API call). Raises :class:`~data_nexus.errors.ConfigError` without a token and
+    :class:`~data_nexus.errors.ProviderError` when the provider refuses."""
+    from data_nexus.providers.eodhd.factory import make_client  # noqa: PLC0415 - light imports
+
+    async def main() -> list[ExchangeInfo]:
+        async with make_client(settings, transport=transport) as client:
+            return list((await client.exchanges()).records)
+
+    return sorted(asyncio.run(main()), key=lambda e: e.code)
+
+
+def drop_unconfirmed(
+    store: Store, symbols: Sequence[str], *, owner: str, not_found: Sequence[str] = ()
+) -> list[str]:
+    """Take back the registration of ``symbols`` (registered by a sync run) that the
+    provider never confirmed: never synced, and either answered "not found" (``not_found``)
+    or never tried because the run stopped first (interrupted, or stopped by an
+    authentication or quota error). One transaction; returns the symbols removed.
+
+    Symbols that failed otherwise keep their registration and their error (``status``
+    shows it); ones another worker holds are left to it.
+    """
+    if not symbols:
+        return []
+    with store.atomic() as conn:
+        names = registry.unconfirmed(conn, symbols, owner=owner, not_found=not_found)
+        if names:
+            registry.delete_assets(conn, names)
+    return names
+
+
 async def adiscover_assets(
     target: Settings | Store,
     provider: SymbolListProvider,
@@ -349,6 +396,9 @@ async def adiscover_assets(
         if include_delisted
         else []
     )
+    if not listed.records and asset_type is None:
+        # nothing applied: an empty answer must not mark a whole exchange unlisted
+        raise UsageError(no_listing_message(exchange))
     active = [item for item in listed.records if not item.delisted]
     return await asyncio.to_thread(
         lambda: register_listing(

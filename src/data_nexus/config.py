@@ -27,6 +27,25 @@ DEFAULT_DATABASE_URL = "sqlite:///data_nexus.db"
 DEFAULT_EODHD_BASE_URL = "https://eodhd.com/api"
 
 
+#: ``sqlite:/x.db``: a URL missing its ``//``, left for the engine to refuse, never read as a
+#: file name (one letter is a Windows drive, ``C:\\x.db``).
+_SCHEME_ONLY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+#: EODHD's public demo key and the symbols it serves (EODHD's documentation; other
+#: symbols are answered "Unauthenticated").
+DEMO_KEY = "demo"
+DEMO_KEY_SYMBOLS = ("AAPL.US", "MSFT.US", "TSLA.US", "VTI.US", "AMZN.US", "BTC-USD.CC",
+                    "EURUSD.FOREX")  # fmt: skip
+#: The one line for a command that needs the provider when no token is set.
+NO_TOKEN = (
+    "no EODHD API token: set EODHD_API_TOKEN to your key (environment or .env); "
+    "EODHD_API_TOKEN set to demo uses EODHD's public demo key, which serves only "
+    f"{', '.join(DEMO_KEY_SYMBOLS)} ('datanexus demo' needs no key)"
+)
+#: Said once by a command that calls the provider with the demo key.
+DEMO_KEY_NOTE = (
+    f"using EODHD's public demo key: it serves only {', '.join(DEMO_KEY_SYMBOLS)}; other "
+    "symbols are refused (set EODHD_API_TOKEN to your key)"
+)
 _TTL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*$", re.I)
 _TTL_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 #: The range of a lease TTL (as :class:`data_nexus.sync.summary.SyncOptions` accepts it).
@@ -56,7 +75,9 @@ class Settings(BaseSettings):
 
     - ``DATANEXUS_DATABASE_URL``: SQLAlchemy URL; default ``sqlite:///data_nexus.db``.
       A bare file path is accepted and means an SQLite file.
-    - ``EODHD_API_TOKEN``: the provider token (secret); default ``demo``.
+    - ``EODHD_API_TOKEN``: the provider token (secret); no default: a command that calls
+      the provider refuses to start without it (:data:`NO_TOKEN`). ``demo`` is EODHD's
+      public demo key, which serves only :data:`DEMO_KEY_SYMBOLS`.
     - ``EODHD_BASE_URL``: the API root; default the real EODHD API.
     - ``EODHD_RATE_LIMIT``: requests per minute the plan allows (default 1000).
     - ``EODHD_DAILY_BUDGET``: weighted API calls Data Nexus may spend per GMT day
@@ -88,8 +109,8 @@ class Settings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("DATANEXUS_DATABASE_URL", "database_url"),
     )
-    eodhd_api_token: SecretStr = Field(
-        default=SecretStr("demo"),
+    eodhd_api_token: SecretStr | None = Field(
+        default=None,
         validation_alias=AliasChoices("EODHD_API_TOKEN", "eodhd_api_token"),
     )
     eodhd_base_url: str = Field(
@@ -154,17 +175,17 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value:
             raise ValueError("the database URL is empty")
-        if "://" not in value:
+        if "://" not in value and not _SCHEME_ONLY.match(value):
             # A bare path means an SQLite file: friendlier than SQLAlchemy's URL grammar.
             return f"sqlite:///{value}"
-        return value
+        return value  # checked when opened (storage.engine.parse_database_url)
 
     @field_validator("eodhd_api_token")
     @classmethod
-    def _token_not_empty(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().strip():
+    def _token_not_empty(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
             raise ValueError(
-                "it is empty (set your EODHD key, or unset it to use the public demo key)"
+                "it is empty (set your EODHD key, or set it to demo for EODHD's public demo key)"
             )
         return value
 
@@ -204,8 +225,24 @@ class Settings(BaseSettings):
 
     @property
     def token(self) -> str:
-        """The API token in clear, for the HTTP client only."""
+        """The API token in clear, for the HTTP client only.
+
+        Raises :class:`~data_nexus.errors.ConfigError` (:data:`NO_TOKEN`) when none is set:
+        nothing falls back to the demo key silently.
+        """
+        return self.require_token()
+
+    def require_token(self) -> str:
+        """:attr:`token`, named for callers that check it before doing anything else."""
+        if self.eodhd_api_token is None:
+            raise ConfigError(NO_TOKEN)
         return self.eodhd_api_token.get_secret_value()
+
+    @property
+    def uses_demo_key(self) -> bool:
+        """Whether the token is EODHD's public ``demo`` key (see :data:`DEMO_KEY_NOTE`)."""
+        token = self.eodhd_api_token
+        return token is not None and token.get_secret_value().strip() == DEMO_KEY
 
 
 #: The prefixes of the environment variables Data Nexus reads.

@@ -48,8 +48,8 @@ def test_empty_token(tmp_path: Path) -> None:
     out = run_cli("sync", "AAPL.US", cwd=tmp_path, env={"EODHD_API_TOKEN": ""})
     assert out.returncode == 2
     assert _one_line(out) == (
-        "error: invalid setting EODHD_API_TOKEN: it is empty (set your EODHD key, or unset "
-        "it to use the public demo key)"
+        "error: invalid setting EODHD_API_TOKEN: it is empty (set your EODHD key, or "
+        "set it to demo for EODHD's public demo key)"
     )
     assert not (tmp_path / "data_nexus.db").exists()
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from data_nexus.assets import add_assets, list_assets
+from data_nexus.config import Settings
 from data_nexus.emulator import EmulatorConfig, EmulatorServer
 from data_nexus.storage.migrate import upgrade_db
-from data_nexus.sync.events import Notice
-from data_nexus.sync.runner import run_sync
-from data_nexus.sync.summary import SyncOptions
+from data_nexus.sync.events import AssetSynced, Notice
+from data_nexus.sync.runner import StopSignal, arun_sync, run_sync
+from data_nexus.sync.status import RunStatus
+from data_nexus.sync.summary import SyncOptions, SyncSummary
 from tests.sync.helpers import clock_at, settings_for, symbols_of
 
 
@@ -41,3 +46,72 @@ def test_a_mistyped_symbol_is_reported_and_not_left_registered(tmp_path: Path) -
         assert [n.text for n in notices] == [
             "NOPEX.US is not known to the provider: it was not registered"
         ]
+
+
+def _registry(settings: Settings) -> list[str]:
+    return sorted(a.symbol for a in list_assets(settings))
+
+
+def test_symbols_a_stopped_run_never_reached_are_not_left_registered(tmp_path: Path) -> None:
+    """`sync A B C` stopped after A (Ctrl-C): A stays (synced), B and C were never fetched,
+    so they are not kept as if real; a notice says so, and the same command resumes."""
+    config = EmulatorConfig(
+        seed=5, symbols=4, start=dt.date(2024, 1, 1), today=dt.date(2024, 6, 28)
+    )
+    with EmulatorServer(config).start() as emu:
+        settings = settings_for(f"sqlite:///{tmp_path / 'w.db'}", emu)
+        upgrade_db(settings)
+        clock = clock_at(emu.market.today)
+        add_assets(settings, ["KEPT.US"], clock=clock)  # registered by the user: never removed
+        first, *rest = symbols_of(emu)[:3]
+        stop = StopSignal()
+        events: list[object] = []
+
+        def on_event(event: object) -> None:
+            events.append(event)
+            if isinstance(event, AssetSynced):
+                stop.set("interrupted")
+
+        async def main() -> SyncSummary:
+            return await arun_sync(
+                settings,
+                SyncOptions(symbols=(first, *rest, "KEPT.US"), concurrency=1),
+                clock=clock,
+                on_event=on_event,
+                stop=stop,
+            )
+
+        summary = asyncio.run(main())
+        assert summary.synced == 1 and summary.status is RunStatus.INTERRUPTED
+        synced = next(e.symbol for e in events if isinstance(e, AssetSynced))
+        never = sorted({first, *rest} - {synced})
+        assert _registry(settings) == sorted([synced, "KEPT.US"])
+        notices = [(e.symbol, e.text) for e in events if isinstance(e, Notice)]
+        assert notices == [
+            (s, f"{s} was not registered: the run stopped before fetching it "
+                "(run the same command again)")
+            for s in never
+        ]  # fmt: skip
+        again = run_sync(settings, SyncOptions(symbols=(first, *rest)), clock=clock)
+        assert again.synced == 2 and _registry(settings) == sorted([first, *rest, "KEPT.US"])
+
+
+def test_a_refused_token_leaves_no_new_symbol_registered(tmp_path: Path) -> None:
+    """`sync NEW.US` with a wrong token: stopped before any asset (exit 3 in the CLI); NEW.US
+    is not left behind as a registered asset that was never confirmed."""
+    config = EmulatorConfig(
+        seed=5, symbols=2, start=dt.date(2024, 1, 1), today=dt.date(2024, 6, 28)
+    )
+    with EmulatorServer(config).start() as emu:
+        settings = settings_for(f"sqlite:///{tmp_path / 'w.db'}", emu).model_copy(
+            update={"eodhd_api_token": SecretStr("wrong")}
+        )
+        upgrade_db(settings)
+        add_assets(settings, ["KEPT.US"])
+        summary = run_sync(
+            settings,
+            SyncOptions(symbols=(symbols_of(emu)[0], "KEPT.US")),
+            clock=clock_at(emu.market.today),
+        )
+        assert summary.status is RunStatus.STOPPED
+        assert _registry(settings) == ["KEPT.US"]

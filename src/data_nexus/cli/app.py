@@ -39,7 +39,9 @@ def _root(
     """Data Nexus: a market-data warehouse filled from the EODHD end-of-day API.
 
     The database is DATANEXUS_DATABASE_URL (default: the SQLite file ./data_nexus.db);
-    the API token is EODHD_API_TOKEN. Every command also takes --database-url.
+    the API token is EODHD_API_TOKEN (no default: sync and assets discover refuse to start
+    without it; 'demo' is EODHD's public demo key, a handful of tickers). Every command
+    also takes --database-url.
     """
 
 

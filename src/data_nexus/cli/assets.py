@@ -10,6 +10,7 @@ import typer
 from data_nexus.cli.common import (
     DatabaseUrl,
     JsonFlag,
+    announce_demo_key,
     console,
     existing_settings,
     print_json,
@@ -59,9 +60,9 @@ def discover(
 
     exchange = parse_exchange(exchange)
     asset_type = parse_listing_type(asset_type) if asset_type is not None else None
-    result = discover_assets(
-        settings_for(database_url), exchange, asset_type=asset_type, include_delisted=delisted
-    )
+    settings = settings_for(database_url)
+    announce_demo_key(settings)
+    result = discover_assets(settings, exchange, asset_type=asset_type, include_delisted=delisted)
     console().print(
         f"{result.exchange}: {result.listed:,} listed; {result.added:,} added, "
         f"{result.updated:,} updated, {result.unlisted:,} no longer listed, "
@@ -72,6 +73,27 @@ def discover(
         console().print(
             f"{len(result.refused):,} listed code(s) refused (not a valid ticker in any "
             f"spelling): {', '.join(result.refused[:10])}",
+            markup=False,
+        )
+
+
+@assets_app.command("exchanges")
+def exchanges(as_json: JsonFlag = False) -> None:
+    """List the exchange codes the provider covers (1 API call; needs EODHD_API_TOKEN)."""
+    from dataclasses import asdict  # noqa: PLC0415
+
+    from data_nexus.assets import list_exchanges  # noqa: PLC0415
+
+    settings = settings_for()
+    announce_demo_key(settings)
+    rows = list_exchanges(settings)
+    if as_json:
+        print_json([asdict(row) for row in rows])
+        return
+    out = console()
+    for row in rows:
+        out.print(
+            f"{row.code:<8} {row.country or '-':<16} {row.currency or '-':<5} {row.name or ''}",
             markup=False,
         )
 

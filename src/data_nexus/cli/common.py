@@ -50,6 +50,15 @@ def settings_for(database_url: str | None = None, **overrides: Any) -> Settings:
     return settings
 
 
+def announce_demo_key(settings: Settings) -> None:
+    """Say once, on stderr, that the provider will be called with EODHD's public demo key
+    (it serves only a few symbols), so that nobody is surprised by refusals."""
+    from data_nexus.config import DEMO_KEY_NOTE  # noqa: PLC0415
+
+    if settings.uses_demo_key:
+        sys.stderr.write(f"note: {DEMO_KEY_NOTE}\n")
+
+
 def existing_settings(database_url: str | None = None) -> Settings:
     """:func:`settings_for`, for a command that must not create a database: a missing
     SQLite file is one line ``no such database file: PATH`` (exit 2), nothing created."""

@@ -11,6 +11,7 @@ import typer
 from data_nexus.cli.common import (
     DatabaseUrl,
     JsonFlag,
+    announce_demo_key,
     parse_date,
     parse_duration,
     print_json,
@@ -154,6 +155,8 @@ def register(app: typer.Typer) -> None:
 
         Incremental and resumable: run it again after a failure or Ctrl-C and it carries on
         (a second Ctrl-C aborts at once; in-flight assets keep their previous state).
+        Needs EODHD_API_TOKEN (not for --dry-run); with EODHD_API_TOKEN=demo (EODHD's public
+        demo key: a handful of tickers) it says so first.
         Exit codes: 0 all ok, 1 some assets failed, 2 usage or configuration error, 3 stopped
         by the provider (authentication or daily quota), 130 interrupted.
         """
@@ -181,6 +184,8 @@ def register(app: typer.Typer) -> None:
             lease_ttl=settings.lease_ttl,
             today=utcnow().date(),
         )
+        if not dry_run and settings.uses_demo_key:
+            announce_demo_key(settings)  # (no token at all: run_sync refuses, one line)
         renderer = SyncRenderer(quiet=as_json)
         try:
             summary = run_sync(settings, options, on_event=renderer.handle, handle_signals=True)

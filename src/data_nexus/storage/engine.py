@@ -7,6 +7,7 @@ foreign keys on.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -34,14 +35,34 @@ ENCODE_HINT = (
 )
 
 
+#: The drivers a URL may name after ``+``; none named means SQLAlchemy's default (pysqlite;
+#: psycopg 3, to which ``postgresql://`` is mapped where the default is still psycopg2).
+DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg",)}
+#: ``scheme:`` without ``//`` (``sqlite:/x.db``, ``postgresql:host/db``): a broken URL, not a
+#: file name. One letter is a Windows drive (``C:\\data\\x.db``).
+_SCHEME_ONLY = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+#: What every refused URL is compared with.
+URL_EXAMPLES = "e.g. 'sqlite:///data_nexus.db' or 'postgresql://user@host:5432/dbname'"
+
+
 def parse_database_url(url: str) -> URL:
     """Parse and normalise a database URL, or raise :class:`ConfigError` saying why.
+
+    Refused, each with one line (exit 2 in the CLI) and before anything is created:
+    text SQLAlchemy cannot parse, ``scheme:`` without ``//``, a backend other than SQLite
+    or PostgreSQL, a driver other than psycopg 3 (``postgresql://`` and ``psycopg2`` are
+    taken to mean it) or pysqlite, an SQLite URL without a file name (``sqlite:///``), and
+    an SQLite path that is a directory.
 
     A URL with more than one ``@`` is refused: a password holding an unencoded ``@`` would
     otherwise be cut there and its tail read as the host name (and shown in errors). Every
     message shows the URL with the whole password masked (:func:`data_nexus.redact.redact`).
     """
     text = url.strip()
+    if "://" not in text and _SCHEME_ONLY.match(text):
+        raise ConfigError(
+            f"invalid database URL {redact(text)!r}: no '//' after the scheme; {URL_EXAMPLES}"
+        )
     if "://" not in text:
         text = f"sqlite:///{text}"
     if text.count("@") > 1:
@@ -52,9 +73,7 @@ def parse_database_url(url: str) -> URL:
         parsed = make_url(text)
     except (exc.ArgumentError, ValueError):
         raise ConfigError(
-            f"invalid database URL {redact(text)!r}: expected e.g. "
-            "'sqlite:///data_nexus.db' or 'postgresql://user@host:5432/dbname' "
-            f"({ENCODE_HINT})"
+            f"invalid database URL {redact(text)!r}: expected {URL_EXAMPLES} ({ENCODE_HINT})"
         ) from None
     backend = parsed.get_backend_name()
     if backend == "postgres":
@@ -67,13 +86,40 @@ def parse_database_url(url: str) -> URL:
         )
     if backend == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
+    driver = parsed.drivername.partition("+")[2]  # "": SQLAlchemy's default, in DRIVERS
+    if driver and driver not in DRIVERS[backend]:
+        usual = "postgresql+psycopg://" if backend == "postgresql" else "sqlite:///"
+        raise ConfigError(
+            f"unsupported database driver {driver!r} in {redact(text)!r}: "
+            f"Data Nexus connects through {usual}…"
+        )
+    if backend == "sqlite":
+        _check_sqlite_path(parsed.database or "", text)
     return parsed
+
+
+def _check_sqlite_path(database: str, text: str) -> None:
+    """Refuse an SQLite URL without a file name, or whose path is a directory."""
+    if not database:
+        raise ConfigError(
+            f"invalid database URL {text!r}: no file name after 'sqlite:///' "
+            "(e.g. sqlite:///data_nexus.db)"
+        )
+    if database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database).expanduser()
+    if path.is_dir():
+        raise ConfigError(
+            f"invalid database URL {text!r}: {str(path)!r} is a directory, not an SQLite file "
+            f"(e.g. {str(path / 'data_nexus.db')!r})"
+        )
 
 
 def safe_display(url: URL | str) -> str:
     """A URL for messages, with the password masked."""
     if isinstance(url, URL):
-        return url.render_as_string(hide_password=True)
+        # hide_password masks user:password@ only; a ?password= parameter is redacted too
+        return redact(url.render_as_string(hide_password=True))
     return redact(url)
 
 

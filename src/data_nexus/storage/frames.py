@@ -34,7 +34,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -47,7 +46,7 @@ from data_nexus.errors import DatabaseUnavailable, SchemaOutOfDate
 from data_nexus.records import Dividend, Split
 from data_nexus.storage import aggregates
 from data_nexus.storage.capabilities import Capabilities, capabilities_of
-from data_nexus.storage.engine import parse_database_url, safe_display
+from data_nexus.storage.engine import parse_database_url, require_sqlite_file, safe_display
 from data_nexus.storage.migrate import head_revision
 
 adbc_sqlite: Any
@@ -213,20 +212,16 @@ class FrameReader:
         self._pg: psycopg.Connection[Any] | None = None
         self._caps: Capabilities | None = None
         if self.backend == "sqlite":
-            self._open_sqlite(url.database or "")
+            self._open_sqlite()
         else:
             self._open_postgres(url)
         self._check_schema()
 
     # -- connections ---------------------------------------------------------------------
 
-    def _open_sqlite(self, database: str) -> None:
-        path = Path(database).expanduser()
-        if not path.is_file():
-            raise DatabaseUnavailable(
-                f"no such database file: {database} (sync or import data first, "
-                "or pass --database-url)"
-            )
+    def _open_sqlite(self) -> None:
+        # the same one line as every other command for a missing file
+        path = require_sqlite_file(self._url)
         last: Exception | None = None
         for extra in ("", "&immutable=1"):
             uri = f"{path.resolve().as_uri().replace('file://', 'file:', 1)}?mode=ro{extra}"

@@ -150,6 +150,25 @@ def delete_assets(conn: sa.Connection, symbols: Sequence[str]) -> dict[str, int]
     return counts
 
 
+def unconfirmed(
+    conn: sa.Connection, symbols: Collection[str], *, owner: str, not_found: Collection[str]
+) -> list[str]:
+    """Of ``symbols``, those no sync has confirmed, sorted: never synced, not claimed by
+    another worker than ``owner`` (locked on PostgreSQL, skipped when another holds them),
+    and either never tried (no ``last_error``) or in ``not_found``. Run it in the
+    transaction that deletes them."""
+    if not symbols:
+        return []
+    query = (
+        sa.select(_c.symbol, _c.last_error)
+        .where(_c.symbol.in_(list(symbols)), _c.last_synced.is_(None))
+        .where(sa.or_(_c.lease_owner.is_(None), _c.lease_owner == owner))
+        .with_for_update(skip_locked=True)
+    )
+    rows = conn.execute(query).all()
+    return sorted(s for s, error in rows if error is None or s in not_found)
+
+
 def count_assets(conn: sa.Connection) -> int:
     """How many assets are registered."""
     return int(conn.execute(sa.select(sa.func.count()).select_from(ASSETS)).scalar_one())

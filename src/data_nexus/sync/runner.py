@@ -17,10 +17,17 @@ from typing import Any
 
 import httpx
 
-from data_nexus.assets import add_assets, remove_assets
+from data_nexus.assets import LIST_EXCHANGES_HINT, add_assets, drop_unconfirmed
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
-from data_nexus.errors import AuthFailed, BudgetTooSmall, ProviderError, QuotaExhausted
+from data_nexus.errors import (
+    AuthFailed,
+    BudgetTooSmall,
+    ProviderError,
+    QuotaExhausted,
+    UsageError,
+)
+from data_nexus.exchanges import known_exchange
 from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried
 from data_nexus.providers.eodhd.factory import make_client
 from data_nexus.redact import redact
@@ -152,9 +159,12 @@ async def arun_sync(
     stop the run cleanly, before or after its first asset: the summary's status is
     ``stopped`` and ``stop_reason`` says why; running the same command again resumes. Raises
     :class:`~data_nexus.errors.InvalidOption` when ``options.since`` is after today by
-    ``clock``.
+    ``clock``, and :class:`~data_nexus.errors.ConfigError` when no API token is set (not on
+    a dry run), before anything is registered.
     """
     options.check_since(clock().date())
+    if not options.dry_run:  # a dry run calls no provider; a real one needs a token first
+        settings.require_token()
     symbols = [str(s) for s in parse_symbols(list(options.symbols))] or None
     # an empty exchange is refused (it must not mean every exchange)
     exchange = parse_exchange(options.exchange) if options.exchange is not None else None
@@ -184,6 +194,8 @@ async def arun_sync(
                 full_since=full_since,
             )
         )
+        if exchange is not None and not symbols and not (plan.due or plan.skipped):
+            raise UsageError(_no_assets_on(exchange))
         record.update(
             planned=len(plan.due),
             skipped={str(reason): n for reason, n in plan.skipped.items()},
@@ -237,18 +249,45 @@ async def arun_sync(
     return record.summary(clock())
 
 
-async def _unregister_unknown(ctx: RunContext, added: Sequence[str]) -> None:
-    """Take back the registration of symbols this run added that the provider does not know.
+def _no_assets_on(exchange: str) -> str:
+    """Why ``sync --exchange CODE`` has nothing to do: no registered asset is on ``CODE``."""
+    if known_exchange(exchange):
+        return (
+            f"no assets registered on exchange {exchange}: register its listing with "
+            f"'datanexus assets discover {exchange}', or name symbols (CODE.{exchange})"
+        )
+    return (
+        f"unknown exchange {exchange!r}: no registered asset is on it and it is not an EODHD "
+        f"exchange code Data Nexus knows ({LIST_EXCHANGES_HINT})"
+    )
 
-    A mistyped symbol on the command line must not stay behind as a failing asset that
-    every later sync retries: it is removed (it has no data) and a notice says so.
+
+async def _unregister_unconfirmed(
+    store: Store, record: _RunRecord, added: Sequence[str], not_found: set[str], owner: str
+) -> None:
+    """Take back the registration of symbols this run added that the provider never
+    confirmed, however the run ended (see :func:`~data_nexus.assets.drop_unconfirmed`).
+
+    A mistyped symbol must not stay behind as a failing asset that every later sync
+    retries, and a symbol the run never reached (Ctrl-C, a refused token, the quota) must
+    not look registered as if real: both are removed (they have no data) and a notice
+    says so; running the same command again registers and fetches them. A process killed
+    outright (``kill -9``) cannot do this: its symbols stay, shown as never synced.
     """
-    unknown = [s for s in added if s in ctx.not_found]
-    if not unknown:
+    if not added:
         return
-    await asyncio.to_thread(remove_assets, ctx.store, unknown)
-    for symbol in unknown:
-        ctx.emit(Notice(symbol, f"{symbol} is not known to the provider: it was not registered"))
+    dropped = await asyncio.to_thread(
+        drop_unconfirmed, store, list(added), owner=owner, not_found=sorted(not_found)
+    )
+    for symbol in dropped:
+        if symbol in not_found:
+            text = f"{symbol} is not known to the provider: it was not registered"
+        else:
+            text = (
+                f"{symbol} was not registered: the run stopped before fetching it "
+                "(run the same command again)"
+            )
+        record.emit(Notice(symbol, text))
 
 
 @contextlib.contextmanager
@@ -294,6 +333,7 @@ async def _execute(
             else asyncio.create_task(_heartbeat(store, owner, clock))
         )
         budget = SharedCallBudget(store, limit=None, clock=clock)
+        not_found: set[str] = set()  # filled by the assets the provider answers 404 for
         client = make_client(
             settings,
             rate_limit=rate,
@@ -330,6 +370,7 @@ async def _execute(
                 writer = AsyncWriter(store)
                 try:
                     ctx = RunContext(
+                        not_found=not_found,
                         store=store,
                         provider=client,
                         writer=writer,
@@ -348,7 +389,6 @@ async def _execute(
                         stop=stop,
                         run_start=run_start,
                     )
-                    await _unregister_unknown(ctx, added)
                 except asyncio.CancelledError:
                     if not record.aborted:
                         raise
@@ -376,6 +416,10 @@ async def _execute(
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
+            failed = any(isinstance(e, RunFailed) for e in record.events)
+            # the database may be what failed: then the run's own error is the one to see
+            with contextlib.suppress(Exception) if failed else contextlib.nullcontext():
+                await _unregister_unconfirmed(store, record, added, not_found, owner)
             summary = record.summary(clock())
             if summary.run_id is not None and summary.status is RunStatus.FAILED:
                 with contextlib.suppress(Exception):  # the database may be what failed
