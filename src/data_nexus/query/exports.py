@@ -38,41 +38,33 @@ dropped at a time.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import itertools
 import json
-import math
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from data_nexus.decimals import canonical
 from data_nexus.errors import UsageError
-from data_nexus.exdates import split_ratio
 from data_nexus.query import adjust as adj
-from data_nexus.query.bars import (
-    Frame,
-    Source,
-    _read,
-    frame_to_arrow,
-    reader_from,
-    symbol_list,
+from data_nexus.query.arguments import Source, reader_from, symbol_list
+from data_nexus.query.bars import _read
+from data_nexus.query.export_csv import (
+    OWN_COLUMNS,
+    write_own_csv,
+    write_text_csv,
 )
+from data_nexus.query.export_layouts import write_qlib, write_zipline
+from data_nexus.query.frame import frame_to_arrow, symbol_runs
 from data_nexus.records import Dividend, Split
 from data_nexus.storage.frames import FrameReader
-from data_nexus.types import AMOUNT_SCALE
 
 FORMATS = ("parquet", "csv")
 LAYOUTS = ("hive", "zipline", "qlib")
@@ -108,321 +100,11 @@ def check_export(fmt: str, layout: str, adjust: str) -> None:
         raise UsageError("the zipline layout needs unadjusted prices (zipline adjusts itself)")
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return canonical(value)
-    return str(value)
-
-
-def _price_arrow(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    """Exact, shortest decimal text of a decimal column (null where missing).
-
-    The column is :data:`~data_nexus.storage.frames.EXACT_PRICE` (or any decimal type).
-    """
-    # Decimal text always has all its scale's decimals ("1.500…0"), so trimming zeros and
-    # then the point from the right stops at the point: "100.000…0" -> "100".
-    # Arrow writes values below 1e-6 in exponent form ("0E-30", "1.2000E-8"): those few are
-    # rewritten by Decimal.
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    raw = column.cast(pa.string())
-    # the exponent test comes first: trimming "1.0E-30" would turn it into "1.0E-3"
-    exponent = pc.fill_null(pc.match_substring(raw, "E"), False)
-    text = pc.utf8_rtrim(pc.utf8_rtrim(raw, characters="0"), characters=".")
-    if pc.any(exponent).as_py():
-        fixed = [canonical(Decimal(t)) for t in raw.filter(exponent).to_pylist()]
-        text = pc.replace_with_mask(text, exponent, pa.array(fixed, pa.string()))
-    return text
-
-
-def _price_text(column: pa.ChunkedArray | pa.Array) -> list[str]:
-    """Exact, shortest decimal text of a decimal column (empty where missing)."""
-    return _price_arrow(column).fill_null("").to_pylist()  # type: ignore[no-any-return]
-
-
-def _action_cells(action: Split | Dividend) -> dict[str, str]:
-    """The action columns of one action's row (only the non-empty ones)."""
-    if isinstance(action, Split):
-        return {"split": f"{_text(action.numerator)}/{_text(action.denominator)}"}
-    details = {
-        "dividend": action.unadjusted_value,
-        "dividend_adjusted": action.value,
-        "currency": action.currency,
-        "declaration_date": action.declaration_date,
-        "record_date": action.record_date,
-        "payment_date": action.payment_date,
-        "period": action.period,
-    }
-    return {name: _text(value) for name, value in details.items() if value is not None}
-
-
-_NEEDS_QUOTES = frozenset(',"\n\r')
-_PLAIN_CSV = pacsv.WriteOptions(include_header=False, quoting_style="none")
-
-
-def _write_exact_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[Any]) -> bool:
-    """:func:`_write_own_csv` for exact prices, column-wise through Arrow's CSV writer.
-
-    Returns False (and writes nothing) when an action falls on a date without a bar or a
-    text needs quoting; the row-wise writer handles those.
-    """
-    assert frame.exact is not None
-    table = frame.exact.slice(lo, hi - lo)
-    days = pa.array(frame.days[lo:hi], pa.date32())
-    prices = {name: _price_arrow(table.column(name)) for name in OWN_COLUMNS[1:6]}
-    volume = pa.array(frame.volume[lo:hi], pa.int64(), mask=frame.volume_missing[lo:hi])
-    return _write_columns(path, days, prices, volume.cast(pa.string()), actions)
-
-
-def _trimmed(text: pa.Array) -> pa.Array:
-    """Exact decimal text (the server's ``NUMERIC`` output) without trailing zeros."""
-    dotted = pc.match_substring(text, ".")
-    if not pc.any(dotted).as_py():
-        return text
-    trimmed = pc.utf8_rtrim(pc.utf8_rtrim(text, characters="0"), characters=".")
-    return pc.if_else(dotted, trimmed, text)
-
-
-def _write_text_csv(path: Path, table: pa.Table, actions: list[Any]) -> bool:
-    """:func:`_write_exact_csv` from :meth:`FrameReader.bar_texts` (one symbol's rows)."""
-    prices = {name: _trimmed(table.column(name).combine_chunks()) for name in OWN_COLUMNS[1:6]}
-    days = table.column("date").combine_chunks()
-    return _write_columns(path, days, prices, table.column("volume").combine_chunks(), actions)
-
-
-def _write_columns(
-    path: Path, days: pa.Array, prices: dict[str, pa.Array], volume: pa.Array, actions: list[Any]
-) -> bool:
-    """Our CSV layout from text columns, actions on their ex-date rows; False (nothing
-    written) when an action falls on a date without a bar, a date has two actions of one
-    type, or a text needs quoting."""
-    n = len(days)
-    position = {day: i for i, day in enumerate(days.to_pylist())} if actions else {}
-    cells: dict[str, dict[int, str]] = {}
-    kinds: set[tuple[int, str]] = set()
-    for action in actions:
-        i = position.get(action.date)
-        if i is None or (i, action.action_type) in kinds:
-            return False  # no bar that day, or a second action of its type: rows of its own
-        kinds.add((i, action.action_type))
-        for name, text in _action_cells(action).items():
-            if _NEEDS_QUOTES & set(text):
-                return False
-            cells.setdefault(name, {})[i] = text
-    columns: dict[str, Any] = {"date": days.cast(pa.string()), **prices, "volume": volume}
-    for name in OWN_COLUMNS[7:]:
-        if name not in cells:
-            columns[name] = pa.nulls(n, pa.string())
-            continue
-        values: list[str | None] = [None] * n
-        for i, text in cells[name].items():
-            values[i] = text
-        columns[name] = pa.array(values, pa.string())
-    with path.open("wb") as handle:
-        handle.write((",".join(OWN_COLUMNS) + "\n").encode())
-        pacsv.write_csv(pa.table(columns), handle, _PLAIN_CSV)
-    return True
-
-
-def _runs(frame: Frame) -> list[tuple[str, int, int]]:
-    bounds = [*frame.starts.tolist(), len(frame)]
-    return [(frame.names[int(frame.codes[lo])], lo, hi) for lo, hi in itertools.pairwise(bounds)]
-
-
 def _actions_by_symbol(actions: Sequence[Split | Dividend]) -> dict[str, list[Split | Dividend]]:
     out: dict[str, list[Split | Dividend]] = {}
     for action in actions:
         out.setdefault(action.symbol, []).append(action)
     return out
-
-
-# -- CSV writers -------------------------------------------------------------------------------
-
-OWN_COLUMNS = [
-    "date",
-    "open",
-    "high",
-    "low",
-    "close",
-    "adjusted_close",
-    "volume",
-    "dividend",
-    "dividend_adjusted",
-    "split",
-    "currency",
-    "declaration_date",
-    "record_date",
-    "payment_date",
-    "period",
-]
-
-
-def _write_own_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[Any]) -> int:
-    """Our CSV layout: exact prices (floats if adjusted), actions on their ex-date rows
-    (action-only rows too)."""
-    if frame.exact is None or not _write_exact_csv(path, frame, lo, hi, actions):
-        _write_rows_csv(path, frame, lo, hi, actions)
-    return hi - lo
-
-
-def _write_rows_csv(path: Path, frame: Frame, lo: int, hi: int, actions: list[Any]) -> None:
-    """:func:`_write_own_csv` row by row through the csv module (any frame, any actions)."""
-    n = hi - lo
-    columns: dict[str, list[str]] = {"date": frame.days[lo:hi].astype(str).tolist()}
-    if frame.exact is not None:
-        table = frame.exact.slice(lo, n)
-        for name in OWN_COLUMNS[1:6]:
-            columns[name] = _price_text(table.column(name))
-    else:
-        for name in OWN_COLUMNS[1:6]:
-            values = frame.prices[name][lo:hi].tolist()
-            columns[name] = ["" if math.isnan(v) else repr(v) for v in values]
-    volumes = frame.volume[lo:hi].astype(str).tolist()
-    columns["volume"] = [
-        "" if gone else v
-        for v, gone in zip(volumes, frame.volume_missing[lo:hi].tolist(), strict=True)
-    ]
-    for name in OWN_COLUMNS[7:]:
-        columns[name] = [""] * n
-    # The k-th split and the k-th dividend of a date share the date's k-th row: the bar's row
-    # first, then action-only rows (no prices) right after it, so several dividends on one
-    # ex-date (a regular and a special one), two splits, or a split and dividends all come
-    # back on import.
-    row_of = {(day, 0): i for i, day in enumerate(columns["date"])}
-    seen: dict[tuple[str, str], int] = {}
-    for action in sorted(actions, key=lambda a: a.date):  # stable: the store's seq order
-        day = action.date.isoformat()
-        k = seen.get((day, action.action_type), 0)
-        seen[day, action.action_type] = k + 1
-        i = row_of.get((day, k))
-        if i is None:  # no bar that day, or the day's k-th action: a row of its own
-            i = row_of[day, k] = len(columns["date"])
-            for name in OWN_COLUMNS:
-                columns[name].append(day if name == "date" else "")
-        for name, text in _action_cells(action).items():
-            columns[name][i] = text
-    rows = list(zip(*(columns[name] for name in OWN_COLUMNS), strict=True))
-    rows.sort(key=lambda row: row[0])
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(OWN_COLUMNS)
-        writer.writerows(rows)
-
-
-def _split_multipliers(days: np.ndarray, actions: list[Any], last: dt.date) -> list[Fraction]:
-    """Per row, exactly, the product of ``old/new`` of the splits dated after the row and not
-    after ``last`` (the symbol's data cut-off): ``adjust="splits"``'s price factor.
-
-    The stored volume is split-adjusted (EODHD's ``volume``, in today's shares), so the
-    volume as traded is the stored one times this, and the stored one is the traded one
-    divided by it.
-    """
-    splits = sorted(
-        (a for a in actions if isinstance(a, Split) and a.date <= last), key=lambda a: a.date
-    )
-    suffix = [Fraction(1)]  # suffix[j]: the product over the splits from the j-th on
-    for split in reversed(splits):
-        suffix.append(suffix[-1] / split_ratio(split))
-    suffix.reverse()
-    split_days = np.array([a.date.isoformat() for a in splits], "datetime64[D]")
-    index = np.searchsorted(split_days, days.astype("datetime64[D]"), side="right")
-    return [suffix[j] for j in index.tolist()]
-
-
-def _last_day(frame: Frame, hi: int, symbol: str, cutoff: dict[str, dt.date]) -> dt.date:
-    """The day after which a symbol's events are not applied (as :mod:`.adjust` rules)."""
-    last = dt.date.fromisoformat(str(frame.days[hi - 1].astype("datetime64[D]")))
-    return max(last, cutoff.get(symbol, last))
-
-
-def _amount_text(amount: Fraction) -> str:
-    """A cash amount as exact decimal text, rounded to the schema's 12 places if it needs more."""
-    return canonical(Decimal(round(amount * 10**AMOUNT_SCALE)).scaleb(-AMOUNT_SCALE))
-
-
-def _write_zipline(
-    path: Path, frame: Frame, rows: tuple[int, int], actions: list[Any], cutoff: dict[str, dt.date]
-) -> int:
-    """zipline's csvdir file: prices and volumes as traded, the day's ``dividend`` (declared
-    cash per share, every dividend of the day summed) and ``split`` (new per old shares, the
-    product of the day's splits), which zipline turns into its own adjustments."""
-    lo, hi = rows
-    symbol = frame.names[int(frame.codes[lo])]
-    splits = [a for a in actions if isinstance(a, Split)]
-    dividend: dict[str, Fraction] = {}
-    split: dict[str, Fraction] = {}
-    for action in actions:
-        day = action.date.isoformat()
-        if isinstance(action, Split):
-            split[day] = split.get(day, Fraction(1)) * split_ratio(action)
-        else:
-            dividend[day] = dividend.get(day, Fraction(0)) + adj.declared_amount(action, splits)
-    multipliers = _split_multipliers(
-        frame.days[lo:hi], actions, _last_day(frame, hi, symbol, cutoff)
-    )
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["date", "open", "high", "low", "close", "volume", "dividend", "split"])
-        for i, day in enumerate(frame.days[lo:hi].astype(str).tolist()):
-            p = [frame.prices[n][lo + i] for n in ("open", "high", "low", "close")]
-            # as traded = stored (split-adjusted) × the later splits' old/new, exactly
-            traded = (
-                "" if frame.volume_missing[lo + i] else _times(frame.volume[lo + i], multipliers[i])
-            )
-            writer.writerow(
-                [
-                    day,
-                    *["" if np.isnan(v) else repr(float(v)) for v in p],
-                    traded,
-                    _amount_text(dividend[day]) if day in dividend else "0.0",
-                    repr(float(split[day])) if day in split else "1.0",
-                ]
-            )
-    return hi - lo
-
-
-def _times(volume: np.int64, ratio: Fraction) -> str:
-    """``volume × ratio`` rounded to whole shares (half to even), in exact integer arithmetic."""
-    value = int(volume)
-    return str(value if ratio == 1 else round(value * ratio))
-
-
-def _write_qlib(
-    path: Path,
-    frame: Frame,
-    raw: Frame,
-    rows: tuple[int, int],
-    *,
-    actions: list[Any],
-    cutoff: dict[str, dt.date],
-) -> int:
-    """qlib's dump_bin input: adjusted prices, ``factor`` = adjusted / as-traded price, and
-    the volume as traded divided by ``factor`` (so price × volume is the day's turnover as
-    traded, and ``$volume * $factor`` gives the traded volume back, as qlib's collectors do).
-    """
-    lo, hi = rows
-    symbol = frame.names[int(frame.codes[lo])]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = frame.prices["close"][lo:hi] / raw.prices["close"][lo:hi]
-    multipliers = _split_multipliers(
-        frame.days[lo:hi], actions, _last_day(frame, hi, symbol, cutoff)
-    )
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["symbol", "date", "open", "high", "low", "close", "volume", "factor"])
-        for i, day in enumerate(frame.days[lo:hi].astype(str).tolist()):
-            p = [frame.prices[n][lo + i] for n in ("open", "high", "low", "close")]
-            f = factor[i]
-            if frame.volume_missing[lo + i] or not np.isfinite(f) or f == 0:
-                volume = ""
-            else:  # traded / factor = stored × splits' old/new / factor, exact but for factor
-                volume = _times(frame.volume[lo + i], multipliers[i] / Fraction(float(f)))
-            writer.writerow(
-                [symbol, day, *["" if np.isnan(v) else repr(float(v)) for v in p], volume, f]
-            )
-    return hi - lo
 
 
 # -- the export ----------------------------------------------------------------------------------
@@ -555,7 +237,7 @@ def _export_batch(
     if exact and result.interval == "1d" and _export_texts(reader, target, group, result, cutoff):
         return
     frame, attrs = _read(reader, group, None, None, result.adjust, result.interval, exact)
-    present = {name for name, _, _ in _runs(frame)}
+    present = {name for name, _, _ in symbol_runs(frame)}
     result.skipped.extend(s for s in group if s not in present and s not in cutoff)
     result.symbols += len(present)
     result.rows += len(frame)
@@ -579,20 +261,20 @@ def _export_batch(
         for name in group:  # action-only symbols too
             if name not in present and name not in actions:
                 continue
-            lo, hi = next(((lo, hi) for n, lo, hi in _runs(frame) if n == name), (0, 0))
-            _write_own_csv(target / f"{name}.csv", frame, lo, hi, actions.get(name, []))
+            lo, hi = next(((lo, hi) for n, lo, hi in symbol_runs(frame) if n == name), (0, 0))
+            write_own_csv(target / f"{name}.csv", frame, lo, hi, actions.get(name, []))
             result.files += 1
         return
     if result.layout == "zipline":
         (target / "daily").mkdir(exist_ok=True)
-        for name, lo, hi in _runs(frame):
+        for name, lo, hi in symbol_runs(frame):
             path = target / "daily" / f"{name.split('.')[0]}.csv"
-            _write_zipline(path, frame, (lo, hi), actions.get(name, []), cutoff)
+            write_zipline(path, frame, (lo, hi), actions.get(name, []), cutoff)
             result.files += 1
         return
     raw, _ = _read(reader, group, None, None, "none", result.interval, False)
-    for name, lo, hi in _runs(frame):
-        _write_qlib(
+    for name, lo, hi in symbol_runs(frame):
+        write_qlib(
             target / f"{name}.csv",
             frame,
             raw,
@@ -629,7 +311,7 @@ def _export_texts(
     written: list[Path] = []
     for name, (lo, hi) in runs.items():
         path = target / f"{name}.csv"
-        if not _write_text_csv(path, table.slice(lo, hi - lo), actions.get(name, [])):
+        if not write_text_csv(path, table.slice(lo, hi - lo), actions.get(name, [])):
             for done in written:
                 done.unlink()
             return False
