@@ -17,7 +17,7 @@ import pandas as pd
 
 from data_nexus.errors import UsageError
 from data_nexus.storage.frames import FrameReader, open_reader
-from data_nexus.symbols import parse_symbol
+from data_nexus.symbols import parse_symbols
 
 DateLike = str | dt.date | dt.datetime | pd.Timestamp | None
 Source = str | FrameReader | Any  # a URL, an open reader, or a Store / Settings
@@ -59,11 +59,15 @@ def parse_range(start: DateLike, end: DateLike) -> tuple[dt.date | None, dt.date
 
 
 def symbol_list(symbols: str | Iterable[str]) -> list[str]:
-    """Symbols as ``CODE.EXCHANGE`` (case-insensitive input), duplicates dropped, in order."""
+    """Symbols as ``CODE.EXCHANGE`` (case-insensitive input, blanks around a name ignored;
+    any item may be a comma-separated list), duplicates dropped, in order.
+
+    :class:`UsageError` for no symbols at all, an empty name (``""``, ``"A.US,,B.US"``) or
+    one that is not a symbol (:func:`~data_nexus.symbols.parse_symbol`)."""
     items = [symbols] if isinstance(symbols, str) else list(symbols)
     if not items:
         raise UsageError("no symbols given: name at least one, e.g. AAPL.US")
-    return list(dict.fromkeys(str(parse_symbol(s)) for s in items))
+    return [str(s) for s in parse_symbols(items)]
 
 
 def reader_for(source: Source) -> tuple[FrameReader, bool]:

@@ -103,8 +103,8 @@ def _read(  # noqa: PLR0917 - the documented positional signature (issue 10)
 ) -> tuple[Frame, dict[str, str]]:
     """The bars as a :class:`Frame` and attrs; ``small=False``: never the one-symbol read
     (:func:`_one_symbol`; its tests compare both)."""
-    adj.check_adjust(adjust)
-    rs.check_interval(interval)
+    adjust = adj.check_adjust(adjust)
+    interval = rs.check_interval(interval)
     if exact and adjust != "none":
         raise UsageError(
             f"exact prices cannot be adjusted ({adjust!r}): adjusted prices are products of "
@@ -293,7 +293,7 @@ def get_returns(
     period of each symbol has none (NaN).
     """
     rt.check_kind(kind)
-    rs.check_interval(interval)
+    interval = rs.check_interval(interval)
     with reader_from(pick_source(url, store, settings)) as reader:
         frame, attrs = _read(reader, symbols, start, end, "splits", "1d", False)
         dividend = np.zeros(len(frame))
