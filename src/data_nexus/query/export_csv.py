@@ -1,4 +1,4 @@
-"""Our own CSV layout (``export --format csv --layout hive``; what ``import csv`` reads back):
+"""Our own CSV layout (``export --format csv``, layout ``files``; what ``import csv`` reads back):
 one symbol's bars with its corporate actions on their ex-date rows.
 
 Columns :data:`OWN_COLUMNS`; the layout is described in :mod:`data_nexus.query.exports`.

@@ -3,12 +3,14 @@
 Layouts (``DIR`` is the target directory; a ``manifest.json`` beside the data says what was
 exported: format, layout, adjust mode, interval, data cut-off, symbols, rows):
 
-- ``hive`` + ``parquet``: one hive-partitioned dataset ``DIR/bars/symbol=CODE.EX/*.parquet``
-  (``pyarrow.dataset``, ``duckdb.read_parquet('DIR/bars/**/*.parquet', hive_partitioning=1)``,
-  ``polars.scan_parquet``, ``pandas.read_parquet('DIR/bars')`` all read it). Each file's
+- ``hive`` (Parquet only, the default for ``parquet``): one hive-partitioned dataset
+  ``DIR/bars/symbol=CODE.EX/*.parquet`` (``pyarrow.dataset``,
+  ``duckdb.read_parquet('DIR/bars/**/*.parquet', hive_partitioning=1)``, ``polars.scan_parquet``,
+  ``pandas.read_parquet('DIR/bars')`` all read it). Each file's
   key-value metadata holds ``adjust``, ``interval`` and ``cutoff``. Corporate actions go to
   ``DIR/actions.parquet``.
-- ``hive`` + ``csv``: one file per symbol ``DIR/CODE.EXCHANGE.csv`` with the columns
+- ``files`` (CSV only, the default for ``csv``): one file per symbol ``DIR/CODE.EXCHANGE.csv``
+  (a flat directory, not a partitioned dataset: ``hive`` is Parquet only) with the columns
   ``date,open,high,low,close,adjusted_close,volume`` plus the symbol's corporate actions on
   their ex-date rows (``dividend`` as declared, ``dividend_adjusted`` (the provider's
   split-adjusted value), ``split`` as ``new/old``, and the dividend's ``currency``,
@@ -32,6 +34,10 @@ volume times the exact ``old/new`` of the later splits (those up to the symbol's
 :mod:`.adjust` applies them); with ``adjust="splits"`` the qlib volume is the stored one.
 Volumes are exact integers in every layout and format (never cast through a float).
 
+``start``/``end`` limit the bars (and, in ``hive`` and ``files``, the actions) to a date range,
+parsed and checked as :func:`~data_nexus.query.bars.get_bars` does; zipline and qlib still
+apply every split up to the cut-off to their volumes and factors, as a full export does.
+
 Memory stays flat in the size of the warehouse: ``batch`` symbols are read, written and
 dropped at a time.
 """
@@ -54,7 +60,8 @@ import pyarrow.parquet as pq
 
 from data_nexus.errors import UsageError
 from data_nexus.query import adjust as adj
-from data_nexus.query.arguments import Source, reader_from, symbol_list
+from data_nexus.query import resample as rs
+from data_nexus.query.arguments import DateLike, Source, parse_range, reader_from, symbol_list
 from data_nexus.query.bars import _read
 from data_nexus.query.export_csv import (
     OWN_COLUMNS,
@@ -67,7 +74,9 @@ from data_nexus.records import Dividend, Split
 from data_nexus.storage.frames import FrameReader
 
 FORMATS = ("parquet", "csv")
-LAYOUTS = ("hive", "zipline", "qlib")
+LAYOUTS = ("hive", "files", "zipline", "qlib")
+#: The layout of each format when none is named.
+DEFAULT_LAYOUT = {"parquet": "hive", "csv": "files"}
 BATCH = 50
 
 
@@ -81,23 +90,37 @@ class ExportResult:
     adjust: str
     interval: str
     cutoff: str
+    start: str = ""  # the range asked for (ISO dates; "" for open)
+    end: str = ""
     symbols: int = 0
     rows: int = 0
     files: int = 0
     skipped: list[str] = field(default_factory=list)  # symbols without bars
 
 
-def check_export(fmt: str, layout: str, adjust: str) -> None:
-    """:class:`UsageError` for a format, layout or adjust mode that cannot work together."""
+def check_export(fmt: str, layout: str | None, adjust: str | None) -> tuple[str, str, str]:
+    """``(format, layout, adjust)`` checked and in canonical spelling (any case; ``layout``
+    and ``adjust`` default by format and layout), or :class:`UsageError` for values that
+    cannot work together."""
+    fmt = fmt.strip().lower()
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: use parquet or csv")
+    layout = DEFAULT_LAYOUT[fmt] if layout is None else layout.strip().lower()
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}")
-    adj.check_adjust(adjust)
-    if layout in ("zipline", "qlib") and fmt != "csv":
+    mode = adj.check_adjust(adjust) if adjust is not None else "none"
+    if adjust is None and layout == "qlib":
+        mode = "all"
+    if layout == "hive" and fmt != "parquet":
+        raise UsageError(
+            "the hive layout is Parquet (DIR/bars/symbol=…): use --format parquet, "
+            "or --layout files for one CSV file per symbol"
+        )
+    if layout in ("files", "zipline", "qlib") and fmt != "csv":
         raise UsageError(f"the {layout} layout is CSV: use --format csv")
-    if layout == "zipline" and adjust != "none":
+    if layout == "zipline" and mode != "none":
         raise UsageError("the zipline layout needs unadjusted prices (zipline adjusts itself)")
+    return fmt, layout, mode
 
 
 def _actions_by_symbol(actions: Sequence[Split | Dividend]) -> dict[str, list[Split | Dividend]]:
@@ -114,28 +137,38 @@ def export_data(
     directory: str | Path,
     *,
     fmt: str = "parquet",
-    layout: str = "hive",
+    layout: str | None = None,
     symbols: Sequence[str] | None = None,
     adjust: str | None = None,
     interval: str = "1d",
+    start: DateLike = None,
+    end: DateLike = None,
     batch: int = BATCH,
     now: dt.datetime,
     url: str | None = None,
     store: Any = None,
     settings: Any = None,
     on_batch: Callable[[int, int], object] | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> ExportResult:
-    """Export bars (and actions) of ``symbols`` (default: every asset) to ``directory``.
+    """Export bars (and actions) of ``symbols`` (default, ``None``: every asset) in
+    [``start``, ``end``] to ``directory``.
 
-    ``adjust`` defaults to ``none`` (``all`` for qlib). ``now`` stamps the manifest (the clock
-    is passed in). ``on_batch(done, total)`` reports progress. Raises
-    :class:`~data_nexus.errors.UsageError` for a bad combination (see :func:`check_export`),
-    a ``directory`` that exists and is not empty, or one that is a file. On any failure the
-    export's files are removed again (and ``directory`` too if this call created it): no
-    half-written export.
+    ``layout`` defaults to ``hive`` for Parquet and ``files`` for CSV; ``adjust`` to ``none``
+    (``all`` for qlib). ``now`` stamps the manifest (the clock is passed in).
+    ``on_batch(done, total)`` reports progress; ``cancelled()`` is asked after each batch
+    and before the manifest is written: when true the export stops as if interrupted
+    (a signal whose ``KeyboardInterrupt`` was lost in a C callback still stops it).
+
+    Raises :class:`~data_nexus.errors.UsageError` for a bad combination (see
+    :func:`check_export`), a bad date or range, a ``directory`` that exists and is not
+    empty, or one that is a file; ``KeyboardInterrupt`` when cancelled. On any failure or
+    interruption the export's files are removed again (and ``directory`` too if this call
+    created it): no half-written export.
     """
-    mode = adjust or ("all" if layout == "qlib" else "none")
-    check_export(fmt, layout, mode)
+    fmt, layout, mode = check_export(fmt, layout, adjust)
+    interval = rs.check_interval(interval)
+    first, last = parse_range(start, end)
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise UsageError(
@@ -149,9 +182,17 @@ def export_data(
         raise UsageError("pass exactly one of url=…, store=… or settings=…")
     created = not target.exists()
     try:
-        return _export(
-            target, fmt, layout, symbols, mode, interval, batch, now, chosen[0], on_batch
+        result = ExportResult(
+            str(target),
+            fmt,
+            layout,
+            mode,
+            interval,
+            "",
+            first.isoformat() if first else "",
+            last.isoformat() if last else "",
         )
+        return _export(target, result, symbols, batch, now, chosen[0], on_batch, cancelled)
     except BaseException:
         # never leave a half-written export: what this call wrote goes again
         if created:
@@ -167,18 +208,22 @@ def export_data(
 
 def _export(  # noqa: PLR0917 - the checked arguments of export_data, passed on
     target: Path,
-    fmt: str,
-    layout: str,
+    result: ExportResult,
     symbols: Sequence[str] | None,
-    mode: str,
-    interval: str,
     batch: int,
     now: dt.datetime,
     source: Source,
     on_batch: Callable[[int, int], object] | None,
+    cancelled: Callable[[], bool] | None,
 ) -> ExportResult:
+    fmt, layout = result.format, result.layout
+
+    def check_cancelled() -> None:
+        if cancelled is not None and cancelled():
+            raise KeyboardInterrupt
+
     with reader_from(source) as reader:
-        names = symbol_list(symbols) if symbols else reader.all_symbols()
+        names = symbol_list(symbols) if symbols is not None else reader.all_symbols()
         if layout == "zipline":
             codes = [n.split(".")[0] for n in names]
             if len(set(codes)) != len(codes):
@@ -188,22 +233,17 @@ def _export(  # noqa: PLR0917 - the checked arguments of export_data, passed on
                 )
         target.mkdir(parents=True, exist_ok=True)
         cutoff = reader.last_dates(names)
-        result = ExportResult(
-            str(target),
-            fmt,
-            layout,
-            mode,
-            interval,
-            max(cutoff.values()).isoformat() if cutoff else "",
-        )
+        result.cutoff = max(cutoff.values()).isoformat() if cutoff else ""
         for first in range(0, len(names), max(1, batch)):
             group = names[first : first + batch]
             _export_batch(reader, target, group, result, cutoff, first=first)
             if on_batch is not None:
                 on_batch(min(first + batch, len(names)), len(names))
+            check_cancelled()
         if fmt == "parquet":
-            _export_actions_parquet(reader, target, names)
+            _export_actions_parquet(reader, target, names, result)
             result.files += 1
+    check_cancelled()
     manifest = {
         **asdict(result),
         "created_at": now.isoformat(),
@@ -211,6 +251,7 @@ def _export(  # noqa: PLR0917 - the checked arguments of export_data, passed on
         "columns": _columns(fmt, layout),
     }
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    check_cancelled()  # a signal while the manifest was written: still interrupted
     return result
 
 
@@ -233,10 +274,11 @@ def _export_batch(
     *,
     first: int,
 ) -> None:
-    exact = result.format == "csv" and result.layout == "hive" and result.adjust == "none"
+    exact = result.layout == "files" and result.adjust == "none"
     if exact and result.interval == "1d" and _export_texts(reader, target, group, result, cutoff):
         return
-    frame, attrs = _read(reader, group, None, None, result.adjust, result.interval, exact)
+    span = (result.start or None, result.end or None)
+    frame, attrs = _read(reader, group, *span, result.adjust, result.interval, exact)
     present = {name for name, _, _ in symbol_runs(frame)}
     result.skipped.extend(s for s in group if s not in present and s not in cutoff)
     result.symbols += len(present)
@@ -256,8 +298,10 @@ def _export_batch(
         )
         result.files += len(present)
         return
-    actions = _actions_by_symbol(reader.actions(group))
-    if result.layout == "hive":
+    everything = reader.actions(group)  # zipline and qlib: every split counts for volumes
+    actions = _actions_by_symbol(everything)
+    if result.layout == "files":
+        actions = _actions_by_symbol(_in_range(everything, result))
         for name in group:  # action-only symbols too
             if name not in present and name not in actions:
                 continue
@@ -272,7 +316,7 @@ def _export_batch(
             write_zipline(path, frame, (lo, hi), actions.get(name, []), cutoff)
             result.files += 1
         return
-    raw, _ = _read(reader, group, None, None, "none", result.interval, False)
+    raw, _ = _read(reader, group, *span, "none", result.interval, False)
     for name, lo, hi in symbol_runs(frame):
         write_qlib(
             target / f"{name}.csv",
@@ -297,6 +341,13 @@ def _export_texts(
     table = reader.bar_texts(group)
     if table is None:
         return False
+    if result.start or result.end:  # the texts are of every date: keep the range's
+        days = table.column("date")
+        keep = pc.and_(
+            pc.greater_equal(days, pa.scalar(dt.date.fromisoformat(result.start or "0001-01-01"))),
+            pc.less_equal(days, pa.scalar(dt.date.fromisoformat(result.end or "9999-12-31"))),
+        )
+        table = table.filter(keep)
     symbols = table.column("symbol").combine_chunks()
     bounds = np.flatnonzero(np.asarray(pc.not_equal(symbols[1:], symbols[:-1]))) + 1
     starts = [0, *bounds.tolist()]
@@ -305,7 +356,7 @@ def _export_texts(
         for lo, hi in zip(starts, [*starts[1:], len(table)], strict=True)
         if hi > lo
     }
-    actions = _actions_by_symbol(reader.actions(group))
+    actions = _actions_by_symbol(_in_range(reader.actions(group), result))
     if any(name not in runs for name in actions):  # action-only files: the row-wise writer
         return False
     written: list[Path] = []
@@ -323,7 +374,16 @@ def _export_texts(
     return True
 
 
-def _export_actions_parquet(reader: FrameReader, target: Path, names: list[str]) -> None:
+def _in_range(actions: Sequence[Split | Dividend], result: ExportResult) -> list[Split | Dividend]:
+    """The actions dated in the export's range."""
+    first = dt.date.fromisoformat(result.start) if result.start else dt.date.min
+    last = dt.date.fromisoformat(result.end) if result.end else dt.date.max
+    return [a for a in actions if first <= a.date <= last]
+
+
+def _export_actions_parquet(
+    reader: FrameReader, target: Path, names: list[str], result: ExportResult
+) -> None:
     rows: dict[str, list[Any]] = {
         k: []
         for k in (
@@ -338,7 +398,7 @@ def _export_actions_parquet(reader: FrameReader, target: Path, names: list[str])
         )
     }
     for first in range(0, len(names), 500):
-        for a in reader.actions(names[first : first + 500]):
+        for a in _in_range(reader.actions(names[first : first + 500]), result):
             rows["symbol"].append(a.symbol)
             rows["date"].append(a.date)
             rows["action"].append(a.action_type)

@@ -72,8 +72,14 @@ BATCH = 8
 @dataclass(slots=True)
 class ImportResult:
     """What an import did: files imported, bars and actions written, rows and files refused
-    (``problems``, one line each: ``skipped_files`` + ``skipped_rows`` of them), findings the
-    store recorded (those of the rows it refused, and flags on rows it stored)."""
+    (``problems``, one line each: ``skipped_files`` + ``skipped_rows`` of them), and the
+    findings open for the imported symbols after the import (``findings``).
+
+    Of the skipped rows, ``refused_rows`` were judged by the store's validation and recorded
+    as findings (``no_prices``, ``future_bar``, ``out_of_range``); the others could not be
+    read at all (a bad date or number, a second bar for a date, an invalid action) and are
+    only reported, never stored.
+    """
 
     files: int = 0
     symbols: list[str] = field(default_factory=list)
@@ -86,6 +92,7 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)
     skipped_files: int = 0
     skipped_rows: int = 0
+    refused_rows: int = 0
 
 
 def symbol_for(path: Path, exchange: str | None) -> str:
@@ -146,6 +153,7 @@ class _Read:
     today: dt.date
     parsed: ParsedFile
     problems: list[str]
+    refused: int  # of ``problems``: rows the store's judgement skips (recorded as findings)
 
 
 def _parse_batch(batch: list[tuple[Path, str]], now: dt.datetime) -> list[_Read]:
@@ -154,8 +162,8 @@ def _parse_batch(batch: list[tuple[Path, str]], now: dt.datetime) -> list[_Read]
     for path, symbol in batch:
         today = exchange_today(symbol.rsplit(".", 1)[-1], now)
         parsed = read_file(path, symbol, today)
-        problems = [*parsed.problems, *_skipped_rows(parsed, path.name, today)]
-        out.append(_Read(path.name, today, parsed, problems))
+        refused = _skipped_rows(parsed, path.name, today)
+        out.append(_Read(path.name, today, parsed, [*parsed.problems, *refused], len(refused)))
     return out
 
 
@@ -170,7 +178,7 @@ def _write_batch(
     from data_nexus.assets import add_assets  # noqa: PLC0415 - the write side, only here
     from data_nexus.storage.store import AssetUpdate  # noqa: PLC0415
 
-    updates, names, sizes = [], {}, {}
+    updates, names, sizes, refused = [], {}, {}, {}
     for read in batch:
         result.problems.extend(read.problems)
         if on_file is not None:
@@ -187,6 +195,7 @@ def _write_batch(
             continue
         updates.append(AssetUpdate(parsed.symbol, bars, actions=parsed.actions, today=read.today))
         names[parsed.symbol] = read.name
+        refused[parsed.symbol] = read.refused
         sizes[parsed.symbol] = (len(bars), len(parsed.actions))
     if updates:
         add_assets(target, [u.symbol for u in updates], clock=lambda: now)
@@ -203,6 +212,7 @@ def _write_batch(
         result.updated += outcome.updated
         result.unchanged += outcome.unchanged
         result.findings += outcome.findings
+        result.refused_rows += refused[update.symbol]
 
 
 def import_csv(
@@ -218,14 +228,17 @@ def import_csv(
 
     Assets are registered when new (``now`` stamps them; bars after the exchange's date at
     ``now`` are skipped). A file that cannot be used is a problem of its own and the rest
-    are imported. Raises :class:`~data_nexus.errors.UsageError` for a missing directory, a
-    directory without CSV files, or one where no file can be imported (then the database
-    is not opened, so nothing is created).
+    are imported. Raises :class:`~data_nexus.errors.UsageError` for an invalid ``exchange``
+    (checked even when every file names its own), a missing directory, a directory without
+    CSV files, or one where no file can be imported (then the database is not opened, so
+    nothing is created).
     """
     from data_nexus.storage.store import Store  # noqa: PLC0415 - the write side, only here
 
     if (settings is None) == (store is None):
         raise UsageError("pass exactly one of settings=… or store=…")
+    if exchange is not None:
+        exchange = parse_exchange(exchange)
     found = csv_files(Path(directory))
     if not found:
         raise UsageError(f"no .csv files in {str(directory)!r}")
