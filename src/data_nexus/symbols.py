@@ -157,10 +157,25 @@ def _parse(text: str, *, hints: bool) -> Symbol:
     return Symbol(code, exchange)
 
 
-def parse_symbols(texts: list[str] | tuple[str, ...]) -> list[Symbol]:
-    """Parse several symbols, dropping duplicates, keeping the order given."""
-    seen: dict[str, Symbol] = {}
+def split_symbols(texts: list[str] | tuple[str, ...]) -> list[str]:
+    """The symbol texts of ``texts``, each of which may be a comma-separated list
+    (``["AAPL.US,MSFT.US", "SPY.US"]``): a comma is never part of a symbol. An empty name
+    between commas is a :class:`UsageError`; a single empty text is left for
+    :func:`parse_symbol` to refuse."""
+    out: list[str] = []
     for text in texts:
+        pieces = text.split(",")
+        if len(pieces) > 1 and any(not piece.strip() for piece in pieces):
+            raise UsageError(f"invalid symbol list {text!r}: an empty name between commas")
+        out.extend(pieces)
+    return out
+
+
+def parse_symbols(texts: list[str] | tuple[str, ...]) -> list[Symbol]:
+    """Parse several symbols (each text may be a comma-separated list, see
+    :func:`split_symbols`), dropping duplicates, keeping the order given."""
+    seen: dict[str, Symbol] = {}
+    for text in split_symbols(texts):
         symbol = parse_symbol(text)
         seen.setdefault(str(symbol), symbol)
     return list(seen.values())

@@ -76,6 +76,13 @@ def test_remove_off_a_terminal_needs_yes(warehouse: Path, tmp_path: Path) -> Non
     assert set(counts(url)["assets"]) == {"BBB.US"}
 
 
+def test_remove_takes_a_comma_separated_list(warehouse: Path, tmp_path: Path) -> None:  # noqa: F811
+    """`assets remove AAA.US,bbb.us --yes` removes both, as two arguments would."""
+    done = run_cli("assets", "remove", "AAA.US,bbb.us", "--yes", "-d", str(warehouse), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert counts(f"sqlite:///{warehouse}")["assets"] == {}
+
+
 def test_remove_on_a_terminal_asks(
     warehouse: Path,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_db_cli import run_cli
 
 
@@ -41,7 +43,63 @@ def test_import_names_every_skipped_file_and_counts_what_it_lists(tmp_path: Path
     assert "imported 2 file(s): 3 bars new" in summary, summary
     assert "skipped 3 file(s) and 7 row(s), listed on stderr" in summary
     assert len(lines) == 3 + 7
-    assert "; 3 finding(s) recorded" in summary
+    # the refused rows are findings, the unreadable ones are not: the summary says which
+    assert summary.strip() == (
+        "imported 2 file(s): 3 bars new, 0 changed, 0 unchanged, 0 actions; skipped 3 file(s) "
+        "and 7 row(s), listed on stderr (3 refused by validation and recorded as findings, 4 "
+        "unreadable and not stored); 3 open finding(s) on the imported symbols (datanexus "
+        "check lists them)"
+    )
+
+
+def test_import_of_only_unreadable_rows_claims_no_findings(tmp_path: Path) -> None:
+    """Rows that do not parse are never stored: the summary does not call them findings."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ABC.US.csv").write_text("date,close\n2024-01-02,10\n2024-01-03,abc\n")
+    done = run_cli("import", "csv", str(folder), "-d", str(tmp_path / "db.db"), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.strip() == (
+        "imported 1 file(s): 1 bars new, 0 changed, 0 unchanged, 0 actions; skipped 0 file(s) "
+        "and 1 row(s), listed on stderr (0 refused by validation and recorded as findings, 1 "
+        "unreadable and not stored); 0 open finding(s) on the imported symbols (datanexus "
+        "check lists them)"
+    )
+    assert done.stderr == "skipped ABC.US.csv:3: close: 'abc' is not a number\n"
+
+
+@pytest.mark.parametrize(
+    ("exchange", "line"),
+    [
+        ("", "error: invalid exchange '': expected a code such as US, LSE or XETRA"),
+        (" ", "error: invalid exchange ' ': expected a code such as US, LSE or XETRA"),
+        ("U.S", "error: invalid exchange 'U.S': expected a code such as US, LSE or XETRA"),
+    ],
+)
+def test_import_refuses_an_invalid_exchange_even_when_files_name_theirs(
+    tmp_path: Path, exchange: str, line: str
+) -> None:
+    """`import csv --exchange ''` is refused before the database is touched."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ABC.US.csv").write_text("date,close\n2024-01-02,10\n")
+    db = tmp_path / "db.db"
+    done = run_cli(
+        "import", "csv", str(folder), "--exchange", exchange, "-d", str(db), cwd=tmp_path
+    )
+    assert (done.returncode, done.stderr) == (2, line + "\n")
+    assert not db.exists()
+
+
+def test_import_takes_a_lower_case_exchange(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "abc.csv").write_text("date,close\n2024-01-02,10\n")
+    db = tmp_path / "db.db"
+    done = run_cli("import", "csv", str(folder), "--exchange", " us ", "-d", str(db), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    listed = run_cli("bars", "ABC.US", "--format", "csv", "-d", str(db), cwd=tmp_path)
+    assert listed.stdout.splitlines()[1].startswith("2024-01-02,ABC.US,")
 
 
 def test_export_onto_a_file_says_it_is_a_file(tmp_path: Path) -> None:

@@ -60,3 +60,35 @@ def test_second_sigint_aborts_rolls_back_in_flight_and_exits_130(
     runs = sync_runs(sqlite_url)
     assert [r["status"] for r in runs] == ["interrupted"]
     assert runs[0]["finished_at"] is not None
+
+
+def test_sigint_during_the_demo_says_what_is_kept_and_exits_130(tmp_path: Path) -> None:
+    """Ctrl-C while the demo syncs: one line naming the database and what it holds, 130."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "demo.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATANEXUS_", "EODHD_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "data_nexus", "demo", "-d", f"sqlite:///{db}", "--symbols", "60"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: list[str] = []
+    while not any(line.startswith("synced ") for line in seen):  # one asset is committed
+        line = proc.stderr.readline()  # type: ignore[union-attr]
+        assert line, f"the demo ended before syncing: {seen}"
+        seen.append(line)
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    err = "".join(seen) + rest
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.splitlines()[-1] == (
+        f"interrupted; the demo database {db} keeps the assets synced so far (each is whole "
+        "or untouched): run datanexus demo again to finish"
+    )

@@ -56,7 +56,7 @@ def test_bars_in_every_format(warehouse: Path, tmp_path: Path) -> None:
     assert lines[0] == "date,symbol,open,high,low,close,adjusted_close,volume"
     assert lines[1].startswith("2024-01-01,AAA.US,5.0,")  # halved by the 2/1 split
     weekly = run_cli("bars", "AAA.US", "--interval", "1w", "--format", "json", *db, cwd=tmp_path)
-    records = json.loads(weekly.stdout)
+    records = json.loads(weekly.stdout)["bars"]
     assert len(records) == 13 and records[0]["date"] == "2024-01-05"
     out = tmp_path / "b.parquet"
     parquet = run_cli("bars", "BBB.US", "--format", "parquet", "-o", str(out), *db, cwd=tmp_path)
@@ -204,3 +204,137 @@ def test_readme_reading_example_uses_what_the_demo_holds() -> None:
         held = {s.symbol for s in emu.market.symbols("US")}
     assert named and named <= held, named - held
     assert DEMO_DATABASE_URL.removeprefix("sqlite:///") in example
+
+
+def test_bars_takes_commas_and_any_case(warehouse: Path, tmp_path: Path) -> None:
+    """`bars AAA.US,bbb.us --adjust ALL --interval 1W --format CSV` works like the spaced,
+    lower-case spelling; an empty name between commas is one line, exit 2."""
+    db = ["-d", str(warehouse)]
+    spaced = run_cli(
+        "bars", "AAA.US", "BBB.US", "--adjust", "all", "--interval", "1w", *db, cwd=tmp_path
+    )
+    comma = run_cli(
+        "bars", "AAA.US,bbb.us", "--adjust", "ALL", "--interval", "1W", *db, cwd=tmp_path
+    )
+    assert comma.returncode == 0, comma.stderr
+    assert comma.stdout == spaced.stdout and "BBB.US" in comma.stdout
+    as_csv = run_cli("bars", "AAA.US", "--format", "CSV", *db, cwd=tmp_path)
+    assert as_csv.stdout.startswith("date,symbol,open")
+    for args, line in (
+        (
+            ["bars", "AAA.US,,BBB.US"],
+            "error: invalid symbol list 'AAA.US,,BBB.US': an empty name between commas\n",
+        ),
+        (["bars", " "], "error: invalid symbol ' ': expected CODE.EXCHANGE, e.g. 'AAPL.US'\n"),
+        (
+            ["actions", "AAA.US,"],
+            "error: invalid symbol list 'AAA.US,': an empty name between commas\n",
+        ),
+    ):
+        bad = run_cli(*args, *db, cwd=tmp_path)
+        assert (bad.returncode, bad.stderr) == (2, line)
+
+
+def test_no_list_option_shows_a_python_type_and_choices_are_shown() -> None:
+    """No option's help shows `<list[str]>`; --adjust, --interval, --format, --layout show
+    their choices."""
+    from typer.testing import CliRunner
+
+    from data_nexus.cli.app import app
+
+    runner = CliRunner()
+    seen = set()
+    for args in (["bars"], ["actions"], ["export"], ["assets", "remove"], ["sync"], ["check"]):
+        text = runner.invoke(app, [*args, "--help"], terminal_width=200).output
+        options = [line for line in text.splitlines() if line.lstrip().startswith("-")]
+        assert options and not [line for line in options if "<list[" in line], (args, text)
+        seen.update(word for line in options for word in line.split())
+    for choices in (
+        "[none|splits|all|provider]",
+        "[1d|1w|1mo|1q|1y]",
+        "[table|csv|json|parquet]",
+        "[hive|files|zipline|qlib]",
+        "SYMBOL[,SYMBOL…]",
+    ):
+        assert choices in seen, choices
+
+
+def test_bars_after_the_last_stored_bar_says_so_and_exits_0(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """A pipeline asking for bars newer than the data gets an empty result and exit 0, with
+    one note on stderr; --from after --to is a usage error."""
+    db = ["-d", str(warehouse)]
+    note = "note: no bars: --from 2030-01-01 is after the last stored bar (2024-03-29)\n"
+    table = run_cli("bars", "AAA.US", "--from", "2030-01-01", *db, cwd=tmp_path)
+    assert (table.returncode, table.stdout, table.stderr) == (0, "", note)
+    as_csv = run_cli("bars", "AAA.US", "--from", "2030-01-01", "--format", "csv", *db, cwd=tmp_path)
+    assert (as_csv.returncode, as_csv.stderr) == (0, note)
+    assert as_csv.stdout == "date,symbol,open,high,low,close,adjusted_close,volume\n"
+    gap = run_cli("bars", "AAA.US", "--from", "2024-01-06", "--to", "2024-01-07", *db, cwd=tmp_path)
+    assert (gap.returncode, gap.stderr) == (
+        0,
+        "note: no bars in this range (the last stored bar is 2024-03-29)\n",
+    )
+    backwards = run_cli(
+        "bars", "AAA.US", "--from", "2024-03-01", "--to", "2024-02-01", *db, cwd=tmp_path
+    )
+    assert (backwards.returncode, backwards.stderr) == (
+        2,
+        "error: start date 2024-03-01 is after end date 2024-02-01\n",
+    )
+
+
+def test_bars_json_and_parquet_carry_the_metadata(warehouse: Path, tmp_path: Path) -> None:
+    """JSON is an object: adjust, interval, cut-off, source, the range asked, then the bars;
+    Parquet holds the same keys as file metadata."""
+    import pyarrow.parquet as pq
+
+    db = ["-d", str(warehouse)]
+    args = ["bars", "AAA.US", "--adjust", "splits", "--interval", "1mo", "--from", "2024-02-01"]
+    out = run_cli(*args, "--format", "json", *db, cwd=tmp_path)
+    data = json.loads(out.stdout)
+    assert list(data) == ["adjust", "interval", "cutoff", "source", "from", "to", "bars"]
+    assert (data["adjust"], data["interval"], data["cutoff"]) == ("splits", "1mo", "2024-03-29")
+    assert (data["from"], data["to"], data["source"]) == (
+        "2024-02-01",
+        None,
+        f"sqlite:///{warehouse}",
+    )
+    assert [bar["date"] for bar in data["bars"]] == ["2024-02-29", "2024-03-29"]
+    path = tmp_path / "b.parquet"
+    parquet = run_cli(*args, "--format", "parquet", "-o", str(path), *db, cwd=tmp_path)
+    assert parquet.returncode == 0, parquet.stderr
+    meta = pq.read_schema(path).metadata
+    assert (meta[b"adjust"], meta[b"interval"], meta[b"cutoff"], meta[b"from"]) == (
+        b"splits",
+        b"1mo",
+        b"2024-03-29",
+        b"2024-02-01",
+    )
+    assert pd.read_parquet(path).attrs["adjust"] == "splits"  # pandas' own copy too
+
+
+def test_adjusted_text_output_has_no_float_noise(warehouse: Path, tmp_path: Path) -> None:
+    """Adjusted prices print rounded to 12 significant digits in CSV, table and JSON; the
+    library's frame keeps the float64 noise-and-all."""
+    from data_nexus.cli.read import SIGNIFICANT_DIGITS
+    from data_nexus.query.bars import get_bars
+
+    frame = get_bars(["BBB.US"], adjust="all", url=f"sqlite:///{warehouse}")
+    raw = [repr(float(v)) for v in frame["close"]]
+    noisy = [text for text in raw if len(text.replace(".", "").lstrip("0")) > SIGNIFICANT_DIGITS]
+    assert noisy, "the fixture should produce float noise"
+    expected = [repr(float(f"{float(v):.12g}")) for v in frame["close"]]
+    db = ["-d", str(warehouse)]
+    as_csv = run_cli("bars", "BBB.US", "--adjust", "all", "--format", "csv", *db, cwd=tmp_path)
+    closes = [line.split(",")[5] for line in as_csv.stdout.splitlines()[1:]]
+    assert closes == expected
+    as_json = json.loads(
+        run_cli("bars", "BBB.US", "--adjust", "all", "--format", "json", *db, cwd=tmp_path).stdout
+    )
+    assert [repr(bar["close"]) for bar in as_json["bars"]] == expected
+    table = run_cli("bars", "BBB.US", "--adjust", "all", *db, cwd=tmp_path).stdout
+    assert not any(text in table for text in noisy)
+    plain = run_cli("bars", "BBB.US", "--format", "csv", *db, cwd=tmp_path).stdout
+    assert plain.splitlines()[1].split(",")[5] == "50.0"  # unadjusted: as stored

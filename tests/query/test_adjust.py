@@ -159,3 +159,4 @@ def test_provider_mode_is_adjusted_over_raw_close() -> None:
 def test_unknown_mode_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown adjust mode 'al'"):
         check_adjust("al")
+    assert [check_adjust(m) for m in ("ALL", " Splits ", "none")] == ["all", "splits", "none"]

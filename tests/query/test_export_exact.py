@@ -82,14 +82,14 @@ def test_a_failed_export_leaves_no_half_written_directory(
     if existing:
         target.mkdir()
     calls: list[int] = []
-    real = exports._write_own_csv
+    real = exports.write_own_csv
 
     def fail_later(*args: object, **kwargs: object) -> int:
         calls.append(1)
         real(*args, **kwargs)  # type: ignore[arg-type]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(exports, "_write_own_csv", fail_later)
+    monkeypatch.setattr(exports, "write_own_csv", fail_later)
     with pytest.raises(RuntimeError, match="disk full"):
         export_data(target, fmt="csv", url=url, now=NOW)
     assert calls

@@ -162,7 +162,7 @@ def test_import_reads_loose_files_and_reports_bad_rows(tmp_path: Path) -> None:
 def test_column_wise_csv_writer_matches_the_row_writer(small: Synced, tmp_path: Path) -> None:
     """The Arrow path writes byte for byte what the csv-module path writes, actions included;
     an action on a date without a bar falls back to the row writer."""
-    from data_nexus.query import exports
+    from data_nexus.query import export_csv, exports
     from data_nexus.query.bars import _read
     from data_nexus.storage.frames import reading
 
@@ -170,14 +170,14 @@ def test_column_wise_csv_writer_matches_the_row_writer(small: Synced, tmp_path: 
         frame, _ = _read(reader, small.symbols, None, None, "none", "1d", True)
         actions = exports._actions_by_symbol(reader.actions(small.symbols))
     assert sum(len(a) for a in actions.values()) > 0
-    for name, lo, hi in exports._runs(frame):
+    for name, lo, hi in exports.symbol_runs(frame):
         fast, rows = tmp_path / f"{name}.fast.csv", tmp_path / f"{name}.rows.csv"
-        assert exports._write_exact_csv(fast, frame, lo, hi, actions.get(name, []))
-        exports._write_rows_csv(rows, frame, lo, hi, actions.get(name, []))
+        assert export_csv.write_exact_csv(fast, frame, lo, hi, actions.get(name, []))
+        export_csv._write_rows_csv(rows, frame, lo, hi, actions.get(name, []))
         assert fast.read_bytes() == rows.read_bytes(), name
-    name, lo, hi = next(r for r in exports._runs(frame) if actions.get(r[0]))
+    name, lo, hi = next(r for r in exports.symbol_runs(frame) if actions.get(r[0]))
     moved = dataclasses.replace(actions[name][0], date=dt.date(1990, 1, 1))
-    assert not exports._write_exact_csv(tmp_path / "x.csv", frame, lo, hi, [moved])
+    assert not export_csv.write_exact_csv(tmp_path / "x.csv", frame, lo, hi, [moved])
 
 
 def test_price_text_is_the_canonical_decimal() -> None:
@@ -187,7 +187,7 @@ def test_price_text_is_the_canonical_decimal() -> None:
     import pyarrow as pa
 
     from data_nexus.decimals import canonical
-    from data_nexus.query.exports import _price_text
+    from data_nexus.query.export_csv import _price_text
 
     texts = ["0", "100", "0.5", "1.23456789", "0.00000001", "1234567890.1", "10.10"]
     column = pa.array([Decimal(t) for t in texts] + [None], pa.decimal128(18, 8))
@@ -229,9 +229,9 @@ def test_postgresql_exports_its_stored_text_as_sqlite_exports_its_decimals(
     with reading(pg_url) as reader:  # the text path is the one taken on PostgreSQL
         assert reader.bar_texts(small.symbols[:2]) is not None and reader.chunked_text
     texts = []
-    write_text_csv = exports._write_text_csv
+    write_text_csv = exports.write_text_csv
     monkeypatch.setattr(
-        exports, "_write_text_csv", lambda *a: texts.append(a[0]) or write_text_csv(*a)
+        exports, "write_text_csv", lambda *a: texts.append(a[0]) or write_text_csv(*a)
     )
     second = export_data(tmp_path / "b", fmt="csv", url=pg_url, now=NOW)
     assert (second.rows, second.files) == (first.rows, first.files)

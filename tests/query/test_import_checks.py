@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from data_nexus.errors import UsageError
-from data_nexus.query import imports
+from data_nexus.query import import_columns, imports
 from data_nexus.query.imports import import_csv
 from data_nexus.storage.migrate import upgrade_db
 from data_nexus.storage.store import Store
@@ -123,7 +123,7 @@ def test_a_clean_file_stores_what_the_row_by_row_path_stores(
     slow.mkdir()
     slow_url = f"sqlite:///{slow / 'db.db'}"
     upgrade_db(make_settings(slow_url))
-    monkeypatch.setattr(imports, "parse_columns", lambda *args: None)
+    monkeypatch.setattr(import_columns, "parse_columns", lambda *args: None)
     assert import_csv(folder, settings=make_settings(slow_url), now=NOW).inserted == 3
     with Store.open(url) as fast_store, Store.open(slow_url) as slow_store:
         assert fast_store.read_bars(["ABC.US"]) == slow_store.read_bars(["ABC.US"])

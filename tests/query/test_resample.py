@@ -99,6 +99,7 @@ def test_quarters_and_years() -> None:
 def test_unknown_interval_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown interval '1h'"):
         check_interval("1h")
+    assert [check_interval(i) for i in ("1W", "1MO", " 1d ")] == ["1w", "1mo", "1d"]
 
 
 def test_a_volume_sum_past_int64_is_missing_not_wrapped() -> None:

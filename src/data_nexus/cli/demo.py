@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from data_nexus.cli.common import console
-from data_nexus.cli.errors import exit_code_of
+from data_nexus.cli.errors import ExitCode, exit_code_of
 
 #: Where the demo puts its data by default (kept in step with ``data_nexus.demo``; a test
 #: checks it, so the demo's heavy imports wait until the command runs).
@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
 
         Everything goes into a database of the demo's own, so synthetic prices never mix
         with real data. Run it twice to see an incremental sync with nothing to fetch.
+        Ctrl-C stops it (exit 130); what was synced stays, and the next run resumes.
         """
         from data_nexus.cli.render import SyncRenderer  # noqa: PLC0415 - lazy: start-up time
         from data_nexus.demo import run_demo  # noqa: PLC0415
@@ -49,6 +50,15 @@ def register(app: typer.Typer) -> None:
             result = run_demo(
                 database_url=database_url, symbols=symbols, years=years, on_event=renderer.handle
             )
+        except KeyboardInterrupt:
+            renderer.close()
+            db = (database_url or DEMO_DATABASE_URL).removeprefix("sqlite:///")
+            console(stderr=True).print(
+                f"interrupted; the demo database {db} keeps the assets synced so far "
+                "(each is whole or untouched): run datanexus demo again to finish",
+                markup=False,
+            )
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         finally:
             renderer.close()
         summary = result.summary

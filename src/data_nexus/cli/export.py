@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -12,6 +17,33 @@ from data_nexus.cli.common import DatabaseUrl, console, settings_for
 from data_nexus.cli.errors import ExitCode
 
 import_app = typer.Typer(help="Import bars and corporate actions from files.")
+
+#: The metavar of an option that takes several symbols.
+SYMBOLS_METAVAR = "SYMBOL[,SYMBOL…]"
+
+
+@contextmanager
+def interrupt_flag() -> Iterator[threading.Event]:
+    """While inside, the first SIGINT sets the flag and raises ``KeyboardInterrupt``; later
+    ones only set it (the partial output is being removed).
+
+    The flag is what the library polls (``cancelled=flag.is_set``): a ``KeyboardInterrupt``
+    raised while a C library runs a Python callback can be swallowed there, and without the
+    flag the export would then finish as if nothing happened.
+    """
+    flag = threading.Event()
+
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        if flag.is_set():
+            return
+        flag.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def register(app: typer.Typer) -> None:
@@ -22,28 +54,68 @@ def register(app: typer.Typer) -> None:
         directory: Annotated[
             Path, typer.Argument(metavar="DIR", help="Target directory (new or empty).")
         ],
-        fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+        fmt: Annotated[
+            str, typer.Option("--format", metavar="[parquet|csv]", help="File format.")
+        ] = "parquet",
         symbols: Annotated[
-            list[str] | None, typer.Option("--symbols", help="Only these symbols (repeatable).")
+            list[str] | None,
+            typer.Option(
+                "--symbols",
+                metavar=SYMBOLS_METAVAR,
+                help="Only these symbols: comma-separated, or the option repeated "
+                "(default: every asset).",
+            ),
+        ] = None,
+        start: Annotated[
+            str | None, typer.Option("--from", metavar="DATE", help="First date (YYYY-MM-DD).")
+        ] = None,
+        end: Annotated[
+            str | None, typer.Option("--to", metavar="DATE", help="Last date (YYYY-MM-DD).")
         ] = None,
         adjust: Annotated[
-            str | None, typer.Option(help="none, splits, all or provider (qlib: all).")
+            str | None,
+            typer.Option(
+                metavar="[none|splits|all|provider]", help="Price adjustment (qlib: all)."
+            ),
         ] = None,
-        layout: Annotated[str, typer.Option(help="hive, zipline or qlib.")] = "hive",
+        layout: Annotated[
+            str | None,
+            typer.Option(
+                metavar="[hive|files|zipline|qlib]",
+                help="hive: a partitioned Parquet dataset (the Parquet default); files: one "
+                "CSV per symbol, what import csv reads (the CSV default); zipline, qlib: CSV.",
+            ),
+        ] = None,
         database_url: DatabaseUrl = None,
     ) -> None:
-        """Export bars and actions, streamed a batch of symbols at a time, with a manifest."""
+        """Export bars and actions, streamed a batch of symbols at a time, with a manifest.
+
+        Any case is accepted for --format, --layout and --adjust. Ctrl-C removes what the
+        export wrote (exit 130), as a failed export does.
+        """
         from data_nexus.query.exports import export_data  # noqa: PLC0415 - lazy: start-up time
 
-        result = export_data(
-            directory,
-            fmt=fmt,
-            layout=layout,
-            symbols=symbols,
-            adjust=adjust,
-            now=dt.datetime.now(dt.UTC),
-            url=settings_for(database_url).database_url,
-        )
+        url = settings_for(database_url).database_url
+        try:
+            with interrupt_flag() as flag:
+                result = export_data(
+                    directory,
+                    fmt=fmt,
+                    layout=layout,
+                    symbols=symbols or None,
+                    adjust=adjust,
+                    start=start,
+                    end=end,
+                    now=dt.datetime.now(dt.UTC),
+                    url=url,
+                    cancelled=flag.is_set,
+                )
+        except KeyboardInterrupt:
+            console(stderr=True).print(
+                f"interrupted; the partial export was removed ({directory} is as before)",
+                markup=False,
+            )
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         console().print(
             f"exported {result.symbols:,} symbol(s), {result.rows:,} bars "
             f"({result.format}, {result.layout}, adjust={result.adjust}, "
@@ -57,7 +129,8 @@ def register(app: typer.Typer) -> None:
             Path, typer.Argument(metavar="DIR", help="Directory of CODE.EXCHANGE.csv files.")
         ],
         exchange: Annotated[
-            str | None, typer.Option(help="Exchange of files named CODE.csv.")
+            str | None,
+            typer.Option(metavar="EXCHANGE", help="Exchange of files named CODE.csv, e.g. US."),
         ] = None,
         database_url: DatabaseUrl = None,
     ) -> None:
@@ -72,17 +145,19 @@ def register(app: typer.Typer) -> None:
             now=dt.datetime.now(dt.UTC),
         )
         out = console()
+        unreadable = result.skipped_rows - result.refused_rows
         skipped = (
             f"; skipped {result.skipped_files} file(s) and {result.skipped_rows:,} row(s), "
-            "listed on stderr"
+            f"listed on stderr ({result.refused_rows:,} refused by validation and recorded "
+            f"as findings, {unreadable:,} unreadable and not stored)"
             if result.problems
             else ""
         )
         out.print(
             f"imported {result.files} file(s): {result.inserted:,} bars new, "
             f"{result.updated:,} changed, {result.unchanged:,} unchanged, "
-            f"{result.actions:,} actions{skipped}; {result.findings:,} finding(s) recorded "
-            "(refused rows and flagged bars; datanexus check lists them)",
+            f"{result.actions:,} actions{skipped}; {result.findings:,} open finding(s) on "
+            "the imported symbols (datanexus check lists them)",
             markup=False,
         )
         err = console(stderr=True)

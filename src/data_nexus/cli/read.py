@@ -1,6 +1,14 @@
 """``datanexus bars | actions | status | runs``: read the warehouse (read-only, never upgrades).
 
 Each command calls one function of :mod:`data_nexus.query` and renders its DataFrame.
+
+``bars`` output: ``table`` and ``csv`` are the data alone; ``json`` is an object with the
+frame's metadata (``adjust``, ``interval``, ``cutoff``: the last stored bar date, ``source``;
+the ``from``/``to`` asked for) and the rows under ``bars``; ``parquet`` holds the same
+metadata as file key-value metadata (as ``export`` writes it). Adjusted prices (any
+``--adjust`` but ``none``) are products of ratios: text output rounds them to
+:data:`SIGNIFICANT_DIGITS` significant digits (``123.45``, not ``123.45000000000002``);
+Parquet and the library's DataFrame keep the full float64.
 """
 
 from __future__ import annotations
@@ -20,36 +28,108 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Symbols = Annotated[
-    list[str], typer.Argument(metavar="SYMBOL", help="Symbols as CODE.EXCHANGE, e.g. AAPL.US.")
+    list[str],
+    typer.Argument(
+        metavar="SYMBOL",
+        help="Symbols as CODE.EXCHANGE, e.g. AAPL.US; several separated by spaces or commas.",
+    ),
 ]
 FORMATS = ("table", "csv", "json", "parquet")
+#: Significant digits of adjusted prices in text output (table, CSV, JSON).
+SIGNIFICANT_DIGITS = 12
+#: The price columns an adjust mode multiplies (``adjusted_close`` is the stored one).
+ADJUSTED_COLUMNS = ("open", "high", "low", "close")
+
+Start = Annotated[
+    str | None, typer.Option("--from", metavar="DATE", help="First date (YYYY-MM-DD).")
+]
+End = Annotated[str | None, typer.Option("--to", metavar="DATE", help="Last date (YYYY-MM-DD).")]
 
 
 def _url(database_url: str | None) -> str:
     return settings_for(database_url).database_url
 
 
-def emit(frame: pd.DataFrame, fmt: str, output: Path | None) -> None:
-    """Write ``frame`` as a table, CSV, JSON records or Parquet, to ``output`` or stdout."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+def check_format(fmt: str, choices: tuple[str, ...] = FORMATS) -> str:
+    """``fmt`` in lower case if it is one of ``choices``, else a one-line usage error."""
+    name = fmt.strip().lower()
+    if name not in choices:
+        raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(choices)}")
+    return name
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    plain = frame.astype(object).where(frame.notna(), None)
+    return plain.to_dict(orient="records")  # type: ignore[return-value]
+
+
+def emit(
+    frame: pd.DataFrame,
+    fmt: str,
+    output: Path | None,
+    *,
+    envelope: dict[str, object] | None = None,
+) -> None:
+    """Write ``frame`` as a table, CSV, JSON records or Parquet, to ``output`` or stdout.
+
+    ``envelope``: JSON is this object with the records under ``"bars"``, and Parquet carries
+    its keys as file key-value metadata (text values)."""
+    fmt = check_format(fmt)
     if fmt == "parquet":
         if output is None:
             raise UsageError("--format parquet needs -o FILE")
-        frame.to_parquet(output, index=False)
+        import pyarrow as pa  # noqa: PLC0415 - lazy: start-up time
+        import pyarrow.parquet as pq  # noqa: PLC0415
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        meta = dict(table.schema.metadata or {})
+        for key, value in (envelope or {}).items():
+            meta[key.encode()] = ("" if value is None else str(value)).encode()
+        pq.write_table(table.replace_schema_metadata(meta), output)
         return
     if fmt == "table":
         text = frame.to_string(index=False) if len(frame) else "(no rows)"
         text += "\n"
     elif fmt == "csv":
         text = frame.to_csv(index=False, date_format="%Y-%m-%d")
+    elif envelope is not None:
+        text = json.dumps({**envelope, "bars": _records(frame)}, indent=2, default=str) + "\n"
     else:
-        plain = frame.astype(object).where(frame.notna(), None)
-        text = json.dumps(plain.to_dict(orient="records"), indent=2, default=str) + "\n"
+        text = json.dumps(_records(frame), indent=2, default=str) + "\n"
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text)
+
+
+def significant(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with ``columns`` rounded to :data:`SIGNIFICANT_DIGITS` significant digits,
+    for text output: the float noise of adjustment factors goes, the value stays float64
+    (so it prints shortest: ``123.45``). NaN stays NaN."""
+    import numpy as np  # noqa: PLC0415 - lazy: start-up time
+
+    spec = f".{SIGNIFICANT_DIGITS}g"
+    rounded = {
+        name: np.array(
+            [float(format(v, spec)) for v in frame[name].to_numpy(dtype=float)], dtype=float
+        )
+        for name in columns
+        if name in frame.columns
+    }
+    return frame.assign(**rounded)
+
+
+def _why_empty(cutoff: str, start: str | None) -> str:
+    """The one line that says why ``bars`` found nothing."""
+    if not cutoff:
+        return "no bars: none are stored for these symbols yet (datanexus sync SYMBOL …)"
+    if start is not None:
+        from data_nexus.query.arguments import parse_day  # noqa: PLC0415 - lazy: start-up
+
+        first = parse_day(start, "start date")
+        if first is not None and first.isoformat() > cutoff:
+            return f"no bars: --from {first} is after the last stored bar ({cutoff})"
+    return f"no bars in this range (the last stored bar is {cutoff})"
 
 
 def register(app: typer.Typer) -> None:
@@ -58,46 +138,66 @@ def register(app: typer.Typer) -> None:
     @app.command("bars")
     def bars(
         symbols: Symbols,
-        start: Annotated[
-            str | None, typer.Option("--from", help="First date (YYYY-MM-DD).")
-        ] = None,
-        end: Annotated[str | None, typer.Option("--to", help="Last date (YYYY-MM-DD).")] = None,
-        adjust: Annotated[str, typer.Option(help="none, splits, all or provider.")] = "none",
-        interval: Annotated[str, typer.Option(help="1d, 1w, 1mo, 1q or 1y.")] = "1d",
+        start: Start = None,
+        end: End = None,
+        adjust: Annotated[
+            str, typer.Option(metavar="[none|splits|all|provider]", help="Price adjustment.")
+        ] = "none",
+        interval: Annotated[
+            str, typer.Option(metavar="[1d|1w|1mo|1q|1y]", help="Bar length.")
+        ] = "1d",
         fmt: Annotated[
-            str, typer.Option("--format", help="table, csv, json or parquet.")
+            str, typer.Option("--format", metavar="[table|csv|json|parquet]", help="Output.")
         ] = "table",
         output: Annotated[
-            Path | None, typer.Option("-o", "--output", help="Write to FILE.")
+            Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE.")
         ] = None,
         database_url: DatabaseUrl = None,
     ) -> None:
-        """Daily (or weekly, monthly …) bars of SYMBOLS, adjusted as asked."""
+        """Daily (or weekly, monthly …) bars of SYMBOLS, adjusted as asked.
+
+        Any case is accepted for --adjust, --interval and --format. No bars in the range
+        is not an error: exit 0, the data empty, and one note on stderr saying why (e.g.
+        the range starts after the last stored bar). --from after --to is an error (exit 2).
+        """
         from data_nexus.query.bars import get_bars  # noqa: PLC0415 - lazy: start-up time
 
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+        fmt = check_format(fmt)
         frame = get_bars(symbols, start, end, adjust, interval, url=_url(database_url))
+        from data_nexus.query.arguments import parse_range  # noqa: PLC0415 - checked above
+
+        first, last = parse_range(start, end)
+        envelope: dict[str, object] = {str(k): v for k, v in frame.attrs.items()}
+        envelope.update({"from": first and first.isoformat(), "to": last and last.isoformat()})
         if fmt != "parquet":
             frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
-        emit(frame, fmt, output)
+            if frame.attrs.get("adjust") != "none":
+                frame = significant(frame, ADJUSTED_COLUMNS)
+        if len(frame) == 0:
+            sys.stderr.write(f"note: {_why_empty(frame.attrs.get('cutoff', ''), start)}\n")
+            if fmt == "table":
+                return
+        emit(frame, fmt, output, envelope=envelope)
 
     @app.command("actions")
     def actions(
         symbols: Symbols,
         start: Annotated[
-            str | None, typer.Option("--from", help="First ex-date (YYYY-MM-DD).")
+            str | None, typer.Option("--from", metavar="DATE", help="First ex-date (YYYY-MM-DD).")
         ] = None,
-        end: Annotated[str | None, typer.Option("--to", help="Last ex-date (YYYY-MM-DD).")] = None,
-        fmt: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+        end: Annotated[
+            str | None, typer.Option("--to", metavar="DATE", help="Last ex-date (YYYY-MM-DD).")
+        ] = None,
+        fmt: Annotated[
+            str, typer.Option("--format", metavar="[table|csv|json]", help="Output.")
+        ] = "table",
         database_url: DatabaseUrl = None,
     ) -> None:
         """Splits and dividends of SYMBOLS (an unknown symbol is an error, exit 2, as for
         bars)."""
         from data_nexus.query.status import get_actions  # noqa: PLC0415 - lazy: start-up time
 
-        if fmt not in FORMATS[:3]:
-            raise UsageError(f"unknown format {fmt!r}: use one of table, csv, json")
+        fmt = check_format(fmt, FORMATS[:3])
         frame = get_actions(symbols, start, end, url=_url(database_url))
         frame = frame.assign(date=frame["date"].dt.strftime("%Y-%m-%d"))
         if fmt == "table":

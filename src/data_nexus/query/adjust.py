@@ -56,10 +56,12 @@ ADJUST_MODES = ("none", "splits", "all", "provider")
 
 
 def check_adjust(adjust: str) -> str:
-    """``adjust`` if it is a known mode, else :class:`~data_nexus.errors.UsageError`."""
-    if adjust not in ADJUST_MODES:
+    """The mode ``adjust`` names, in any case (``ALL`` → ``all``), else
+    :class:`~data_nexus.errors.UsageError`."""
+    mode = adjust.strip().lower() if isinstance(adjust, str) else adjust
+    if mode not in ADJUST_MODES:
         raise UsageError(f"unknown adjust mode {adjust!r}: use one of {', '.join(ADJUST_MODES)}")
-    return adjust
+    return mode
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from data_nexus.query.bars import _source, check_known, reader_from, symbol_list
+from data_nexus.query.arguments import pick_source, reader_from, symbol_list
+from data_nexus.query.bars import check_known
 
 COLUMNS = [
     "symbol",
@@ -45,7 +46,7 @@ def get_findings(
     date (undated first), kind. Raises :class:`~data_nexus.errors.UsageError` for a
     malformed or unknown symbol; pass exactly one of ``url``, ``store``, ``settings``.
     """
-    with reader_from(_source(url, store, settings)) as reader:
+    with reader_from(pick_source(url, store, settings)) as reader:
         names = None if symbols is None else symbol_list(symbols)
         if names is not None:
             check_known(reader, names)

@@ -36,67 +36,50 @@ file is read row by row, so its findings and line numbers are the same as ever.
 
 from __future__ import annotations
 
-import csv
-import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-
-from data_nexus.decimals import canonical
 from data_nexus.errors import DataNexusError, UsageError
 from data_nexus.exchanges import exchange_today
-from data_nexus.records import Bar, Dividend, Split
-from data_nexus.storage.text_columns import judge_columns
-from data_nexus.storage.validate import BarValidator, JudgedRows, validate_actions
+from data_nexus.query.import_columns import ACTION_CELLS, parse_columns, read_file
+from data_nexus.query.import_rows import ALIASES, ParsedFile, canonical_pair, parse_file
+from data_nexus.storage.validate import BarValidator
 from data_nexus.symbols import parse_exchange, parse_symbol
-from data_nexus.types import AMOUNT_SCALE
 
-ALIASES = {
-    "adj_close": "adjusted_close",
-    "adj close": "adjusted_close",
-    "adjusted close": "adjusted_close",
-    "adjclose": "adjusted_close",
-    "timestamp": "date",
-}
+__all__ = [  # the import, and the parsers other modules and tests import from here
+    "ACTION_CELLS",
+    "ALIASES",
+    "ImportResult",
+    "ParsedFile",
+    "canonical_pair",
+    "csv_files",
+    "import_csv",
+    "parse_columns",
+    "parse_file",
+    "read_file",
+    "symbol_for",
+]
+
 #: Files written per ``write_assets`` call (one transaction); the next batch is parsed
 #: meanwhile.
 BATCH = 8
 
 
 @dataclass(slots=True)
-class ParsedFile:
-    """One file's bars (still to be judged by the store) and actions, its unreadable rows as
-    ``file:line: message``, and the line of each bar's date."""
-
-    symbol: str
-    bars: list[Bar] = field(default_factory=list)
-    actions: list[Split | Dividend] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    lines: dict[dt.date | None, int] = field(default_factory=dict)
-    #: The bars of a clean file, judged column-wise (then ``bars`` is empty).
-    rows: JudgedRows | None = None
-    #: The file as a whole cannot be read (empty, no date or close column).
-    unusable: bool = False
-
-    def to_write(self) -> list[Bar] | JudgedRows:
-        """The bars to hand to the store."""
-        return self.rows if self.rows is not None else self.bars
-
-
-@dataclass(slots=True)
 class ImportResult:
     """What an import did: files imported, bars and actions written, rows and files refused
-    (``problems``, one line each: ``skipped_files`` + ``skipped_rows`` of them), findings the
-    store recorded (those of the rows it refused, and flags on rows it stored)."""
+    (``problems``, one line each: ``skipped_files`` + ``skipped_rows`` of them), and the
+    findings open for the imported symbols after the import (``findings``).
+
+    Of the skipped rows, ``refused_rows`` were judged by the store's validation and recorded
+    as findings (``no_prices``, ``future_bar``, ``out_of_range``); the others could not be
+    read at all (a bad date or number, a second bar for a date, an invalid action) and are
+    only reported, never stored.
+    """
 
     files: int = 0
     symbols: list[str] = field(default_factory=list)
@@ -109,6 +92,7 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)
     skipped_files: int = 0
     skipped_rows: int = 0
+    refused_rows: int = 0
 
 
 def symbol_for(path: Path, exchange: str | None) -> str:
@@ -122,251 +106,6 @@ def symbol_for(path: Path, exchange: str | None) -> str:
             "or pass --exchange"
         )
     return str(parse_symbol(f"{stem}.{parse_exchange(exchange)}"))
-
-
-def _decimal(text: str, name: str) -> Decimal | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{name}: {text!r} is not a number") from None
-    if not value.is_finite():
-        raise ValueError(f"{name}: {text!r} is not a finite number")
-    return value
-
-
-def _date(text: str, name: str) -> dt.date | None:
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text[:10])
-    except ValueError:
-        raise ValueError(f"{name}: {text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _split(text: str) -> tuple[Decimal, Decimal] | None:
-    text = text.strip()
-    if not text:
-        return None
-    for sep in ("/", ":"):
-        if sep in text:
-            new, old = (_decimal(part, "split") for part in text.split(sep, 1))
-            if new is None or old is None or new <= 0 or old <= 0:
-                raise ValueError(f"split: {text!r} is not a ratio such as 4/1")
-            return (new, old) if new != old else None
-    ratio = _decimal(text, "split")
-    if ratio is None or ratio in {0, 1}:  # zipline writes 1.0 (or 0) for none
-        return None
-    if ratio < 0:
-        raise ValueError(f"split: {text!r} is negative")
-    return canonical_pair(Fraction(ratio))
-
-
-def canonical_pair(ratio: Fraction) -> tuple[Decimal, Decimal]:
-    """A ratio as (new, old) integers when exact (``1.5`` → 3/2)."""
-    return Decimal(ratio.numerator), Decimal(ratio.denominator)
-
-
-def _header(row: Sequence[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for i, name in enumerate(row):
-        key = name.strip().lower().lstrip("\ufeff")
-        key = ALIASES.get(key, key)
-        out.setdefault(key, i)
-    return out
-
-
-def parse_file(
-    path: Path,
-    symbol: str,
-    lines: Sequence[str] | None = None,
-    numbers: Sequence[int] | None = None,
-) -> ParsedFile:
-    """Parse one CSV file (or ``lines`` of it) into validated bars and actions, row by row.
-
-    ``numbers``, given with ``lines``, are the file's line numbers of the rows after the
-    header (else they count from 2).
-    """
-    parsed = ParsedFile(symbol)
-    text = lines if lines is not None else path.read_text(encoding="utf-8-sig").splitlines()
-    reader = csv.reader(text)
-    header = next(reader, None)
-    if header is None:
-        parsed.problems.append(f"{path.name}:1: empty file; file skipped")
-        parsed.unusable = True
-        return parsed
-    columns = _header(header)
-    missing = [c for c in ("date", "close") if c not in columns]
-    if missing:
-        parsed.problems.append(f"{path.name}:1: no {' or '.join(missing)} column; file skipped")
-        parsed.unusable = True
-        return parsed
-
-    def cell(row: list[str], name: str) -> str:
-        i = columns.get(name)
-        return row[i] if i is not None and i < len(row) else ""
-
-    seen: set[dt.date] = set()
-    dividends: list[tuple[int, Decimal | None, Decimal | None, Dividend]] = []
-    for index, row in enumerate(reader):
-        number = numbers[index] if numbers is not None else index + 2
-        if not any(c.strip() for c in row):
-            continue
-        try:
-            day = _date(cell(row, "date"), "date")
-            if day is None:
-                raise ValueError("date: missing")
-            close = _decimal(cell(row, "close"), "close")
-            split = _split(cell(row, "split"))
-            declared = _decimal(cell(row, "dividend"), "dividend")
-            adjusted = _decimal(cell(row, "dividend_adjusted"), "dividend_adjusted")
-            if close is not None or (split is None and declared is None and adjusted is None):
-                # a bar; one without a close (and no action) goes to the store, which skips
-                # it with a no_prices finding, as for provider data
-                if day in seen:
-                    raise ValueError(f"a second bar for {day}")
-                volume_text = cell(row, "volume").strip()
-                volume = _decimal(volume_text, "volume") if volume_text else None
-                if volume is not None and volume != volume.to_integral_value():
-                    raise ValueError(f"volume: {volume_text!r} is not a whole number")
-                bar = Bar(
-                    symbol,
-                    day,
-                    _decimal(cell(row, "open"), "open"),
-                    _decimal(cell(row, "high"), "high"),
-                    _decimal(cell(row, "low"), "low"),
-                    close,  # type: ignore[arg-type]  # None: judged by the store
-                    _decimal(cell(row, "adjusted_close"), "adjusted_close"),
-                    None if volume is None else int(volume),
-                )
-                seen.add(day)
-                parsed.lines[day] = number
-                parsed.bars.append(bar)
-            if split is not None:
-                action = Split(symbol, day, *split)
-                validate_actions(symbol, [action])
-                parsed.actions.append(action)
-            if (declared or 0) > 0 or (adjusted or 0) > 0:
-                details = Dividend(
-                    symbol,
-                    day,
-                    Decimal(0),
-                    currency=cell(row, "currency").strip() or None,
-                    declaration_date=_date(cell(row, "declaration_date"), "declaration_date"),
-                    record_date=_date(cell(row, "record_date"), "record_date"),
-                    payment_date=_date(cell(row, "payment_date"), "payment_date"),
-                    period=cell(row, "period").strip() or None,
-                )
-                dividends.append((number, declared, adjusted, details))
-        except (ValueError, DataNexusError) as error:
-            message = str(error).removeprefix(f"{symbol} ")
-            parsed.problems.append(f"{path.name}:{number}: {message}")
-    splits = [a for a in parsed.actions if isinstance(a, Split)]
-    for number, declared, adjusted, details in dividends:
-        day = details.date
-        value = adjusted if adjusted is not None else _after_splits(declared, day, splits)
-        dividend = dataclasses.replace(details, value=value, unadjusted_value=declared)
-        try:
-            validate_actions(symbol, [dividend])
-        except DataNexusError as error:
-            message = str(error).removeprefix(f"{symbol} ")
-            parsed.problems.append(f"{path.name}:{number}: {message}")
-            continue
-        parsed.actions.append(dividend)
-    parsed.actions.sort(key=lambda a: (a.date, a.action_type))
-    return parsed
-
-
-def read_file(path: Path, symbol: str, today: dt.date) -> ParsedFile:
-    """Parse one CSV file: column-wise when it is clean (:func:`parse_columns`), else row by
-    row (:func:`parse_file`), which reports each refused row."""
-    fast = parse_columns(path, symbol, today)
-    return fast if fast is not None else parse_file(path, symbol)
-
-
-#: Columns that make a row carry a corporate action.
-ACTION_CELLS = ("dividend", "dividend_adjusted", "split")
-
-
-def parse_columns(path: Path, symbol: str, today: dt.date) -> ParsedFile | None:
-    """A clean file read by Arrow and judged a column at a time; ``None`` when it is not
-    clean (then :func:`parse_file` reads it and says what is wrong, row by row).
-
-    Clean: every line one row of the header's width (no quoted line breaks, no blank
-    lines), every bar clean by :func:`~data_nexus.storage.text_columns.judge_columns` (so
-    none would be a finding), and the rows with a dividend or split read without a problem
-    by :func:`parse_file` (only those rows are read row by row).
-    """
-    data = path.read_bytes()
-    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    lines = data[start:].decode("utf-8").splitlines()
-    if len(lines) < 2:
-        return None
-    names = next(csv.reader(lines[:1]))
-    columns = _header(names)
-    if "date" not in columns or "close" not in columns:
-        return None
-    auto = [f"c{i}" for i in range(len(names))]
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(data[start:]),
-            read_options=pacsv.ReadOptions(column_names=auto, skip_rows=1),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(auto, pa.string()), strings_can_be_null=False
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
-    if table.num_rows != len(lines) - 1:
-        return None
-
-    def column(name: str) -> pa.Array | None:
-        i = columns.get(name)
-        return None if i is None else table.column(i).combine_chunks()
-
-    parsed = ParsedFile(symbol)
-    cells = [c for c in map(column, ACTION_CELLS) if c is not None]
-    close = column("close")
-    bar_rows = None
-    if cells:
-        has_action = pc.not_equal(cells[0], "")
-        for more in cells[1:]:
-            has_action = pc.or_(has_action, pc.not_equal(more, ""))
-        picked = pc.indices_nonzero(has_action).to_pylist()
-        if picked:
-            rows = parse_file(
-                path, symbol, [lines[0], *(lines[i + 1] for i in picked)], [i + 2 for i in picked]
-            )
-            if rows.problems or any(bar.close is None for bar in rows.bars):
-                return None
-            parsed.actions = rows.actions
-            bar_rows = pc.invert(pc.and_(has_action, pc.equal(close, "")))
-    names_ = ("open", "high", "low", "close", "adjusted_close")
-    prices, dates, volumes = [column(n) for n in names_], column("date"), column("volume")
-    if bar_rows is not None:
-        prices = [None if p is None else p.filter(bar_rows) for p in prices]
-        dates = dates.filter(bar_rows) if dates is not None else None
-        volumes = volumes.filter(bar_rows) if volumes is not None else None
-    if dates is None:  # pragma: no cover - checked with the header
-        return None
-    judged = judge_columns(dates, prices, volumes, today=today)
-    if judged is None:
-        return None
-    parsed.rows = judged
-    return parsed
-
-
-def _after_splits(declared: Decimal | None, day: dt.date, splits: list[Split]) -> Decimal:
-    """The declared amount divided by the ratios of later splits, to the schema's 12 places."""
-    amount = Fraction(declared or 0)
-    for split in splits:
-        if split.date > day:
-            amount /= Fraction(split.numerator) / Fraction(split.denominator)
-    scaled = round(amount * 10**AMOUNT_SCALE)
-    return Decimal(canonical(Decimal(scaled).scaleb(-AMOUNT_SCALE)))
 
 
 def csv_files(directory: Path) -> list[Path]:
@@ -414,6 +153,7 @@ class _Read:
     today: dt.date
     parsed: ParsedFile
     problems: list[str]
+    refused: int  # of ``problems``: rows the store's judgement skips (recorded as findings)
 
 
 def _parse_batch(batch: list[tuple[Path, str]], now: dt.datetime) -> list[_Read]:
@@ -422,8 +162,8 @@ def _parse_batch(batch: list[tuple[Path, str]], now: dt.datetime) -> list[_Read]
     for path, symbol in batch:
         today = exchange_today(symbol.rsplit(".", 1)[-1], now)
         parsed = read_file(path, symbol, today)
-        problems = [*parsed.problems, *_skipped_rows(parsed, path.name, today)]
-        out.append(_Read(path.name, today, parsed, problems))
+        refused = _skipped_rows(parsed, path.name, today)
+        out.append(_Read(path.name, today, parsed, [*parsed.problems, *refused], len(refused)))
     return out
 
 
@@ -438,7 +178,7 @@ def _write_batch(
     from data_nexus.assets import add_assets  # noqa: PLC0415 - the write side, only here
     from data_nexus.storage.store import AssetUpdate  # noqa: PLC0415
 
-    updates, names, sizes = [], {}, {}
+    updates, names, sizes, refused = [], {}, {}, {}
     for read in batch:
         result.problems.extend(read.problems)
         if on_file is not None:
@@ -455,6 +195,7 @@ def _write_batch(
             continue
         updates.append(AssetUpdate(parsed.symbol, bars, actions=parsed.actions, today=read.today))
         names[parsed.symbol] = read.name
+        refused[parsed.symbol] = read.refused
         sizes[parsed.symbol] = (len(bars), len(parsed.actions))
     if updates:
         add_assets(target, [u.symbol for u in updates], clock=lambda: now)
@@ -471,6 +212,7 @@ def _write_batch(
         result.updated += outcome.updated
         result.unchanged += outcome.unchanged
         result.findings += outcome.findings
+        result.refused_rows += refused[update.symbol]
 
 
 def import_csv(
@@ -486,14 +228,17 @@ def import_csv(
 
     Assets are registered when new (``now`` stamps them; bars after the exchange's date at
     ``now`` are skipped). A file that cannot be used is a problem of its own and the rest
-    are imported. Raises :class:`~data_nexus.errors.UsageError` for a missing directory, a
-    directory without CSV files, or one where no file can be imported (then the database
-    is not opened, so nothing is created).
+    are imported. Raises :class:`~data_nexus.errors.UsageError` for an invalid ``exchange``
+    (checked even when every file names its own), a missing directory, a directory without
+    CSV files, or one where no file can be imported (then the database is not opened, so
+    nothing is created).
     """
     from data_nexus.storage.store import Store  # noqa: PLC0415 - the write side, only here
 
     if (settings is None) == (store is None):
         raise UsageError("pass exactly one of settings=… or store=…")
+    if exchange is not None:
+        exchange = parse_exchange(exchange)
     found = csv_files(Path(directory))
     if not found:
         raise UsageError(f"no .csv files in {str(directory)!r}")

@@ -28,10 +28,12 @@ INTERVALS = ("1d", "1w", "1mo", "1q", "1y")
 
 
 def check_interval(interval: str) -> str:
-    """``interval`` if it is known, else :class:`~data_nexus.errors.UsageError`."""
-    if interval not in INTERVALS:
+    """The interval ``interval`` names, in any case (``1W`` → ``1w``), else
+    :class:`~data_nexus.errors.UsageError`."""
+    name = interval.strip().lower() if isinstance(interval, str) else interval
+    if name not in INTERVALS:
         raise UsageError(f"unknown interval {interval!r}: use one of {', '.join(INTERVALS)}")
-    return interval
+    return name
 
 
 def period_keys(dates: Dates, interval: str) -> Ints:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from data_nexus.query.bars import Source, _source, reader_from, symbol_list
+from data_nexus.query.arguments import Source, pick_source, reader_from, symbol_list
 from data_nexus.records import Split
 from data_nexus.storage.frames import AssetRow
 
@@ -62,7 +62,7 @@ def get_actions(
     from data_nexus.query.bars import check_known, parse_range  # noqa: PLC0415
 
     first, last = parse_range(start, end)
-    with reader_from(_source(url, store, settings)) as reader:
+    with reader_from(pick_source(url, store, settings)) as reader:
         names = None if symbols is None else symbol_list(symbols)
         if names is not None:
             check_known(reader, names)
@@ -135,7 +135,7 @@ def get_status(
     :func:`data_nexus.query.findings.get_findings`). ``now`` is a timezone-aware instant
     (the clock is passed in).
     """
-    source: Source = _source(url, store, settings)
+    source: Source = pick_source(url, store, settings)
     with reader_from(source) as reader:
         assets = reader.assets()
         counts = reader.bar_counts()
@@ -196,7 +196,7 @@ def get_runs(
     ``assets_planned``, ``assets_synced``, ``assets_skipped``, ``assets_failed``,
     ``rows_written``, ``rows_revised``, ``calls_spent``, ``bulk_used``, ``message``.
     """
-    with reader_from(_source(url, store, settings)) as reader:
+    with reader_from(pick_source(url, store, settings)) as reader:
         rows = reader.runs(last)
     columns = [
         "id",

@@ -93,7 +93,7 @@ def release_freed(rows: int) -> None:
     (mapped on their own) are built, they leave holes the heap keeps resident. Measured on
     PostgreSQL, 200 symbols x 20 years: a 59 MiB frame left 86 MiB of such holes, and the
     peak was 2.4x the frame. ``malloc_trim`` returns those pages (``MADV_DONTNEED``) at once:
-    called after each price column is converted (``query.bars._frame``), the peak is 1.6-1.75x.
+    called after each price column is converted (``query.frame.to_frame``), the peak is 1.6-1.75x.
     Trimming after each group's CSV too (1.55x) made the read ~20 % slower (the next
     group faults its pages in again); once per column costs a few per cent. Skipped for
     small reads and where the C library is not glibc.
