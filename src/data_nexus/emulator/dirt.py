@@ -24,7 +24,9 @@ assert one finding per injected fault. Kinds (see ``docs/emulator.md`` for the b
   returns only the last year, its last element carrying EODHD's free-plan ``warning``;
 - ``reused_ticker``: until the market next advances the symbol serves another company's
   history (every price 1/15 of the clean one); afterwards the clean history (~15× higher);
-- ``symbol_spelling``: the symbol list writes a code with a dot (``BRK.B``) or in lower case.
+- ``symbol_spelling``: the symbol list writes a code with a dot (``BRK.B``) or in lower case;
+- ``off_session_bar``: a bar on a Saturday and one on a weekday holiday of the exchange's
+  calendar (when its second half of history has one), repeating the previous bar's values.
 
 Dirt applies to daily JSON and CSV ``/eod`` answers and to the same price rows and splits in
 bulk answers (not to ``period=w|m``, ``filter=`` or bulk dividends, which stay clean).
@@ -49,11 +51,13 @@ from data_nexus.emulator.dirty_rows import (
     NULL,
     WTI_DAY,
     Row,
+    add_off_session,
     free_weekdays,
     future_days,
     make_negative,
     make_reused,
     make_tiny,
+    off_session_days,
     over_reuse,
     rescale_before,
 )
@@ -71,6 +75,7 @@ DIRT_KINDS = (
     "plan_limited",
     "reused_ticker",
     "symbol_spelling",
+    "off_session_bar",
 )
 PLAN_WARNING = "Data is limited by one year as you have free subscription."
 _NEGATIVE = ("Common Stock", "Commodity")
@@ -240,6 +245,8 @@ class DirtBook:
             return "its history is shorter than a year"
         if kind == "tiny_prices" and profile.flat:
             return "it is a fund"
+        if kind == "off_session_bar" and self.market.spec(profile.listed.exchange).weekends:
+            return "its exchange trades every day"
         return None
 
     def _plan(self, symbol: str, kind: str) -> _Plan:
@@ -273,6 +280,10 @@ class DirtBook:
             plan.days = (days[n - 30],) if days[n - 30] not in taken else tuple(pick(1, 2))
         elif kind == "reused_ticker":
             plan.days = (days[0],)
+        elif kind == "off_session_bar":
+            exchange = symbol.rpartition(".")[2]
+            open_days = self.market.trading_days(exchange, days[n // 2], days[n - 5])
+            plan.days = off_session_days(view, {d.toordinal() for d in open_days}, key)
         return plan
 
     # --- ground truth -------------------------------------------------------------------------
@@ -314,6 +325,8 @@ class DirtBook:
         if kind == "reused_ticker":
             detail = "old company's history (1/15)" if not after else "history replaced (×15)"
             return [Injected(s, plan.days[0], kind, "replaced", detail, after, phase)]
+        if kind == "off_session_bar":
+            return _off_session_truth(plan)
         code = s.rpartition(".")[0]
         variant = "dotted" if _classed(s) else "lower"
         spelled = code.replace("-", ".") if variant == "dotted" else code.lower()
@@ -346,6 +359,8 @@ class DirtBook:
             return [row for row in rows if row[0] >= since], True
         elif kind == "reused_ticker" and not after:
             make_reused(rows, view)
+        elif kind == "off_session_bar":
+            add_off_session(rows, plan.days)
         rows.sort(key=lambda row: row[0])
         return rows, False
 
@@ -428,6 +443,22 @@ def _bad_action_truth(plan: _Plan, view: SymbolView) -> list[Injected]:
         Injected(s, last, kind, "dividend_duplicate", "exact duplicate: stored once", True),
         Injected(s, last, kind, "dividend_special", "second dividend: both kept", False),
     ]
+    return out
+
+
+def _off_session_truth(plan: _Plan) -> list[Injected]:
+    """A finding where the exchange's real calendar decides the day (not a weekday guess)."""
+    from data_nexus.quality.calendars import sessions  # noqa: PLC0415 - pandas on first use
+
+    exchange = plan.symbol.rpartition(".")[2]
+    out = []
+    for day in plan.days:
+        variant = "weekend" if day.weekday() >= 5 else "holiday"
+        judged = sessions(exchange, day, day)
+        detail = f"a bar on a {variant}: stored, " + (
+            f"no session of {judged.calendar}" if judged.decides(day) else "no calendar decides"
+        )
+        out.append(Injected(plan.symbol, day, plan.kind, variant, detail, judged.decides(day)))
     return out
 
 

@@ -160,7 +160,7 @@ def off_session_bars(symbol: str, dates: Iterable[dt.date], sessions: Sessions) 
         if day in open_days or not sessions.decides(day):
             continue
         why = "a weekend" if day.weekday() >= 5 else "a holiday"
-        detail = f"bar on {day:%A} {day}: not a {sessions.calendar} session ({why})"
+        detail = f"bar on {day:%A} {day}: no session of {sessions.calendar} ({why})"
         findings.append(Finding(symbol, day, "off_session_bar", detail))
     return findings
 
