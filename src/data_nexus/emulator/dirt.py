@@ -84,11 +84,13 @@ _OIL = "CL.COMM"
 
 @dataclass(frozen=True, slots=True)
 class Injected:
-    """One injected fault: ``finding`` says whether the product should record a finding.
+    """One injected fault: ``finding`` says whether the product should report a finding.
 
     ``date`` is None for rows dated ``0000-00-00`` and for symbol-list spellings; ``phase``
     is ``now`` for dirt served as it is, and ``before``/``after`` (the market's next advance)
-    for the kinds that change over time.
+    for the kinds that change over time; ``source`` is who reports it, as ``datanexus
+    check`` labels findings: ``recorded`` (the sync stores it) or ``check`` (found by the
+    checks of the stored history, as ``off_session_bar``).
     """
 
     symbol: str
@@ -98,6 +100,7 @@ class Injected:
     detail: str
     finding: bool
     phase: str = "now"
+    source: str = "recorded"
 
 
 @dataclass(slots=True)
@@ -458,7 +461,8 @@ def _off_session_truth(plan: _Plan) -> list[Injected]:
         detail = f"a bar on a {variant}: stored, " + (
             f"no session of {judged.calendar}" if judged.decides(day) else "no calendar decides"
         )
-        out.append(Injected(plan.symbol, day, plan.kind, variant, detail, judged.decides(day)))
+        found = judged.decides(day)
+        out.append(Injected(plan.symbol, day, plan.kind, variant, detail, found, source="check"))
     return out
 
 
