@@ -62,6 +62,7 @@ from data_nexus.emulator.dirty_rows import (
     rescale_before,
 )
 from data_nexus.emulator.formats import Columns, scaled
+from data_nexus.emulator.injected import Injected, bad_action_truth, off_session_truth
 from data_nexus.emulator.market import Market
 from data_nexus.emulator.seeding import stable_key, unit
 
@@ -80,27 +81,6 @@ DIRT_KINDS = (
 PLAN_WARNING = "Data is limited by one year as you have free subscription."
 _NEGATIVE = ("Common Stock", "Commodity")
 _OIL = "CL.COMM"
-
-
-@dataclass(frozen=True, slots=True)
-class Injected:
-    """One injected fault: ``finding`` says whether the product should report a finding.
-
-    ``date`` is None for rows dated ``0000-00-00`` and for symbol-list spellings; ``phase``
-    is ``now`` for dirt served as it is, and ``before``/``after`` (the market's next advance)
-    for the kinds that change over time; ``source`` is who reports it, as ``datanexus
-    check`` labels findings: ``recorded`` (the sync stores it) or ``check`` (found by the
-    checks of the stored history, as ``off_session_bar``).
-    """
-
-    symbol: str
-    date: dt.date | None
-    kind: str
-    variant: str
-    detail: str
-    finding: bool
-    phase: str = "now"
-    source: str = "recorded"
 
 
 @dataclass(slots=True)
@@ -299,7 +279,7 @@ class DirtBook:
         if kind == "null_prices":
             return [Injected(s, plan.days[0], kind, "null_row", "OHLC null, volume 0", True)]
         if kind == "bad_actions":
-            return _bad_action_truth(plan, view)
+            return bad_action_truth(s, plan.days, view)
         if kind == "negative_prices":
             listing = self.market.listing(s)
             stock = listing is not None and listing.asset_type == "Common Stock"
@@ -329,7 +309,7 @@ class DirtBook:
             detail = "old company's history (1/15)" if not after else "history replaced (×15)"
             return [Injected(s, plan.days[0], kind, "replaced", detail, after, phase)]
         if kind == "off_session_bar":
-            return _off_session_truth(plan)
+            return off_session_truth(s, plan.days)
         code = s.rpartition(".")[0]
         variant = "dotted" if _classed(s) else "lower"
         spelled = code.replace("-", ".") if variant == "dotted" else code.lower()
@@ -431,42 +411,10 @@ class DirtBook:
             row[5] = scaled(int(value), view.adjusted_digits)
 
 
-def _bad_action_truth(plan: _Plan, view: SymbolView) -> list[Injected]:
-    s, kind = plan.symbol, plan.kind
-    variants = ("split_zero_old", "split_zero_new", "split_negative", "split_empty")
-    out = [
-        Injected(s, day, kind, variant, "impossible split skipped", True)
-        for day, variant in zip(plan.days, variants, strict=False)
-    ]
-    out.append(Injected(s, None, kind, "split_zero_date", "split dated 0000-00-00", True))
-    last = view.dividends[-1].date
-    out += [
-        Injected(s, None, kind, "dividend_zero_date", "dividend dated 0000-00-00", True),
-        Injected(s, plan.days[-1], kind, "dividend_no_amount", "value and amount null", True),
-        Injected(s, last, kind, "dividend_duplicate", "exact duplicate: stored once", True),
-        Injected(s, last, kind, "dividend_special", "second dividend: both kept", False),
-    ]
-    return out
-
-
-def _off_session_truth(plan: _Plan) -> list[Injected]:
-    """A finding where the exchange's real calendar decides the day (not a weekday guess)."""
-    from data_nexus.quality.calendars import sessions  # noqa: PLC0415 - pandas on first use
-
-    exchange = plan.symbol.rpartition(".")[2]
-    out = []
-    for day in plan.days:
-        variant = "weekend" if day.weekday() >= 5 else "holiday"
-        judged = sessions(exchange, day, day)
-        detail = f"a bar on a {variant}: stored, " + (
-            f"no session of {judged.calendar}" if judged.decides(day) else "no calendar decides"
-        )
-        found = judged.decides(day)
-        out.append(Injected(plan.symbol, day, plan.kind, variant, detail, found, source="check"))
-    return out
-
-
 def _classed(symbol: str) -> bool:
     """Whether a code ends in a share-class suffix (``BRK-B``), which venues write with a dot."""
     base, dash, suffix = symbol.rpartition(".")[0].rpartition("-")
     return bool(dash and base and 1 <= len(suffix) <= 2)
+
+
+__all__ = ["DIRT_KINDS", "PLAN_WARNING", "DirtBook", "Injected"]
