@@ -158,7 +158,9 @@ def test_a_new_split_rewrites_all_earlier_history() -> None:
     assert_volumes_and_values_match(market, "AAPL.US")
     for old, new in zip(old_dividends, market.dividends("AAPL.US"), strict=True):
         assert new.unadjusted_value == old.unadjusted_value
-        assert new.value == (old.value / 2).quantize(Decimal("0.000001")).normalize()
+        # halved, rounded once from the declared amount (assert_volumes_and_values_match):
+        # halving the already rounded old value can land one unit off on a tie
+        assert abs(new.value - old.value / 2) <= Decimal("0.000001"), (old, new)
 
 
 def test_a_reverse_split_and_a_dividend_on_the_same_new_day() -> None:

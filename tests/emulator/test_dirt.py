@@ -191,6 +191,33 @@ def test_future_bars(server: EmulatorServer) -> None:
     assert all(str(day) > TODAY.isoformat() for day in future)
 
 
+def test_off_session_bars_repeat_the_previous_bar_on_a_weekend_and_a_holiday(
+    make_server: Maker,
+) -> None:
+    server = make_server(exchanges=("US", "CC"))
+    clean = eod(server, "MSFT.US")
+    truth = server.add_dirt("MSFT.US", "off_session_bar")
+    assert [(i.variant, i.finding) for i in sorted(truth, key=lambda i: i.variant)] == [
+        ("holiday", True),
+        ("weekend", True),
+    ]
+    sessions = server.market.trading_days("US", START, TODAY)
+    rows = eod(server, "MSFT.US")
+    added = [r for r in rows if r not in clean]
+    assert [r["date"] for r in added] == [i.date.isoformat() for i in truth if i.date]
+    half = dt.date.fromisoformat(str(clean[len(clean) // 2]["date"]))
+    for item, row in zip(truth, added, strict=True):
+        assert item.date is not None and half < item.date < TODAY and item.date not in sessions
+        assert (item.date.weekday() >= 5) == (item.variant == "weekend")
+        previous = [r for r in clean if str(r["date"]) < item.date.isoformat()][-1]
+        assert {**row, "date": previous["date"]} == previous
+    assert [r for r in rows if r in clean] == clean
+    csv = get(server, "/eod/MSFT.US", fmt="csv").text
+    assert all(f"\n{i.date}," in csv for i in truth)
+    with pytest.raises(ValueError, match="its exchange trades every day"):
+        server.add_dirt(server.market.symbols("CC")[0].symbol, "off_session_bar")
+
+
 def test_retracted_split_is_served_then_gone(server: EmulatorServer) -> None:
     clean = eod(server, "VTI.US")
     clean_splits = get(server, "/splits/VTI.US", fmt="json").json()

@@ -10,6 +10,7 @@ import pytest
 
 from data_nexus.emulator import DEMO_SYMBOLS, Market
 from data_nexus.emulator.universe import isin_check_digit
+from data_nexus.quality import sessions
 from tests.emulator.conftest import TODAY
 
 
@@ -46,7 +47,7 @@ def test_extending_today_keeps_every_earlier_raw_row() -> None:
 
 
 def test_prices_are_consistent_positive_and_on_trading_days(market: Market) -> None:
-    holidays = {(1, 1), (7, 4), (12, 25)}
+    nyse = {o.toordinal() for o in sessions("US", market.start, TODAY).days}
     for listed in market.symbols("US", include_delisted=True):
         view = market.view(listed.symbol)
         assert len(view), listed.symbol
@@ -58,8 +59,7 @@ def test_prices_are_consistent_positive_and_on_trading_days(market: Market) -> N
         assert (view.volume >= 0).all() and (view.adjusted_close > 0).all()
         assert (np.diff(view.ordinals) > 0).all()
         assert ((view.ordinals.astype(np.int64) - 1) % 7 < 5).all()  # no weekends
-        days = [dt.date.fromordinal(int(o)) for o in view.ordinals[:: max(1, len(view) // 50)]]
-        assert not any((d.month, d.day) in holidays for d in days)
+        assert set(view.ordinals.tolist()) <= nyse  # no NYSE holiday
         profile = market.profile(listed.symbol)
         assert profile is not None
         assert view.ordinals[0] >= profile.listing.toordinal()
@@ -125,6 +125,9 @@ def test_trading_days_skip_weekends_and_holidays(market: Market) -> None:
     assert days == [dt.date(2024, 7, d) for d in (1, 2, 3, 5, 8)]
     lse = market.trading_days("LSE", dt.date(2024, 12, 24), dt.date(2024, 12, 27))
     assert lse == [dt.date(2024, 12, 24), dt.date(2024, 12, 27)]
+    # Good Friday, Thanksgiving, Christmas observed on a Friday: no fixed-date rule has them
+    for day in (dt.date(2024, 3, 29), dt.date(2024, 11, 28), dt.date(2021, 12, 24)):
+        assert market.trading_days("US", day, day) == []
     assert market.last_trading_day("US", dt.date(2024, 7, 7)) == dt.date(2024, 7, 5)
 
 

@@ -14,6 +14,7 @@ from data_nexus.quality import (
     adjustment_mismatches,
     check_history,
     gaps,
+    off_session_bars,
     ohlc_violations,
     price_steps,
     sessions,
@@ -107,9 +108,13 @@ def test_check_history_finds_the_served_dirt_and_nothing_else(market: Market) ->
     ]
 
 
-def test_no_false_gap_on_an_emulated_us_history(market: Market) -> None:
-    """Emulated US closes only on fixed-date holidays, a subset of NYSE's: no gap appears."""
-    for symbol in ("AAPL.US", "MSFT.US"):
-        bars: list[Bar] = market.bars(symbol, start=dt.date(2024, 1, 1))
+def test_no_false_gap_or_off_session_bar_on_an_emulated_history(market: Market) -> None:
+    """The emulator trades on the real sessions: its clean bars are exactly them."""
+    for symbol in ("AAPL.US", "MSFT.US", market.symbols("LSE")[0].symbol):
+        bars: list[Bar] = market.bars(symbol)
         days = [bar.date for bar in bars]
-        assert gaps(symbol, days, sessions("US", days[0], days[-1])) == []
+        exchange = symbol.rpartition(".")[2]
+        found = sessions(exchange, days[0], days[-1])
+        assert gaps(symbol, days, found) == []
+        assert off_session_bars(symbol, days, found) == []
+        assert days == list(found.days)  # neither a holiday bar nor a missing session

@@ -30,19 +30,22 @@ def test_since_before_the_first_bar_backfills_named_assets(
         assert min(b.date for b in store.read_bars([first])) >= dt.date(2025, 1, 2)
 
     emu.reset_stats()
-    older = SyncOptions(symbols=(first,), since=dt.date(2023, 1, 2), dry_run=True)
+    # the first session of the emulated history (2023-01-02 is New Year's Day observed)
+    since = emu.market.bars(first)[0].date
+    assert dt.date(2023, 1, 2) <= since < dt.date(2025, 1, 2)
+    older = SyncOptions(symbols=(first,), since=since, dry_run=True)
     dry = run_sync(settings, older, clock=clock_at(TODAY))
     assert [(p.symbol, p.mode, p.start) for p in dry.plan] == [
-        (first, str(FetchMode.BACKFILL), dt.date(2023, 1, 2))
+        (first, str(FetchMode.BACKFILL), since)
     ]
-    done = run_sync(settings, SyncOptions(symbols=(first,), since=dt.date(2023, 1, 2)),
+    done = run_sync(settings, SyncOptions(symbols=(first,), since=since),
                     clock=clock_at(TODAY))  # fmt: skip
     assert done.synced == 1 and price_calls(emu) == 1  # one eod request, no actions
     assert mismatches(sqlite_url, emu, [first]) == []  # the whole history, exactly
     info = {a.symbol: a for a in list_assets(settings)}
     assert info[first].first_date == emu.market.bars(first)[0].date
     assert all(info[s].first_date >= dt.date(2025, 1, 2) for s in others)  # type: ignore[operator]
-    again = run_sync(settings, SyncOptions(symbols=(first,), since=dt.date(2023, 1, 2)),
+    again = run_sync(settings, SyncOptions(symbols=(first,), since=since),
                      clock=clock_at(TODAY))  # fmt: skip
     assert again.synced == 0 and again.skipped == {"fresh": 1}
 

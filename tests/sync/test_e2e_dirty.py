@@ -3,7 +3,8 @@
 The real client syncs from the emulator over a socket into SQLite and PostgreSQL. The run ends with exit 0
 (no asset fails: each bad row or action is skipped with a finding), every clean bar is
 stored exactly as the emulator's clean market has it, there is one open finding per
-injected fault that calls for one (``/_admin/truth`` entries with ``finding: true``) and
+injected fault that calls for one (``/_admin/truth`` entries with ``finding: true``; those
+with ``source: check`` found by ``run_checks``, the others recorded by the sync) and
 none for legitimate data, and a second run changes nothing. Then the market advances, which
 turns on the kinds that change over time (a retracted split, a plan-limited answer after a
 real split, a reused ticker), and the same holds again.
@@ -23,6 +24,7 @@ from data_nexus.assets import register_listing
 from data_nexus.cli.errors import exit_code_of
 from data_nexus.emulator import EmulatorServer
 from data_nexus.emulator.dirt import Injected
+from data_nexus.quality.run import run_checks
 from data_nexus.records import Bar
 from data_nexus.storage.findings import StoredFinding, list_findings
 from data_nexus.storage.store import Store
@@ -47,7 +49,17 @@ def open_findings(url: str) -> list[StoredFinding]:
 
 
 def expected(truth: list[Injected]) -> Counter[tuple[str, dt.date | None]]:
-    return Counter((i.symbol, i.date) for i in truth if i.finding)
+    """The findings the sync records (``off_session_bar`` is for ``check`` to find)."""
+    return Counter((i.symbol, i.date) for i in truth if i.finding and i.source == "recorded")
+
+
+def checked_off_session(url: str, now: dt.datetime) -> Counter[tuple[str, dt.date | None]]:
+    report = run_checks(url, now=now)
+    return Counter((f.symbol, f.date) for f in report.findings if f.kind == "off_session_bar")
+
+
+def expected_off_session(truth: list[Injected]) -> Counter[tuple[str, dt.date | None]]:
+    return Counter((i.symbol, i.date) for i in truth if i.finding and i.source == "check")
 
 
 def found(url: str) -> Counter[tuple[str, dt.date | None]]:
@@ -88,6 +100,10 @@ def bar_problems(url: str, emu: EmulatorServer, symbols: list[str]) -> list[str]
                 ok = ok and stored[-1].volume == 2**63 - 1
             elif kind == "bad_actions":  # adjusted closes follow the special dividend too
                 ok = [(*raw(b), b.volume) for b in stored] == [(*raw(b), b.volume) for b in clean]
+            elif kind == "off_session_bar":  # the clean bars, and the extra ones as sent
+                extra = {i.date for (sym, _), i in truth.items() if sym == symbol}
+                ok = [b for b in stored if b.date not in extra] == clean
+                ok = ok and {b.date for b in stored} == {b.date for b in clean} | extra
             else:  # retracted split or reused ticker, before the advance: as served
                 ok = [b.date for b in stored] == [b.date for b in clean]
             if not ok:
@@ -122,6 +138,7 @@ def test_200_dirty_symbols_end_to_end(
     assert {emu.service.dirt.kind_of(s) for s in dirty} >= {
         "null_prices", "bad_actions", "negative_prices", "tiny_prices", "future_bars",
         "retracted_split", "plan_limited", "reused_ticker", "symbol_spelling",
+        "off_session_bar",
     }  # fmt: skip
     listed = {ex: emu.market.symbols(ex) for ex in EXCHANGES}
     clean = [item.symbol for ex in EXCHANGES for item in listed[ex] if item.symbol not in dirty]
@@ -135,6 +152,8 @@ def test_200_dirty_symbols_end_to_end(
     assert bar_problems(url, emu, chosen) == []
     assert found(url) == expected(emu.truth())
     assert first.findings == sum(expected(emu.truth()).values())
+    off_session = expected_off_session(emu.truth())
+    assert off_session and checked_off_session(url, clock_at(TODAY)()) == off_session
     before = open_findings(url)
 
     second = run_sync(settings, AGAIN, clock=clock_at(TODAY))
@@ -152,6 +171,7 @@ def test_200_dirty_symbols_end_to_end(
     assert (third.synced, third.failed, exit_code_of(third)) == (200, {}, 0)
     assert bar_problems(url, emu, chosen) == []
     assert found(url) == expected(emu.truth())
+    assert checked_off_session(url, clock_at(monday)()) == off_session
     kinds = {(f.symbol, f.kind) for f in open_findings(url)}
     assert {
         (phases["retracted_split"].symbol, "action_retracted"),

@@ -74,7 +74,8 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """List open findings and check stored histories: gaps against the exchange's
-        sessions, unexplained price steps, OHLC, zero closes, adjustment, stale assets.
+        sessions, bars on days it was closed, unexplained price steps, OHLC, zero closes,
+        adjustment, stale assets.
 
         Reads only; exit 0, or 1 with --strict when anything is open.
         """

@@ -33,6 +33,7 @@ DIRT_KINDS = (
     "plan_limited",
     "reused_ticker",
     "symbol_spelling",
+    "off_session_bar",
 )
 
 _KNOWN = ", ".join(EXCHANGE_CODES)

@@ -24,7 +24,9 @@ assert one finding per injected fault. Kinds (see ``docs/emulator.md`` for the b
   returns only the last year, its last element carrying EODHD's free-plan ``warning``;
 - ``reused_ticker``: until the market next advances the symbol serves another company's
   history (every price 1/15 of the clean one); afterwards the clean history (~15× higher);
-- ``symbol_spelling``: the symbol list writes a code with a dot (``BRK.B``) or in lower case.
+- ``symbol_spelling``: the symbol list writes a code with a dot (``BRK.B``) or in lower case;
+- ``off_session_bar``: a bar on a Saturday and one on a weekday holiday of the exchange's
+  calendar (when its second half of history has one), repeating the previous bar's values.
 
 Dirt applies to daily JSON and CSV ``/eod`` answers and to the same price rows and splits in
 bulk answers (not to ``period=w|m``, ``filter=`` or bulk dividends, which stay clean).
@@ -49,15 +51,18 @@ from data_nexus.emulator.dirty_rows import (
     NULL,
     WTI_DAY,
     Row,
+    add_off_session,
     free_weekdays,
     future_days,
     make_negative,
     make_reused,
     make_tiny,
+    off_session_days,
     over_reuse,
     rescale_before,
 )
 from data_nexus.emulator.formats import Columns, scaled
+from data_nexus.emulator.injected import Injected, bad_action_truth, off_session_truth
 from data_nexus.emulator.market import Market
 from data_nexus.emulator.seeding import stable_key, unit
 
@@ -71,28 +76,11 @@ DIRT_KINDS = (
     "plan_limited",
     "reused_ticker",
     "symbol_spelling",
+    "off_session_bar",
 )
 PLAN_WARNING = "Data is limited by one year as you have free subscription."
 _NEGATIVE = ("Common Stock", "Commodity")
 _OIL = "CL.COMM"
-
-
-@dataclass(frozen=True, slots=True)
-class Injected:
-    """One injected fault: ``finding`` says whether the product should record a finding.
-
-    ``date`` is None for rows dated ``0000-00-00`` and for symbol-list spellings; ``phase``
-    is ``now`` for dirt served as it is, and ``before``/``after`` (the market's next advance)
-    for the kinds that change over time.
-    """
-
-    symbol: str
-    date: dt.date | None
-    kind: str
-    variant: str
-    detail: str
-    finding: bool
-    phase: str = "now"
 
 
 @dataclass(slots=True)
@@ -240,6 +228,8 @@ class DirtBook:
             return "its history is shorter than a year"
         if kind == "tiny_prices" and profile.flat:
             return "it is a fund"
+        if kind == "off_session_bar" and self.market.spec(profile.listed.exchange).weekends:
+            return "its exchange trades every day"
         return None
 
     def _plan(self, symbol: str, kind: str) -> _Plan:
@@ -273,6 +263,10 @@ class DirtBook:
             plan.days = (days[n - 30],) if days[n - 30] not in taken else tuple(pick(1, 2))
         elif kind == "reused_ticker":
             plan.days = (days[0],)
+        elif kind == "off_session_bar":
+            exchange = symbol.rpartition(".")[2]
+            open_days = self.market.trading_days(exchange, days[n // 2], days[n - 5])
+            plan.days = off_session_days(view, {d.toordinal() for d in open_days}, key)
         return plan
 
     # --- ground truth -------------------------------------------------------------------------
@@ -285,7 +279,7 @@ class DirtBook:
         if kind == "null_prices":
             return [Injected(s, plan.days[0], kind, "null_row", "OHLC null, volume 0", True)]
         if kind == "bad_actions":
-            return _bad_action_truth(plan, view)
+            return bad_action_truth(s, plan.days, view)
         if kind == "negative_prices":
             listing = self.market.listing(s)
             stock = listing is not None and listing.asset_type == "Common Stock"
@@ -314,6 +308,8 @@ class DirtBook:
         if kind == "reused_ticker":
             detail = "old company's history (1/15)" if not after else "history replaced (×15)"
             return [Injected(s, plan.days[0], kind, "replaced", detail, after, phase)]
+        if kind == "off_session_bar":
+            return off_session_truth(s, plan.days)
         code = s.rpartition(".")[0]
         variant = "dotted" if _classed(s) else "lower"
         spelled = code.replace("-", ".") if variant == "dotted" else code.lower()
@@ -346,6 +342,8 @@ class DirtBook:
             return [row for row in rows if row[0] >= since], True
         elif kind == "reused_ticker" and not after:
             make_reused(rows, view)
+        elif kind == "off_session_bar":
+            add_off_session(rows, plan.days)
         rows.sort(key=lambda row: row[0])
         return rows, False
 
@@ -413,25 +411,10 @@ class DirtBook:
             row[5] = scaled(int(value), view.adjusted_digits)
 
 
-def _bad_action_truth(plan: _Plan, view: SymbolView) -> list[Injected]:
-    s, kind = plan.symbol, plan.kind
-    variants = ("split_zero_old", "split_zero_new", "split_negative", "split_empty")
-    out = [
-        Injected(s, day, kind, variant, "impossible split skipped", True)
-        for day, variant in zip(plan.days, variants, strict=False)
-    ]
-    out.append(Injected(s, None, kind, "split_zero_date", "split dated 0000-00-00", True))
-    last = view.dividends[-1].date
-    out += [
-        Injected(s, None, kind, "dividend_zero_date", "dividend dated 0000-00-00", True),
-        Injected(s, plan.days[-1], kind, "dividend_no_amount", "value and amount null", True),
-        Injected(s, last, kind, "dividend_duplicate", "exact duplicate: stored once", True),
-        Injected(s, last, kind, "dividend_special", "second dividend: both kept", False),
-    ]
-    return out
-
-
 def _classed(symbol: str) -> bool:
     """Whether a code ends in a share-class suffix (``BRK-B``), which venues write with a dot."""
     base, dash, suffix = symbol.rpartition(".")[0].rpartition("-")
     return bool(dash and base and 1 <= len(suffix) <= 2)
+
+
+__all__ = ["DIRT_KINDS", "PLAN_WARNING", "DirtBook", "Injected"]

@@ -7,6 +7,7 @@ render one. See :mod:`data_nexus.emulator.dirt` for which kind does what.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from decimal import Decimal
@@ -14,6 +15,7 @@ from fractions import Fraction
 
 from data_nexus.emulator.adjustment import SymbolView, round_half_even
 from data_nexus.emulator.formats import Columns, scaled
+from data_nexus.emulator.seeding import unit
 
 BIGINT_MAX = 2**63 - 1
 NULL = "null"
@@ -44,6 +46,31 @@ def free_weekdays(view: SymbolView) -> list[dt.date]:
         for o in range(max(first, last - 3 * 365), last)
         if (o - 1) % 7 < 5 and o not in have
     ]
+
+
+def off_session_days(view: SymbolView, sessions: set[int], key: int) -> tuple[dt.date, ...]:
+    """A Saturday and (when there is one) a weekday holiday between two bars of the second
+    half of ``view``: days in no ``sessions`` (the exchange's, as ordinals), picked by ``key``.
+    """
+    n = len(view)
+    first, last = int(view.ordinals[n // 2]), int(view.ordinals[n - 5])
+    free = [o for o in range(first, last) if o not in sessions]
+    chosen = []
+    for salt, weekend in enumerate((True, False)):
+        days = [o for o in free if ((o - 1) % 7 >= 5) == weekend]
+        if days:
+            chosen.append(days[int(unit(key, 0, salt + 7) * len(days))])
+    return tuple(dt.date.fromordinal(o) for o in sorted(chosen))
+
+
+def add_off_session(rows: list[Row], days: tuple[dt.date, ...]) -> None:
+    """A row on each of ``days`` repeating the previous row's values (rows in date order), as
+    feeds that fill a closed day with the last prices send it; the caller sorts."""
+    dates = [row[0] for row in rows]
+    for day in days:
+        iso = day.isoformat()
+        previous = rows[bisect.bisect_left(dates, iso) - 1]
+        rows.append([iso, *previous[1:]])
 
 
 def future_days(today: dt.date) -> list[dt.date]:

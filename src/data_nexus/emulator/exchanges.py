@@ -1,10 +1,21 @@
 """The exchanges the emulator knows: their list entries, price precision and trading days.
 
-Trading days are Monday to Friday minus a few fixed-date holidays per exchange (no observed
-holidays, no Easter: the calendar only has to be deterministic and plausible). ``CC``
-(crypto) trades every day of the week. ``COMM`` stands for continuous commodity futures
-(crude oil, gold, …); the code is the emulator's own choice, as the real API's commodity
-coverage is not described in ``eodhd-api.md``.
+Trading days are the exchange's real sessions from ``exchange_calendars``, through the same
+mapping and cache ``datanexus check`` judges them with
+(:func:`data_nexus.quality.calendars.sessions`: ``US`` trades on NYSE sessions, ``LSE`` on
+``XLON``'s, ``FOREX`` Monday to Friday, ``CC`` every day, ``COMM`` on the CME's), so a clean
+emulated history has neither a gap nor a bar on a holiday. Where that calendar decides
+nothing (an exchange without one, dates before 1990 or past a precomputed calendar's end, a
+calendar the installed pandas cannot build), the emulator falls back to its own rule: Monday
+to Friday minus a few fixed-date holidays per exchange (:attr:`ExchangeSpec.holidays`), which
+``check`` then reads as a guess ("weekdays assumed"). ``COMM`` stands for continuous
+commodity futures (crude oil, gold, …); the code is the emulator's own choice, as the real
+API's commodity coverage is not described in ``eodhd-api.md``.
+
+Cost: the first calendar a process builds imports ``exchange_calendars`` (~0.45 s of CPU with
+pandas) and each calendar takes 0.05-0.15 s, once per process (``CC`` and ``FOREX`` cost
+nothing). The server builds them before it listens (``Market.build_calendars()``); a
+``Market`` used directly builds one on first use; importing this module imports neither.
 """
 
 from __future__ import annotations
@@ -35,7 +46,7 @@ class ExchangeSpec:
     country_iso2: str
     country_iso3: str
     asset_class: AssetClass
-    holidays: tuple[tuple[int, int], ...]  # (month, day), closed every year
+    holidays: tuple[tuple[int, int], ...]  # (month, day): the fallback rule's closed days
     weekends: bool = False  # trades on Saturdays and Sundays
     price_digits: int = 4  # decimals of raw OHLC
     adjusted_digits: int = 4  # decimals of adjusted_close
@@ -177,19 +188,18 @@ class TradingCalendar:
             return self._ordinals[:end]
 
     def _extend(self, horizon: dt.date) -> None:
-        first, last = self.start.toordinal(), horizon.toordinal()
-        days = np.arange(first, last + 1, dtype=np.int32)
-        keep = np.ones(days.shape, dtype=bool)
-        if not self.spec.weekends:
-            keep &= (days - 1) % 7 < 5  # ordinal 1 (0001-01-01) was a Monday
-        closed = [
-            dt.date(year, month, day).toordinal()
-            for year in range(self.start.year, horizon.year + 1)
-            for month, day in self.spec.holidays
-        ]
-        if closed:
-            keep &= ~np.isin(days, np.array(closed, dtype=np.int32))
-        self._ordinals = days[keep]
+        # Deferred: the calendars module pulls in exchange_calendars (and pandas) when used.
+        from data_nexus.quality.calendars import sessions  # noqa: PLC0415
+
+        days = fallback_days(self.spec, self.start, horizon)
+        real = sessions(self.spec.code, self.start, horizon)
+        if real.exact_from is not None and real.exact_to is not None:
+            lo, hi = real.exact_from.toordinal(), real.exact_to.toordinal()
+            exact = np.fromiter(
+                (d.toordinal() for d in real.days if real.decides(d)), dtype=np.int32
+            )
+            days = np.concatenate((days[days < lo], exact, days[days > hi]))
+        self._ordinals = days
         self._horizon = horizon
 
     def days(self, start: dt.date, end: dt.date) -> list[dt.date]:
@@ -206,3 +216,20 @@ class TradingCalendar:
     def is_trading_day(self, day: dt.date) -> bool:
         """Whether the exchange trades on ``day``."""
         return self.last_on_or_before(day) == day
+
+
+def fallback_days(spec: ExchangeSpec, start: dt.date, end: dt.date) -> Ordinals:
+    """The fallback rule's trading days in ``[start, end]`` as ordinals: Monday to Friday
+    (every day with ``weekends``) minus ``spec.holidays`` of every year."""
+    days = np.arange(start.toordinal(), end.toordinal() + 1, dtype=np.int32)
+    keep = np.ones(days.shape, dtype=bool)
+    if not spec.weekends:
+        keep &= (days - 1) % 7 < 5  # ordinal 1 (0001-01-01) was a Monday
+    closed = [
+        dt.date(year, month, day).toordinal()
+        for year in range(start.year, end.year + 1)
+        for month, day in spec.holidays
+    ]
+    if closed:
+        keep &= ~np.isin(days, np.array(closed, dtype=np.int32))
+    return days[keep]

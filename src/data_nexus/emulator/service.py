@@ -60,6 +60,7 @@ class EmulatorService:
     ) -> None:
         self.config = config
         self.market = market
+        market.build_calendars()
         self.dirt = DirtBook(market, config.dirty, config.seed)
         self.api = Api(market, self.dirt)
         if config.warm:

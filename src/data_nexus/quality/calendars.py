@@ -16,19 +16,31 @@ the main venue of the same market:
 
 An unmapped code (or a date before the calendar's first session) falls back to Monday to
 Friday, and the result says so (:attr:`Sessions.approximate`), so a gap reported from it can
-be read as the guess it is.
+be read as the guess it is; :attr:`Sessions.exact_from`/:attr:`Sessions.exact_to` bound the
+dates the calendar itself decided (the only ones on which a bar can be called off-session).
+
+Range: calendars are built per decade from 1990 (:data:`EARLIEST`) on; rule-based calendars
+(all those above) have no upper bound, precomputed ones (``XKRX``, ``XSHG``, …) end a year or
+so after the installed ``exchange_calendars`` was released, and later dates are weekdays, said
+in the note. ``24/5`` and ``24/7`` are computed here, without importing ``exchange_calendars``
+(slow: ~0.5 s with pandas), for any date. Each calendar's sessions are kept per process as day
+ordinals, so answering a range costs two binary searches.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import threading
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: EODHD exchange code → ``exchange_calendars`` calendar name.
 EXCHANGE_CALENDARS: dict[str, str] = {
@@ -48,7 +60,12 @@ EXCHANGE_CALENDARS: dict[str, str] = {
 }  # fmt: skip
 
 _DECADE = 10
-_EARLIEST = dt.date(1990, 1, 1)  # no calendar is built to start before this
+#: No ``exchange_calendars`` calendar is built to start before this.
+EARLIEST = dt.date(1990, 1, 1)
+#: Calendars computed here: every weekday, every day (no holidays, no bounds).
+_ALWAYS = {"24/5": 5, "24/7": 7}
+_EPOCH = dt.date(1970, 1, 1).toordinal()
+Ordinals = npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +74,10 @@ class Sessions:
 
     ``days`` are sorted dates; ``calendar`` is the ``exchange_calendars`` name used, or None
     when none is mapped; ``approximate`` is True when some or all of ``days`` are plain
-    weekdays (no calendar, or dates before the calendar's first session); ``note`` says
-    which, in one line, for a finding's detail.
+    weekdays (no calendar, or dates outside the calendar's range); ``note`` says which, in one
+    line, for a finding's detail. ``exact_from``..``exact_to`` (inclusive; both None when the
+    calendar decided nothing) is the part of the range whose days are the calendar's own: a
+    date there and not in ``days`` is certainly no session.
     """
 
     exchange: str
@@ -66,6 +85,16 @@ class Sessions:
     days: tuple[dt.date, ...]
     approximate: bool
     note: str
+    exact_from: dt.date | None = None
+    exact_to: dt.date | None = None
+
+    def decides(self, day: dt.date) -> bool:
+        """Whether the calendar itself says if ``day`` is a session (not a weekday guess)."""
+        return (
+            self.exact_from is not None
+            and self.exact_to is not None
+            and self.exact_from <= day <= self.exact_to
+        )
 
 
 def calendar_name(exchange: str) -> str | None:
@@ -76,7 +105,8 @@ def calendar_name(exchange: str) -> str | None:
 def sessions(exchange: str, start: dt.date, end: dt.date) -> Sessions:
     """The sessions of ``exchange`` from ``start`` to ``end`` (inclusive; empty if reversed).
 
-    Calendars are built once per range of decades and cached (building one takes ~0.1 s).
+    Calendars are built once per range of decades and cached (building one takes ~0.1 s,
+    the first also imports ``exchange_calendars``: ~0.5 s).
     """
     code = exchange.strip().upper()
     name = calendar_name(code)
@@ -85,25 +115,26 @@ def sessions(exchange: str, start: dt.date, end: dt.date) -> Sessions:
     if name is None:
         return Sessions(code, None, tuple(_weekdays(start, end)), True, _note(None, None, None))
     built = _calendar(name, start.year // _DECADE, end.year // _DECADE)
-    first, last = built.first, built.last
-    before = min(end, first - dt.timedelta(days=1)) if start < first else None
-    after = max(start, last + dt.timedelta(days=1)) if end > last else None
-    if built.calendar is None:
+    if built.first > built.last:
         days = _weekdays(start, end)
         note = f"calendar {name} cannot be built here: weekdays assumed"
         return Sessions(code, name, tuple(days), True, note)
+    first, last = built.first, built.last
+    before = min(end, first - dt.timedelta(days=1)) if start < first else None
+    after = max(start, last + dt.timedelta(days=1)) if end > last else None
     days = _weekdays(start, before) if before else []
-    if built.calendar is not None:
-        low = max(start, first, built.calendar.first_session.date())
-        high = min(end, last, built.calendar.last_session.date())
-        if low <= high:
-            with _quiet():
-                index = built.calendar.sessions_in_range(pd.Timestamp(low), pd.Timestamp(high))
-            days += [stamp.date() for stamp in index]
+    low, high = max(start, first), min(end, last)
+    exact: tuple[dt.date | None, dt.date | None] = (None, None)
+    if low <= high:
+        ordinals = built.ordinals
+        lo = int(np.searchsorted(ordinals, low.toordinal(), side="left"))
+        hi = int(np.searchsorted(ordinals, high.toordinal(), side="right"))
+        days += map(dt.date.fromordinal, ordinals[lo:hi].tolist())
+        exact = (low, high)
     if after:
         days += _weekdays(after, end)
     approximate = before is not None or after is not None
-    return Sessions(code, name, tuple(days), approximate, _note(name, before, after))
+    return Sessions(code, name, tuple(days), approximate, _note(name, before, after), *exact)
 
 
 def _note(name: str | None, before: dt.date | None, after: dt.date | None) -> str:
@@ -124,24 +155,40 @@ def _weekdays(start: dt.date, end: dt.date) -> list[dt.date]:
 
 @dataclass(frozen=True, slots=True)
 class _Built:
-    calendar: Any  # an exchange_calendars.ExchangeCalendar, or None when none can be built
-    first: dt.date  # the calendar covers first..last (both inclusive)
+    ordinals: Ordinals  # sorted ``date.toordinal()`` of every session in first..last
+    first: dt.date  # the calendar covers first..last (both inclusive); first > last: nothing
     last: dt.date
 
 
-@functools.lru_cache(maxsize=256)
+_BUILD_LOCK = threading.Lock()
+
+
 def _calendar(name: str, first_decade: int, last_decade: int) -> _Built:
-    """A calendar covering the decades ``first_decade`` to ``last_decade`` (cached).
+    """The sessions of the decades ``first_decade`` to ``last_decade`` (cached per process).
 
     Where the calendar cannot start that early (precomputed calendars have a first date),
     it starts where ``exchange_calendars`` lets it; :func:`sessions` fills in weekdays. A
     calendar that cannot be built at all (a rule the installed pandas cannot evaluate) covers
-    nothing, so the whole range falls back to weekdays.
+    nothing, so the whole range falls back to weekdays. One build at a time: threads asking
+    for the same calendar wait for the first instead of building it twice.
     """
-    import exchange_calendars  # type: ignore[import-untyped]  # noqa: PLC0415 - slow import
+    with _BUILD_LOCK:
+        return _build(name, first_decade, last_decade)
 
-    start = max(dt.date(first_decade * _DECADE, 1, 1), _EARLIEST)
+
+@functools.lru_cache(maxsize=256)
+def _build(name: str, first_decade: int, last_decade: int) -> _Built:
+    start = dt.date(first_decade * _DECADE, 1, 1)
     end = dt.date(last_decade * _DECADE + _DECADE - 1, 12, 31)
+    if name in _ALWAYS:
+        days = np.arange(start.toordinal(), end.toordinal() + 1, dtype=np.int32)
+        if _ALWAYS[name] == 5:
+            days = days[(days - 1) % 7 < 5]  # ordinal 1 (0001-01-01) was a Monday
+        return _Built(days, start, end)
+    import exchange_calendars  # type: ignore[import-untyped]  # noqa: PLC0415 - slow import
+    import pandas as pd  # noqa: PLC0415 - only with exchange_calendars
+
+    start = max(start, EARLIEST)
     with _quiet():
         wanted: tuple[dt.date | None, dt.date | None]
         for wanted in ((start, end), (None, end), (None, None)):
@@ -153,10 +200,17 @@ def _calendar(name: str, first_decade: int, last_decade: int) -> _Built:
                 continue
             except Exception:  # a rule this pandas cannot evaluate: weekdays, said in the note
                 break
+            # Built from ``start`` (to ``end``) when asked so, even if that day is a holiday.
             first = wanted[0] or calendar.first_session.date()
-            last = wanted[1] if wanted[1] and calendar.last_session.date() <= wanted[1] else None
-            return _Built(calendar, first, last or calendar.last_session.date())
-    return _Built(None, dt.date.max, dt.date.min)
+            last = wanted[1] or calendar.last_session.date()
+            return _Built(_ordinals(calendar.sessions), first, last)
+    return _Built(np.empty(0, dtype=np.int32), dt.date.max, dt.date.min)
+
+
+def _ordinals(index: pd.DatetimeIndex) -> Ordinals:
+    """``date.toordinal()`` of each session label (midnight, timezone-naive)."""
+    epoch_days = index.values.astype("datetime64[D]").astype(np.int64)
+    return (epoch_days + _EPOCH).astype(np.int32)
 
 
 class _quiet(warnings.catch_warnings):

@@ -10,6 +10,8 @@ Kinds (:data:`FINDING_KINDS`):
 
 - ``gap``: sessions of the exchange with no bar, between the asset's own first and last bar
   (one finding per run of consecutive missing sessions, dated on its first session);
+- ``off_session_bar``: a bar dated on a day the exchange's calendar has no session (a weekend,
+  a holiday), judged only where a real calendar decides (never on weekday guesses);
 - ``price_step``: a close-to-close move beyond ``threshold`` (either way) that no stored split
   on the later date explains (a 100× pence/pound glitch; or a stored split whose step is not
   in the prices);
@@ -45,6 +47,7 @@ from data_nexus.records import Dividend, Split
 
 FINDING_KINDS = (
     "gap",
+    "off_session_bar",
     "price_step",
     "ohlc",
     "zero_close",
@@ -140,6 +143,25 @@ def gaps(symbol: str, dates: Iterable[dt.date], sessions: Sessions) -> list[Find
                 )
             )
             run = []
+    return findings
+
+
+def off_session_bars(symbol: str, dates: Iterable[dt.date], sessions: Sessions) -> list[Finding]:
+    """One finding per date of ``dates`` that ``sessions`` decides is no session.
+
+    Only dates within :attr:`~data_nexus.quality.calendars.Sessions.exact_from` ..
+    ``exact_to`` are judged: an exchange without a calendar, or a date outside the calendar's
+    range, is a weekday guess and flags nothing (the report's note says where sessions are
+    guessed). A calendar that trades every day (``24/7``, crypto) flags nothing either.
+    """
+    open_days = set(sessions.days)
+    findings = []
+    for day in sorted(set(dates)):
+        if day in open_days or not sessions.decides(day):
+            continue
+        why = "a weekend" if day.weekday() >= 5 else "a holiday"
+        detail = f"bar on {day:%A} {day}: no session of {sessions.calendar} ({why})"
+        findings.append(Finding(symbol, day, "off_session_bar", detail))
     return findings
 
 
@@ -327,8 +349,8 @@ def check_history(
     sessions: Sessions | None = None,
     step: Decimal = DEFAULT_STEP,
 ) -> list[Finding]:
-    """Every history check on one asset: gaps (when ``sessions`` is given), price steps, OHLC,
-    zero closes and adjustment, sorted by date then kind.
+    """Every history check on one asset: gaps and off-session bars (when ``sessions`` is
+    given), price steps, OHLC, zero closes and adjustment, sorted by date then kind.
 
     ``sessions`` should cover the asset's first to last bar (see
     :func:`~data_nexus.quality.calendars.sessions`).
@@ -342,7 +364,8 @@ def check_history(
         *adjustment_mismatches(symbol, ordered, split_list, dividend_list),
     ]
     if sessions is not None:
-        found += gaps(symbol, (bar.date for bar in ordered), sessions)
+        dates = [bar.date for bar in ordered]
+        found += gaps(symbol, dates, sessions) + off_session_bars(symbol, dates, sessions)
     return sorted(found, key=lambda f: (f.date or dt.date.min, f.kind))
 
 
