@@ -58,9 +58,9 @@ class _Coalescing:
 
     uvicorn writes an answer's status line and headers when the application sends
     ``http.response.start`` and the body on ``http.response.body``: two ``send`` calls and
-    two TCP segments (``TCP_NODELAY``) for every small answer. On loopback a ``send`` is
-    the whole network stack's work, about as costly as encoding a symbol-year's JSON, and
-    the client wakes twice (``benchmarks/serve_http.py``; docs/benchmarks.md, "HTTP").
+    two TCP segments (``TCP_NODELAY``) for every small answer. On loopback a ``send`` does
+    the whole network stack's work (the largest single item in a profile of the server),
+    and the client may wake twice (docs/benchmarks.md, "HTTP", third pass).
 
     Here a small write (at most :data:`HEAD_MAX` bytes) with nothing before it waits; the
     next write in the same event-loop step joins it and both leave at once, and if none
