@@ -2,6 +2,7 @@
 
     python benchmarks/serve_http.py [--postgres | --postgres-url URL] [--requests N] [--clients 8]
                                     [--seconds S] [--stream N] [--json FILE] [--quick]
+                                    [--baseline SRC]
 
 Fills a database with the demo's synthetic market (12 symbols × 10 years; a fresh SQLite
 file; with ``--postgres`` also a database on a throwaway cluster, or on the server of
@@ -24,6 +25,12 @@ on), and measures from this process:
 - ``req/s``: ``--clients`` concurrent keep-alive clients for ``--seconds`` seconds, and the
   server process's CPU time per request (``/proc``), so ``1 / cpu`` is what one free core
   serves however loaded the machine is while measuring.
+
+``--baseline SRC`` also starts the server of another checkout's ``src`` directory (e.g. one
+made with ``git archive <commit> src | tar -x -C /tmp/before``) on the same database and
+puts it in the same alternation (and the load test, halves in turn), so a before/after
+comparison sees the same machine load: on a shared machine, runs minutes apart differ more
+than most changes do.
 
 The load generator is a minimal asyncio HTTP/1.1 client (about 15 µs of Python per request),
 so on this 2-core machine it competes with the server for the CPU: the figure is a floor.
@@ -64,8 +71,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
+def start_server(url: str, port: int, src: Path | None = None) -> subprocess.Popen[bytes]:
+    """``datanexus serve`` on ``url`` in a child process (from ``src``, another checkout's
+    ``src`` directory, when given)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DATANEXUS_")}
+    if src is not None:
+        env["PYTHONPATH"] = str(src.resolve())
     proc = subprocess.Popen(
         [sys.executable, "-m", "data_nexus", "serve", "--port", str(port), "-d", url],
         env=env,
@@ -154,15 +165,15 @@ BLOCK = 50
 
 
 async def alternating(
-    port: int, url: str, calls: list[tuple[str, str, str]], paths: list[str]
-) -> tuple[list[float], list[float], list[float]]:
-    """Library calls, then HTTP requests from the asyncio client, then from the raw one, for
-    the same symbol-years, in alternating blocks."""
-    conn = await Connection.open(port)
-    raw = RawConnection(port)
+    ports: list[int], url: str, calls: list[tuple[str, str, str]], paths: list[str]
+) -> tuple[list[float], list[list[float]], list[list[float]]]:
+    """Library calls, then HTTP requests from the asyncio client, then from the raw one (to
+    each server of ``ports`` in turn), for the same symbol-years, in alternating blocks."""
+    conns = [await Connection.open(port) for port in ports]
+    raws = [RawConnection(port) for port in ports]
     library: list[float] = []
-    http: list[float] = []
-    raw_http: list[float] = []
+    http: list[list[float]] = [[] for _ in ports]
+    raw_http: list[list[float]] = [[] for _ in ports]
     try:
         with open_reader(url) as reader:
             for first in range(0, len(calls), BLOCK):
@@ -170,19 +181,26 @@ async def alternating(
                     began = time.perf_counter()
                     get_bars_arrow(symbol, start, end, store=reader)
                     library.append(time.perf_counter() - began)
-                for path in paths[first : first + BLOCK]:
-                    began = time.perf_counter()
-                    status, _body = await conn.get(path)
-                    http.append(time.perf_counter() - began)
-                    assert status == 200, status
-                for path in paths[first : first + BLOCK]:
-                    began = time.perf_counter()
-                    status, _body = raw.get(path)
-                    raw_http.append(time.perf_counter() - began)
-                    assert status == 200, status
+                order = list(range(len(ports)))
+                if (first // BLOCK) % 2:
+                    order.reverse()  # neither server always comes first after the library
+                for k in order:
+                    conn, raw = conns[k], raws[k]
+                    for path in paths[first : first + BLOCK]:
+                        began = time.perf_counter()
+                        status, _body = await conn.get(path)
+                        http[k].append(time.perf_counter() - began)
+                        assert status == 200, status
+                    for path in paths[first : first + BLOCK]:
+                        began = time.perf_counter()
+                        status, _body = raw.get(path)
+                        raw_http[k].append(time.perf_counter() - began)
+                        assert status == 200, status
     finally:
-        conn.close()
-        raw.close()
+        for conn in conns:
+            conn.close()
+        for raw in raws:
+            raw.close()
     return library, http, raw_http
 
 
@@ -257,7 +275,10 @@ def measure_stream(symbols: int, years: int) -> dict[str, Any]:
     }
 
 
-def measure(url: str, requests: int, clients: int, seconds: float) -> dict[str, Any]:
+def measure(
+    url: str, requests: int, clients: int, seconds: float, baseline: Path | None = None
+) -> list[dict[str, Any]]:
+    """The figures of this checkout's server, then (``baseline``) of the other one's."""
     result = run_demo(database_url=url, symbols=12, years=10)
     symbols = result.symbols
     years = [str(y) for y in range(2018, 2026)]
@@ -266,36 +287,53 @@ def measure(url: str, requests: int, clients: int, seconds: float) -> dict[str, 
         for i, y in enumerate(years * (requests // len(years) + 1))
     ][:requests]
     paths = [f"/bars/{s}?from={a}&to={b}" for s, a, b in calls]
-    port = free_port()
-    proc = start_server(url, port)
+    sources: list[Path | None] = [None] if baseline is None else [None, baseline]
+    ports = [free_port() for _ in sources]
+    procs = [start_server(url, port, src) for port, src in zip(ports, sources, strict=True)]
+    done = [0 for _ in procs]
+    errors = [0 for _ in procs]
+    cpu = [0.0 for _ in procs]
     try:
-        asyncio.run(alternating(port, url, calls[:BLOCK], paths[:BLOCK]))  # warm up both sides
-        library, http, raw_http = asyncio.run(alternating(port, url, calls, paths))
-        cpu_before = cpu_seconds(proc.pid)
-        load = asyncio.run(concurrent(port, paths, clients, seconds))
-        cpu = cpu_seconds(proc.pid) - cpu_before
+        asyncio.run(alternating(ports, url, calls[:BLOCK], paths[:BLOCK]))  # warm up all
+        library, http, raw_http = asyncio.run(alternating(ports, url, calls, paths))
+        rounds = 1 if baseline is None else 2  # each server twice, in turn
+        for _ in range(rounds):
+            for k, (port, proc) in enumerate(zip(ports, procs, strict=True)):
+                cpu_before = cpu_seconds(proc.pid)
+                load = asyncio.run(concurrent(port, paths, clients, seconds / rounds))
+                cpu[k] += cpu_seconds(proc.pid) - cpu_before
+                done[k] += load["requests"]
+                errors[k] += load["errors"]
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=30)
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
     with open_reader(url) as reader:
         rows = get_bars_arrow(calls[0][0], calls[0][1], calls[0][2], store=reader).num_rows
     lib_p50 = statistics.median(library)
-    http_p50 = statistics.median(http)
-    raw_p50 = statistics.median(raw_http)
-    return {
-        "backend": "sqlite" if url.startswith("sqlite") else "postgresql",
-        "bars_per_request": rows,
-        "library_p50_ms": round(lib_p50 * 1000, 3),
-        "http_p50_ms": round(http_p50 * 1000, 3),
-        "http_over_library": round(http_p50 / lib_p50, 2),
-        "raw_http_p50_ms": round(raw_p50 * 1000, 3),
-        "raw_over_library": round(raw_p50 / lib_p50, 2),
-        "clients": clients,
-        "requests_per_second": round(load["rps"], 1),
-        "server_cpu_ms_per_request": round(cpu / max(load["requests"], 1) * 1000, 3),
-        "requests_per_cpu_second": round(load["requests"] / cpu, 1) if cpu else None,
-        "load_errors": load["errors"],
-    }
+    figures = []
+    for k, src in enumerate(sources):
+        http_p50 = statistics.median(http[k])
+        raw_p50 = statistics.median(raw_http[k])
+        figures.append(
+            {
+                "backend": "sqlite" if url.startswith("sqlite") else "postgresql",
+                "server": "this checkout" if src is None else f"baseline {src}",
+                "bars_per_request": rows,
+                "library_p50_ms": round(lib_p50 * 1000, 3),
+                "http_p50_ms": round(http_p50 * 1000, 3),
+                "http_over_library": round(http_p50 / lib_p50, 2),
+                "raw_http_p50_ms": round(raw_p50 * 1000, 3),
+                "raw_over_library": round(raw_p50 / lib_p50, 2),
+                "clients": clients,
+                "requests_per_second": round(done[k] / seconds, 1),
+                "server_cpu_ms_per_request": round(cpu[k] / max(done[k], 1) * 1000, 3),
+                "requests_per_cpu_second": round(done[k] / cpu[k], 1) if cpu[k] else None,
+                "load_errors": errors[k],
+                "load_average": os.getloadavg()[0],
+            }
+        )
+    return figures
 
 
 def main() -> None:
@@ -314,16 +352,24 @@ def main() -> None:
         help="also stream every bar of this many 20-year symbols as CSV and report peak memory",
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SRC",
+        help="also measure the server of this src directory (another checkout), interleaved",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds")
     args = parser.parse_args()
     if args.quick:
         args.requests, args.seconds = 40, 1.0
     figures = []
     with tempfile.TemporaryDirectory() as tmp:
-        figures.append(
-            measure(
-                f"sqlite:///{Path(tmp) / 'serve.db'}", args.requests, args.clients, args.seconds
-            )
+        figures += measure(
+            f"sqlite:///{Path(tmp) / 'serve.db'}",
+            args.requests,
+            args.clients,
+            args.seconds,
+            args.baseline,
         )
     cluster = None
     if args.postgres and not args.postgres_url:
@@ -335,7 +381,7 @@ def main() -> None:
             url = factory.create("dn_serve_bench")
             try:
                 upgrade_db_url(url)
-                figures.append(measure(url, args.requests, args.clients, args.seconds))
+                figures += measure(url, args.requests, args.clients, args.seconds, args.baseline)
             finally:
                 factory.drop(url)
     finally:
@@ -343,13 +389,14 @@ def main() -> None:
             cluster.stop()
     for f in figures:
         print(
-            f"{f['backend']:<10} one symbol-year ({f['bars_per_request']} bars, JSON): "
+            f"{f['backend']:<10} [{f['server']}] one symbol-year "
+            f"({f['bars_per_request']} bars, JSON): "
             f"library p50 {f['library_p50_ms']:.2f} ms, HTTP p50 {f['http_p50_ms']:.2f} ms "
             f"({f['http_over_library']:.2f}x; raw client {f['raw_http_p50_ms']:.2f} ms, "
             f"{f['raw_over_library']:.2f}x); {f['clients']} clients: "
             f"{f['requests_per_second']:.0f} req/s ({f['load_errors']} errors), server CPU "
             f"{f['server_cpu_ms_per_request']:.2f} ms/request = "
-            f"{f['requests_per_cpu_second']} req per CPU-second"
+            f"{f['requests_per_cpu_second']} req per CPU-second; load {f['load_average']:.1f}"
         )
     if args.stream:
         stream = measure_stream(args.stream, 20)
