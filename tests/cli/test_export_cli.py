@@ -251,3 +251,48 @@ def test_an_empty_symbol_list_is_refused_not_taken_for_all(warehouse: Path, tmp_
             now=dt.datetime(2026, 1, 2, tzinfo=dt.UTC),
         )
     assert not (tmp_path / "none").exists()
+
+
+def test_sigint_during_an_import_keeps_whole_files_and_says_so(tmp_path: Path) -> None:
+    """Ctrl-C mid-import: one line, exit 130; every symbol is whole or absent, and the same
+    command again imports the rest."""
+    import sqlite3
+
+    _big_warehouse(tmp_path)  # writes tmp_path / "big" (and a database we do not use)
+    db = tmp_path / "fresh.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATANEXUS_", "EODHD_"))}
+    argv = [sys.executable, "-m", "data_nexus", "import", "csv", str(tmp_path / "big")]
+    proc = subprocess.Popen(
+        [*argv, "-d", str(db)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def bars_per_symbol() -> dict[str, int]:
+        try:
+            with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.05) as conn:
+                rows = conn.execute("SELECT symbol, count(*) FROM market_data GROUP BY symbol")
+                return dict(rows.fetchall())
+        except sqlite3.Error:  # not created or locked yet
+            return {}
+
+    deadline = time.monotonic() + 120
+    while not bars_per_symbol():  # the first batch is committed
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the import did not start writing"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)
+    assert err == (
+        "interrupted; the files imported so far stay imported, each whole or not at all: "
+        "run the same command again to finish\n"
+    )
+    kept = bars_per_symbol()
+    assert 0 < len(kept) < 300 and set(kept.values()) == {731}
+    again = run_cli("import", "csv", str(tmp_path / "big"), "-d", str(db), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(bars_per_symbol()) == 300

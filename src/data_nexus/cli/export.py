@@ -135,15 +135,22 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """Import one CSV file per symbol (idempotent; bad rows and files are reported and
-        skipped, the rest imported: exit 1 then)."""
+        skipped, the rest imported: exit 1 then). Ctrl-C keeps the files imported so far,
+        each whole (exit 130): the same command again finishes the import."""
         from data_nexus.query.imports import import_csv  # noqa: PLC0415 - lazy: start-up time
 
-        result = import_csv(
-            directory,
-            exchange=exchange,
-            settings=settings_for(database_url),
-            now=dt.datetime.now(dt.UTC),
-        )
+        settings = settings_for(database_url)
+        try:
+            result = import_csv(
+                directory, exchange=exchange, settings=settings, now=dt.datetime.now(dt.UTC)
+            )
+        except KeyboardInterrupt:
+            console(stderr=True).print(
+                "interrupted; the files imported so far stay imported, each whole or not at "
+                "all: run the same command again to finish",
+                markup=False,
+            )
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
         out = console()
         unreadable = result.skipped_rows - result.refused_rows
         skipped = (

@@ -74,6 +74,7 @@ from data_nexus.records import Dividend, Split
 from data_nexus.storage.frames import FrameReader
 
 FORMATS = ("parquet", "csv")
+AMOUNTS = ("value", "numerator", "denominator", "unadjusted_value")
 LAYOUTS = ("hive", "files", "zipline", "qlib")
 #: The layout of each format when none is named.
 DEFAULT_LAYOUT = {"parquet": "hive", "csv": "files"}
@@ -381,49 +382,30 @@ def _in_range(actions: Sequence[Split | Dividend], result: ExportResult) -> list
     return [a for a in actions if first <= a.date <= last]
 
 
+#: ``DIR/actions.parquet``: one row per action; a split has ``numerator``/``denominator``, a
+#: dividend ``value`` (split-adjusted), ``unadjusted_value`` (as declared) and ``currency``.
+ACTIONS_SCHEMA = pa.schema(
+    [
+        ("symbol", pa.string()),
+        ("date", pa.date32()),
+        ("action", pa.string()),
+        *((name, pa.decimal128(24, 12)) for name in AMOUNTS),
+        ("currency", pa.string()),
+    ]
+)
+
+
 def _export_actions_parquet(
     reader: FrameReader, target: Path, names: list[str], result: ExportResult
 ) -> None:
-    rows: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "symbol",
-            "date",
-            "action",
-            "value",
-            "numerator",
-            "denominator",
-            "unadjusted_value",
-            "currency",
-        )
-    }
+    rows: list[dict[str, Any]] = []
     for first in range(0, len(names), 500):
         for a in _in_range(reader.actions(names[first : first + 500]), result):
-            rows["symbol"].append(a.symbol)
-            rows["date"].append(a.date)
-            rows["action"].append(a.action_type)
-            values: list[Any]
             if isinstance(a, Split):
-                values = [None, a.numerator, a.denominator, None, None]
+                values: tuple[Any, ...] = (None, a.numerator, a.denominator, None, None)
             else:
-                values = [a.value, None, None, a.unadjusted_value, a.currency]
-            for key, value in zip(
-                ("value", "numerator", "denominator", "unadjusted_value", "currency"),
-                values,
-                strict=True,
-            ):
-                rows[key].append(value)
-    amount = pa.decimal128(24, 12)
-    table = pa.table(
-        {
-            "symbol": pa.array(rows["symbol"], pa.string()),
-            "date": pa.array(rows["date"], pa.date32()),
-            "action": pa.array(rows["action"], pa.string()),
-            **{
-                k: pa.array(rows[k], amount)
-                for k in ("value", "numerator", "denominator", "unadjusted_value")
-            },
-            "currency": pa.array(rows["currency"], pa.string()),
-        }
-    )
+                values = (a.value, None, None, a.unadjusted_value, a.currency)
+            fixed = {"symbol": a.symbol, "date": a.date, "action": a.action_type}
+            rows.append(fixed | dict(zip((*AMOUNTS, "currency"), values, strict=True)))
+    table = pa.Table.from_pylist(rows, schema=ACTIONS_SCHEMA)
     pq.write_table(table, target / "actions.parquet")
