@@ -163,11 +163,11 @@ async def arun_sync(
     a dry run), before anything is registered.
     """
     options.check_since(clock().date())
-    if not options.dry_run:  # a dry run calls no provider; a real one needs a token first
-        settings.require_token()
     symbols = [str(s) for s in parse_symbols(list(options.symbols))] or None
     # an empty exchange is refused (it must not mean every exchange)
     exchange = parse_exchange(options.exchange) if options.exchange is not None else None
+    if not options.dry_run:  # a dry run calls no provider; a real one needs a token first
+        settings.require_token()
     stop = stop or StopSignal()
     owner = make_owner(options.worker_id)
     record = _record or _RunRecord(on_event, owner, clock())
