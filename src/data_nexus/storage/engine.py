@@ -192,6 +192,8 @@ def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA query_only=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     finally:
         cursor.close()
 
@@ -260,6 +262,9 @@ def open_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
     parsed = url if isinstance(url, URL) else parse_database_url(url)
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    # a ``file:…?mode=ro`` URI (``datanexus serve``) is a reader too: no journal-mode switch,
+    # which would be a write (the file is in rollback-journal mode between writers)
+    ro_uri = (parsed.database or "").startswith("file:") and parsed.query.get("mode") == "ro"
     if backend == "sqlite" and read_only and not (parsed.database or "").startswith("file:"):
         path = require_sqlite_file(parsed)
         kwargs["creator"] = lambda: sqlite_read_only_connect(path)
@@ -285,7 +290,7 @@ def open_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
         ) from None
     except exc.ArgumentError as error:
         raise ConfigError(f"invalid database URL {safe_display(parsed)!r}: {error}") from None
-    if backend == "sqlite" and read_only:
+    if backend == "sqlite" and (read_only or ro_uri):
         _READ_ONLY_ENGINES.add(engine)
         event.listen(engine, "connect", _sqlite_read_only)
         event.listen(engine, "begin", _sqlite_begin)
