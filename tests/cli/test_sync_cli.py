@@ -143,8 +143,13 @@ def test_auth_failure_exit_3(tmp_path: Path, start_emulator: Callable[..., Emula
     env = {**_emulator_env(emu, tmp_path / "w.db"), "EODHD_API_TOKEN": "wrong-secret-token"}
     out = run_cli("sync", "AAPL.US", cwd=tmp_path, env=env)
     assert out.returncode == 3
-    (line,) = out.stderr.strip().splitlines()
+    line, note = out.stderr.strip().splitlines()
     assert "refused the API token (HTTP 401" in line and "EODHD_API_TOKEN" in line
+    # AAPL.US was registered by this run but never fetched: not kept as if real
+    assert note == (
+        "note AAPL.US: AAPL.US was not registered: the run stopped before fetching it "
+        "(run the same command again)"
+    )
     assert "stopped" in out.stdout
     assert "wrong-secret-token" not in out.stderr + out.stdout
 

@@ -250,3 +250,20 @@ def test_help_and_version_still_exit_0(tmp_path: Path) -> None:
         out = run_cli(*argv, cwd=tmp_path)
         assert out.returncode == 0, (argv, out.stderr)
         assert out.stdout.strip() and not out.stderr, argv
+
+
+def test_a_dotenv_warning_is_printed_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command that builds its settings twice (e.g. to check, then to run) still warns once."""
+    from data_nexus.cli import common
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(common, "_WARNED", set())
+    (tmp_path / ".env").write_text("EODHD_RATE_LIMT=5\n", encoding="utf-8")
+    common.settings_for(None)
+    common.settings_for(None)
+    assert capsys.readouterr().err.splitlines() == [
+        "warning: EODHD_RATE_LIMT in .env is not a Data Nexus setting "
+        "(ignored; did you mean EODHD_RATE_LIMIT?)"
+    ]

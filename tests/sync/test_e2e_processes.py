@@ -105,6 +105,7 @@ def test_sigkill_at_random_points_then_rerun(
     add_assets(settings_for(url, emu), symbols)
     rng = random.Random(1234)
     done = 0
+    committed = []  # assets each killed run committed
     for _ in range(4):
         target = done + rng.randint(2, 12)
         proc = sync_process(url, emu, "--concurrency", "4", cwd=tmp_path)
@@ -117,7 +118,9 @@ def test_sigkill_at_random_points_then_rerun(
         proc.wait(timeout=30)
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()  # type: ignore[union-attr]
-        done = assert_every_asset_whole_or_untouched(url, emu, symbols)
+        now_done = assert_every_asset_whole_or_untouched(url, emu, symbols)
+        committed.append(now_done - done)
+        done = now_done
     assert done < len(symbols), "the kills came too late to interrupt anything"
     final = sync_process(url, emu, "--json", cwd=tmp_path)
     out, err = final.communicate(timeout=300)
@@ -126,7 +129,15 @@ def test_sigkill_at_random_points_then_rerun(
     assert summary["status"] == "ok" and summary["synced"] == len(symbols) - done
     assert assert_every_asset_whole_or_untouched(url, emu, symbols) == len(symbols)
     # the killed runs' rows were closed by the next run that started
-    assert [r["status"] for r in sync_runs(url)] == ["abandoned"] * 4 + ["ok"]
+    runs = sync_runs(url)
+    assert [r["status"] for r in runs] == ["abandoned"] * 4 + ["ok"]
+    # with what each had committed (from the assets' sync times), not a wrong 0
+    assert [r["assets_synced"] for r in runs[:4]] == committed
+    assert [r["message"] for r in runs[:4]] == [
+        "the process ended without finishing this run (killed?); "
+        f"{n} asset(s) had committed (from their last sync times), rows written unknown"
+        for n in committed
+    ]
 
 
 def test_sigint_finishes_in_flight_assets_and_exits_130(

@@ -31,11 +31,16 @@ DatabaseUrl = Annotated[
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
+#: The ``.env`` warnings this process has printed (each is printed once).
+_WARNED: set[str] = set()
+
+
 def settings_for(database_url: str | None = None, **overrides: Any) -> Settings:
     """Settings from the environment, with the command's options on top.
 
     Validated once, here; a :class:`~data_nexus.errors.SettingsWarning` (an unknown key in
-    ``.env``) is printed as one ``warning:`` line on stderr.
+    ``.env``) is printed as one ``warning:`` line on stderr, once per process even when a
+    command builds its settings more than once.
     """
     from data_nexus.config import load_settings  # noqa: PLC0415 - pydantic loads on use
 
@@ -44,7 +49,10 @@ def settings_for(database_url: str | None = None, **overrides: Any) -> Settings:
         settings = load_settings(database_url=database_url, **overrides)
     for item in caught:
         if issubclass(item.category, SettingsWarning):
-            sys.stderr.write(f"warning: {item.message}\n")
+            text = str(item.message)
+            if text not in _WARNED:  # once per process, however often settings are built
+                _WARNED.add(text)
+                sys.stderr.write(f"warning: {text}\n")
         else:
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
     return settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,45 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+#: SQLite engines opened with ``read_only``: :func:`dispose_engine` leaves their file alone.
+_READ_ONLY_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def dispose_engine(engine: Engine) -> None:
+    """Close every pooled connection of ``engine``; on an SQLite file opened for writing,
+    leave the file in rollback-journal mode when nobody else has it open.
+
+    Writers run in WAL mode (readers never block them). But a read-only reader of a WAL
+    file must create ``-wal`` and ``-shm`` beside it and, being read-only, cannot remove
+    them: every ``status`` or ``bars`` left two files behind. So the last writer to close
+    switches the file back to ``journal_mode=DELETE`` (a checkpoint; the ``-wal``/``-shm``
+    go): then read-only commands (``mode=ro``) create nothing. When another connection is
+    open (a second writer, ``datanexus serve``), SQLite refuses the switch at once (no busy
+    wait here) and the file stays in WAL mode for the next writer; the next writer to open
+    it switches to WAL again (``_sqlite_connect``).
+    """
+    engine.dispose()
+    url = engine.url
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:") or engine in _READ_ONLY_ENGINES:
+        return  # a reader never writes the file, not even its journal mode
+    path = Path(database).expanduser()
+    if not path.is_file():
+        return
+    try:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE").fetchone()
+    except sqlite3.Error:
+        pass  # another connection has the file open: it stays in WAL mode
+    finally:
+        conn.close()
+
+
 def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
     # No journal_mode change (that writes the header and creates -wal/-shm files).
     dbapi_connection.isolation_level = None
@@ -152,6 +192,8 @@ def _sqlite_read_only(dbapi_connection: Any, _record: Any) -> None:
     try:
         cursor.execute("PRAGMA query_only=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     finally:
         cursor.close()
 
@@ -220,6 +262,9 @@ def open_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
     parsed = url if isinstance(url, URL) else parse_database_url(url)
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    # a ``file:…?mode=ro`` URI (``datanexus serve``) is a reader too: no journal-mode switch,
+    # which would be a write (the file is in rollback-journal mode between writers)
+    ro_uri = (parsed.database or "").startswith("file:") and parsed.query.get("mode") == "ro"
     if backend == "sqlite" and read_only and not (parsed.database or "").startswith("file:"):
         path = require_sqlite_file(parsed)
         kwargs["creator"] = lambda: sqlite_read_only_connect(path)
@@ -245,7 +290,8 @@ def open_engine(url: str | URL, *, echo: bool = False, read_only: bool = False) 
         ) from None
     except exc.ArgumentError as error:
         raise ConfigError(f"invalid database URL {safe_display(parsed)!r}: {error}") from None
-    if backend == "sqlite" and read_only:
+    if backend == "sqlite" and (read_only or ro_uri):
+        _READ_ONLY_ENGINES.add(engine)
         event.listen(engine, "connect", _sqlite_read_only)
         event.listen(engine, "begin", _sqlite_begin)
     elif backend == "sqlite":

@@ -22,7 +22,12 @@ from sqlalchemy.engine import Engine
 
 from data_nexus.config import Settings
 from data_nexus.errors import ConfigError, SchemaOutOfDate
-from data_nexus.storage.engine import describe_connect_error, open_engine, safe_display
+from data_nexus.storage.engine import (
+    describe_connect_error,
+    dispose_engine,
+    open_engine,
+    safe_display,
+)
 
 SCRIPT_LOCATION = "data_nexus:migrations"
 
@@ -94,7 +99,7 @@ def _connected(settings: Settings) -> Iterator[tuple[Engine, sa.Connection]]:
         with conn:
             yield engine, conn
     finally:
-        engine.dispose()
+        dispose_engine(engine)
 
 
 @dataclass(frozen=True, slots=True)

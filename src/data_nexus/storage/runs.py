@@ -8,12 +8,11 @@ The decisions (which rows were abandoned, the final status and message) are made
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
 
-from data_nexus.models import SYNC_RUNS
+from data_nexus.models import ASSETS, SYNC_RUNS
 
 _c = SYNC_RUNS.c
 
@@ -24,12 +23,38 @@ def workers_with_status(conn: sa.Connection, status: str) -> list[tuple[int, str
     return [(int(r.id), r.worker_id) for r in conn.execute(query)]
 
 
-def set_status(conn: sa.Connection, ids: Sequence[int], status: str, message: str) -> None:
-    """Set the status and message of the runs ``ids``."""
-    if ids:
-        conn.execute(
-            sa.update(SYNC_RUNS).where(_c.id.in_(list(ids))).values(status=status, message=message)
+def abandoned_window_figures(
+    conn: sa.Connection, run_id: int, end: dt.datetime
+) -> tuple[dt.datetime, bool, int]:
+    """For a run that ended without finishing its row, detected at ``end``: its start,
+    whether another run's span overlapped ``[start, end]`` (then the assets' sync times
+    cannot tell the two apart), and how many assets have ``last_synced`` in that window."""
+    start = conn.execute(sa.select(_c.started_at).where(_c.id == run_id)).scalar_one()
+    others = sa.select(sa.func.count()).where(
+        _c.id != run_id,
+        _c.started_at <= end,
+        sa.or_(_c.finished_at.is_(None), _c.finished_at > start),
+    )
+    overlapped = bool(conn.execute(others).scalar_one())
+    synced = sa.select(sa.func.count()).where(
+        ASSETS.c.last_synced >= start, ASSETS.c.last_synced <= end
+    )
+    return start, overlapped, int(conn.execute(synced).scalar_one())
+
+
+def set_abandoned(
+    conn: sa.Connection, run_id: int, *, found_at: dt.datetime, assets_synced: int, message: str
+) -> None:
+    """Close a run that ended without finishing its row: status ``abandoned``, the assets
+    it is known to have committed, and why. Its ``finished_at`` is ``found_at``, when it was
+    found dead: the latest it can have ended (so later runs' windows do not overlap it)."""
+    conn.execute(
+        sa.update(SYNC_RUNS)
+        .where(_c.id == run_id)
+        .values(
+            status="abandoned", finished_at=found_at, assets_synced=assets_synced, message=message
         )
+    )
 
 
 def started_since(conn: sa.Connection, since: dt.datetime) -> list[tuple[dt.datetime, str]]:

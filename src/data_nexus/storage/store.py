@@ -57,7 +57,12 @@ from data_nexus.storage.compression import (
     CompressedChunks,
     version_tuple,
 )
-from data_nexus.storage.engine import SQLITE_IMMEDIATE, describe_connect_error, open_engine
+from data_nexus.storage.engine import (
+    SQLITE_IMMEDIATE,
+    describe_connect_error,
+    dispose_engine,
+    open_engine,
+)
 from data_nexus.storage.pg_writer import PgBarSink
 from data_nexus.storage.schema import ensure_schema
 from data_nexus.storage.sqlite_writer import SqliteBarSink
@@ -148,7 +153,7 @@ class Store:
             if self.caps.is_postgres:
                 proxied.driver_connection.autocommit = False  # type: ignore[union-attr]
             proxied.close()
-        self.engine.dispose()
+        dispose_engine(self.engine)  # the last SQLite writer leaves no -wal/-shm behind
 
     def __enter__(self) -> Store:
         return self

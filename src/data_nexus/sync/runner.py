@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from data_nexus.assets import LIST_EXCHANGES_HINT, add_assets, drop_unconfirmed
+from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
 from data_nexus.config import Settings
 from data_nexus.errors import (
@@ -27,7 +27,6 @@ from data_nexus.errors import (
     QuotaExhausted,
     UsageError,
 )
-from data_nexus.exchanges import known_exchange
 from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried
 from data_nexus.providers.eodhd.factory import make_client
 from data_nexus.redact import redact
@@ -51,6 +50,7 @@ from data_nexus.sync.leases import (
     renew_run_lock,
 )
 from data_nexus.sync.pipeline import RunContext
+from data_nexus.sync.registration import no_assets_on, unregister_unconfirmed
 from data_nexus.sync.runs import finish_run, full_round_start, start_run
 from data_nexus.sync.schedule import (
     RunPlan,
@@ -163,11 +163,11 @@ async def arun_sync(
     a dry run), before anything is registered.
     """
     options.check_since(clock().date())
-    if not options.dry_run:  # a dry run calls no provider; a real one needs a token first
-        settings.require_token()
     symbols = [str(s) for s in parse_symbols(list(options.symbols))] or None
     # an empty exchange is refused (it must not mean every exchange)
     exchange = parse_exchange(options.exchange) if options.exchange is not None else None
+    if not options.dry_run:  # a dry run calls no provider; a real one needs a token first
+        settings.require_token()
     stop = stop or StopSignal()
     owner = make_owner(options.worker_id)
     record = _record or _RunRecord(on_event, owner, clock())
@@ -195,7 +195,7 @@ async def arun_sync(
             )
         )
         if exchange is not None and not symbols and not (plan.due or plan.skipped):
-            raise UsageError(_no_assets_on(exchange))
+            raise UsageError(no_assets_on(exchange))
         record.update(
             planned=len(plan.due),
             skipped={str(reason): n for reason, n in plan.skipped.items()},
@@ -247,47 +247,6 @@ async def arun_sync(
     finally:
         await asyncio.to_thread(store.close)
     return record.summary(clock())
-
-
-def _no_assets_on(exchange: str) -> str:
-    """Why ``sync --exchange CODE`` has nothing to do: no registered asset is on ``CODE``."""
-    if known_exchange(exchange):
-        return (
-            f"no assets registered on exchange {exchange}: register its listing with "
-            f"'datanexus assets discover {exchange}', or name symbols (CODE.{exchange})"
-        )
-    return (
-        f"unknown exchange {exchange!r}: no registered asset is on it and it is not an EODHD "
-        f"exchange code Data Nexus knows ({LIST_EXCHANGES_HINT})"
-    )
-
-
-async def _unregister_unconfirmed(
-    store: Store, record: _RunRecord, added: Sequence[str], not_found: set[str], owner: str
-) -> None:
-    """Take back the registration of symbols this run added that the provider never
-    confirmed, however the run ended (see :func:`~data_nexus.assets.drop_unconfirmed`).
-
-    A mistyped symbol must not stay behind as a failing asset that every later sync
-    retries, and a symbol the run never reached (Ctrl-C, a refused token, the quota) must
-    not look registered as if real: both are removed (they have no data) and a notice
-    says so; running the same command again registers and fetches them. A process killed
-    outright (``kill -9``) cannot do this: its symbols stay, shown as never synced.
-    """
-    if not added:
-        return
-    dropped = await asyncio.to_thread(
-        drop_unconfirmed, store, list(added), owner=owner, not_found=sorted(not_found)
-    )
-    for symbol in dropped:
-        if symbol in not_found:
-            text = f"{symbol} is not known to the provider: it was not registered"
-        else:
-            text = (
-                f"{symbol} was not registered: the run stopped before fetching it "
-                "(run the same command again)"
-            )
-        record.emit(Notice(symbol, text))
 
 
 @contextlib.contextmanager
@@ -419,7 +378,7 @@ async def _execute(
             failed = any(isinstance(e, RunFailed) for e in record.events)
             # the database may be what failed: then the run's own error is the one to see
             with contextlib.suppress(Exception) if failed else contextlib.nullcontext():
-                await _unregister_unconfirmed(store, record, added, not_found, owner)
+                await unregister_unconfirmed(store, record.emit, added, not_found, owner)
             summary = record.summary(clock())
             if summary.run_id is not None and summary.status is RunStatus.FAILED:
                 with contextlib.suppress(Exception):  # the database may be what failed

@@ -15,18 +15,41 @@ from data_nexus.sync.summary import SyncOptions, SyncSummary
 ABANDONED_MESSAGE = "the process ended without finishing this run (killed?)"
 
 
+def abandoned_figures(synced: int, *, overlapped: bool) -> tuple[int, str]:
+    """``(assets_synced, message)`` of an abandoned run (pure).
+
+    Its assets committed one by one, each with its ``last_synced``, so ``synced`` (the
+    assets synced between its start and its detection) is what it did, unless another run
+    overlapped that window: then its share cannot be told apart, and the message says the
+    count is unknown instead of claiming 0. Rows written are never known (bars carry no run).
+    """
+    if overlapped:
+        return 0, (
+            f"{ABANDONED_MESSAGE}; assets synced unknown (another run overlapped it), "
+            "rows written unknown"
+        )
+    return synced, (
+        f"{ABANDONED_MESSAGE}; {synced} asset(s) had committed (from their last sync times), "
+        "rows written unknown"
+    )
+
+
 def start_run(store: Store, *, worker: str, options: SyncOptions, now: dt.datetime) -> int:
     """Insert the run's row (status ``running``) and return its id.
 
     Rows still ``running`` whose worker was a process on this host that no longer exists
-    (killed before it could finish its row) are closed as ``abandoned`` first.
+    (killed before it could finish its row) are closed as ``abandoned`` first, with the
+    assets they committed (:func:`abandoned_figures`).
     """
     with store.atomic() as conn:
         running = stored.workers_with_status(conn, RunStatus.RUNNING)
         abandoned = [
             run_id for run_id, worker_id in running if worker_id and owner_is_dead(worker_id)
         ]
-        stored.set_status(conn, abandoned, RunStatus.ABANDONED, ABANDONED_MESSAGE)
+        for run_id in abandoned:
+            _, overlapped, synced = stored.abandoned_window_figures(conn, run_id, now)
+            count, message = abandoned_figures(synced, overlapped=overlapped)
+            stored.set_abandoned(conn, run_id, found_at=now, assets_synced=count, message=message)
         return stored.insert_run(
             conn,
             started_at=now,
