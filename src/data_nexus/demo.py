@@ -24,6 +24,7 @@ from data_nexus.config import Settings
 from data_nexus.emulator import EmulatorConfig, EmulatorServer
 from data_nexus.emulator.dirt import Injected
 from data_nexus.errors import InvalidOption, NotADemoDatabase
+from data_nexus.exchanges import exchange_today
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage import provider_state, registry
 from data_nexus.storage.findings import open_findings
@@ -36,7 +37,7 @@ DEMO_DATABASE_URL = "sqlite:///data_nexus_demo.db"
 DEMO_MARK = "synthetic data from datanexus demo"
 DEMO_SHOWCASE = "AAPL.US"
 #: The kinds of real-world dirt the demo's emulator serves (see ``docs/emulator.md``).
-DEMO_DIRT = ("null_prices", "bad_actions", "tiny_prices")
+DEMO_DIRT = ("null_prices", "bad_actions", "tiny_prices", "off_session_bar")
 
 
 @dataclass(slots=True)
@@ -94,7 +95,9 @@ def run_demo(
     if not 1 <= years <= 30:
         raise InvalidOption("years", years, "must be between 1 and 30")
     now = clock()
-    today = now.date()
+    # New York's date, not UTC's: between midnight UTC and midnight in New York the next
+    # day's session has not happened, and a bar for it would be a future bar
+    today = exchange_today("US", now)
     config = EmulatorConfig(
         seed=seed,
         symbols=symbols,

@@ -48,7 +48,9 @@ def test_check_reports_exactly_the_demo_dirt_and_no_false_gap(tmp_path: Path) ->
     report = run_checks(url, now=NOW)
 
     expected = Counter(
-        (i.symbol, i.date, KIND_OF_VARIANT[i.variant]) for i in result.injected if i.finding
+        (i.symbol, i.date, KIND_OF_VARIANT[i.variant])
+        for i in result.injected
+        if i.finding and i.source == "recorded"
     )
     recorded = Counter(
         (f.symbol, f.date, f.kind) for f in report.findings if f.source == "recorded"
@@ -67,8 +69,18 @@ def test_check_reports_exactly_the_demo_dirt_and_no_false_gap(tmp_path: Path) ->
         days = [bar.date for bar in market.bars(symbol)]
         open_days = nyse.sessions_in_range(pd.Timestamp(days[0]), pd.Timestamp(days[-1]))
         missing[symbol] = {d.date() for d in open_days} - set(days)
-    checked = [f for f in report.findings if f.source == "check"]
+    checked = [f for f in report.findings if f.source == "check" and f.kind != "off_session_bar"]
     assert {f.kind for f in checked} <= {"gap"}
+    # the bars served on closed days, each found by check's calendar and only those
+    off_session = Counter(
+        (f.symbol, f.date) for f in report.findings if f.kind == "off_session_bar"
+    )
+    served = Counter(
+        (i.symbol, i.date) for i in result.injected if i.kind == "off_session_bar" and i.finding
+    )
+    assert served and off_session == served
+    for symbol, day in served:  # a served closed day is no gap of the rest of the history
+        missing[symbol].discard(day)
     for symbol, gone in missing.items():
         gaps = [f for f in checked if f.symbol == symbol]
         assert {f.date for f in gaps} <= gone
@@ -78,3 +90,16 @@ def test_check_reports_exactly_the_demo_dirt_and_no_false_gap(tmp_path: Path) ->
     holidays |= {d.date() for d in nyse.adhoc_holidays if first <= d <= pd.Timestamp(NOW.date())}
     assert len(holidays) >= 25  # 2024-2026: every real holiday lies in the checked range
     assert not {f.date for f in report.findings} & holidays - {i.date for i in result.injected}
+
+
+def test_the_demo_serves_no_bar_for_a_session_new_york_has_not_had(tmp_path: Path) -> None:
+    # 01:30 UTC on Monday is Sunday evening in New York: Monday's bar does not exist yet
+    monday_night_utc = dt.datetime(2026, 11, 30, 1, 30, tzinfo=dt.UTC)
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = run_demo(database_url=url, symbols=4, years=1, clock=lambda: monday_night_utc)
+    assert result.summary.status == "ok"
+    report = run_checks(url, now=monday_night_utc)
+    assert not [f for f in report.findings if f.kind == "future_bar"]
+    market = result.config.build_market() if result.config else None
+    assert market is not None
+    assert max(bar.date for s in result.symbols for bar in market.bars(s)) == dt.date(2026, 11, 27)
