@@ -73,9 +73,9 @@ def _rows(symbol: str, bars: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     return rows[::-1]  # newest first: the rowid order is not the date order
 
 
-@pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('json') / 'w.db'}"
+def edge_warehouse(url: str) -> None:
+    """Upgrade the SQLite file of ``url`` and fill it with :data:`BARS`, ``LONG.US`` and
+    :data:`BARE` (also used by ``tests/serve/test_json_as_stored.py``)."""
     upgrade_db(make_settings(url))
     engine = open_engine(url)
     symbols = [*BARS, "LONG.US", BARE]
@@ -98,7 +98,13 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             conn.execute(sa.insert(MarketData), rows)
     finally:
         engine.dispose()
-    yield url
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('json') / 'w.db'}"
+    edge_warehouse(url)
+    return url
 
 
 @pytest.fixture(scope="module")
