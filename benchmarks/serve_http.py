@@ -17,7 +17,7 @@ on), and measures from this process:
 - ``get_bars p50`` and ``get_bars_json p50``: the same symbol-years through
   :func:`~data_nexus.query.bars.get_bars` (the pandas DataFrame a Python user asks for) and
   :func:`~data_nexus.query.bars_json.get_bars_json` (the JSON document the endpoint sends
-  on SQLite), in the same alternation;
+  on SQLite; ``None`` on PostgreSQL, which has no such path), in the same alternation;
 - ``http p50``: the same requests over HTTP/1.1 keep-alive, one client (the asyncio client
   of the load test below); library calls and requests alternate in blocks of :data:`BLOCK`,
   so both see the same load;
@@ -194,8 +194,8 @@ async def alternating(
                     pandas.append(time.perf_counter() - began)
                 for symbol, start, end in calls[first : first + BLOCK]:
                     began = time.perf_counter()
-                    get_bars_json(symbol, start, end, store=reader)
-                    as_json.append(time.perf_counter() - began)
+                    if get_bars_json(symbol, start, end, store=reader) is not None:
+                        as_json.append(time.perf_counter() - began)  # (None: PostgreSQL)
                 order = list(range(len(ports)))
                 if (first // BLOCK) % 2:
                     order.reverse()  # neither server always comes first after the library
@@ -327,7 +327,7 @@ def measure(
         rows = get_bars_arrow(calls[0][0], calls[0][1], calls[0][2], store=reader).num_rows
     lib_p50 = statistics.median(libraries["arrow"])
     pandas_p50 = statistics.median(libraries["pandas"])
-    json_p50 = statistics.median(libraries["json"])
+    json_p50 = statistics.median(libraries["json"]) if libraries["json"] else None
     figures = []
     for k, src in enumerate(sources):
         http_p50 = statistics.median(http[k])
@@ -342,8 +342,8 @@ def measure(
                 "http_over_library": round(http_p50 / lib_p50, 2),
                 "get_bars_p50_ms": round(pandas_p50 * 1000, 3),
                 "http_over_get_bars": round(http_p50 / pandas_p50, 2),
-                "get_bars_json_p50_ms": round(json_p50 * 1000, 3),
-                "http_over_get_bars_json": round(http_p50 / json_p50, 2),
+                "get_bars_json_p50_ms": round(json_p50 * 1000, 3) if json_p50 else None,
+                "http_over_get_bars_json": round(http_p50 / json_p50, 2) if json_p50 else None,
                 "raw_http_p50_ms": round(raw_p50 * 1000, 3),
                 "raw_over_library": round(raw_p50 / lib_p50, 2),
                 "clients": clients,
@@ -416,7 +416,7 @@ def main() -> None:
             f"({f['http_over_library']:.2f}x; raw client {f['raw_http_p50_ms']:.2f} ms, "
             f"{f['raw_over_library']:.2f}x); get_bars p50 {f['get_bars_p50_ms']:.2f} ms "
             f"({f['http_over_get_bars']:.2f}x), get_bars_json p50 "
-            f"{f['get_bars_json_p50_ms']:.2f} ms ({f['http_over_get_bars_json']:.2f}x); "
+            f"{f['get_bars_json_p50_ms']} ms ({f['http_over_get_bars_json']}x); "
             f"{f['clients']} clients: "
             f"{f['requests_per_second']:.0f} req/s ({f['load_errors']} errors), server CPU "
             f"{f['server_cpu_ms_per_request']:.2f} ms/request = "
