@@ -238,3 +238,33 @@ def test_none_when_the_database_cannot_vouch(
     monkeypatch.setattr(json_bars, "_increasing", lambda _times, _count: False)
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 40, 1))
     assert get_bars_json("TINY.CC", store=reader) is None
+
+
+def test_ordered_statement_on_a_newer_sqlite(url: str) -> None:
+    """The statement for SQLite >= 3.44 (the aggregate's own ORDER BY), run by the newer
+    SQLite that the ADBC driver bundles, gives what the checked statement gives here."""
+    adbc = pytest.importorskip("adbc_driver_sqlite.dbapi")
+    path = url.removeprefix("sqlite:///")
+    with adbc.connect(path) as conn, conn.cursor() as cur:
+        cur.execute("SELECT sqlite_version()")
+        version = tuple(int(part) for part in cur.fetchone()[0].split("."))
+        if version < (3, 44):
+            pytest.skip(f"the ADBC driver's SQLite is {version}")
+        positional = (
+            json_bars.ORDERED_SQL.replace(":symbol", "?1")
+            .replace(":start", "?2")
+            .replace(":end", "?3")
+        )
+        for symbol in [*BARS, BARE]:
+            cur.execute(positional, (symbol, "0000-00-00", "9999-99-99"))
+            last, count, rows = cur.fetchone()
+            mine = sqlite3.connect(path)
+            try:
+                checked = json_bars.sqlite_json_bars(
+                    mine, symbol, None, None, ordered_aggregates=False
+                )
+            finally:
+                mine.close()
+            assert checked is not None
+            assert (count, rows or "") == (checked.count, checked.rows)
+            assert (last or None) == (checked.last_date.isoformat() if checked.last_date else None)
