@@ -14,6 +14,10 @@ on), and measures from this process:
 - ``library p50``: :func:`~data_nexus.query.bars.get_bars_arrow` for one symbol-year on an
   open read-only reader (what the endpoint calls, through
   :func:`~data_nexus.serve.data.symbol_bars`; the server keeps its readers open);
+- ``get_bars p50`` and ``get_bars_json p50``: the same symbol-years through
+  :func:`~data_nexus.query.bars.get_bars` (the pandas DataFrame a Python user asks for) and
+  :func:`~data_nexus.query.bars_json.get_bars_json` (the JSON document the endpoint sends
+  on SQLite; ``None`` on PostgreSQL, which has no such path), in the same alternation;
 - ``http p50``: the same requests over HTTP/1.1 keep-alive, one client (the asyncio client
   of the load test below); library calls and requests alternate in blocks of :data:`BLOCK`,
   so both see the same load;
@@ -60,7 +64,8 @@ import httpx
 from tests.pgcluster import DatabaseFactory, ThrowawayCluster
 
 from data_nexus.demo import run_demo
-from data_nexus.query.bars import get_bars_arrow
+from data_nexus.query.bars import get_bars, get_bars_arrow
+from data_nexus.query.bars_json import get_bars_json
 from data_nexus.storage.frames import open_reader
 from data_nexus.storage.migrate import upgrade_db
 
@@ -166,12 +171,14 @@ BLOCK = 50
 
 async def alternating(
     ports: list[int], url: str, calls: list[tuple[str, str, str]], paths: list[str]
-) -> tuple[list[float], list[list[float]], list[list[float]]]:
+) -> tuple[dict[str, list[float]], list[list[float]], list[list[float]]]:
     """Library calls, then HTTP requests from the asyncio client, then from the raw one (to
     each server of ``ports`` in turn), for the same symbol-years, in alternating blocks."""
     conns = [await Connection.open(port) for port in ports]
     raws = [RawConnection(port) for port in ports]
     library: list[float] = []
+    pandas: list[float] = []
+    as_json: list[float] = []
     http: list[list[float]] = [[] for _ in ports]
     raw_http: list[list[float]] = [[] for _ in ports]
     try:
@@ -181,6 +188,14 @@ async def alternating(
                     began = time.perf_counter()
                     get_bars_arrow(symbol, start, end, store=reader)
                     library.append(time.perf_counter() - began)
+                for symbol, start, end in calls[first : first + BLOCK]:
+                    began = time.perf_counter()
+                    get_bars(symbol, start, end, store=reader)
+                    pandas.append(time.perf_counter() - began)
+                for symbol, start, end in calls[first : first + BLOCK]:
+                    began = time.perf_counter()
+                    if get_bars_json(symbol, start, end, store=reader) is not None:
+                        as_json.append(time.perf_counter() - began)  # (None: PostgreSQL)
                 order = list(range(len(ports)))
                 if (first // BLOCK) % 2:
                     order.reverse()  # neither server always comes first after the library
@@ -201,7 +216,7 @@ async def alternating(
             conn.close()
         for raw in raws:
             raw.close()
-    return library, http, raw_http
+    return {"arrow": library, "pandas": pandas, "json": as_json}, http, raw_http
 
 
 async def concurrent(port: int, paths: list[str], clients: int, seconds: float) -> dict[str, Any]:
@@ -295,7 +310,7 @@ def measure(
     cpu = [0.0 for _ in procs]
     try:
         asyncio.run(alternating(ports, url, calls[:BLOCK], paths[:BLOCK]))  # warm up all
-        library, http, raw_http = asyncio.run(alternating(ports, url, calls, paths))
+        libraries, http, raw_http = asyncio.run(alternating(ports, url, calls, paths))
         rounds = 1 if baseline is None else 2  # each server twice, in turn
         for _ in range(rounds):
             for k, (port, proc) in enumerate(zip(ports, procs, strict=True)):
@@ -310,7 +325,9 @@ def measure(
             proc.wait(timeout=30)
     with open_reader(url) as reader:
         rows = get_bars_arrow(calls[0][0], calls[0][1], calls[0][2], store=reader).num_rows
-    lib_p50 = statistics.median(library)
+    lib_p50 = statistics.median(libraries["arrow"])
+    pandas_p50 = statistics.median(libraries["pandas"])
+    json_p50 = statistics.median(libraries["json"]) if libraries["json"] else None
     figures = []
     for k, src in enumerate(sources):
         http_p50 = statistics.median(http[k])
@@ -323,6 +340,10 @@ def measure(
                 "library_p50_ms": round(lib_p50 * 1000, 3),
                 "http_p50_ms": round(http_p50 * 1000, 3),
                 "http_over_library": round(http_p50 / lib_p50, 2),
+                "get_bars_p50_ms": round(pandas_p50 * 1000, 3),
+                "http_over_get_bars": round(http_p50 / pandas_p50, 2),
+                "get_bars_json_p50_ms": round(json_p50 * 1000, 3) if json_p50 else None,
+                "http_over_get_bars_json": round(http_p50 / json_p50, 2) if json_p50 else None,
                 "raw_http_p50_ms": round(raw_p50 * 1000, 3),
                 "raw_over_library": round(raw_p50 / lib_p50, 2),
                 "clients": clients,
@@ -393,7 +414,10 @@ def main() -> None:
             f"({f['bars_per_request']} bars, JSON): "
             f"library p50 {f['library_p50_ms']:.2f} ms, HTTP p50 {f['http_p50_ms']:.2f} ms "
             f"({f['http_over_library']:.2f}x; raw client {f['raw_http_p50_ms']:.2f} ms, "
-            f"{f['raw_over_library']:.2f}x); {f['clients']} clients: "
+            f"{f['raw_over_library']:.2f}x); get_bars p50 {f['get_bars_p50_ms']:.2f} ms "
+            f"({f['http_over_get_bars']:.2f}x), get_bars_json p50 "
+            f"{f['get_bars_json_p50_ms']} ms ({f['http_over_get_bars_json']}x); "
+            f"{f['clients']} clients: "
             f"{f['requests_per_second']:.0f} req/s ({f['load_errors']} errors), server CPU "
             f"{f['server_cpu_ms_per_request']:.2f} ms/request = "
             f"{f['requests_per_cpu_second']} req per CPU-second; load {f['load_average']:.1f}"

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import StringConstraints
 
 from data_nexus.query.bars import check_known, get_bars_arrow, parse_range, symbol_list
+from data_nexus.query.bars_json import get_bars_json
 from data_nexus.query.findings import get_findings
 from data_nexus.query.status import get_actions, get_runs, get_status
 from data_nexus.serve import formats
@@ -112,8 +113,9 @@ def bars_of_symbol(
     """One symbol's bars in [from, to], oldest first.
 
     JSON: ``{"symbol", "adjust", "interval", "bars": [{"date", "open", "high", "low",
-    "close", "adjusted_close", "volume"}], "cutoff"}``, prices as numbers (float64), missing
-    values null. CSV, Parquet and Arrow (IPC stream) carry a ``symbol`` column as well.
+    "close", "adjusted_close", "volume"}], "cutoff"}``, prices as numbers, missing values
+    null: unadjusted daily prices on SQLite exactly as stored, otherwise float64. CSV,
+    Parquet and Arrow (IPC stream) carry a ``symbol`` column as well.
     """
     return symbol_bars(readers_of(request), symbol, start, end, adjust, interval, format)
 
@@ -129,13 +131,20 @@ def symbol_bars(  # noqa: PLR0917 - the endpoint's parameters, in its order
 ) -> Response:
     """The answer of ``GET /bars/{symbol}`` for parameters already checked.
 
-    Shared by the endpoint and :mod:`data_nexus.serve.fastlane`, so both answer alike. An
+    Shared by the endpoint and :mod:`data_nexus.serve.fastlane`, so both answer alike. JSON
+    of the bars as stored (``adjust=none``, ``interval=1d``) is the database's own document
+    where it writes one (:func:`~data_nexus.query.bars_json.get_bars_json`, SQLite: prices
+    exactly as stored); everything else is encoded from Arrow (:mod:`.formats`). An
     unknown symbol is the library's :class:`~data_nexus.errors.UnknownSymbols` (404, see
     :mod:`data_nexus.serve.errors`), found by the same query that reads the bars.
     """
     name = symbol_list(symbol)[0]
     first, last = parse_range(start, end)
+    as_stored = format == "json" and adjust == "none" and interval == "1d"
     with pool.reader() as reader:
+        document = get_bars_json(name, first, last, store=reader) if as_stored else None
+        if document is not None:
+            return Response(document, media_type=formats.MEDIA_TYPES["json"])
         table = get_bars_arrow(name, first, last, adjust, interval, store=reader)
     cutoff = _cutoff_of(table, last)
     meta: dict[str, str] = {"symbol": name, "adjust": adjust, "interval": interval}

@@ -12,12 +12,13 @@ FastAPI's own per-request work and its middleware stack run:
 - with the server's bearer token, when it has one, sent in the form the guard accepts.
 
 It calls the endpoint's own :func:`~data_nexus.serve.data.symbol_bars`, so the answer is the
-same bytes. Everything else goes on to FastAPI untouched: other paths, unknown or repeated
-parameters, values the short path does not parse, a missing or wrong token, and any request
-whose read raised (one of our errors: an unknown symbol, ``from`` after ``to``; a database
-that went away; or anything unexpected): FastAPI reads again and answers as documented
-(400/401/404/503, JSON), an unexpected error through
-:class:`~data_nexus.serve.errors.InternalErrors` (logged, a JSON 500). The route stays in
+same bytes (for unadjusted daily JSON on SQLite, the document the database writes:
+:func:`~data_nexus.query.bars_json.get_bars_json`). Everything else goes on to FastAPI
+untouched: other paths, unknown or repeated parameters, values the short path does not
+parse, a missing or wrong token, and any request whose read raised (one of our errors: an
+unknown symbol, ``from`` after ``to``; a database that went away; or anything unexpected):
+FastAPI reads again and answers as documented (400/401/404/503, JSON), an unexpected error
+through :class:`~data_nexus.serve.errors.InternalErrors` (logged, a JSON 500). The route stays in
 the OpenAPI schema, which describes both paths.
 
 Where the read runs: on SQLite, a read of at most :data:`INLINE_DAYS` (``from`` and ``to``

@@ -9,7 +9,9 @@ Shapes (every answer says what it is: ``adjust``, ``interval``, ``cutoff``):
 - ``json``: ``{"adjust": …, "interval": …, "bars": [{"symbol", "date", "open", "high",
   "low", "close", "adjusted_close", "volume"}, …]}``; prices are JSON numbers (float64, the
   query API's default), missing values ``null``; ``cutoff`` (the newest stored bar date of
-  the symbols read) closes the object, after the bars.
+  the symbols read) closes the object, after the bars. (One symbol's unadjusted daily bars
+  on SQLite are not written here: the database writes that document, prices as stored;
+  :func:`data_nexus.serve.data.symbol_bars`.)
 - ``csv``: a header line and one line per bar, same columns, dates ``YYYY-MM-DD``.
 - ``parquet``: one file; a row group per piece; ``adjust``/``interval`` in the key-value
   metadata.

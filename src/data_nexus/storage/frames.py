@@ -47,6 +47,7 @@ from data_nexus.records import Dividend, Split
 from data_nexus.storage import aggregates
 from data_nexus.storage.capabilities import Capabilities, capabilities_of
 from data_nexus.storage.engine import parse_database_url, require_sqlite_file, safe_display
+from data_nexus.storage.json_bars import JsonBars, sqlite_json_bars
 from data_nexus.storage.migrate import head_revision
 
 adbc_sqlite: Any
@@ -411,6 +412,15 @@ class FrameReader:
                 column = pc.cast(column, field.type)
             columns.append(column)
         return pa.Table.from_arrays(columns, schema=schema), last
+
+    def json_bars(self, symbol: str, start: dt.date | None, end: dt.date | None) -> JsonBars | None:
+        """The bars of one ``symbol`` in [start, end] as JSON text written by the database,
+        numbers exactly as stored (:mod:`data_nexus.storage.json_bars`); None where there is
+        no such path (PostgreSQL) or it could not vouch for the row order: read
+        :meth:`symbol_bars` instead."""
+        if self._sqlite is None:
+            return None
+        return sqlite_json_bars(self._sqlite, symbol, start, end)
 
     def _sqlite_one(self, sql: str, params: list[Any]) -> pa.Table:
         """A small SELECT as an Arrow table of text (and ADBC's integer) columns."""
