@@ -106,3 +106,76 @@ def test_a_closed_writer_refuses_new_writes(sqlite_store: Store) -> None:
             await writer.write(AssetUpdate("A.US"))
 
     asyncio.run(main())
+
+
+def test_expected_writes_share_one_transaction_and_each_keeps_its_own_outcome(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While writes are announced (expect), the writer waits for them and writes them in
+    one write_assets call; a bad asset among them fails alone; the last withdrawal wakes
+    the writer at once (linger 60 s: without the wake-up this would take a minute)."""
+    add_assets(sqlite_store, "A.US", "B.US", "C.US")
+    bad = [Bar("B.US", D0, None, None, None, 1.5, None, None)]  # type: ignore[arg-type]  # a caller's bug
+    updates = [
+        AssetUpdate("A.US", make_bars("A.US", D0, 10)),
+        AssetUpdate("B.US", bad),
+        AssetUpdate("C.US", make_bars("C.US", D0, 20)),
+    ]
+    calls: list[list[str]] = []
+    write_assets = sqlite_store.write_assets
+
+    def spy(batch: list[AssetUpdate]) -> list[WriteResult | Exception]:
+        calls.append([u.symbol for u in batch])
+        return write_assets(batch)
+
+    monkeypatch.setattr(sqlite_store, "write_assets", spy)
+
+    async def main() -> tuple[list[WriteResult | BaseException], float]:
+        started = time.perf_counter()
+        async with AsyncWriter(sqlite_store, linger=60) as writer:
+            withdrawals = [writer.expect() for _ in updates]
+            tasks = []
+            for update, withdraw in zip(updates, withdrawals, strict=True):
+                tasks.append(asyncio.create_task(writer.write(update, queued=withdraw)))
+                await asyncio.sleep(0.05)  # the writer holds the first ones meanwhile
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        return list(outcomes), time.perf_counter() - started
+
+    (good, error, other), elapsed = asyncio.run(main())
+    assert calls == [["A.US", "B.US", "C.US"]]
+    assert isinstance(good, WriteResult) and good.inserted == 10
+    assert isinstance(other, WriteResult) and other.inserted == 20
+    assert isinstance(error, DataValidationError)
+    assert sqlite_store.read_bars(["B.US"]) == []
+    assert elapsed < 30  # the wake-up, not the 60 s linger, ended the wait
+
+
+def test_an_expected_write_that_never_comes_does_not_hold_the_others(
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Withdrawing an expectation without writing (an asset that failed to fetch) lets the
+    writer write what it holds; withdrawing twice counts once."""
+    add_assets(sqlite_store, "A.US")
+    calls: list[list[str]] = []
+    write_assets = sqlite_store.write_assets
+    monkeypatch.setattr(
+        sqlite_store,
+        "write_assets",
+        lambda batch: calls.append([u.symbol for u in batch]) or write_assets(batch),
+    )
+
+    async def main() -> WriteResult:
+        async with AsyncWriter(sqlite_store, linger=60) as writer:
+            first, never = writer.expect(), writer.expect()
+            pending = asyncio.create_task(
+                writer.write(AssetUpdate("A.US", make_bars("A.US", D0, 5)), queued=first)
+            )
+            await asyncio.sleep(0.05)
+            assert not pending.done()  # held: another write is expected
+            never()
+            never()
+            return await asyncio.wait_for(pending, timeout=30)
+
+    result = asyncio.run(main())
+    assert result.inserted == 5
+    assert calls == [["A.US"]]

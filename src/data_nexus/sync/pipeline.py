@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
@@ -137,8 +137,17 @@ async def _fetch_actions(
     )
 
 
-async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | None = None) -> bool:
+async def sync_asset(
+    state: AssetState,
+    ctx: RunContext,
+    *,
+    plan: FetchPlan | None = None,
+    on_fetched: Callable[[], None] | None = None,
+) -> bool:
     """Sync one leased asset; returns ``True`` when it committed.
+
+    ``on_fetched`` is called once everything is fetched and the update is queued for the
+    writer (the scheduler lets the next asset fetch while this one waits for its commit).
 
     Raises :class:`StopRun` for provider errors that end the whole run (authentication,
     quota); every other error, expected or not (a bug, an unforeseen answer), fails this
@@ -149,7 +158,7 @@ async def sync_asset(state: AssetState, ctx: RunContext, *, plan: FetchPlan | No
     try:
         if plan is None:
             plan = make_plan(state, now=ctx.clock(), options=ctx.plan_options)
-        result, calls, mode, actions_changed = await _fetch_and_write(state, plan, ctx)
+        result, calls, mode, actions_changed = await _fetch_and_write(state, plan, ctx, on_fetched)
     except LeaseConflict as error:
         ctx.emit(AssetSkipped(symbol, SkipReason.LEASE_LOST, str(error)))
         return False
@@ -208,7 +217,7 @@ async def fail_asset(ctx: RunContext, symbol: str, error: BaseException) -> None
 
 
 async def _fetch_and_write(
-    state: AssetState, plan: FetchPlan, ctx: RunContext
+    state: AssetState, plan: FetchPlan, ctx: RunContext, on_fetched: Callable[[], None] | None
 ) -> tuple[WriteResult, int, FetchMode, int]:
     """Fetch, judge the answer against what is stored, and write it in one transaction.
 
@@ -293,6 +302,6 @@ async def _fetch_and_write(
         today=plan.end,
         run_id=ctx.run_id,
     )
-    result = await ctx.writer.write(update)
+    result = await ctx.writer.write(update, queued=on_fetched)
     actions_changed = result.actions_inserted + result.actions_updated + result.actions_deleted
     return result, calls, mode, actions_changed

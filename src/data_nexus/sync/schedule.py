@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from data_nexus.config import Settings
@@ -36,6 +37,37 @@ from data_nexus.sync.plan import (
     skip_reason,
 )
 from data_nexus.sync.summary import SyncOptions
+
+
+class _Turn:
+    """One asset's turn to fetch: a place among ``--concurrency`` and a write the writer
+    expects (:meth:`~data_nexus.storage.store.AsyncWriter.expect`).
+
+    :meth:`end` gives both back once the asset's update is handed to the writer (or when
+    the block ends): an asset waiting for its commit sends no request, so the next one
+    fetches meanwhile, and the writer can wait for the assets still being fetched to
+    write them in one transaction.
+    """
+
+    def __init__(self, semaphore: asyncio.Semaphore, ctx: RunContext) -> None:
+        self._semaphore = semaphore
+        self._ctx = ctx
+        self._withdraw: Callable[[], None] | None = None
+
+    async def __aenter__(self) -> _Turn:
+        await self._semaphore.acquire()
+        self._withdraw = self._ctx.writer.expect()
+        return self
+
+    def end(self) -> None:
+        """Give the place and the expected write back (once)."""
+        withdraw, self._withdraw = self._withdraw, None
+        if withdraw is not None:
+            withdraw()
+            self._semaphore.release()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.end()
 
 
 @dataclass(slots=True)
@@ -213,10 +245,10 @@ async def process_run(
     semaphore = asyncio.Semaphore(options.concurrency)
 
     async def one(state: AssetState, fetch: FetchPlan | None = None) -> None:
-        async with semaphore:
+        async with _Turn(semaphore, ctx) as turn:
             if not stop.is_set:
                 try:
-                    await sync_asset(state, ctx, plan=fetch)
+                    await sync_asset(state, ctx, plan=fetch, on_fetched=turn.end)
                     return
                 except StopRun as error:  # this asset did not commit: give its lease back
                     stop_for(error)
