@@ -38,6 +38,10 @@ from data_nexus.sync.plan import (
 )
 from data_nexus.sync.summary import SyncOptions
 
+#: How many assets may be in memory (fetching, or awaiting their commit) per place of
+#: ``--concurrency``: enough for the writer to batch several into one transaction.
+HELD_PER_PLACE = 2
+
 
 class _Turn:
     """One asset's turn to fetch: a place among ``--concurrency`` and a write the writer
@@ -46,16 +50,25 @@ class _Turn:
     :meth:`end` gives both back once the asset's update is handed to the writer (or when
     the block ends): an asset waiting for its commit sends no request, so the next one
     fetches meanwhile, and the writer can wait for the assets still being fetched to
-    write them in one transaction.
+    write them in one transaction. ``held`` bounds the assets fetched or awaiting their
+    commit (their bars are in memory) and is given back only when the block ends, so a
+    writer slower than the network holds the fetching back instead of queueing histories
+    without end.
     """
 
-    def __init__(self, semaphore: asyncio.Semaphore, ctx: RunContext) -> None:
+    def __init__(self, semaphore: asyncio.Semaphore, held: asyncio.Semaphore, ctx: RunContext):
         self._semaphore = semaphore
+        self._held = held
         self._ctx = ctx
         self._withdraw: Callable[[], None] | None = None
 
     async def __aenter__(self) -> _Turn:
-        await self._semaphore.acquire()
+        await self._held.acquire()
+        try:
+            await self._semaphore.acquire()
+        except BaseException:
+            self._held.release()
+            raise
         self._withdraw = self._ctx.writer.expect()
         return self
 
@@ -68,6 +81,7 @@ class _Turn:
 
     async def __aexit__(self, *exc: object) -> None:
         self.end()
+        self._held.release()
 
 
 @dataclass(slots=True)
@@ -243,9 +257,11 @@ async def process_run(
         done.update(refetch)
 
     semaphore = asyncio.Semaphore(options.concurrency)
+    #: assets in memory at once: fetching, or fetched and awaiting their commit
+    in_memory = asyncio.Semaphore(HELD_PER_PLACE * options.concurrency)
 
     async def one(state: AssetState, fetch: FetchPlan | None = None) -> None:
-        async with _Turn(semaphore, ctx) as turn:
+        async with _Turn(semaphore, in_memory, ctx) as turn:
             if not stop.is_set:
                 try:
                     await sync_asset(state, ctx, plan=fetch, on_fetched=turn.end)
