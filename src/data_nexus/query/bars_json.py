@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from data_nexus.query.arguments import pick_source
 from data_nexus.query.bars import (
     DateLike,
-    _source,
     check_known,
     parse_range,
     reader_from,
@@ -57,7 +57,7 @@ def get_bars_json(
     """
     name = symbol_list(symbol)  # one (a str is one symbol)
     first, last = parse_range(start, end)
-    with reader_from(_source(url, store, settings)) as reader:
+    with reader_from(pick_source(url, store, settings)) as reader:
         read = reader.json_bars(name[0], first, last)
         if read is not None and not read.known:
             check_known(reader, name, known=set())
