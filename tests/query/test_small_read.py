@@ -33,7 +33,7 @@ from data_nexus.query.bars import (
     get_bars_arrow,
     get_returns,
 )
-from data_nexus.storage import frames
+from data_nexus.storage import sqlite_frames
 from data_nexus.storage.frames import open_reader
 from data_nexus.storage.migrate import upgrade_db
 from tests.conftest import make_settings
@@ -179,7 +179,7 @@ def test_missing_values_and_the_sqlite3_fallback(
             pg.execute(update)
     for driver in (True, False) if backend == "sqlite" else (True,):
         if not driver:
-            monkeypatch.setattr(frames, "adbc_sqlite", None)
+            monkeypatch.setattr(sqlite_frames, "adbc_sqlite", None)
         for adjust in ADJUST_MODES:
             for start, end in [(None, None), ("2024-01-01", "2024-01-31"), ("2024-03-01", None)]:
                 assert_same(url, "GAPS.US", start, end, adjust)
