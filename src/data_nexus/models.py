@@ -58,6 +58,9 @@ class Asset(Base):
     last_synced: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     first_date: Mapped[dt.date | None] = mapped_column(sa.Date)
     last_date: Mapped[dt.date | None] = mapped_column(sa.Date)
+    #: The ``from`` of the earliest successful fetch reaching back to the first stored bar
+    #: (``date.min``: the whole history; ``None``: not known). See ``sync.plan.asked_from``.
+    history_from: Mapped[dt.date | None] = mapped_column(sa.Date)
     actions_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     fail_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")

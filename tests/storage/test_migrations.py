@@ -180,7 +180,7 @@ def test_0002_round_trip_keeps_values_that_fit(empty_backend_url: str) -> None:
     settings = make_settings(empty_backend_url)
     upgrade_db(settings, "0001")
     _insert_rows(empty_backend_url)
-    assert upgrade_db(settings).after == head_revision() == "0002"
+    assert upgrade_db(settings, "0002").after == "0002"
     _execute(
         empty_backend_url,
         (_BAR, {"t": "2020-04-20", "p": "-37.63"}),
@@ -200,7 +200,7 @@ def test_0002_round_trip_keeps_values_that_fit(empty_backend_url: str) -> None:
     assert "findings" not in _tables(empty_backend_url)
     closes = _scalar_texts(empty_backend_url, "SELECT close FROM market_data ORDER BY time")
     assert [Decimal(c) for c in closes] == [Decimal("-37.63"), Decimal("185.64")]
-    assert upgrade_db(settings).after == "0002"
+    assert upgrade_db(settings, "0002").after == "0002"
 
 
 @pytest.mark.parametrize(
@@ -231,3 +231,36 @@ def test_0002_downgrade_refuses_to_drop_a_second_dividend(backend_url: str) -> N
     with pytest.raises(StorageError, match="1 corporate action"):
         downgrade_db(make_settings(backend_url), "0001")
     assert len(_scalar_texts(backend_url, "SELECT value FROM corporate_actions")) == 2
+
+
+# --- 0003: assets.history_from ----------------------------------------------------------------
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {c["name"] for c in sa.inspect(conn).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def test_0003_round_trip_adds_and_drops_history_from_keeping_rows(empty_backend_url: str) -> None:
+    """0002 rows get a NULL history_from; the downgrade drops only the column, never a bar.
+
+    (On SQLite a batch-mode copy of ``assets`` would cascade-delete every bar.)
+    """
+    settings = make_settings(empty_backend_url)
+    upgrade_db(settings, "0002")
+    _insert_rows(empty_backend_url)
+    assert "history_from" not in _columns(empty_backend_url, "assets")
+    assert upgrade_db(settings).after == head_revision() == "0003"
+    assert _scalar_texts(empty_backend_url, "SELECT history_from FROM assets") == ["None"]
+    _execute(empty_backend_url, ("UPDATE assets SET history_from = :d", {"d": dt.date.min}))
+    assert _scalar_texts(empty_backend_url, "SELECT history_from FROM assets") == ["0001-01-01"]
+    assert downgrade_db(settings, "0002").after == "0002"
+    assert "history_from" not in _columns(empty_backend_url, "assets")
+    assert _scalar_texts(empty_backend_url, "SELECT symbol FROM market_data") == ["AAPL.US"]
+    assert _scalar_texts(empty_backend_url, "SELECT symbol FROM assets") == ["AAPL.US"]
+    assert upgrade_db(settings).after == "0003"
+    assert _scalar_texts(empty_backend_url, "SELECT history_from FROM assets") == ["None"]

@@ -47,6 +47,10 @@ asset_rows = st.fixed_dictionaries(
         "last_synced": offsets,
         "first_date": st.one_of(st.none(), st.just(dt.date(2026, 11, 10))),
         "last_date": st.one_of(st.none(), st.just(dt.date(2026, 11, 20))),
+        # asked back to a weekend before --since 2026-11-15, to it, or to the beginning
+        "history_from": st.sampled_from(
+            [None, dt.date(2026, 11, 8), dt.date(2026, 11, 15), dt.date.min]
+        ),
         "next_attempt_at": offsets,
     }
 )
@@ -100,11 +104,18 @@ def test_sql_due_condition_matches_skip_reason(
 
 
 def test_sql_due_condition_backfills_and_retries(store: Store) -> None:
-    """Named with an earlier --since, a fresh asset is due; --retry-failed ignores a backoff."""
+    """Named with a --since earlier than it was ever asked for, a fresh asset is due (not one
+    asked from that date already); --retry-failed ignores a backoff."""
     fresh = {"last_synced": NOW - dt.timedelta(hours=1), "last_date": dt.date(2026, 11, 20)}
     rows = {
         "LATE.US": {**fresh, "first_date": dt.date(2026, 11, 10)},
         "EARLY.US": {**fresh, "first_date": dt.date(2026, 10, 1)},
+        # listed after --since, and the provider was asked from --since already
+        "ASKED.US": {
+            **fresh,
+            "first_date": dt.date(2026, 11, 10),
+            "history_from": dt.date(2026, 11, 1),
+        },
         "WAIT.US": {"next_attempt_at": NOW + dt.timedelta(hours=1)},
     }
     with store.engine.begin() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from data_nexus.records import Bar
 from data_nexus.sync.plan import (
+    WHOLE_HISTORY,
     AssetState,
     BulkMode,
     FetchMode,
@@ -19,6 +21,8 @@ from data_nexus.sync.plan import (
     SkipReason,
     backoff_delay,
     check_window,
+    history_from_after,
+    needs_backfill,
     plan_bulk,
     plan_fetch,
     sessions_back,
@@ -77,6 +81,10 @@ def bar(day: dt.date, close: str, adj: str, volume: int = 100) -> Bar:
         (FRESH_FROM_2020, BACK_TO_2010, True, None),  # named: a backfill is due now
         (FRESH_FROM_2020, BACK_TO_2010, False, "fresh"),  # else it waits until due
         (FRESH_FROM_2020, PlanOptions(since=dt.date(2021, 1, 4)), True, "fresh"),
+        # the provider was asked from 2010 (or from the beginning) already: no backfill
+        ({**FRESH_FROM_2020, "history_from": dt.date(2010, 1, 4)}, BACK_TO_2010, True, "fresh"),
+        ({**FRESH_FROM_2020, "history_from": WHOLE_HISTORY}, BACK_TO_2010, True, "fresh"),
+        ({**FRESH_FROM_2020, "history_from": dt.date(2015, 1, 2)}, BACK_TO_2010, True, None),
         ({**DELISTED_DONE, "first_date": dt.date(2015, 1, 2)}, BACK_TO_2010, True, None),
         (DELISTED_DONE, OPTS, False, "delisted, history complete"),
         ({"is_delisted": True}, OPTS, False, None),
@@ -145,6 +153,73 @@ def test_since_before_the_first_bar_backfills() -> None:
     states = {"AAPL.US": s}
     assert plan_bulk("US", [plan], states, now=NOW, mode=BulkMode.ALWAYS) is None
     assert plan_bulk("US", [later], states, now=NOW, mode=BulkMode.ALWAYS) is not None
+
+
+def _after(s: AssetState, start: dt.date | None, **kw: object) -> AssetState:
+    """``s`` once a fetch from ``start`` committed (what the pipeline writes)."""
+    return replace(s, history_from=history_from_after(s, start), **kw)  # type: ignore[arg-type]
+
+
+def test_since_before_the_listing_backfills_once() -> None:
+    """Listed in 2020, --since 2010 on every run: one backfill, then incremental forever."""
+    s = state(**FRESH_FROM_2020)  # a database from before 0003: history_from unknown
+    first = plan_fetch(s, now=NOW, options=BACK_TO_2010)
+    assert (first.mode, first.start) == (FetchMode.BACKFILL, dt.date(2010, 1, 4))
+    # the provider has nothing before 2020-01-02: first_date stays, history_from is 2010
+    done = _after(s, first.start)
+    assert done.history_from == dt.date(2010, 1, 4) and done.first_date == dt.date(2020, 1, 2)
+    assert not needs_backfill(done, BACK_TO_2010)
+    assert plan_fetch(done, now=NOW, options=BACK_TO_2010).mode is FetchMode.INCREMENTAL
+    # an incremental fetch (from five sessions back) leaves it as it was
+    again = _after(done, plan_fetch(done, now=NOW, options=BACK_TO_2010).start)
+    assert again.history_from == dt.date(2010, 1, 4)
+    # an earlier --since later: a backfill again, and it is remembered
+    earlier = PlanOptions(since=dt.date(2005, 1, 3))
+    back = plan_fetch(again, now=NOW, options=earlier)
+    assert (back.mode, back.start) == (FetchMode.BACKFILL, dt.date(2005, 1, 3))
+    assert _after(again, back.start).history_from == dt.date(2005, 1, 3)
+    # a later --since never moves it forward
+    assert _after(again, dt.date(2019, 1, 2)).history_from == dt.date(2010, 1, 4)
+
+
+def test_since_on_a_weekend_backfills_once() -> None:
+    """--since on a Saturday before the first bar (the Monday): one backfill, then none."""
+    saturday = PlanOptions(since=dt.date(2019, 12, 28))
+    s = state(**FRESH_FROM_2020)
+    plan = plan_fetch(s, now=NOW, options=saturday)
+    assert plan.mode is FetchMode.BACKFILL
+    assert plan_fetch(_after(s, plan.start), now=NOW, options=saturday).mode is (
+        FetchMode.INCREMENTAL
+    )
+    # the same on a first sync bounded by --since: no backfill on the next run
+    first = plan_fetch(state(), now=NOW, options=saturday)
+    assert (first.mode, first.start) == (FetchMode.FIRST_SYNC, dt.date(2019, 12, 28))
+    synced = _after(state(), first.start, **FRESH_FROM_2020)
+    assert synced.history_from == dt.date(2019, 12, 28)
+    assert plan_fetch(synced, now=NOW, options=saturday).mode is FetchMode.INCREMENTAL
+
+
+def test_a_whole_history_fetch_covers_every_since() -> None:
+    """A first sync or --full without --since asked from the beginning: no --since backfills."""
+    assert _after(state(), None).history_from == WHOLE_HISTORY
+    old = state(**FRESH_FROM_2020, history_from=dt.date(2015, 1, 2))
+    full = plan_fetch(old, now=NOW, options=PlanOptions(full=True))
+    assert full.start is None
+    done = _after(old, full.start)
+    assert done.history_from == WHOLE_HISTORY
+    assert not needs_backfill(done, PlanOptions(since=dt.date(1900, 1, 1)))
+    # --full --since 2018 keeps what was asked before (older bars are not deleted)
+    assert _after(old, dt.date(2018, 1, 2)).history_from == dt.date(2015, 1, 2)
+    # a replaced history (the old company's bars deleted) counts only this fetch
+    assert history_from_after(done, dt.date(2018, 1, 2), replaced=True) == dt.date(2018, 1, 2)
+
+
+def test_history_from_is_set_only_by_fetches_reaching_the_first_bar() -> None:
+    """Unknown stays unknown after an incremental fetch; a short history's window reaches."""
+    legacy = state(**FRESH_FROM_2020)
+    assert history_from_after(legacy, dt.date(2026, 11, 16)) is None
+    assert history_from_after(legacy, dt.date(2020, 1, 2)) == dt.date(2020, 1, 2)
+    assert history_from_after(state(), dt.date(2026, 1, 2)) == dt.date(2026, 1, 2)
 
 
 def test_since_bounds_first_sync() -> None:

@@ -99,8 +99,9 @@ def register(app: typer.Typer) -> None:
         since: Annotated[
             str | None,
             typer.Option(
-                help="Start of the first or full fetch (YYYY-MM-DD); for named symbols "
-                "whose history starts later, backfill from this date."
+                help="Start of the first or full fetch (YYYY-MM-DD); an asset never "
+                "fetched back that far is backfilled from it, once (named symbols now, "
+                "others when due)."
             ),
         ] = None,
         concurrency: Annotated[int, typer.Option(help="Requests in flight at most.")] = 8,

@@ -30,6 +30,7 @@ STATE_COLUMNS = (
     "last_synced",
     "first_date",
     "last_date",
+    "history_from",
     "actions_checked_at",
     "fail_count",
     "next_attempt_at",
@@ -44,7 +45,8 @@ class DueRule:
     Due = active, and with ``full`` never synced or synced before ``full_since`` (the
     start of the ``--full`` round; ``None``: always); otherwise not in a failure backoff
     (unless ``explicit`` or ``retry_failed``) and never synced, or (when ``explicit``)
-    holding no bar as old as ``since`` (a backfill), or synced at least ``max_age`` ago and
+    never asked for history as old as ``since`` (a backfill: ``history_from``, else
+    ``first_date``, after ``since``), or synced at least ``max_age`` ago and
     not a delisted asset whose history is stored.
     """
 
@@ -67,7 +69,7 @@ class DueRule:
                     sa.or_(_c.next_attempt_at.is_(None), _c.next_attempt_at <= self.now)
                 )
             backfill = (
-                _c.first_date > self.since
+                sa.func.coalesce(_c.history_from, _c.first_date) > self.since
                 if self.explicit and self.since is not None
                 else sa.false()
             )

@@ -42,6 +42,7 @@ from data_nexus.sync.plan import (
     SkipReason,
     check_window,
     full_refresh_of,
+    history_from_after,
     sessions_back,
 )
 from data_nexus.sync.plan import plan_fetch as make_plan
@@ -283,6 +284,10 @@ async def _fetch_and_write(
             findings += rescaled.findings
     now = ctx.clock()
     state_values = synced_state(now)
+    wiped = replaced is not None and window is not None  # the old history was deleted
+    reach = history_from_after(state, plan.start, replaced=wiped)
+    if reach is not None:  # how far back the provider answered, committed with its bars
+        state_values["history_from"] = reach
     actions_window = None
     if actions is not None:
         state_values["actions_checked_at"] = now

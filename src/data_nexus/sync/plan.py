@@ -54,7 +54,8 @@ class FetchMode(StrEnum):
     #: Every re-fetched close moved and no split explains it: another company's history.
     HISTORY_REPLACED = "history replaced"
     BULK = "bulk"
-    #: ``--since`` before the first stored bar: from that date through today.
+    #: ``--since`` earlier than the provider was ever asked (:func:`needs_backfill`): from
+    #: that date through today.
     BACKFILL = "backfill"
 
     @property
@@ -88,6 +89,8 @@ class AssetState:
     last_synced: dt.datetime | None = None
     first_date: dt.date | None = None
     last_date: dt.date | None = None
+    #: ``assets.history_from``: see :func:`asked_from` and :func:`history_from_after`.
+    history_from: dt.date | None = None
     actions_checked_at: dt.datetime | None = None
     fail_count: int = 0
     next_attempt_at: dt.datetime | None = None
@@ -125,13 +128,49 @@ def held_back(state: AssetState) -> HeldBack:
     return HeldBack(state.symbol, state.next_attempt_at, state.fail_count, state.last_error)
 
 
+#: ``assets.history_from`` after a fetch without ``from``: the provider was asked for the
+#: whole history, so no ``--since`` is earlier.
+WHOLE_HISTORY = dt.date.min
+
+
+def asked_from(state: AssetState) -> dt.date | None:
+    """The earliest date the provider has answered this asset's history from.
+
+    ``history_from`` when known; else (a database from before revision 0003, until the
+    next fetch that reaches back) the first stored bar, the best guess there is. ``None``:
+    nothing is known (no bar stored, nothing recorded).
+    """
+    return state.history_from if state.history_from is not None else state.first_date
+
+
 def needs_backfill(state: AssetState, options: PlanOptions) -> bool:
-    """Whether ``--since`` asks for history before the asset's first stored bar."""
-    return (
-        options.since is not None
-        and state.first_date is not None
-        and options.since < state.first_date
-    )
+    """Whether ``--since`` asks for history earlier than the provider was ever asked for.
+
+    Not merely earlier than the first stored bar: an asset listed after ``since``, or a
+    ``since`` on a weekend or holiday, has no bar on or after ``since`` before its first
+    one, and once a fetch from ``since`` (or earlier) succeeded, asking again would get the
+    same answer (:func:`asked_from`).
+    """
+    asked = asked_from(state)
+    return options.since is not None and asked is not None and options.since < asked
+
+
+def history_from_after(
+    state: AssetState, start: dt.date | None, *, replaced: bool = False
+) -> dt.date | None:
+    """``assets.history_from`` once a fetch from ``start`` (``None``: no ``from``) committed.
+
+    A fetch reaching back to the first stored bar (or over an asset with none) extends what
+    is known to its ``start`` (:data:`WHOLE_HISTORY` without one); a later start (the usual
+    incremental window) leaves it as it was. ``replaced``: the answer replaced the whole
+    stored history (another company's), so only this fetch counts.
+    """
+    reach = WHOLE_HISTORY if start is None else start
+    if replaced or state.first_date is None:
+        return reach
+    if reach > state.first_date:
+        return state.history_from
+    return reach if state.history_from is None else min(state.history_from, reach)
 
 
 def sessions_back(day: dt.date, sessions: int) -> dt.date:
@@ -165,9 +204,9 @@ def skip_reason(
     backoff after a failure. ``--full`` ignores freshness and backoff, except that an asset
     synced since ``options.full_since`` (the round's start) is fresh. Symbols named
     explicitly, and every asset with ``--retry-failed``, ignore the failure backoff (the user
-    asked for them now). Symbols named explicitly with a ``--since`` before their first
-    stored bar are due (a backfill, :func:`needs_backfill`). A delisted asset whose history
-    is stored is not fetched again unless ``--full`` or a backfill.
+    asked for them now). Symbols named explicitly with a ``--since`` earlier than the
+    provider was ever asked for are due (a backfill, :func:`needs_backfill`). A delisted
+    asset whose history is stored is not fetched again unless ``--full`` or a backfill.
     """
     if not state.is_active:
         return SkipReason.PAUSED
@@ -227,7 +266,8 @@ def plan_fetch(state: AssetState, *, now: dt.datetime, options: PlanOptions) -> 
     and reveals new corporate actions through a changed ``adjusted_close``) to today in
     the exchange's time zone; actions only when the safety-net schedule says so.
 
-    A ``--since`` before the first stored bar makes it a backfill: the same incremental
+    A ``--since`` earlier than the provider was ever asked for (:func:`needs_backfill`; not
+    merely before the first stored bar) makes it a backfill: the same incremental
     fetch, one request from ``since`` through today (EODHD charges one call for any range),
     so the missing older history is added and the stored bars are checked against the
     provider like the correction window. Actions follow the safety-net schedule as usual:
