@@ -197,3 +197,20 @@ def test_sqlite_is_created_and_upgraded_on_first_use(tmp_path: Path) -> None:
             assert current_revision(conn) == head_revision()
     finally:
         engine.dispose()
+
+
+def test_every_read_command_says_the_same_line_about_an_old_schema(tmp_path: Path) -> None:
+    """bars, status, check and runs meet a database one revision behind with one and the
+    same line (they used to word it two ways)."""
+    db = tmp_path / "old.db"
+    assert run_cli("db", "upgrade", "-d", str(db), cwd=tmp_path).returncode == 0
+    previous = f"{int(head_revision()) - 1:04d}"
+    down = run_cli("db", "downgrade", previous, "--yes", "-d", str(db), cwd=tmp_path)
+    assert down.returncode == 0, down.stderr
+    line = (
+        f"error: database sqlite:///{db} is at schema revision {previous}, this version needs "
+        f"{head_revision()}: run 'datanexus db upgrade'\n"
+    )
+    for argv in (["bars", "AAPL.US"], ["status"], ["check"], ["runs"]):
+        out = run_cli(*argv, "-d", str(db), cwd=tmp_path)
+        assert (out.returncode, out.stderr) == (2, line), argv

@@ -23,6 +23,7 @@ from data_nexus.config import Settings
 from data_nexus.errors import ConfigError, DatabaseUnavailable, SchemaOutOfDate
 from data_nexus.storage.engine import describe_connect_error, parse_database_url, safe_display
 from data_nexus.storage.migrate import current_revision, head_revision
+from data_nexus.storage.schema import schema_out_of_date
 from data_nexus.storage.store import Store
 from data_nexus.storage.writer import DRIVER_ERRORS
 
@@ -114,11 +115,8 @@ def open_read_only(settings: Settings | str) -> Warehouse:
         revision = schema_revision(store, url)
         head = head_revision()
         if revision != head:
-            where = safe_display(parse_database_url(url))
-            raise SchemaOutOfDate(
-                f"database {where} is at schema revision {revision or 'none'}, this version "
-                f"needs {head}: run 'datanexus db upgrade' first (serve never writes)"
-            )
+            stale = schema_out_of_date(safe_display(parse_database_url(url)), revision, head)
+            raise SchemaOutOfDate(f"{stale} first (serve never writes)")
         return Warehouse(url, store)
     except BaseException:
         store.close()

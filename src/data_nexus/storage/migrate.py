@@ -21,13 +21,14 @@ from sqlalchemy import exc
 from sqlalchemy.engine import Engine
 
 from data_nexus.config import Settings
-from data_nexus.errors import ConfigError, SchemaOutOfDate
+from data_nexus.errors import ConfigError
 from data_nexus.storage.engine import (
     describe_connect_error,
     dispose_engine,
     open_engine,
     safe_display,
 )
+from data_nexus.storage.schema import schema_out_of_date
 
 SCRIPT_LOCATION = "data_nexus:migrations"
 
@@ -165,12 +166,4 @@ def ensure_schema(engine: Engine, settings: Settings) -> None:
     if engine.url.get_backend_name() == "sqlite":
         upgrade_db(settings.model_copy(update={"database_url": str(engine.url)}))
         return
-    where = safe_display(engine.url)
-    if current is None:
-        raise SchemaOutOfDate(
-            f"database {where} has no Data Nexus schema: run 'datanexus db upgrade'"
-        )
-    raise SchemaOutOfDate(
-        f"database {where} is at schema revision {current}, this version needs {head}: "
-        "run 'datanexus db upgrade'"
-    )
+    raise schema_out_of_date(safe_display(engine.url), current, head)

@@ -20,13 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from data_nexus.config import Settings
-from data_nexus.errors import SchemaOutOfDate
 from data_nexus.migrations import HEAD_REVISION
 from data_nexus.models import ASSETS
 from data_nexus.records import Bar, Dividend, Split
 from data_nexus.storage.capabilities import detect_capabilities
 from data_nexus.storage.engine import describe_connect_error, open_engine, safe_display
-from data_nexus.storage.schema import stored_revision
+from data_nexus.storage.schema import schema_out_of_date, stored_revision
 from data_nexus.storage.store import Store
 
 _c = ASSETS.c
@@ -75,8 +74,7 @@ def open_read_only(settings: Settings | str) -> Store:
         raise
     if current != HEAD_REVISION:
         engine.dispose()
-        state = "has no Data Nexus schema" if current is None else f"is at revision {current}"
-        raise SchemaOutOfDate(f"database {where} {state}: run 'datanexus db upgrade'")
+        raise schema_out_of_date(where, current, HEAD_REVISION)
     return Store(engine, caps)
 
 

@@ -19,10 +19,11 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import URL
 
-from data_nexus.errors import DatabaseUnavailable, SchemaOutOfDate
+from data_nexus.errors import DatabaseUnavailable
 from data_nexus.storage.capabilities import Capabilities
 from data_nexus.storage.engine import require_sqlite_file, safe_display
 from data_nexus.storage.migrate import head_revision
+from data_nexus.storage.schema import schema_out_of_date
 
 
 class ReaderConnection:
@@ -86,14 +87,7 @@ class ReaderConnection:
         current = rows[0][0] if rows else None
         if current == head:
             return
-        if current is None:
-            raise SchemaOutOfDate(
-                f"database {self.url} has no Data Nexus schema: run 'datanexus db upgrade'"
-            )
-        raise SchemaOutOfDate(
-            f"database {self.url} is at schema revision {current}, this version needs "
-            f"{head}: run 'datanexus db upgrade'"
-        )
+        raise schema_out_of_date(self.url, current, head)
 
     def close(self) -> None:
         """Close the connections."""

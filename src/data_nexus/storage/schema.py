@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy import exc
 
+from data_nexus.errors import SchemaOutOfDate
 from data_nexus.migrations import HEAD_REVISION
 from data_nexus.storage.engine import describe_connect_error
 
@@ -41,3 +42,16 @@ def ensure_schema(engine: sa.Engine, settings: Settings) -> None:
     from data_nexus.storage import migrate  # noqa: PLC0415 - Alembic only when needed
 
     migrate.ensure_schema(engine, settings)
+
+
+def schema_out_of_date(where: str, current: str | None, head: str) -> SchemaOutOfDate:
+    """The one message for a database whose schema is not this version's ``head``
+    (``where`` already safe to show: no password)."""
+    if current is None:
+        return SchemaOutOfDate(
+            f"database {where} has no Data Nexus schema: run 'datanexus db upgrade'"
+        )
+    return SchemaOutOfDate(
+        f"database {where} is at schema revision {current}, this version needs {head}: "
+        "run 'datanexus db upgrade'"
+    )
