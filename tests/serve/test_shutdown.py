@@ -70,10 +70,15 @@ def rest_of(sock: socket.socket) -> bytes:
     return b"".join(parts)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize(
+    ("fmt", "sig"),
+    [("csv", signal.SIGINT), ("json", signal.SIGINT), ("csv", signal.SIGTERM)],
+)
 def test_ctrl_c_mid_stream_stops_at_once_without_a_traceback(
-    big_sqlite: str, tmp_path: Path, fmt: str
+    big_sqlite: str, tmp_path: Path, fmt: str, sig: signal.Signals
 ) -> None:
+    """Ctrl-C or SIGTERM (systemd's stop): exit 130 either way, as docs/cli.md says (uvicorn
+    raised SIGTERM again after its shutdown, which ended the process with 143)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATANEXUS_", "EODHD_"))}
     proc = subprocess.Popen(
@@ -91,14 +96,15 @@ def test_ctrl_c_mid_stream_stops_at_once_without_a_traceback(
         time.sleep(0.5)  # the server fills the socket buffers and waits for the client
         started = time.monotonic()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         _, stderr = proc.communicate(timeout=30)
     took = time.monotonic() - started
     tail = rest_of(sock)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "CancelledError" not in stderr
-    assert took < 2.5, f"took {took:.1f} s to stop (uvicorn's grace period is 5 s)\n{stderr}"
+    # well under uvicorn's 5 s grace period, with room for a loaded machine's process exit
+    assert took < 4.5, f"took {took:.1f} s to stop (uvicorn's grace period is 5 s)\n{stderr}"
     stopped = [line for line in stderr.splitlines() if "stopped sending" in line]
     assert len(stopped) == 1, stderr
     assert stopped[0].startswith("WARNING:  stopped sending GET /bars to 127.0.0.1:")

@@ -151,6 +151,10 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.signalled = sig
         super().handle_exit(sig, frame)
+        # uvicorn raises a captured signal again once it has shut down: SIGTERM's default
+        # action then ends the process with 143 before :func:`serve` can say "interrupted"
+        # (130, as for Ctrl-C); serve raises KeyboardInterrupt for either signal itself
+        self._captured_signals.clear()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         cutter = asyncio.create_task(self._cut_answers())
