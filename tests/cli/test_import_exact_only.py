@@ -62,7 +62,7 @@ def test_the_files_layout_still_imports(warehouse: Path, tmp_path: Path) -> None
     assert "130 bars new" in back.stdout and "2 actions" in back.stdout
 
 
-def test_qlib_files_without_their_manifest_are_refused_by_column(
+def test_qlib_files_without_their_manifest_are_refused_by_factor(
     warehouse: Path, tmp_path: Path
 ) -> None:
     done = run_cli(
@@ -71,7 +71,7 @@ def test_qlib_files_without_their_manifest_are_refused_by_column(
     assert done.returncode == 0, done.stderr
     (tmp_path / "q" / "manifest.json").unlink()
     back = run_cli("import", "csv", "q", "-d", str(tmp_path / "new.db"), cwd=tmp_path)
-    line = f"error: AAA.US.csv: unknown column 'symbol'; {ONLY} ({KNOWN}); nothing imported\n"
+    line = f"error: AAA.US.csv: unknown column 'factor'; {ONLY} ({KNOWN}); nothing imported\n"
     assert (back.returncode, back.stderr) == (2, line)
     assert not (tmp_path / "new.db").exists()
 
@@ -82,6 +82,10 @@ def test_qlib_files_without_their_manifest_are_refused_by_column(
         ("date,close,Factor", f"BBB.US.csv: unknown column 'Factor'; {ONLY} ({KNOWN})"),
         ("date,close,", f"BBB.US.csv: unknown column ''; {ONLY} ({KNOWN})"),
         ("date,close,adj_close,Adjusted_Close", "BBB.US.csv: column 'adjusted_close' given twice"),
+        (
+            "date,close,Symbol",
+            "BBB.US.csv: symbol column holds '1', not BBB.US (the file name's)",
+        ),
     ],
 )
 def test_a_column_it_would_drop_refuses_the_whole_import(
@@ -97,3 +101,14 @@ def test_a_column_it_would_drop_refuses_the_whole_import(
     done = run_cli("import", "csv", str(folder), "-d", str(db), cwd=tmp_path)
     assert (done.returncode, done.stderr) == (2, f"error: {line}; nothing imported\n")
     assert not db.exists()
+
+
+def test_a_symbol_column_naming_the_file_is_no_loss(warehouse: Path, tmp_path: Path) -> None:
+    """`bars --format csv` output (date,symbol,…) imports back: its symbol column says
+    nothing the file name does not."""
+    (tmp_path / "b").mkdir()
+    done = run_cli("bars", "AAA.US", "-o", "b/aaa.us.csv", "-d", str(warehouse), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    back = run_cli("import", "csv", "b", "-d", str(tmp_path / "new.db"), cwd=tmp_path)
+    assert (back.returncode, back.stderr) == (0, "")
+    assert "65 bars new" in back.stdout

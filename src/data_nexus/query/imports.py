@@ -6,8 +6,10 @@ File names: ``CODE.EXCHANGE.csv`` (``aapl.us.csv`` works too), or ``CODE.csv`` w
 ``volume`` are optional, and so are the action columns ``dividend`` (the cash amount as
 declared), ``dividend_adjusted`` (split-adjusted, EODHD's ``value``), ``split`` (``4/1``,
 ``4:1`` or a number of new shares per old one; ``1`` means none), ``currency``,
-``declaration_date``, ``record_date``, ``payment_date`` and ``period``. Any other column (e.g.
-qlib's ``symbol`` or ``factor``), or a column given twice, refuses the whole import before
+``declaration_date``, ``record_date``, ``payment_date`` and ``period``; a ``symbol`` column
+(as ``bars --format csv`` writes) is allowed when every value is the file name's symbol. Any
+other column (e.g. qlib's ``factor``), a column given twice or a ``symbol`` column naming
+another symbol refuses the whole import before
 anything is written: data is never silently dropped. So does a directory (or its parent)
 whose export ``manifest.json`` says it is not the exact ``files`` layout (zipline, qlib,
 adjusted prices or another interval): those files hold transformed data. A row with a
@@ -153,9 +155,10 @@ def check_manifest(directory: Path) -> None:
             )
 
 
-def check_header(path: Path) -> None:
+def check_header(path: Path, symbol: str) -> None:
     """Raise :class:`UsageError` when the header of ``path`` has a column the importer does
-    not read (see :data:`KNOWN_COLUMNS`) or a column twice; a file that cannot be read, or
+    not read (see :data:`KNOWN_COLUMNS`), a column twice, or a ``symbol`` column naming
+    another symbol than ``symbol`` (the file name's); a file that cannot be read, or
     has no ``date`` or ``close`` column, is left to the import, which skips it and says why."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -168,7 +171,7 @@ def check_header(path: Path) -> None:
         return  # not a file of bars: the import skips it and says why
     seen: set[str] = set()
     for name, key in zip(header, keys, strict=True):
-        if key not in KNOWN_COLUMNS:
+        if key not in KNOWN_COLUMNS and key != "symbol":
             raise UsageError(
                 f"{path.name}: unknown column {name!r}; {_ONLY} ({', '.join(KNOWN_COLUMNS)}); "
                 "nothing imported"
@@ -176,6 +179,32 @@ def check_header(path: Path) -> None:
         if key in seen:
             raise UsageError(f"{path.name}: column {key!r} given twice; nothing imported")
         seen.add(key)
+    if "symbol" in keys:
+        _check_symbols(path, header[keys.index("symbol")], symbol)
+
+
+def _check_symbols(path: Path, name: str, symbol: str) -> None:
+    """Raise :class:`UsageError` unless every non-empty cell of the ``name`` column is
+    ``symbol`` (any case): only then does dropping the column lose nothing."""
+    import pyarrow as pa  # noqa: PLC0415 - lazy: only files with a symbol column
+    import pyarrow.compute as pc  # noqa: PLC0415
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+
+    try:
+        cells = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[name], column_types={name: pa.string()}
+            ),
+        ).column(0)
+    except (pa.ArrowInvalid, OSError):
+        return  # the import reads the file row by row and reports what is wrong
+    for value in pc.unique(pc.utf8_upper(pc.utf8_trim_whitespace(cells))).to_pylist():
+        if value and value != symbol.upper():
+            raise UsageError(
+                f"{path.name}: symbol column holds {value!r}, not {symbol} (the file name's); "
+                "nothing imported"
+            )
 
 
 def _readable(path: Path, exchange: str | None) -> tuple[str | None, str | None]:
@@ -319,7 +348,7 @@ def import_csv(
             result.problems.append(problem or f"{path.name}: file skipped")
             result.skipped_files += 1
             continue
-        check_header(path)
+        check_header(path, symbol)
         files.append(path)
         symbols.append(symbol)
     if not files:
