@@ -136,7 +136,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import one CSV file per symbol (idempotent; bad rows and files are reported and
         skipped, the rest imported: exit 1 then). Ctrl-C keeps the files imported so far,
-        each whole (exit 130): the same command again finishes the import."""
+        each whole (exit 130): the same command again finishes the import.
+
+        Only what it can store exactly is read: the columns `export --format csv --layout
+        files` writes (and a symbol column naming the file's symbol). A column it does not
+        know (e.g. qlib's factor) or an export manifest of another layout (zipline, qlib,
+        adjusted, resampled) in DIR or its parent is refused before anything is written
+        (exit 2)."""
         from data_nexus.query.imports import import_csv  # noqa: PLC0415 - lazy: start-up time
 
         settings = settings_for(database_url)

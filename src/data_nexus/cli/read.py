@@ -9,6 +9,11 @@ metadata as file key-value metadata (as ``export`` writes it). Adjusted prices (
 ``--adjust`` but ``none``) are products of ratios: text output rounds them to
 :data:`SIGNIFICANT_DIGITS` significant digits (``123.45``, not ``123.45000000000002``);
 Parquet and the library's DataFrame keep the full float64.
+
+``-o FILE`` without ``--format`` takes the format from the file's extension (``.csv``,
+``.json``, ``.parquet``; ``.txt`` or none: the table); any other extension, or a
+``--format`` that contradicts the extension (``--format csv -o x.parquet``), is a usage
+error (exit 2) before anything is read or written.
 """
 
 from __future__ import annotations
@@ -56,6 +61,33 @@ def check_format(fmt: str, choices: tuple[str, ...] = FORMATS) -> str:
     if name not in choices:
         raise UsageError(f"unknown format {fmt!r}: use one of {', '.join(choices)}")
     return name
+
+
+#: The format a file extension of ``-o`` stands for (lower case; ``""`` is no extension).
+EXTENSIONS = {".csv": "csv", ".json": "json", ".parquet": "parquet", ".txt": "table", "": "table"}
+
+
+def output_format(fmt: str | None, output: Path | None) -> str:
+    """The format to write: ``fmt`` checked, else the one ``output``'s extension stands for
+    (:data:`EXTENSIONS`), else ``table``. A one-line :class:`UsageError` when the extension
+    is unknown and no ``fmt`` is given, or when ``fmt`` contradicts a known extension."""
+    checked = None if fmt is None else check_format(fmt)
+    if output is None:
+        return checked or "table"
+    implied = EXTENSIONS.get(output.suffix.lower())
+    if checked is None:
+        if implied is None:
+            raise UsageError(
+                f"cannot tell the format of {str(output)!r} from its extension: name it .csv, "
+                ".json, .parquet or .txt, or pass --format"
+            )
+        return implied
+    if implied is not None and implied != checked:
+        raise UsageError(
+            f"--format {checked} contradicts -o {str(output)!r} (a {implied} file name): "
+            "drop --format or change the extension"
+        )
+    return checked
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
@@ -147,10 +179,22 @@ def register(app: typer.Typer) -> None:
             str, typer.Option(metavar="[1d|1w|1mo|1q|1y]", help="Bar length.")
         ] = "1d",
         fmt: Annotated[
-            str, typer.Option("--format", metavar="[table|csv|json|parquet]", help="Output.")
-        ] = "table",
+            str | None,
+            typer.Option(
+                "--format",
+                metavar="[table|csv|json|parquet]",
+                help="Output (default: from the -o extension, else table).",
+            ),
+        ] = None,
         output: Annotated[
-            Path | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE.")
+            Path | None,
+            typer.Option(
+                "-o",
+                "--output",
+                metavar="FILE",
+                help="Write to FILE (.csv, .json, .parquet, .txt: its format; "
+                "a contradicting --format is an error).",
+            ),
         ] = None,
         database_url: DatabaseUrl = None,
     ) -> None:
@@ -162,7 +206,7 @@ def register(app: typer.Typer) -> None:
         """
         from data_nexus.query.bars import get_bars  # noqa: PLC0415 - lazy: start-up time
 
-        fmt = check_format(fmt)
+        fmt = output_format(fmt, output)
         frame = get_bars(symbols, start, end, adjust, interval, url=_url(database_url))
         from data_nexus.query.arguments import parse_range  # noqa: PLC0415 - checked above
 

@@ -30,6 +30,27 @@ ALIASES = {
     "timestamp": "date",
 }
 
+#: Every column the importer reads (canonical names; :data:`ALIASES` map onto them): the
+#: columns ``datanexus export --format csv --layout files`` writes. Any other column is
+#: refused, never silently dropped.
+KNOWN_COLUMNS = (
+    "date",
+    "open",
+    "high",
+    "low",
+    "close",
+    "adjusted_close",
+    "volume",
+    "dividend",
+    "dividend_adjusted",
+    "split",
+    "currency",
+    "declaration_date",
+    "record_date",
+    "payment_date",
+    "period",
+)
+
 
 @dataclass(slots=True)
 class ParsedFile:

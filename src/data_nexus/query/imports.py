@@ -6,10 +6,16 @@ File names: ``CODE.EXCHANGE.csv`` (``aapl.us.csv`` works too), or ``CODE.csv`` w
 ``volume`` are optional, and so are the action columns ``dividend`` (the cash amount as
 declared), ``dividend_adjusted`` (split-adjusted, EODHD's ``value``), ``split`` (``4/1``,
 ``4:1`` or a number of new shares per old one; ``1`` means none), ``currency``,
-``declaration_date``, ``record_date``, ``payment_date`` and ``period``. Other columns (e.g. a
-``symbol`` column) are ignored. A row with a dividend or split but no close is an action-only
-row; several of them may share a date (with each other and with the date's bar), so a
-regular and a special dividend on one ex-date are two rows. This is the layout
+``declaration_date``, ``record_date``, ``payment_date`` and ``period``; a ``symbol`` column
+(as ``bars --format csv`` writes) is allowed when every value is the file name's symbol. Any
+other column (e.g. qlib's ``factor``), a column given twice or a ``symbol`` column naming
+another symbol refuses the whole import before
+anything is written: data is never silently dropped. So does a directory (or its parent)
+whose export ``manifest.json`` says it is not the exact ``files`` layout (zipline, qlib,
+adjusted prices or another interval): those files hold transformed data. A row with a
+dividend or split but no close is an action-only row; several of them may share a date
+(with each other and with the date's bar), so a regular and a special dividend on one
+ex-date are two rows. This is the layout
 ``datanexus export --format csv`` writes, so export → import reproduces a database exactly.
 
 Every bar is judged exactly like provider data, by the store's write path
@@ -36,7 +42,9 @@ file is read row by row, so its findings and line numbers are the same as ever.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,7 +54,13 @@ from typing import Any
 from data_nexus.errors import DataNexusError, UsageError
 from data_nexus.exchanges import exchange_today
 from data_nexus.query.import_columns import ACTION_CELLS, parse_columns, read_file
-from data_nexus.query.import_rows import ALIASES, ParsedFile, canonical_pair, parse_file
+from data_nexus.query.import_rows import (
+    ALIASES,
+    KNOWN_COLUMNS,
+    ParsedFile,
+    canonical_pair,
+    parse_file,
+)
 from data_nexus.storage.validate import BarValidator
 from data_nexus.symbols import parse_exchange, parse_symbol
 
@@ -56,6 +70,8 @@ __all__ = [  # the import, and the parsers other modules and tests import from h
     "ImportResult",
     "ParsedFile",
     "canonical_pair",
+    "check_header",
+    "check_manifest",
     "csv_files",
     "import_csv",
     "parse_columns",
@@ -113,6 +129,82 @@ def csv_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         raise UsageError(f"{str(directory)!r} is not a directory")
     return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() == ".csv")
+
+
+#: What to say about a refused file or directory: the one layout import reads back.
+_ONLY = "import csv reads only what `datanexus export --format csv --layout files` writes"
+
+
+def check_manifest(directory: Path) -> None:
+    """Raise :class:`UsageError` when ``directory`` or its parent holds an export
+    ``manifest.json`` for anything but the exact ``files`` layout (``adjust`` none, daily):
+    zipline, qlib, adjusted or resampled files would be stored as if they were raw bars."""
+    for place in (directory, directory.parent):
+        try:
+            manifest = json.loads((place / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(manifest, dict) or "layout" not in manifest:
+            continue  # not an export's manifest
+        got = {k: manifest.get(k) for k in ("layout", "adjust", "interval")}
+        if got != {"layout": "files", "adjust": "none", "interval": "1d"}:
+            what = ", ".join(f"{k} {v}" for k, v in got.items())
+            raise UsageError(
+                f"{place / 'manifest.json'}: an export with {what}; {_ONLY} "
+                "(adjust none, interval 1d); nothing imported"
+            )
+
+
+def check_header(path: Path, symbol: str) -> None:
+    """Raise :class:`UsageError` when the header of ``path`` has a column the importer does
+    not read (see :data:`KNOWN_COLUMNS`), a column twice, or a ``symbol`` column naming
+    another symbol than ``symbol`` (the file name's); a file that cannot be read, or
+    has no ``date`` or ``close`` column, is left to the import, which skips it and says why."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return
+    keys = [name.strip().lower().lstrip("\ufeff") for name in header]
+    keys = [ALIASES.get(key, key) for key in keys]
+    if "date" not in keys or "close" not in keys:
+        return  # not a file of bars: the import skips it and says why
+    seen: set[str] = set()
+    for name, key in zip(header, keys, strict=True):
+        if key not in KNOWN_COLUMNS and key != "symbol":
+            raise UsageError(
+                f"{path.name}: unknown column {name!r}; {_ONLY} ({', '.join(KNOWN_COLUMNS)}); "
+                "nothing imported"
+            )
+        if key in seen:
+            raise UsageError(f"{path.name}: column {key!r} given twice; nothing imported")
+        seen.add(key)
+    if "symbol" in keys:
+        _check_symbols(path, header[keys.index("symbol")], symbol)
+
+
+def _check_symbols(path: Path, name: str, symbol: str) -> None:
+    """Raise :class:`UsageError` unless every non-empty cell of the ``name`` column is
+    ``symbol`` (any case): only then does dropping the column lose nothing."""
+    import pyarrow as pa  # noqa: PLC0415 - lazy: only files with a symbol column
+    import pyarrow.compute as pc  # noqa: PLC0415
+    import pyarrow.csv as pacsv  # noqa: PLC0415
+
+    try:
+        cells = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                include_columns=[name], column_types={name: pa.string()}
+            ),
+        ).column(0)
+    except (pa.ArrowInvalid, OSError):
+        return  # the import reads the file row by row and reports what is wrong
+    for value in pc.unique(pc.utf8_upper(pc.utf8_trim_whitespace(cells))).to_pylist():
+        if value and value != symbol.upper():
+            raise UsageError(
+                f"{path.name}: symbol column holds {value!r}, not {symbol} (the file name's); "
+                "nothing imported"
+            )
 
 
 def _readable(path: Path, exchange: str | None) -> tuple[str | None, str | None]:
@@ -230,7 +322,8 @@ def import_csv(
     ``now`` are skipped). A file that cannot be used is a problem of its own and the rest
     are imported. Raises :class:`~data_nexus.errors.UsageError` for an invalid ``exchange``
     (checked even when every file names its own), a missing directory, a directory without
-    CSV files, or one where no file can be imported (then the database is not opened, so
+    CSV files, an export manifest or a CSV column it cannot store exactly (see the module
+    docstring), or one where no file can be imported (then the database is not opened, so
     nothing is created).
     """
     from data_nexus.storage.store import Store  # noqa: PLC0415 - the write side, only here
@@ -242,6 +335,7 @@ def import_csv(
     found = csv_files(Path(directory))
     if not found:
         raise UsageError(f"no .csv files in {str(directory)!r}")
+    check_manifest(Path(directory).resolve())
     result = ImportResult()
     files: list[Path] = []
     symbols: list[str] = []
@@ -254,6 +348,7 @@ def import_csv(
             result.problems.append(problem or f"{path.name}: file skipped")
             result.skipped_files += 1
             continue
+        check_header(path, symbol)
         files.append(path)
         symbols.append(symbol)
     if not files:
