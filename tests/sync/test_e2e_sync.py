@@ -206,6 +206,7 @@ def test_a_refused_connection_is_an_outage_not_an_asset_failure(
     assert down.status is RunStatus.STOPPED and down.failed == {} and down.synced == 0
     assert "failed for 3 assets in a row" in (down.stop_reason or "")
     assert "ConnectError" in (down.stop_reason or "")
+    assert "(gave up after 1 try)" in (down.stop_reason or "")
     assert [a.symbol for a in list_assets(good) if a.fail_count or a.next_attempt_at] == []
     up = run_sync(good, SyncOptions(concurrency=1), clock=clock_at(TODAY))
     assert (up.synced, up.failed, up.status) == (6, {}, RunStatus.OK)
