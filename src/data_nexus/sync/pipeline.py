@@ -173,6 +173,8 @@ async def sync_asset(
         if isinstance(error, ProviderUnavailable):
             ctx.unreachable_streak += 1
             if ctx.unreachable_streak >= UNREACHABLE_LIMIT:
+                # released now: an asset still in flight that syncs must not fail them
+                await settle_held_failures(ctx, outage=True)
                 raise StopRun(
                     ProviderUnavailable(
                         f"the provider failed for {UNREACHABLE_LIMIT} assets in a row "
