@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     - ``EODHD_RATE_LIMIT``: requests per minute the plan allows (default 1000).
     - ``EODHD_DAILY_BUDGET``: weighted API calls Data Nexus may spend per GMT day
       (default: what the provider's user endpoint reports as the plan's allowance).
-    - ``EODHD_MAX_RETRIES``: retries of a request after 429, 5xx, timeouts (default 5).
+    - ``EODHD_MAX_RETRIES``: retries of a request after 429, 5xx, timeouts,
+      connection errors or a body that is not JSON at all, all counted together (default 5).
     - ``EODHD_TIMEOUT``: seconds an HTTP request may take to connect, send or wait for each
       part of the answer before it counts as a timeout and is retried (a number above 0;
       default: 10 s to connect, 120 s to read, for the large bulk bodies).

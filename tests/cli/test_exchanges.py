@@ -67,3 +67,19 @@ def test_assets_exchanges_lists_the_provider_codes(tmp_path: Path, env: dict[str
     assert [row["code"] for row in json.loads(out.stdout)] == ["US"]
     text = run_cli("assets", "exchanges", cwd=tmp_path, env=env)
     assert text.stdout.split()[:1] == ["US"]
+
+
+def test_assets_exchanges_takes_database_url_like_every_command(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """-d is accepted (it used to be "no such option: -d"), checked, and opens nothing."""
+    out = run_cli("assets", "exchanges", "-d", "s.db", cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[:1] == ["US"]
+    assert not (tmp_path / "s.db").exists()
+    bad = run_cli("assets", "exchanges", "-d", str(tmp_path), cwd=tmp_path, env=env)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        f"error: invalid database URL 'sqlite:///{tmp_path}': '{tmp_path}' is a directory, "
+        f"not an SQLite file (e.g. '{tmp_path / 'data_nexus.db'}')"
+    ]

@@ -68,7 +68,9 @@ def test_sync_json_dry_run_and_assets(
     dry = run_cli("sync", "AAPL.US", "MSFT.US", "--dry-run", cwd=tmp_path, env=env)
     assert dry.returncode == 0, dry.stderr
     assert "dry run: 2 asset(s) would be synced, about 6 API calls" in dry.stdout
+    assert f"database {tmp_path / 'w.db'} does not exist yet" in dry.stdout
     assert emu.stats()["requests"]["eod"] == 0
+    assert not (tmp_path / "w.db").exists()  # a dry run writes nothing, not even the file
     out = run_cli("sync", "AAPL.US", "MSFT.US", "--json", cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
@@ -87,6 +89,13 @@ def test_sync_json_dry_run_and_assets(
     assert unknown.stderr.strip() == (
         "error: unknown asset(s): NOPE.US (add them with 'datanexus assets add')"
     )
+
+
+def test_dry_run_on_a_missing_database_creates_nothing(tmp_path: Path) -> None:
+    out = run_cli("sync", "--dry-run", "-d", "fresh.db", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "database fresh.db does not exist yet: planned as if empty" in out.stdout
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_assets_discover(tmp_path: Path, start_emulator: Callable[..., EmulatorServer]) -> None:

@@ -192,6 +192,31 @@ def test_malformed_forever_gives_up_after_two_retries(emu: EmulatorServer) -> No
     assert emu.stats()["requests"]["eod"] == 3
 
 
+@pytest.mark.parametrize("kind", ["truncated", "503"])
+def test_one_retry_budget_for_every_kind_of_failure(emu: EmulatorServer, kind: str) -> None:
+    # EODHD_MAX_RETRIES=1 means two tries in all, a malformed body included
+    emu.set_fault("AAPL.US", kind)
+    events: list[ProviderEvent] = []
+    policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
+    client = client_for(emu, retry=policy, on_event=events.append)
+    with pytest.raises((MalformedBody, ProviderUnavailable)) as info:
+        run(client, lambda c: c.eod("AAPL.US"))
+    assert emu.stats()["requests"]["eod"] == 2
+    assert [e.attempt for e in events if isinstance(e, RequestRetried)] == [1]
+    if kind == "503":
+        assert "gave up after 2 tries" in str(info.value)
+
+
+def test_malformed_then_5xx_share_the_budget(emu: EmulatorServer) -> None:
+    emu.set_fault("AAPL.US", "truncated", count=1)
+    emu.set_fault("AAPL.US", "503")
+    policy = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)
+    with pytest.raises((MalformedBody, ProviderUnavailable)) as info:
+        run(client_for(emu, retry=policy), lambda c: c.eod("AAPL.US"))
+    assert emu.stats()["requests"]["eod"] == 2
+    assert "gave up after 3" not in str(info.value)
+
+
 def test_bad_values_are_not_retried(emu: EmulatorServer) -> None:
     emu.set_fault("AAPL.US", "duplicate_date", count=1)
     with pytest.raises(BadResponse, match="duplicate date") as info:

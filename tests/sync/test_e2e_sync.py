@@ -187,6 +187,42 @@ def test_an_unreachable_provider_stops_the_run_early(
     summary = run_sync(settings, SyncOptions(concurrency=3), clock=clock_at(TODAY))
     assert summary.status is RunStatus.STOPPED and summary.status == "stopped"
     assert "failed for 3 assets in a row" in (summary.stop_reason or "")
-    assert len(summary.failed) == 2 and summary.synced == 0
-    untouched = [a for a in list_assets(settings) if a.fail_count == 0]
-    assert len(untouched) == 18  # not marked failed for an outage that is not theirs
+    assert "no asset is marked failed" in (summary.stop_reason or "")
+    assert summary.failed == {} and summary.synced == 0  # the counts agree with the stop line
+    assets = list_assets(settings)
+    # not one asset is marked failed or held back for an outage that is not theirs
+    assert [a.symbol for a in assets if a.fail_count or a.next_attempt_at or a.last_error] == []
+
+
+def test_a_refused_connection_is_an_outage_not_an_asset_failure(
+    sqlite_url: str, start_emulator: Callable[..., EmulatorServer]
+) -> None:
+    """A closed port stops the run without backoff; once the URL is right, every asset syncs."""
+    emu = start_emulator(seed=2, symbols=6, start=dt.date(2024, 1, 2), today=TODAY)
+    good = settings_for(sqlite_url, emu, eodhd_max_retries=0)
+    add_assets(good, symbols_of(emu))
+    bad = good.model_copy(update={"eodhd_base_url": "http://127.0.0.1:1/api"})
+    down = run_sync(bad, SyncOptions(concurrency=1), clock=clock_at(TODAY))
+    assert down.status is RunStatus.STOPPED and down.failed == {} and down.synced == 0
+    assert "failed for 3 assets in a row" in (down.stop_reason or "")
+    assert "ConnectError" in (down.stop_reason or "")
+    assert "(gave up after 1 try)" in (down.stop_reason or "")
+    assert [a.symbol for a in list_assets(good) if a.fail_count or a.next_attempt_at] == []
+    up = run_sync(good, SyncOptions(concurrency=1), clock=clock_at(TODAY))
+    assert (up.synced, up.failed, up.status) == (6, {}, RunStatus.OK)
+
+
+def test_failures_short_of_an_outage_are_still_recorded(
+    sqlite_url: str, start_emulator: Callable[..., EmulatorServer]
+) -> None:
+    """Two assets failing while the others sync (or at the end of the run) do fail."""
+    emu = start_emulator(seed=2, symbols=6, start=dt.date(2024, 1, 2), today=TODAY)
+    settings = settings_for(sqlite_url, emu, eodhd_max_retries=0)
+    symbols = symbols_of(emu)
+    add_assets(settings, symbols)
+    broken = sorted(symbols)[-2:]  # synced last: the run ends inside their streak
+    for symbol in broken:
+        emu.set_fault(symbol, "503")
+    summary = run_sync(settings, SyncOptions(concurrency=1), clock=clock_at(TODAY))
+    assert sorted(summary.failed) == broken and summary.synced == 4
+    assert sorted(a.symbol for a in list_assets(settings) if a.fail_count == 1) == broken

@@ -78,13 +78,20 @@ def discover(
 
 
 @assets_app.command("exchanges")
-def exchanges(as_json: JsonFlag = False) -> None:
-    """List the exchange codes the provider covers (1 API call; needs EODHD_API_TOKEN)."""
+def exchanges(as_json: JsonFlag = False, database_url: DatabaseUrl = None) -> None:
+    """List the exchange codes the provider covers (1 API call; needs EODHD_API_TOKEN).
+
+    Opens no database: -d/--database-url is accepted like on every command and checked as
+    they check it (a malformed URL or an unusable SQLite path is exit 2), but not needed.
+    """
     from dataclasses import asdict  # noqa: PLC0415
 
     from data_nexus.assets import list_exchanges  # noqa: PLC0415
+    from data_nexus.storage.engine import open_engine  # noqa: PLC0415
 
-    settings = settings_for()
+    settings = settings_for(database_url)
+    if database_url is not None:
+        open_engine(settings.database_url).dispose()  # checks the URL; connects to nothing
     announce_demo_key(settings)
     rows = list_exchanges(settings)
     if as_json:

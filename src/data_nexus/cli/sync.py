@@ -118,7 +118,12 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="Name of this worker when several share a PostgreSQL database."),
         ] = None,
         dry_run: Annotated[
-            bool, typer.Option("--dry-run", help="Show the plan; fetch and write nothing.")
+            bool,
+            typer.Option(
+                "--dry-run",
+                help="Show the plan; fetch and write nothing (a missing SQLite file is not "
+                "created: the plan is as if empty, with the symbols named).",
+            ),
         ] = False,
         allow_partial: Annotated[
             bool,
@@ -163,7 +168,7 @@ def register(app: typer.Typer) -> None:
         """
         from data_nexus.cli.render import SyncRenderer  # noqa: PLC0415 - lazy: start-up time
         from data_nexus.clock import utcnow  # noqa: PLC0415
-        from data_nexus.sync.runner import run_sync  # noqa: PLC0415
+        from data_nexus.sync.runner import missing_sqlite_file, run_sync  # noqa: PLC0415
         from data_nexus.sync.summary import SyncOptions  # noqa: PLC0415
 
         settings = settings_for(
@@ -187,6 +192,7 @@ def register(app: typer.Typer) -> None:
         )
         if not dry_run and settings.uses_demo_key:
             announce_demo_key(settings)  # (no token at all: run_sync refuses, one line)
+        missing = missing_sqlite_file(settings.database_url) if dry_run else None
         renderer = SyncRenderer(quiet=as_json)
         try:
             summary = run_sync(settings, options, on_event=renderer.handle, handle_signals=True)
@@ -195,7 +201,7 @@ def register(app: typer.Typer) -> None:
         code = exit_code_of(summary)
         skips = (
             dry_run_skips(settings, list(symbols), {p.symbol for p in summary.plan})
-            if dry_run and symbols
+            if dry_run and symbols and missing is None
             else []
         )
         if as_json:
@@ -209,6 +215,11 @@ def register(app: typer.Typer) -> None:
             )
         else:
             renderer.summary(summary)
+            if missing is not None:
+                sys.stdout.write(
+                    f"  database {missing} does not exist yet: planned as if empty (with the "
+                    "symbols named); nothing was created\n"
+                )
             for symbol, why in skips:
                 sys.stdout.write(f"  skipped {symbol}: {why}\n")
         hint = budget_hint(summary, allow_partial=allow_partial)

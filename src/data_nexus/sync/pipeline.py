@@ -33,7 +33,7 @@ from data_nexus.sync.history import (
     rescale_outside,
     retracted_actions,
 )
-from data_nexus.sync.leases import failure_message, record_failure
+from data_nexus.sync.leases import failure_message, record_failure, release
 from data_nexus.sync.plan import (
     AssetState,
     FetchMode,
@@ -65,10 +65,14 @@ class RunContext:
     run_id: int | None = None
     #: Assets the provider answered "not found" for in this run.
     not_found: set[str] = field(default_factory=set)
+    #: Assets of the current unreachable streak whose failure is not recorded yet: if the
+    #: streak reaches :data:`UNREACHABLE_LIMIT` it is an outage (they are released, never
+    #: put into backoff); if another asset succeeds, or the run ends first, they failed.
+    held_failures: list[tuple[str, BaseException]] = field(default_factory=list)
 
 
-#: Consecutive assets failing with server errors or timeouts (after the client's own
-#: retries) before the run stops instead of marking every asset failed.
+#: Consecutive assets failing with server errors, timeouts or connection errors (after the
+#: client's own retries) before the run stops as an outage; none of them is marked failed.
 UNREACHABLE_LIMIT = 3
 
 
@@ -169,13 +173,17 @@ async def sync_asset(
         if isinstance(error, ProviderUnavailable):
             ctx.unreachable_streak += 1
             if ctx.unreachable_streak >= UNREACHABLE_LIMIT:
+                # released now: an asset still in flight that syncs must not fail them
+                await settle_held_failures(ctx, outage=True)
                 raise StopRun(
                     ProviderUnavailable(
                         f"the provider failed for {UNREACHABLE_LIMIT} assets in a row "
-                        f"(last: {str(error).splitlines()[0]}); check the network and "
-                        "EODHD_BASE_URL, then run again"
+                        f"(last: {str(error).splitlines()[0]}); an outage, so no asset is "
+                        "marked failed: check the network and EODHD_BASE_URL, then run again"
                     )
                 ) from None
+            ctx.held_failures.append((symbol, error))  # recorded once the streak is broken
+            return False
         await fail_asset(ctx, symbol, error)
         return False
     except DataNexusError as error:
@@ -185,6 +193,7 @@ async def sync_asset(
         await fail_asset(ctx, symbol, error)
         return False
     ctx.unreachable_streak = 0
+    await settle_held_failures(ctx)  # the provider answers: those assets really failed
     ctx.emit(
         AssetSynced(
             symbol,
@@ -198,6 +207,21 @@ async def sync_asset(
         )
     )
     return True
+
+
+async def settle_held_failures(ctx: RunContext, *, outage: bool = False) -> None:
+    """Resolve the assets :attr:`RunContext.held_failures` holds, and forget them.
+
+    ``outage=False`` (another asset synced, or the run ended without an outage): record each
+    failure (backoff, lease released). ``outage=True`` (the run stopped): release their
+    leases only, so an outage never puts an asset into failure backoff.
+    """
+    held, ctx.held_failures = ctx.held_failures, []
+    if outage:
+        await asyncio.to_thread(release, ctx.store, [s for s, _ in held], owner=ctx.owner)
+        return
+    for symbol, error in held:
+        await fail_asset(ctx, symbol, error)
 
 
 async def fail_asset(ctx: RunContext, symbol: str, error: BaseException) -> None:

@@ -11,11 +11,14 @@ import asyncio
 import contextlib
 import datetime as dt
 import signal
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
@@ -172,10 +175,20 @@ async def arun_sync(
     owner = make_owner(options.worker_id)
     record = _record or _RunRecord(on_event, owner, clock())
     record.update(worker=owner, started_at=clock())
-    store = await asyncio.to_thread(Store.open, settings)
+    # a dry run never creates the SQLite file: it plans against an empty scratch registry
+    scratch = None
+    if options.dry_run and missing_sqlite_file(settings.database_url) is not None:
+        scratch = tempfile.TemporaryDirectory(prefix="datanexus-plan-")
+    where = settings if scratch is None else f"sqlite:///{Path(scratch.name) / 'plan.db'}"
+    try:
+        store = await asyncio.to_thread(Store.open, where)
+    except BaseException:
+        if scratch is not None:
+            scratch.cleanup()
+        raise
     added: list[str] = []
     try:
-        if symbols and not options.dry_run:
+        if symbols and (not options.dry_run or scratch is not None):
             added = (await asyncio.to_thread(add_assets, store, symbols, clock=clock)).added
         run_start = clock()
         full_since = (
@@ -246,7 +259,23 @@ async def arun_sync(
         )
     finally:
         await asyncio.to_thread(store.close)
+        if scratch is not None:
+            scratch.cleanup()
     return record.summary(clock())
+
+
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of the SQLite file ``url`` names when that file does not exist yet.
+
+    ``None`` for an existing file, an in-memory database or another backend.
+    """
+    parsed = sa.engine.make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
+        return None
+    if path.startswith("file:"):
+        return None
+    return None if Path(path).exists() else path
 
 
 @contextlib.contextmanager

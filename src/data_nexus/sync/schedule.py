@@ -21,7 +21,7 @@ from data_nexus.storage.store import Store
 from data_nexus.sync.bulk import bulk_known_unavailable, run_bulk
 from data_nexus.sync.events import RunStopping, StopCause
 from data_nexus.sync.leases import claim_due, held_elsewhere, load_states, release
-from data_nexus.sync.pipeline import RunContext, StopRun, sync_asset
+from data_nexus.sync.pipeline import RunContext, StopRun, settle_held_failures, sync_asset
 from data_nexus.sync.plan import (
     AssetState,
     BulkMode,
@@ -322,6 +322,8 @@ async def process_run(
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         raise
+    # the run ended inside an unreachable streak: failures if it went on, else an outage
+    await settle_held_failures(ctx, outage=stop.is_set)
     if stop.reason == "interrupted":
         ctx.emit(
             RunStopping(

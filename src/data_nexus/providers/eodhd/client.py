@@ -279,25 +279,28 @@ class EodhdClient:
         path = endpoint if target is None else f"{endpoint}/{quote(target, safe='')}"
         query = {**params, "fmt": "json"}
         cost = ENDPOINT_WEIGHTS[endpoint] if weight is None else weight
-        transient = malformed = 0
+        tries = malformed = 0  # one budget: every try of this request counts, whatever failed
         while True:
             outcome = await self._attempt(path, query, cost, endpoint=endpoint, target=target)
+            tries += 1
             if isinstance(outcome, bytes):
                 try:
                     result = parse(outcome)
                 except MalformedBody as exc:
                     malformed += 1
-                    if malformed > self._retry.malformed_retries:
+                    if (
+                        malformed > self._retry.malformed_retries
+                        or tries >= self._retry.max_attempts
+                    ):
                         raise
                     outcome = Failure(exc, transient=True, reason="malformed body")
-                    await self._retry_wait(endpoint, target, transient + malformed, outcome)
+                    await self._retry_wait(endpoint, target, tries, outcome)
                     continue
                 self._emit_warnings(target, result)
                 return result
-            transient += 1
-            if transient >= self._retry.max_attempts:
-                raise gave_up(outcome.error, transient)
-            await self._retry_wait(endpoint, target, transient + malformed, outcome)
+            if tries >= self._retry.max_attempts:
+                raise gave_up(outcome.error, tries)
+            await self._retry_wait(endpoint, target, tries, outcome)
 
     async def _attempt(
         self, path: str, query: dict[str, str], cost: int, *, endpoint: str, target: str | None

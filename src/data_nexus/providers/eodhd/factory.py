@@ -2,7 +2,8 @@
 
 Every caller (``datanexus sync``, ``datanexus assets discover``, the Python API) gets the
 same token, base URL, rate limit, timeout (``EODHD_TIMEOUT``) and retry policy
-(``EODHD_MAX_RETRIES`` retries after a 429, a 5xx or a timeout); what differs per run (a
+(``EODHD_MAX_RETRIES`` retries in all after a 429, a 5xx, a timeout, a connection error
+or a malformed body); what differs per run (a
 shared rate limiter or call budget, the concurrency, an event handler, a test transport) is
 passed through.
 """

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 class RetryPolicy:
     """How the client retries transient failures.
 
-    - ``max_attempts``: total tries of one request for 429, 5xx, timeouts and connection
-      errors (the first try included).
+    - ``max_attempts``: total tries of one request (the first try included), whatever the
+      retried failures were: 429, 5xx, timeouts, connection errors and malformed bodies
+      share this one budget.
     - ``base_delay``/``max_delay``: the backoff before retry *n* (1-based) is
       ``random() * min(max_delay, base_delay * 2**(n-1))`` ("full jitter").
     - ``max_retry_after``: the longest ``Retry-After`` the client will wait; a longer one makes
       it give up at once (``RateLimited``/``ProviderUnavailable``).
-    - ``malformed_retries``: extra tries when a 200 body is not valid JSON at all
-      (truncated, garbled, an HTML page), treated as transport corruption. Well-formed bodies
-      with bad values are never retried.
+    - ``malformed_retries``: at most this many of those retries may follow a 200 body that
+      is not valid JSON at all (truncated, garbled, an HTML page: transport corruption).
+      Well-formed bodies with bad values are never retried.
     """
 
     max_attempts: int = 6

@@ -141,7 +141,7 @@ def classify(
 
 def gave_up(error: ProviderError, tries: int) -> ProviderError:
     """The error to raise when retries ran out: ``error``'s kind, saying so."""
-    text = f"{error} (gave up after {tries} tries)"
+    text = f"{error} (gave up after {tries} {'try' if tries == 1 else 'tries'})"
     if isinstance(error, RateLimited):
         return RateLimited(text, retry_after=error.retry_after)
     return ProviderUnavailable(text)
