@@ -82,10 +82,13 @@ def test_symbols_a_stopped_run_never_reached_are_not_left_registered(tmp_path: P
             )
 
         summary = asyncio.run(main())
-        assert summary.synced == 1 and summary.status is RunStatus.INTERRUPTED
-        synced = next(e.symbol for e in events if isinstance(e, AssetSynced))
-        never = sorted({first, *rest} - {synced})
-        assert _registry(settings) == sorted([synced, "KEPT.US"])
+        # the stop comes at A's commit; with the writer's batching the next asset may already
+        # be fetched by then (in-flight assets finish), so one or two are synced, never three
+        synced = {e.symbol for e in events if isinstance(e, AssetSynced)}
+        assert 1 <= summary.synced == len(synced) < 3
+        assert summary.status is RunStatus.INTERRUPTED
+        never = sorted({first, *rest} - synced)
+        assert _registry(settings) == sorted([*synced, "KEPT.US"])
         notices = [(e.symbol, e.text) for e in events if isinstance(e, Notice)]
         assert notices == [
             (s, f"{s} was not registered: the run stopped before fetching it "
@@ -93,7 +96,8 @@ def test_symbols_a_stopped_run_never_reached_are_not_left_registered(tmp_path: P
             for s in never
         ]  # fmt: skip
         again = run_sync(settings, SyncOptions(symbols=(first, *rest)), clock=clock)
-        assert again.synced == 2 and _registry(settings) == sorted([first, *rest, "KEPT.US"])
+        assert again.synced == len(never)
+        assert _registry(settings) == sorted([first, *rest, "KEPT.US"])
 
 
 def test_a_refused_token_leaves_no_new_symbol_registered(tmp_path: Path) -> None:
