@@ -66,6 +66,7 @@ def register(app: typer.Typer) -> None:
         stale_after: Annotated[
             str | None,
             typer.Option(
+                metavar="DURATION",
                 help="Call an asset stale when its last sync is older than this, e.g. 4d, 36h "
                 "(default: $DATANEXUS_STALE_AFTER_DAYS, else 4d).",
                 show_default=False,

@@ -22,6 +22,7 @@ DatabaseUrl = Annotated[
     typer.Option(
         "--database-url",
         "-d",
+        metavar="URL",
         help="Database URL (default: $DATANEXUS_DATABASE_URL, else sqlite:///data_nexus.db). "
         "A bare path means an SQLite file.",
         show_default=False,

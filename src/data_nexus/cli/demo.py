@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--database-url",
                 "-d",
+                metavar="URL",
                 help=f"Where to put the demo's synthetic data (default {DEMO_DATABASE_URL}; "
                 "never your DATANEXUS_DATABASE_URL).",
             ),

@@ -75,32 +75,42 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(help="Active symbols per exchange (plus ~5% delisted ones).")
         ] = 20,
         exchanges: Annotated[
-            str, typer.Option(help=f"Comma-separated exchange codes ({_KNOWN}).")
+            str, typer.Option(metavar="CODES", help=f"Comma-separated exchange codes ({_KNOWN}).")
         ] = "US",
-        start: Annotated[str, typer.Option(help="First day of history, YYYY-MM-DD.")] = (
-            "2000-01-03"
-        ),
+        start: Annotated[
+            str, typer.Option(metavar="DATE", help="First day of history, YYYY-MM-DD.")
+        ] = "2000-01-03",
         today: Annotated[
             str | None,
             typer.Option(
+                metavar="DATE",
                 help="The emulated today, YYYY-MM-DD (default: the UTC date now).",
                 show_default=False,
             ),
         ] = None,
-        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 0,
+        host: Annotated[
+            str, typer.Option(metavar="ADDRESS", help="Address to listen on.")
+        ] = "127.0.0.1",
+        port: Annotated[
+            int, typer.Option(metavar="PORT", help="Port to listen on (0 picks a free one).")
+        ] = 0,
         token: Annotated[
-            str, typer.Option(help="API token to accept (demo is always accepted, restricted).")
+            str,
+            typer.Option(
+                metavar="TOKEN", help="API token to accept (demo is always accepted, restricted)."
+            ),
         ] = DEFAULT_TOKEN,
         no_bulk: Annotated[
             bool,
             typer.Option("--no-bulk", help="Refuse the bulk endpoint, as plans without it do."),
         ] = False,
         bulk_status: Annotated[
-            int, typer.Option(help="Status of the refused bulk endpoint: 403 or 404.")
+            int,
+            typer.Option(metavar="STATUS", help="Status of the refused bulk endpoint: 403 or 404."),
         ] = 403,
         latency_ms: Annotated[
-            float, typer.Option(help="Delay added to every API response, in milliseconds.")
+            float,
+            typer.Option(metavar="MS", help="Delay added to every API response, in milliseconds."),
         ] = 0.0,
         rate_limit: Annotated[
             int | None,
@@ -110,7 +120,8 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         rate_window: Annotated[
-            float, typer.Option(help="Length of the rate-limit window, in seconds.")
+            float,
+            typer.Option(metavar="SECONDS", help="Length of the rate-limit window, in seconds."),
         ] = 60.0,
         no_retry_after: Annotated[
             bool,
@@ -121,14 +132,21 @@ def register(app: typer.Typer) -> None:
             typer.Option(help="API calls allowed per day; over it: 402.", show_default="unlimited"),
         ] = None,
         fail_rate: Annotated[
-            float, typer.Option(help="Fraction of requests answered 500/502/503 (0 to 1).")
+            float,
+            typer.Option(
+                metavar="FRACTION", help="Fraction of requests answered 500/502/503 (0 to 1)."
+            ),
         ] = 0.0,
         malformed_rate: Annotated[
-            float, typer.Option(help="Fraction of JSON bodies truncated or garbled (0 to 1).")
+            float,
+            typer.Option(
+                metavar="FRACTION", help="Fraction of JSON bodies truncated or garbled (0 to 1)."
+            ),
         ] = 0.0,
         dirty: Annotated[
             str | None,
             typer.Option(
+                metavar="KINDS",
                 help=f"Serve real-world bad data: comma-separated kinds or 'all' ({_DIRT}).",
                 show_default=False,
             ),

@@ -20,12 +20,18 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         host: Annotated[
-            str, typer.Option(help="Address to listen on; beyond loopback needs --token.")
+            str,
+            typer.Option(
+                metavar="ADDRESS", help="Address to listen on; beyond loopback needs --token."
+            ),
         ] = "127.0.0.1",
-        port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+        port: Annotated[
+            int, typer.Option(metavar="PORT", min=0, max=65535, help="TCP port.")
+        ] = 8000,
         token: Annotated[
             str | None,
             typer.Option(
+                metavar="TOKEN",
                 envvar="DATANEXUS_SERVE_TOKEN",
                 help="Bearer token clients must send (prefer the environment variable: "
                 "a command line is visible to other users).",

@@ -93,15 +93,19 @@ def register(app: typer.Typer) -> None:
         ] = None,
         exchange: Annotated[str | None, typer.Option(help="Only assets of this exchange.")] = None,
         max_age: Annotated[
-            str, typer.Option(help="Skip assets synced more recently (e.g. 1d, 12h, 0).")
+            str,
+            typer.Option(
+                metavar="DURATION", help="Skip assets synced more recently (e.g. 1d, 12h, 0)."
+            ),
         ] = "1d",
         full: Annotated[bool, typer.Option("--full", help="Refetch every history.")] = False,
         since: Annotated[
             str | None,
             typer.Option(
+                metavar="DATE",
                 help="Start of the first or full fetch (YYYY-MM-DD); an asset never "
                 "fetched back that far is backfilled from it, once (named symbols now, "
-                "others when due)."
+                "others when due).",
             ),
         ] = None,
         concurrency: Annotated[int, typer.Option(help="Requests in flight at most.")] = 8,
@@ -111,11 +115,16 @@ def register(app: typer.Typer) -> None:
         ] = None,
         bulk: Annotated[
             str,
-            typer.Option(help="Bulk requests per exchange: auto (when cheaper), always, never."),
+            typer.Option(
+                metavar="[auto|always|never]",
+                help="Bulk requests per exchange: auto (when cheaper), always, never.",
+            ),
         ] = "auto",
         worker_id: Annotated[
             str | None,
-            typer.Option(help="Name of this worker when several share a PostgreSQL database."),
+            typer.Option(
+                metavar="NAME", help="Name of this worker when several share a PostgreSQL database."
+            ),
         ] = None,
         dry_run: Annotated[
             bool,
@@ -141,6 +150,7 @@ def register(app: typer.Typer) -> None:
         timeout: Annotated[
             float | None,
             typer.Option(
+                metavar="SECONDS",
                 help="Seconds an HTTP request may wait before it is retried "
                 "(default: $EODHD_TIMEOUT, else 10 s to connect and 120 s to read).",
                 show_default=False,
@@ -149,6 +159,7 @@ def register(app: typer.Typer) -> None:
         lease_ttl: Annotated[
             str | None,
             typer.Option(
+                metavar="DURATION",
                 help="How long this worker's claim on an asset lasts before another worker "
                 "may take it over, e.g. 90s, 10m (default: $DATANEXUS_LEASE_TTL, else 10m).",
                 show_default=False,
