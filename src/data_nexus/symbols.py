@@ -68,18 +68,24 @@ class SymbolError(UsageError):
         self.hint = hint
 
 
-def _accepted(candidate: str) -> bool:
+def _canonical(candidate: str) -> str | None:
+    """``candidate`` as :func:`parse_symbol` spells it, or None when it is refused."""
     try:
-        _parse(candidate, hints=False)
+        return str(_parse(candidate, hints=False))
     except UsageError:
-        return False
-    return True
+        return None
+
+
+def _accepted(candidate: str) -> bool:
+    return _canonical(candidate) is not None
 
 
 def _refuse(text: str, why: str, hint: str, *, hints: bool = True) -> SymbolError:
-    """The error for ``text``; ``hint`` is shown only when it would itself be accepted."""
-    if hints and _accepted(hint):
-        return SymbolError(f"invalid symbol {text!r}: {why}; use '{hint}'", hint)
+    """The error for ``text``; ``hint`` is shown only when it would itself be accepted, and
+    in the spelling it is accepted as (``0.. 0`` suggested ``0-. 0``, stored as ``0-.0``)."""
+    canonical = _canonical(hint) if hints else None
+    if canonical is not None:
+        return SymbolError(f"invalid symbol {text!r}: {why}; use '{canonical}'", canonical)
     return SymbolError(f"invalid symbol {text!r}: {why}")
 
 

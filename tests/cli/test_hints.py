@@ -37,6 +37,7 @@ def test_every_hint_is_accepted_by_parse_symbol(text: str) -> None:
         ("A;DROP", None),
         ("../x", None),
         ("AAPL.US", None),
+        ("0.. 0", "0-.0"),  # found by the property above: the hint is given canonical
     ],
 )
 def test_known_hints(text: str, hint: str | None) -> None:
