@@ -20,25 +20,12 @@ import pyarrow.csv as pacsv
 
 from data_nexus.decimals import canonical
 from data_nexus.query.frame import Frame
+from data_nexus.query.import_rows import KNOWN_COLUMNS
 from data_nexus.records import Dividend, Split
 
-OWN_COLUMNS = [
-    "date",
-    "open",
-    "high",
-    "low",
-    "close",
-    "adjusted_close",
-    "volume",
-    "dividend",
-    "dividend_adjusted",
-    "split",
-    "currency",
-    "declaration_date",
-    "record_date",
-    "payment_date",
-    "period",
-]
+#: The columns of a ``files``-layout CSV, in order: exactly those ``import csv`` reads
+#: (:data:`~data_nexus.query.import_rows.KNOWN_COLUMNS`), so an export always imports.
+OWN_COLUMNS = list(KNOWN_COLUMNS)
 
 
 def _text(value: Any) -> str:
