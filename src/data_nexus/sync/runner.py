@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from data_nexus.assets import add_assets
 from data_nexus.clock import Clock, utcnow
@@ -33,6 +32,7 @@ from data_nexus.errors import (
 from data_nexus.providers.eodhd import EodhdClient, ProviderEvent, RequestRetried
 from data_nexus.providers.eodhd.factory import make_client
 from data_nexus.redact import redact
+from data_nexus.storage.engine import parse_database_url
 from data_nexus.storage.store import AsyncWriter, Store
 from data_nexus.symbols import parse_exchange, parse_symbols
 from data_nexus.sync.budget import SharedCallBudget, SharedRateLimiter, calls_spent_today
@@ -267,9 +267,10 @@ async def arun_sync(
 def missing_sqlite_file(url: str) -> str | None:
     """The path of the SQLite file ``url`` names when that file does not exist yet.
 
-    ``None`` for an existing file, an in-memory database or another backend.
+    ``None`` for an existing file, an in-memory database or another backend. Raises
+    :class:`~data_nexus.errors.ConfigError` for a URL :func:`parse_database_url` refuses.
     """
-    parsed = sa.engine.make_url(url)
+    parsed = parse_database_url(url)
     path = parsed.database
     if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:":
         return None
