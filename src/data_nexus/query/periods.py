@@ -29,8 +29,8 @@ import pyarrow.compute as pc
 
 from data_nexus.query import adjust as adj
 from data_nexus.records import Dividend, Split
-from data_nexus.storage.aggregates import PERIODS, FactorSteps
 from data_nexus.storage.frames import FrameReader
+from data_nexus.storage.period_sql import PERIODS, FactorSteps
 
 #: Where to resample: None (default) as the backend's capabilities say
 #: (:attr:`~data_nexus.storage.capabilities.Capabilities.resample_in_sql`), True in the

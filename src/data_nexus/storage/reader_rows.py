@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from data_nexus.records import Dividend, Split
-from data_nexus.storage import aggregates
+from data_nexus.storage.closes import previous_closes
 from data_nexus.storage.reader_connection import ReaderConnection
 
 #: Symbols per SQLite statement (well inside its 32,766 parameters).
@@ -141,10 +141,10 @@ class RowReads(ReaderConnection):
         self, keys: Sequence[tuple[str, dt.date]]
     ) -> dict[tuple[str, dt.date], Decimal]:
         """The close of each symbol's last bar before each date (absent: no earlier bar), in a
-        few statements (:func:`aggregates.previous_closes`)."""
+        few statements (:func:`~data_nexus.storage.closes.previous_closes`)."""
         conn = self._pg if self._pg is not None else self._sqlite
         assert conn is not None
-        return aggregates.previous_closes(conn, keys)
+        return previous_closes(conn, keys)
 
     def assets(self) -> list[AssetRow]:
         """Every asset with its sync state, sorted by symbol."""
