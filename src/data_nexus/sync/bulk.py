@@ -20,10 +20,12 @@ from data_nexus.providers.protocol import BulkProvider
 from data_nexus.records import Bar, Dividend, Finding, Split
 from data_nexus.storage import provider_state
 from data_nexus.storage.store import AssetUpdate, Store
+from data_nexus.sync.bulk_plan import BulkPlan
 from data_nexus.sync.events import AssetSynced, BulkRefused, BulkUsed, Notice
 from data_nexus.sync.leases import failure_message
+from data_nexus.sync.modes import FetchMode
 from data_nexus.sync.pipeline import RunContext, StopRun, fail_asset, synced_state
-from data_nexus.sync.plan import AssetState, BulkPlan, FetchMode
+from data_nexus.sync.plan import AssetState
 
 RECHECK_AFTER = dt.timedelta(days=1)
 

@@ -15,7 +15,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from data_nexus.sync.plan import FetchMode, SkipReason
+from data_nexus.sync.modes import FetchMode, SkipReason
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,18 +34,17 @@ from data_nexus.sync.history import (
     retracted_actions,
 )
 from data_nexus.sync.leases import failure_message, record_failure, release
+from data_nexus.sync.modes import FetchMode, SkipReason
 from data_nexus.sync.plan import (
     AssetState,
-    FetchMode,
     FetchPlan,
     PlanOptions,
-    SkipReason,
-    check_window,
     full_refresh_of,
     history_from_after,
-    sessions_back,
 )
 from data_nexus.sync.plan import plan_fetch as make_plan
+from data_nexus.sync.weekdays import sessions_back
+from data_nexus.sync.window import check_window
 
 
 @dataclass(slots=True)

@@ -1,79 +1,53 @@
-"""Pure planning for a sync: what is due, which dates to fetch, what it will cost.
+"""Pure planning for one asset's sync: whether it is due, which dates to fetch, what it costs.
 
 Nothing here touches the network, the database or the clock: every function takes the
 state and ``now`` it needs, so the whole decision logic is unit-tested and ``--dry-run``
-is simply the plan printed instead of executed.
+is simply the plan printed instead of executed. The rest of the plan lives beside it, each
+concept in its own module and re-exported here: the named decisions
+(:mod:`~data_nexus.sync.modes`), weekday arithmetic (:mod:`~data_nexus.sync.weekdays`), the
+bulk plan over an exchange (:mod:`~data_nexus.sync.bulk_plan`) and the check of re-fetched
+sessions (:mod:`~data_nexus.sync.window`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import cast
 
-from data_nexus.exchanges import exchange_today, exchange_zone
-from data_nexus.records import Bar
+from data_nexus.exchanges import exchange_today
+from data_nexus.sync.bulk_plan import BulkPlan, plan_bulk
+from data_nexus.sync.modes import BulkMode, FetchMode, SkipReason
+from data_nexus.sync.weekdays import sessions_back, weekdays_between
+from data_nexus.sync.window import WindowCheck, check_window
 
+__all__ = [  # the per-asset plan, and the parts callers outside sync import from here
+    "BACKOFF_BASE",
+    "BACKOFF_CAP",
+    "WHOLE_HISTORY",
+    "AssetState",
+    "BulkMode",
+    "BulkPlan",
+    "FetchMode",
+    "FetchPlan",
+    "HeldBack",
+    "PlanOptions",
+    "SkipReason",
+    "WindowCheck",
+    "asked_from",
+    "backoff_delay",
+    "check_window",
+    "full_refresh_of",
+    "held_back",
+    "history_from_after",
+    "needs_backfill",
+    "plan_bulk",
+    "plan_fetch",
+    "sessions_back",
+    "skip_reason",
+    "weekdays_between",
+]
 
-class BulkMode(StrEnum):
-    """When a sync uses the per-exchange bulk endpoint (``datanexus sync --bulk``)."""
-
-    #: When its requests cost fewer calls than the per-symbol ones they replace.
-    AUTO = "auto"
-    #: Whenever an asset can take it.
-    ALWAYS = "always"
-    #: Never.
-    NEVER = "never"
-
-
-class SkipReason(StrEnum):
-    """Why an asset is not synced in a run (the keys of ``SyncSummary.skipped``)."""
-
-    #: Excluded with ``datanexus assets pause``.
-    PAUSED = "paused"
-    #: A recent failure scheduled its retry later (``assets.next_attempt_at``).
-    IN_BACKOFF = "in backoff"
-    #: Delisted, and its history is stored: nothing new will come.
-    DELISTED_COMPLETE = "delisted, history complete"
-    #: Synced less than ``max_age`` ago.
-    FRESH = "fresh"
-    #: Claimed, but another worker took its lease before the write.
-    LEASE_LOST = "lease lost"
-
-
-class FetchMode(StrEnum):
-    """How one asset is fetched (``AssetSynced.mode`` and the dry run's plan)."""
-
-    FIRST_SYNC = "first sync"
-    INCREMENTAL = "incremental"
-    FULL_REFRESH = "full refresh"
-    CORPORATE_ACTION = "corporate action detected"
-    #: Every re-fetched close moved and no split explains it: another company's history.
-    HISTORY_REPLACED = "history replaced"
-    BULK = "bulk"
-    #: ``--since`` earlier than the provider was ever asked (:func:`needs_backfill`): from
-    #: that date through today.
-    BACKFILL = "backfill"
-
-    @property
-    def is_full(self) -> bool:
-        """Whether this mode rewrites the whole history (a full refresh)."""
-        full = (FetchMode.FULL_REFRESH, FetchMode.CORPORATE_ACTION, FetchMode.HISTORY_REPLACED)
-        return self in full
-
-
-#: Weighted cost of one bulk request (EODHD: 100 calls) and of a bulk day (prices, splits,
-#: dividends).
-BULK_REQUEST_CALLS = 100
-BULK_DAY_REQUESTS = 3
-#: Assets further behind than this many sessions are synced per symbol even in bulk mode.
-BULK_MAX_DAYS = 5
-#: Local time after which an exchange's end-of-day bars for that date are final.
-DATA_READY = dt.time(18, 0)
-ONE_DAY = dt.timedelta(days=1)
 BACKOFF_BASE = dt.timedelta(minutes=15)
 BACKOFF_CAP = dt.timedelta(days=1)
 
@@ -171,28 +145,6 @@ def history_from_after(
     if reach > state.first_date:
         return state.history_from
     return reach if state.history_from is None else min(state.history_from, reach)
-
-
-def sessions_back(day: dt.date, sessions: int) -> dt.date:
-    """The date ``sessions`` weekdays before ``day`` (holidays are not known here)."""
-    current = day
-    remaining = sessions
-    while remaining > 0:
-        current -= dt.timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
-
-
-def weekdays_between(after: dt.date, until: dt.date) -> list[dt.date]:
-    """Weekdays in ``(after, until]``: the candidate sessions after the last stored bar."""
-    days = []
-    current = after + dt.timedelta(days=1)
-    while current <= until:
-        if current.weekday() < 5:
-            days.append(current)
-        current += dt.timedelta(days=1)
-    return days
 
 
 def skip_reason(
@@ -298,40 +250,6 @@ def full_refresh_of(plan: FetchPlan, since: dt.date | None) -> FetchPlan:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class WindowCheck:
-    """How the re-fetched sessions compare with what is stored."""
-
-    adjustment_changed: bool
-    revised_dates: tuple[dt.date, ...]
-
-
-def _values(bar: Bar) -> tuple[object, ...]:
-    return (bar.open, bar.high, bar.low, bar.close, bar.adjusted_close, bar.volume)
-
-
-def check_window(stored: Sequence[Bar], fetched: Sequence[Bar]) -> WindowCheck:
-    """Compare the stored bars with the re-fetched ones on the dates both have.
-
-    A day whose raw ``close`` is unchanged but whose ``adjusted_close`` differs means the
-    provider re-adjusted history: a split or dividend happened (or was corrected), so the
-    whole adjusted history must be fetched again. Any other difference is a revision of
-    that bar (late volume, a corrected print) and is simply overwritten.
-    """
-    by_date = {bar.date: bar for bar in fetched}
-    changed = False
-    revised: list[dt.date] = []
-    for old in stored:
-        new = by_date.get(old.date)
-        if new is None:
-            continue
-        if _values(old) != _values(new):
-            revised.append(old.date)
-            if old.close == new.close and old.adjusted_close != new.adjusted_close:
-                changed = True
-    return WindowCheck(changed, tuple(revised))
-
-
 def backoff_delay(fail_count: int) -> dt.timedelta:
     """Wait before retrying an asset that failed ``fail_count`` times in a row.
 
@@ -341,76 +259,3 @@ def backoff_delay(fail_count: int) -> dt.timedelta:
         return dt.timedelta(0)
     delay = BACKOFF_BASE * (1 << min(fail_count - 1, 16))
     return min(delay, BACKOFF_CAP)
-
-
-@dataclass(frozen=True, slots=True)
-class BulkPlan:
-    """A bulk update of one exchange: these sessions for these assets."""
-
-    exchange: str
-    days: tuple[dt.date, ...]
-    symbols: tuple[str, ...]
-
-    @property
-    def calls(self) -> int:
-        """Weighted calls of the bulk requests (prices, splits, dividends per day)."""
-        return len(self.days) * BULK_DAY_REQUESTS * BULK_REQUEST_CALLS
-
-
-def covered_through(state: AssetState) -> dt.date | None:
-    """The last session this asset's stored data is final for (a bar, or no trading).
-
-    The last stored bar, or the exchange date of the last sync when it ran after
-    :data:`DATA_READY` local time (the day's final bars are published by then), else the
-    day before — whichever is later.
-    """
-    if state.last_date is None:
-        return None
-    if state.last_synced is None:
-        return state.last_date
-    local = state.last_synced.astimezone(exchange_zone(state.exchange))
-    synced_day = local.date() if local.time() >= DATA_READY else local.date() - ONE_DAY
-    return max(state.last_date, synced_day)
-
-
-def plan_bulk(
-    exchange: str,
-    plans: Iterable[FetchPlan],
-    states: dict[str, AssetState],
-    *,
-    now: dt.datetime,
-    mode: BulkMode,
-) -> BulkPlan | None:
-    """Whether (and for which assets and days) to update ``exchange`` through bulk requests.
-
-    Incremental assets covered up to the same session (the most common one, so that a few
-    thinly traded or lagging assets cannot stretch the bulk days) take the bulk path for
-    the sessions since; the rest, and anything more than :data:`BULK_MAX_DAYS` sessions
-    behind, sync per symbol. ``auto`` chooses bulk when its requests cost fewer calls than
-    the per-symbol requests it replaces; ``always`` whenever an asset can take it; ``never``
-    not at all.
-    """
-    if mode == BulkMode.NEVER:
-        return None
-    today = exchange_today(exchange, now)
-    candidates: list[tuple[FetchPlan, dt.date]] = []
-    for plan in plans:
-        covered = covered_through(states[plan.symbol])
-        if plan.full or plan.fetch_actions or plan.mode is FetchMode.BACKFILL or covered is None:
-            continue
-        if len(weekdays_between(covered, today)) > BULK_MAX_DAYS:
-            continue
-        candidates.append((plan, covered))
-    if not candidates:
-        return None
-    counts = Counter(covered for _, covered in candidates)
-    common = max(counts, key=lambda day: (counts[day], day))
-    eligible = [plan for plan, covered in candidates if covered >= common]
-    days = tuple(weekdays_between(common, today))
-    if not days:  # nothing new: the per-symbol path re-fetches the correction window instead
-        return None
-    bulk = BulkPlan(exchange, days, tuple(p.symbol for p in eligible))
-    per_symbol_calls = sum(p.calls for p in eligible)
-    if mode == BulkMode.AUTO and bulk.calls >= per_symbol_calls:
-        return None
-    return bulk

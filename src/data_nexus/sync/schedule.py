@@ -19,20 +19,18 @@ from data_nexus.config import Settings
 from data_nexus.providers.protocol import BulkProvider
 from data_nexus.storage.store import Store
 from data_nexus.sync.bulk import bulk_known_unavailable, run_bulk
+from data_nexus.sync.bulk_plan import BulkPlan, plan_bulk
 from data_nexus.sync.events import RunStopping, StopCause
 from data_nexus.sync.leases import claim_due, held_elsewhere, load_states, release
+from data_nexus.sync.modes import BulkMode, SkipReason
 from data_nexus.sync.pipeline import RunContext, StopRun, settle_held_failures, sync_asset
 from data_nexus.sync.plan import (
     AssetState,
-    BulkMode,
-    BulkPlan,
     FetchPlan,
     HeldBack,
     PlanOptions,
-    SkipReason,
     full_refresh_of,
     held_back,
-    plan_bulk,
     plan_fetch,
     skip_reason,
 )

@@ -29,7 +29,8 @@ from data_nexus.sync.events import (
     StopCause,
     SyncEvent,
 )
-from data_nexus.sync.plan import BulkMode, HeldBack, PlanOptions
+from data_nexus.sync.modes import BulkMode
+from data_nexus.sync.plan import HeldBack, PlanOptions
 from data_nexus.sync.status import RunStatus
 
 #: The longest ``max_age`` and ``lease_ttl`` accepted (100 years: beyond, dates overflow).
