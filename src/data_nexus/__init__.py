@@ -24,10 +24,11 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     **dict.fromkeys(
-        ("AssetInfo", "add_assets", "discover_assets", "list_assets", "pause_assets",
-         "remove_assets", "resume_assets"),
+        ("AssetInfo", "add_assets", "list_assets", "pause_assets", "remove_assets",
+         "resume_assets"),
         "data_nexus.assets",
     ),
+    "discover_assets": "data_nexus.discovery",
     **dict.fromkeys(("Settings", "load_settings"), "data_nexus.config"),
     "run_demo": "data_nexus.demo",
     **dict.fromkeys(
@@ -132,7 +133,6 @@ if TYPE_CHECKING:
     from data_nexus.assets import (
         AssetInfo,
         add_assets,
-        discover_assets,
         list_assets,
         pause_assets,
         remove_assets,
@@ -140,6 +140,7 @@ if TYPE_CHECKING:
     )
     from data_nexus.config import Settings, load_settings
     from data_nexus.demo import run_demo
+    from data_nexus.discovery import discover_assets
     from data_nexus.errors import (
         AuthFailed,
         BadRequest,

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from data_nexus.assets import LIST_EXCHANGES_HINT, drop_unconfirmed
+from data_nexus.assets import drop_unconfirmed
+from data_nexus.discovery import LIST_EXCHANGES_HINT
 from data_nexus.exchanges import known_exchange
 from data_nexus.storage.store import Store
 from data_nexus.sync.events import EventHandler, Notice
