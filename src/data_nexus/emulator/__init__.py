@@ -14,9 +14,10 @@ Used by end-to-end tests, benchmarks and the offline demo (``datanexus fake-eodh
 """
 
 from data_nexus.emulator.config import DEFAULT_TOKEN, DEMO_SYMBOLS, DEMO_TOKEN, EmulatorConfig
-from data_nexus.emulator.dirt import DIRT_KINDS, Injected
+from data_nexus.emulator.dirt_choice import DIRT_KINDS
 from data_nexus.emulator.exchanges import EXCHANGES
 from data_nexus.emulator.faults import FAULT_KINDS
+from data_nexus.emulator.injected import Injected
 from data_nexus.emulator.market import Market
 from data_nexus.emulator.server import EmulatorServer
 

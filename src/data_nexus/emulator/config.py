@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from data_nexus.emulator.dirt import DIRT_KINDS
+from data_nexus.emulator.dirt_choice import DIRT_KINDS
 from data_nexus.emulator.exchanges import EXCHANGES
 from data_nexus.emulator.market import DEFAULT_START, Market
 from data_nexus.errors import ConfigError

@@ -18,7 +18,8 @@ import numpy as np
 
 from data_nexus.emulator.adjustment import SymbolView
 from data_nexus.emulator.bulk import bulk_response
-from data_nexus.emulator.dirt import PLAN_WARNING, DirtBook
+from data_nexus.emulator.dirt import DirtBook
+from data_nexus.emulator.dirt_serving import PLAN_WARNING
 from data_nexus.emulator.dirty_rows import csv_row, json_row
 from data_nexus.emulator.formats import (
     DIVIDENDS_CSV_HEADER,

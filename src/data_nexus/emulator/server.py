@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from data_nexus.emulator.config import EmulatorConfig
-from data_nexus.emulator.dirt import Injected
+from data_nexus.emulator.injected import Injected
 from data_nexus.emulator.messages import Request, Response
 from data_nexus.emulator.service import EmulatorService
 from data_nexus.errors import ConfigError
