@@ -98,9 +98,9 @@ _ZERO_DECIMALS = re.compile(r"\n0\.0++\n")
 def compact_eod(
     body: bytes, symbol: str, *, zero_rows: list[str], secrets: tuple[str, ...]
 ) -> Sequence[Bar] | None:
-    """Bars of one symbol from a compact ``/eod`` body, sorted by date (mostly as
-    :class:`BarColumns`); ``None`` when the
-    body is not in that shape (or names a day that does not exist)."""
+    """Bars of one symbol from a compact ``/eod`` body, sorted by date (as
+    :class:`BarColumns` when :func:`_eod_columns` can); ``None`` when the body is not in
+    that shape (or names a day that does not exist)."""
     with paused():  # rows and bars hold no cycles (see data_nexus.collector)
         rows = _rows(body, _EOD_ROW, _EOD_FIXED)
         if rows is None:
