@@ -24,6 +24,7 @@ from itertools import repeat
 from operator import lt
 from typing import Any, overload
 
+from data_nexus.collector import paused
 from data_nexus.records import Bar
 
 #: Price texts in the order of :class:`Bar`'s fields: open, high, low, close, adjusted close.
@@ -118,12 +119,13 @@ class BarColumns(Sequence[Bar]):
     def bars(self) -> list[Bar]:
         """The bars (built on the first call, then kept)."""
         if self._bars is None:
-            self._bars = build_bars(
-                repeat(self.symbol),
-                self.days,
-                [list(map(Decimal, column)) for column in self.prices],
-                self.volumes,
-            )
+            with paused():  # bars hold no cycles (see data_nexus.collector), as in the parser
+                self._bars = build_bars(
+                    repeat(self.symbol),
+                    self.days,
+                    [list(map(Decimal, column)) for column in self.prices],
+                    self.volumes,
+                )
         return self._bars
 
     def __len__(self) -> int:
