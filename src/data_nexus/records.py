@@ -8,6 +8,7 @@ a trading date, not an instant), split ratios keep both sides as sent.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -175,6 +176,6 @@ class Parsed(Generic[T]):
     :class:`Finding`, for the caller to write with the asset's data.
     """
 
-    records: list[T]
+    records: Sequence[T]
     warnings: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from data_nexus.errors import DataValidationError, LeaseConflict, StorageError
 from data_nexus.records import Bar, Dividend
-from data_nexus.storage import pg_batch, pg_writer, validate
+from data_nexus.storage import action_rows, pg_batch, pg_writer
 from data_nexus.storage.store import AssetUpdate, Store, WriteResult
 from tests.storage.conftest import add_assets, asset_state, make_bars, snapshot
 
@@ -129,7 +129,7 @@ def test_a_database_error_in_the_shared_part_fails_that_asset_alone(
     store: Store, shared: list[dict[int, Any] | str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An action the database refuses (CHECK constraint) after the shared COPY."""
-    monkeypatch.setattr(validate, "ACTION_TYPES", ("split", "dividend", "bogus"))
+    monkeypatch.setattr(action_rows, "ACTION_TYPES", ("split", "dividend", "bogus"))
     bogus = Dividend("B.US", D0, Decimal("0.5"))
     object.__setattr__(bogus, "action_type", "bogus")
     add_assets(store, "A.US", "B.US", "C.US")

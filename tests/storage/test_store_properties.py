@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from data_nexus.errors import DataNexusError, DataValidationError
 from data_nexus.records import Bar, Dividend, Split
-from data_nexus.storage import pg_writer, validate
+from data_nexus.storage import action_rows, pg_writer
 from data_nexus.storage.store import AssetUpdate, Store
 from tests.storage.conftest import add_assets, snapshot
 
@@ -223,7 +223,7 @@ def failing_update(
                   1.125, None, None)  # type: ignore[arg-type]  # a caller's float  # fmt: skip
         return AssetUpdate(symbol, iter([*bars, bad]), state={"fail_count": 99})
     # A corporate action the database refuses (CHECK constraint), after the bars went in.
-    monkeypatch.setattr(validate, "ACTION_TYPES", ("split", "dividend", "bogus"))
+    monkeypatch.setattr(action_rows, "ACTION_TYPES", ("split", "dividend", "bogus"))
     action = Dividend(symbol, bars[0].date, Decimal("0.5"))
     object.__setattr__(action, "action_type", "bogus")
     return AssetUpdate(

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from data_nexus.errors import DataValidationError, LeaseConflict, StorageError
 from data_nexus.records import Bar, Dividend, Split
-from data_nexus.storage import validate
+from data_nexus.storage import action_rows
 from data_nexus.storage.store import AssetUpdate, Store, WriteResult
 from tests.storage.conftest import add_assets, asset_state, make_bars, snapshot
 
@@ -157,7 +157,7 @@ def test_a_database_error_inside_a_batch_is_rolled_back_alone(
 ) -> None:
     """A statement the database refuses (CHECK constraint) aborts only that asset's savepoint."""
     add_assets(store, "A.US", "B.US", "C.US")
-    monkeypatch.setattr(validate, "ACTION_TYPES", ("split", "dividend", "bogus"))
+    monkeypatch.setattr(action_rows, "ACTION_TYPES", ("split", "dividend", "bogus"))
     bogus = Dividend("B.US", D0, Decimal("0.5"))
     object.__setattr__(bogus, "action_type", "bogus")  # slips past validation on purpose
     before_b = snapshot(store, "B.US")
@@ -260,7 +260,7 @@ def test_a_clean_sqlite_batch_of_lists_takes_no_savepoint_and_a_failure_rolls_ba
     assert [r.inserted for r in results if isinstance(r, WriteResult)] == [3, 3]
     assert not [s for s in statements if s.startswith("SAVEPOINT")]
 
-    monkeypatch.setattr(validate, "ACTION_TYPES", ("split", "dividend", "bogus"))
+    monkeypatch.setattr(action_rows, "ACTION_TYPES", ("split", "dividend", "bogus"))
     bogus = Dividend("B.US", D0, Decimal("0.5"))
     object.__setattr__(bogus, "action_type", "bogus")  # the database refuses it
     before_b = snapshot(sqlite_store, "B.US")

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from data_nexus.decimals import canonical, decimal_places
 from data_nexus.errors import DataValidationError
 from data_nexus.records import Bar, Dividend, Finding, Split
+from data_nexus.storage.clean_chunks import by_columns
 from data_nexus.storage.validate import (
     MISSING,
     BarValidator,
@@ -376,9 +377,9 @@ def test_a_plain_chunk_is_judged_column_wise() -> None:
     zeros stripped)."""
     bars = [bar(date=DAY + dt.timedelta(days=i), close=Decimal(i + 1) / 4) for i in range(50)]
     bars[7] = bar(date=bars[7].date, close=Decimal("1.50"), low=Decimal("10"))
-    validator = BarValidator("AAPL.US")
-    chunk = validator._by_columns(bars)
+    dates: set[str] = set()
+    chunk = by_columns(bars, "AAPL.US", dates, "9999-12-31", canonical=True)
     assert chunk is not None
     assert chunk == BarValidator("AAPL.US")._by_rows(bars)
-    assert validator.dates == {r[0] for r in chunk.rows}
-    assert validator._by_columns(bars[:1]) is None  # a date seen before: row by row
+    assert dates == {r[0] for r in chunk.rows}
+    assert by_columns(bars[:1], "AAPL.US", dates, "9999-12-31", canonical=True) is None

@@ -30,6 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from data_nexus.bar_columns import BarColumns
 from data_nexus.models import ASSETS, MARKET_DATA
 from data_nexus.storage.pg_writer import PgBarSink, copy_sql, send_inside
 from data_nexus.storage.updates import AssetUpdate, WriteResult
@@ -46,15 +47,15 @@ _PROBE = "SELECT EXISTS (SELECT FROM market_data WHERE symbol = %s AND time BETW
 def candidates(updates: Sequence[AssetUpdate], prepared: Mapping[int, Prepared]) -> list[int]:
     """Indexes of the updates the shared ``COPY`` may take, judged before any query.
 
-    They have a window, bars that can be read again (a list or tuple) and a symbol no
-    other update of the batch has (the updates of one symbol must run in order).
+    They have a window, bars that can be read again (a list, tuple or ``BarColumns``) and a
+    symbol no other update of the batch has (the updates of one symbol must run in order).
     """
     counts = Counter(u.symbol for u in updates)
     return [
         i
         for i in sorted(prepared)
         if updates[i].window is not None
-        and isinstance(updates[i].bars, list | tuple)
+        and isinstance(updates[i].bars, list | tuple | BarColumns)
         and counts[updates[i].symbol] == 1
     ]
 

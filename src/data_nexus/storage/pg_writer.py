@@ -154,7 +154,7 @@ def copy_sql(table: str) -> str:
     return f"COPY {table} ({_COLUMNS}) FROM STDIN"
 
 
-def copy_lines(sym: str, rows: list[BarRow]) -> str:
+def copy_lines(sym: str, rows: Iterable[BarRow]) -> str:
     """``rows`` as ``COPY`` text lines (``sym``: the symbol escaped by :func:`copy_text`)."""
     return "".join([f"{d}\t{sym}\t{p}\t{MISSING if v is None else v}\n" for d, p, v in rows])
 
@@ -191,7 +191,7 @@ class PgBarSink:
     # -- upsert ------------------------------------------------------------------------------
 
     def write(
-        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str] | None
+        self, symbol: str, rows: Sequence[BarRow], first: str, last: str, stored: set[str] | None
     ) -> tuple[int, int]:
         """Insert new rows, update changed ones, leave identical ones; (inserted, updated)."""
         start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
@@ -286,7 +286,7 @@ class PgBarSink:
         return any(span.chunks for span in self._spans(start, end))
 
     def _stage_and_merge(
-        self, symbol: str, rows: list[BarRow], spans: list[Span]
+        self, symbol: str, rows: Sequence[BarRow], spans: list[Span]
     ) -> tuple[int, int]:
         self._copy(_STAGE, symbol, rows)
         dates = [r[0] for r in rows]
@@ -326,7 +326,7 @@ class PgBarSink:
             updated += changed
         return inserted, updated
 
-    def _copy(self, table: str, symbol: str, rows: list[BarRow]) -> None:
+    def _copy(self, table: str, symbol: str, rows: Sequence[BarRow]) -> None:
         sym = copy_text(symbol)
         with self.cur.copy(copy_sql(table)) as copy:
             for i in range(0, len(rows), _COPY_WRITE_ROWS):

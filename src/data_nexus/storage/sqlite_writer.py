@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from itertools import repeat
 
 from data_nexus.collector import paused
-from data_nexus.storage.validate import MISSING, BarRow
+from data_nexus.storage.bar_rows import MISSING, BarRow, ColumnRows
 from data_nexus.storage.writer import Chunk, Known, write_validated
 
 # A row goes in as the validator made it: its five prices as separate texts from one
@@ -46,15 +47,18 @@ class SqliteBarSink:
         self.raw = raw
 
     def write(
-        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str] | None
+        self, symbol: str, rows: Sequence[BarRow], first: str, last: str, stored: set[str] | None
     ) -> tuple[int, int]:
         """Insert new rows, update changed ones; return (inserted, updated)."""
         if stored is None:
             stored = self.stored_dates(
                 symbol, dt.date.fromisoformat(first), dt.date.fromisoformat(last)
             )
+        new: list[tuple[str | int | None, ...]]
         if stored:
             new = [(d, *p.split("\t"), v, symbol) for d, p, v in rows if d not in stored]
+        elif isinstance(rows, ColumnRows):  # the texts as they are: nothing joined or split
+            new = list(zip(rows.isos, *rows.prices, rows.volumes, repeat(symbol)))
         else:
             new = [(d, *p.split("\t"), v, symbol) for d, p, v in rows]
         cur = self.raw.cursor()

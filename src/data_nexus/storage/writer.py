@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import psycopg
 import sqlalchemy as sa
 
+from data_nexus.bar_columns import BarColumns
 from data_nexus.errors import LeaseConflict, StorageError
 from data_nexus.models import ASSETS, CORPORATE_ACTIONS, MARKET_DATA
 from data_nexus.records import ACTION_FINDINGS, BAR_FINDINGS, Bar, Dividend, Finding, Split
@@ -53,7 +54,7 @@ class BarSink(Protocol):
         ...  # pragma: no cover
 
     def write(
-        self, symbol: str, rows: list[BarRow], first: str, last: str, stored: set[str] | None
+        self, symbol: str, rows: Sequence[BarRow], first: str, last: str, stored: set[str] | None
     ) -> tuple[int, int]:
         """Insert new rows, rewrite changed ones, leave identical ones untouched.
 
@@ -259,8 +260,10 @@ class Prepared:
 SEQUENCE_BATCH = 20_000
 
 
-def _batches(bars: Iterable[Bar] | JudgedRows, size: int) -> Iterator[Sequence[Bar] | JudgedRows]:
-    if isinstance(bars, list | tuple | JudgedRows):
+def _batches(
+    bars: Iterable[Bar] | JudgedRows, size: int
+) -> Iterator[Sequence[Bar] | JudgedRows | BarColumns]:
+    if isinstance(bars, list | tuple | JudgedRows | BarColumns):
         if len(bars) <= SEQUENCE_BATCH:
             yield bars  # no copy
             return

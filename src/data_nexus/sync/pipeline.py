@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
+from data_nexus.bar_columns import BarColumns
 from data_nexus.clock import Clock
 from data_nexus.errors import (
     DataNexusError,
@@ -111,7 +112,8 @@ def _window(
     """
     if not bars:
         return None
-    dates = list(map(_date_of, bars))  # one C-level pass; min/max over the list
+    # one C-level pass (the dates of bars still in text are at hand); min/max over the list
+    dates = bars.days if isinstance(bars, BarColumns) else list(map(_date_of, bars))
     return min(dates), max(end, last_stored or end, *dates)
 
 
@@ -290,7 +292,7 @@ async def _fetch_and_write(
     for text in warnings:
         ctx.emit(Notice(symbol, text))
     findings = [*fetched.findings, *action_findings]
-    bars: list[Bar] = list(fetched.records)
+    bars: Sequence[Bar] = fetched.records  # BarColumns stay text until a bar is asked for
     window = _window(bars, plan.end, state.last_date)
     if replaced is not None and window is not None:
         # the old company's history goes, whatever the new answer covers

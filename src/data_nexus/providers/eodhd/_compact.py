@@ -28,22 +28,25 @@ lengths add up to the length of the text, the matches tile it with nothing betwe
 Every row is matched before any is built, so a duplicate date (the one error raised here)
 is only reported for a body that the careful path would also have read up to that row.
 
-Building is column-wise (``map`` over each column: a C loop, not a Python one per row) for
-the common body: no zero price, no ``null`` volume, no duplicate key. Any other body is
-built row by row in :func:`_by_rows`, the reference; both give the same records.
+The common ``/eod`` body (no zero price, no ``null`` volume, real days in increasing order)
+becomes :class:`~data_nexus.bar_columns.BarColumns`: the matched texts themselves, read as
+bars only when a caller asks for them (the validator judges the texts), so no ``Decimal``
+and no ``Bar`` is built for a first sync. A common bulk body is built column-wise (``map``
+over each column: a C loop, not a Python one per row). Any other body is built row by row
+in :func:`_by_rows`, the reference; all of them give the same records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from itertools import chain, repeat
+from itertools import repeat
 from operator import attrgetter, gt
 from typing import Any
 
+from data_nexus.bar_columns import BarColumns, build_bars, days_of
 from data_nexus.collector import paused
 from data_nexus.providers.eodhd._fields import duplicate
 from data_nexus.records import Bar
@@ -87,42 +90,51 @@ _ZERO = Decimal(0)
 Key = Callable[[Bar], Any]
 _by_date = attrgetter("date")
 _by_date_symbol = attrgetter("date", "symbol")
-
-# Bars are built column by column through the slots' descriptors (what ``Bar.__init__``
-# does one attribute at a time, through ``object.__setattr__``): same objects, a C loop.
-_SLOTS = ("symbol", "date", "open", "high", "low", "close", "adjusted_close", "volume")
-_SETTERS: tuple[Callable[[Bar, Any], None], ...] = tuple(
-    getattr(Bar, name).__set__ for name in _SLOTS
-)
-_new = object.__new__
-
-#: ``date`` objects of the ISO texts seen lately: every symbol trades on the same few
-#: thousand days, and a dictionary hit costs a fraction of ``date.fromisoformat``.
-_DAYS_MAX = 50_000
-
-
-class _Days(dict[str, dt.date]):
-    def __missing__(self, text: str) -> dt.date:
-        day = self[text] = dt.date.fromisoformat(text)  # ValueError: not a real day
-        return day
-
-
-_DAYS = _Days()
+#: A zero written with decimals (``0.0``, ``0.000``) in a column's text framed by newlines;
+#: ``0`` itself is found with ``in``. (The number pattern admits no other spelling of zero.)
+_ZERO_DECIMALS = re.compile(r"\n0\.0++\n")
 
 
 def compact_eod(
     body: bytes, symbol: str, *, zero_rows: list[str], secrets: tuple[str, ...]
-) -> list[Bar] | None:
-    """Bars of one symbol from a compact ``/eod`` body, sorted by date; ``None`` when the
-    body is not in that shape (or names a day that does not exist)."""
+) -> Sequence[Bar] | None:
+    """Bars of one symbol from a compact ``/eod`` body, sorted by date (as
+    :class:`BarColumns` when :func:`_eod_columns` can); ``None`` when the body is not in
+    that shape (or names a day that does not exist)."""
     with paused():  # rows and bars hold no cycles (see data_nexus.collector)
         rows = _rows(body, _EOD_ROW, _EOD_FIXED)
         if rows is None:
             return None
         if not rows:
             return []
-        return _bars(repeat(symbol, len(rows)), list(zip(*rows, strict=True)), _by_date,
-                     zero_rows, secrets)  # fmt: skip
+        columns = list(zip(*rows, strict=True))
+        del rows
+        return _eod_columns(symbol, columns, zero_rows, secrets)
+
+
+def _eod_columns(
+    symbol: str, columns: list[tuple[str, ...]], zero_rows: list[str], secrets: tuple[str, ...]
+) -> Sequence[Bar] | None:
+    """One symbol's matched rows as :class:`BarColumns` (their texts, no ``Decimal`` built)
+    when nothing needs a judgement here: no ``null`` volume, no zero price, real days in
+    strictly increasing order. Any other body is built row by row (:func:`_by_rows`)."""
+    day_texts, volumes = columns[0], columns[6]
+    prices = columns[1:6]
+    if "null" not in volumes and not any(map(_has_zero, prices)):
+        try:
+            return BarColumns(
+                symbol, day_texts, (prices[0], prices[1], prices[2], prices[3], prices[4]),
+                list(map(int, volumes)),
+            )  # fmt: skip
+        except ValueError:
+            pass  # a day that does not exist, or dates out of order: the reference decides
+    return _by_rows(repeat(symbol, len(day_texts)), columns, _by_date, zero_rows, secrets)
+
+
+def _has_zero(column: Sequence[str]) -> bool:
+    """Whether a column of matched numbers holds a zero (``0``, ``0.0``, ``0.00`` …)."""
+    text = "\n" + "\n".join(column) + "\n"
+    return "\n0\n" in text or ("\n0.0" in text and _ZERO_DECIMALS.search(text) is not None)
 
 
 def compact_bulk(
@@ -157,10 +169,8 @@ def _bars(
     day_texts, volumes = columns[0], columns[6]
     fast = "null" not in volumes
     if fast:
-        if len(_DAYS) > _DAYS_MAX:
-            _DAYS.clear()
         try:
-            days = list(map(_DAYS.__getitem__, day_texts))
+            days = days_of(day_texts)
         except ValueError:
             fast = False
     if fast:
@@ -168,10 +178,7 @@ def _bars(
         fast = all(all(column) for column in prices)  # a zero: built row by row
     if not fast:
         return _by_rows(symbols, columns, key, zero_rows, secrets)
-    bars: list[Bar] = list(map(_new, repeat(Bar, len(days))))
-    values: tuple[Iterable[Any], ...] = (symbols, days, *prices, map(int, volumes))
-    for setter, column in zip(_SETTERS, values, strict=True):
-        deque(map(setter, bars, column), maxlen=0)
+    bars = build_bars(symbols, days, prices, list(map(int, volumes)))
     keys = list(map(key, bars))
     if len(set(keys)) != len(keys):  # the row-by-row build names the first duplicate
         return _by_rows(symbols, columns, key, zero_rows, secrets)
@@ -181,7 +188,7 @@ def _bars(
 
 
 def _by_rows(
-    symbols: Sequence[str],
+    symbols: Iterable[str],
     columns: Sequence[Sequence[str]],
     key: Key,
     zero_rows: list[str],
@@ -231,6 +238,6 @@ def _rows(body: bytes, row: re.Pattern[str], fixed: int) -> list[tuple[str, ...]
         return None
     inner = text[1:-1] + ","
     found: list[tuple[str, ...]] = row.findall(inner)
-    if sum(map(len, chain.from_iterable(found))) + fixed * len(found) != len(inner):
+    if sum(map(len, map("".join, found))) + fixed * len(found) != len(inner):
         return None  # something between or inside the rows is not a compact row
     return found

@@ -83,7 +83,7 @@ def parse_eod(
     same records, warnings and errors.
     """
     acc = _Acc(secrets)
-    bars = None
+    bars: Sequence[Bar] | None = None
     if fmt == "json":
         bars = compact_eod(body, symbol, zero_rows=acc.zero_rows, secrets=acc.secrets)
     if bars is None:
