@@ -83,12 +83,15 @@ def run_demo(
     dirty: tuple[str, ...] = DEMO_DIRT,
     on_event: EventHandler = ignore,
     clock: Clock = utcnow,
+    handle_signals: bool = False,
 ) -> DemoResult:
     """Run the offline tour and return what it did (see the module docstring).
 
     ``dirty``: the kinds of real-world dirt served (:data:`DEMO_DIRT`; ``()`` for a clean
-    market). Raises :class:`UsageError` for out-of-range options or a database that holds
-    data the demo did not write.
+    market). ``handle_signals``: SIGINT/SIGTERM during the sync stop it as they stop
+    :func:`~data_nexus.sync.runner.run_sync` (the summary's status is then ``interrupted``,
+    and so is its ``sync_runs`` row). Raises :class:`UsageError` for out-of-range options
+    or a database that holds data the demo did not write.
     """
     if not 1 <= symbols <= 500:
         raise InvalidOption("symbols", symbols, "must be between 1 and 500")
@@ -122,7 +125,13 @@ def run_demo(
         finally:
             store.close()
         started = time.monotonic()
-        summary = run_sync(settings, SyncOptions(concurrency=8), on_event=on_event, clock=clock)
+        summary = run_sync(
+            settings,
+            SyncOptions(concurrency=8),
+            on_event=on_event,
+            clock=clock,
+            handle_signals=handle_signals,
+        )
         seconds = time.monotonic() - started
         store = Store.open(settings)
         try:

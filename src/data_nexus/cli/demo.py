@@ -36,11 +36,13 @@ def register(app: typer.Typer) -> None:
 
         Everything goes into a database of the demo's own, so synthetic prices never mix
         with real data. Run it twice to see an incremental sync with nothing to fetch.
-        Ctrl-C stops it (exit 130); what was synced stays, and the next run resumes.
+        Ctrl-C (or SIGTERM) stops it (exit 130); what was synced stays, and the next run
+        resumes.
         """
         from data_nexus.cli.render import SyncRenderer  # noqa: PLC0415 - lazy: start-up time
         from data_nexus.demo import run_demo  # noqa: PLC0415
         from data_nexus.records import Split  # noqa: PLC0415
+        from data_nexus.sync.status import RunStatus  # noqa: PLC0415
 
         out = console()
         out.print(
@@ -48,20 +50,27 @@ def register(app: typer.Typer) -> None:
         )
         renderer = SyncRenderer()
         try:
+            # handle_signals: Ctrl-C or SIGTERM during the sync stops it the way it stops
+            # `datanexus sync`, and the run's row says so (KeyboardInterrupt: before or after)
             result = run_demo(
-                database_url=database_url, symbols=symbols, years=years, on_event=renderer.handle
+                database_url=database_url,
+                symbols=symbols,
+                years=years,
+                on_event=renderer.handle,
+                handle_signals=True,
             )
         except KeyboardInterrupt:
+            result = None
+        finally:
             renderer.close()
+        if result is None or result.summary.status is RunStatus.INTERRUPTED:
             db = (database_url or DEMO_DATABASE_URL).removeprefix("sqlite:///")
             console(stderr=True).print(
                 f"interrupted; the demo database {db} keeps the assets synced so far "
                 "(each is whole or untouched): run datanexus demo again to finish",
                 markup=False,
             )
-            raise typer.Exit(ExitCode.INTERRUPTED) from None
-        finally:
-            renderer.close()
+            raise typer.Exit(ExitCode.INTERRUPTED)
         summary = result.summary
         out.print(
             f"synced {summary.synced} of {len(result.symbols)} assets in {result.seconds:.1f}s: "
