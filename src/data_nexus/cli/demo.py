@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from data_nexus.cli.common import console
+from data_nexus.cli.common import console, counted
 from data_nexus.cli.errors import ExitCode, exit_code_of
 
 #: Where the demo puts its data by default (kept in step with ``data_nexus.demo``; a test
@@ -73,14 +73,15 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(ExitCode.INTERRUPTED)
         summary = result.summary
         out.print(
-            f"synced {summary.synced} of {len(result.symbols)} assets in {result.seconds:.1f}s: "
-            f"{summary.rows_inserted:,} new bars, {summary.calls_spent} API calls "
+            f"synced {summary.synced} of {counted(len(result.symbols), 'asset')} in "
+            f"{result.seconds:.1f}s: {counted(summary.rows_inserted, 'new bar')}, "
+            f"{counted(summary.calls_spent, 'API call')} "
             f"({summary.skipped.get('fresh', 0)} already fresh)",
             markup=False,
         )
         out.print(
-            f"database {result.database}: {result.total_bars:,} bars and "
-            f"{result.total_actions:,} corporate actions in all",
+            f"database {result.database}: {counted(result.total_bars, 'bar')} and "
+            f"{counted(result.total_actions, 'corporate action')} in all",
             markup=False,
         )
         if result.bars:
@@ -106,8 +107,8 @@ def register(app: typer.Typer) -> None:
             kinds = sorted({i.kind for i in result.injected})
             out.print(
                 f"\nthe emulator served real-world dirt ({', '.join(kinds)}) on "
-                f"{len({i.symbol for i in result.injected})} symbols: "
-                f"{result.findings} finding(s) recorded, the rest stored exactly",
+                f"{counted(len({i.symbol for i in result.injected}), 'symbol')}: "
+                f"{counted(result.findings, 'finding')} recorded, the rest stored exactly",
                 markup=False,
             )
         db = result.database.removeprefix("sqlite:///")
