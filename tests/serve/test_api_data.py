@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -159,6 +160,8 @@ def test_status_counts_every_stored_bar(
     expected = get_status(fixed_clock(), url=demo_url)
     assert [r["symbol"] for r in rows] == list(expected["symbol"])
     assert [r["open_findings"] for r in rows] == list(expected["open_findings"])
+    assert [r["history_from"] for r in rows] == ["0001-01-01"] * len(rows)  # whole history
+    assert list(expected["history_from"]) == [dt.date.min] * len(rows)
     found = get_findings(url=demo_url)["symbol"].value_counts().to_dict()
     assert {r["symbol"]: r["open_findings"] for r in rows} == {s: found.get(s, 0) for s in symbols}
     assert sum(found.values()) > 0  # the demo's dirty market leaves findings behind
