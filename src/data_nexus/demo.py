@@ -74,6 +74,14 @@ def _claim_database(store: Store, now: dt.datetime) -> None:
         provider_state.set_demo_mark(conn, DEMO_MARK, now)
 
 
+def check_demo_options(symbols: int, years: int) -> None:
+    """Raise :class:`InvalidOption` for a symbol or year count the demo does not take."""
+    if not 1 <= symbols <= 500:
+        raise InvalidOption("symbols", symbols, "must be between 1 and 500")
+    if not 1 <= years <= 30:
+        raise InvalidOption("years", years, "must be between 1 and 30")
+
+
 def run_demo(
     *,
     database_url: str | None = None,
@@ -93,10 +101,7 @@ def run_demo(
     and so is its ``sync_runs`` row). Raises :class:`UsageError` for out-of-range options
     or a database that holds data the demo did not write.
     """
-    if not 1 <= symbols <= 500:
-        raise InvalidOption("symbols", symbols, "must be between 1 and 500")
-    if not 1 <= years <= 30:
-        raise InvalidOption("years", years, "must be between 1 and 30")
+    check_demo_options(symbols, years)
     now = clock()
     # New York's date, not UTC's: between midnight UTC and midnight in New York the next
     # day's session has not happened, and a bar for it would be a future bar

@@ -40,10 +40,11 @@ def register(app: typer.Typer) -> None:
         resumes.
         """
         from data_nexus.cli.render import SyncRenderer  # noqa: PLC0415 - lazy: start-up time
-        from data_nexus.demo import run_demo  # noqa: PLC0415
+        from data_nexus.demo import check_demo_options, run_demo  # noqa: PLC0415
         from data_nexus.records import Split  # noqa: PLC0415
         from data_nexus.sync.status import RunStatus  # noqa: PLC0415
 
+        check_demo_options(symbols, years)  # before the banner: an error is the only line
         out = console()
         out.print(
             "Data Nexus demo: offline, against the built-in EODHD emulator (synthetic prices)"
