@@ -114,14 +114,15 @@ def hint_for(error: BaseException) -> str | None:
 
 def budget_hint(summary: SyncSummary, *, allow_partial: bool) -> str | None:
     """The hint for a sync refused because today's remaining calls cannot finish its plan."""
-    from data_nexus.sync.status import RunStatus  # noqa: PLC0415 - keeps start-up light
+    from data_nexus.sync.runner import USAGE_CHECK_CALLS  # noqa: PLC0415 - start-up time
+    from data_nexus.sync.status import RunStatus  # noqa: PLC0415
 
-    remaining = summary.calls_remaining
+    remaining = summary.calls_remaining  # (counted after the usage check was spent)
     refused = (
         not allow_partial
         and summary.status is RunStatus.STOPPED
         and remaining is not None
-        and summary.calls_estimate > remaining
+        and summary.calls_estimate - USAGE_CHECK_CALLS > remaining
     )
     return BUDGET_HINT if refused else None
 

@@ -73,6 +73,10 @@ from data_nexus.sync.summary import (
 )
 
 RUN_LOCK_TTL = dt.timedelta(minutes=2)
+#: API calls a run with due assets spends before its first fetch: the ``/user`` request
+#: that reads today's remaining calls (EODHD charges it like any other, and so does the
+#: emulator). Part of ``calls_estimate``, so a dry run's estimate is what a run spends.
+USAGE_CHECK_CALLS = 1
 
 __all__ = ["StopSignal", "arun_sync", "run_sync"]
 
@@ -224,7 +228,7 @@ async def arun_sync(
         record.update(
             planned=len(plan.due),
             skipped={str(reason): n for reason, n in plan.skipped.items()},
-            calls_estimate=plan.calls_estimate,
+            calls_estimate=plan.calls_estimate + (USAGE_CHECK_CALLS if plan.due else 0),
             held_back=tuple(plan.held_back),
         )
         if options.dry_run:
@@ -384,11 +388,12 @@ async def _execute(
                         run_id,
                         len(plan.due),
                         dict(record.frame.skipped),
-                        plan.calls_estimate,
+                        record.frame.calls_estimate,
                         remaining,
                         tuple(b.exchange for b in plan.bulk),
                     )
                 )
+                # the plan's fetches against what is left now the usage check is spent
                 if (
                     remaining is not None
                     and plan.calls_estimate > remaining
@@ -452,6 +457,9 @@ async def _execute(
             # the database may be what failed: then the run's own error is the one to see
             with contextlib.suppress(Exception) if failed else contextlib.nullcontext():
                 await unregister_unconfirmed(store, record.emit, added, not_found, owner)
+            # also when the run ended before fetching (refused by the budget): the usage
+            # check was spent all the same
+            record.update(calls_spent=client.calls_spent, requests_sent=client.requests_sent)
             summary = record.summary(clock())
             if summary.run_id is not None and summary.status is RunStatus.FAILED:
                 with contextlib.suppress(Exception):  # the database may be what failed
