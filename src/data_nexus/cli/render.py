@@ -168,6 +168,7 @@ class SyncRenderer:
             out.print(
                 f"dry run: {counted(summary.planned, 'asset')} would be synced, "
                 f"about {counted(summary.calls_estimate, 'API call')}"
+                + (" (one reads today's remaining calls first)" if summary.planned else "")
             )
             for item in summary.plan:
                 start = item.start.isoformat() if item.start else "full history"
