@@ -289,7 +289,8 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """Per asset: state (failing and stale first, with why and the next attempt), coverage,
-        rows, last sync and open findings."""
+        rows, how far back its history was asked (history_from; 'all': the whole history),
+        last sync (UTC, to the second) and open findings. --json has every value whole."""
         from data_nexus.query.status import get_status  # noqa: PLC0415 - lazy: start-up time
 
         frame = get_status(dt.datetime.now(dt.UTC), url=_url(database_url))
