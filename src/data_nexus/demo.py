@@ -74,6 +74,14 @@ def _claim_database(store: Store, now: dt.datetime) -> None:
         provider_state.set_demo_mark(conn, DEMO_MARK, now)
 
 
+def check_demo_options(symbols: int, years: int) -> None:
+    """Raise :class:`InvalidOption` for a symbol or year count the demo does not take."""
+    if not 1 <= symbols <= 500:
+        raise InvalidOption("symbols", symbols, "must be between 1 and 500")
+    if not 1 <= years <= 30:
+        raise InvalidOption("years", years, "must be between 1 and 30")
+
+
 def run_demo(
     *,
     database_url: str | None = None,
@@ -83,17 +91,17 @@ def run_demo(
     dirty: tuple[str, ...] = DEMO_DIRT,
     on_event: EventHandler = ignore,
     clock: Clock = utcnow,
+    handle_signals: bool = False,
 ) -> DemoResult:
     """Run the offline tour and return what it did (see the module docstring).
 
     ``dirty``: the kinds of real-world dirt served (:data:`DEMO_DIRT`; ``()`` for a clean
-    market). Raises :class:`UsageError` for out-of-range options or a database that holds
-    data the demo did not write.
+    market). ``handle_signals``: SIGINT/SIGTERM during the sync stop it as they stop
+    :func:`~data_nexus.sync.runner.run_sync` (the summary's status is then ``interrupted``,
+    and so is its ``sync_runs`` row). Raises :class:`UsageError` for out-of-range options
+    or a database that holds data the demo did not write.
     """
-    if not 1 <= symbols <= 500:
-        raise InvalidOption("symbols", symbols, "must be between 1 and 500")
-    if not 1 <= years <= 30:
-        raise InvalidOption("years", years, "must be between 1 and 30")
+    check_demo_options(symbols, years)
     now = clock()
     # New York's date, not UTC's: between midnight UTC and midnight in New York the next
     # day's session has not happened, and a bar for it would be a future bar
@@ -122,7 +130,13 @@ def run_demo(
         finally:
             store.close()
         started = time.monotonic()
-        summary = run_sync(settings, SyncOptions(concurrency=8), on_event=on_event, clock=clock)
+        summary = run_sync(
+            settings,
+            SyncOptions(concurrency=8),
+            on_event=on_event,
+            clock=clock,
+            handle_signals=handle_signals,
+        )
         seconds = time.monotonic() - started
         store = Store.open(settings)
         try:

@@ -72,7 +72,7 @@ def test_remove_off_a_terminal_needs_yes(warehouse: Path, tmp_path: Path) -> Non
     done = run_cli("assets", "remove", "AAA.US", "--yes", "-d", str(warehouse), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     bars = before["market_data"]["AAA.US"]
-    assert f"removed 1 asset(s) with {bars:,} market_data" in done.stdout
+    assert f"removed 1 asset with {bars:,} market_data" in done.stdout
     assert set(counts(url)["assets"]) == {"BBB.US"}
 
 

@@ -42,12 +42,12 @@ def test_table_json_and_strict(tmp_path: Path) -> None:
     assert lines[0] == "BAD.US: 5 open"
     assert lines[1] == "  ohlc (5)"
     assert lines[2].startswith("    2026-01-05 low 11 > open 10")
-    assert lines[-1] == "5 open finding(s) in 2 asset(s) checked: 5 ohlc"
+    assert lines[-1] == "5 open findings in 2 assets checked: 5 ohlc"
     strict = run_cli("check", "-d", db, "--strict", cwd=tmp_path)
     assert strict.returncode == 1 and strict.stdout == table.stdout
     clean = run_cli("check", "GOOD.US", "-d", db, "--strict", cwd=tmp_path)
     assert clean.returncode == 0, clean.stderr
-    assert clean.stdout.strip() == "0 open finding(s) in 1 asset(s) checked"
+    assert clean.stdout.strip() == "0 open findings in 1 asset checked"
     data = json.loads(run_cli("check", "-d", db, "--json", cwd=tmp_path).stdout)
     assert data["open"] == 5 and data["assets"] == 2 and data["by_kind"] == {"ohlc": 5}
     assert {f["symbol"] for f in data["findings"]} == {"BAD.US"}
@@ -97,5 +97,5 @@ def test_render_groups_by_asset_and_kind_and_cuts_long_lists() -> None:
         "  no_prices (1)",
         "    2026-01-02 close null [recorded]",
         "note: exchange ZZ: weekdays",
-        "7 open finding(s) in 2 asset(s) checked: 5 gap, 1 no_prices, 1 paused",
+        "7 open findings in 2 assets checked: 5 gap, 1 no_prices, 1 paused",
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -31,8 +32,16 @@ from data_nexus.sync.summary import SyncOptions, SyncSummary
 
 
 def test_documented_codes() -> None:
-    """0, 1, 2, 3 and 130, as the README and docs/cli.md say."""
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 130]
+    """0, 1, 2, 3, 130 and 141, each in the README, docs/cli.md and docs/operations.md."""
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 130, 141]
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    cli_md = (root / "docs" / "cli.md").read_text(encoding="utf-8")
+    operations = (root / "docs" / "operations.md").read_text(encoding="utf-8")
+    for code in ExitCode:
+        assert f"`{int(code)}` " in readme, code
+        assert f"\n| {int(code)} | " in cli_md, code
+        assert f"\n| `{int(code)}` | " in operations, code
 
 
 @pytest.mark.parametrize(

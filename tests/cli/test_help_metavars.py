@@ -75,3 +75,25 @@ def test_examples_read_as_written() -> None:
     fake = _help(("fake-eodhd",))
     assert "--daily-limit N " in fake and "[default: unlimited]" in fake
     assert re.search(r"\n  DIR  +Target directory", _help(("export",)))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=lambda p: " ".join(p) or "root")
+def test_usage_line_reads_as_click_writes_it(path: tuple[str, ...]) -> None:
+    """``SYMBOL...`` for a required argument, ``[SYMBOL]...`` for an optional one: never
+    Typer's ``{SYMBOL}...`` (which reads like a shell brace expansion)."""
+    usage = _help(path).splitlines()[0]
+    assert usage.startswith("Usage: datanexus"), usage
+    assert "{" not in usage and "}" not in usage, usage
+
+
+@pytest.mark.parametrize(
+    ("path", "usage"),
+    [
+        (("bars",), "Usage: datanexus bars [OPTIONS] SYMBOL..."),
+        (("sync",), "Usage: datanexus sync [OPTIONS] [SYMBOL]..."),
+        (("export",), "Usage: datanexus export [OPTIONS] DIR"),
+        (("db", "downgrade"), "Usage: datanexus db downgrade [OPTIONS] REVISION"),
+    ],
+)
+def test_usage_of_required_optional_and_single_arguments(path: tuple[str, ...], usage: str) -> None:
+    assert _help(path).splitlines()[0] == usage

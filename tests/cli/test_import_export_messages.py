@@ -40,14 +40,14 @@ def test_import_names_every_skipped_file_and_counts_what_it_lists(tmp_path: Path
     assert "NONE.US.csv: no bar or action to import; file skipped" in done.stderr
     # 3 files (abc, EMPTY, NONE) and 7 rows (NONE's one, QQ's one, XYZ's five): 10 lines
     summary = done.stdout
-    assert "imported 2 file(s): 3 bars new" in summary, summary
-    assert "skipped 3 file(s) and 7 row(s), listed on stderr" in summary
+    assert "imported 2 files: 3 bars new" in summary, summary
+    assert "skipped 3 files and 7 rows, listed on stderr" in summary
     assert len(lines) == 3 + 7
     # the refused rows are findings, the unreadable ones are not: the summary says which
     assert summary.strip() == (
-        "imported 2 file(s): 3 bars new, 0 changed, 0 unchanged, 0 actions; skipped 3 file(s) "
-        "and 7 row(s), listed on stderr (3 refused by validation and recorded as findings, 4 "
-        "unreadable and not stored); 3 open finding(s) on the imported symbols (datanexus "
+        "imported 2 files: 3 bars new, 0 changed, 0 unchanged, 0 actions; skipped 3 files "
+        "and 7 rows, listed on stderr (3 refused by validation and recorded as findings, 4 "
+        "unreadable and not stored); 3 open findings on the imported symbols (datanexus "
         "check lists them)"
     )
 
@@ -60,9 +60,9 @@ def test_import_of_only_unreadable_rows_claims_no_findings(tmp_path: Path) -> No
     done = run_cli("import", "csv", str(folder), "-d", str(tmp_path / "db.db"), cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert done.stdout.strip() == (
-        "imported 1 file(s): 1 bars new, 0 changed, 0 unchanged, 0 actions; skipped 0 file(s) "
-        "and 1 row(s), listed on stderr (0 refused by validation and recorded as findings, 1 "
-        "unreadable and not stored); 0 open finding(s) on the imported symbols (datanexus "
+        "imported 1 file: 1 bar new, 0 changed, 0 unchanged, 0 actions; skipped 0 files "
+        "and 1 row, listed on stderr (0 refused by validation and recorded as findings, 1 "
+        "unreadable and not stored); 0 open findings on the imported symbols (datanexus "
         "check lists them)"
     )
     assert done.stderr == "skipped ABC.US.csv:3: close: 'abc' is not a number\n"

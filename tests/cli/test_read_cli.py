@@ -132,7 +132,7 @@ def test_export_then_import_through_the_cli(warehouse: Path, tmp_path: Path) -> 
     out = tmp_path / "export"
     exported = run_cli("export", str(out), "--format", "csv", "-d", str(warehouse), cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
-    assert "exported 2 symbol(s), 130 bars" in exported.stdout
+    assert "exported 2 symbols, 130 bars" in exported.stdout
     target = tmp_path / "new.db"
     imported = run_cli("import", "csv", str(out), "-d", str(target), cwd=tmp_path)
     assert imported.returncode == 0, imported.stderr
@@ -170,7 +170,7 @@ def test_import_skips_bad_files_with_exit_1_and_refuses_an_unusable_folder(
     assert any(line.startswith("skipped A;DROP.US.csv: ") for line in lines)
     assert any(line.startswith("skipped LATIN.csv: not UTF-8") for line in lines)
     assert any(line.startswith("skipped GOOD.csv:3: no_prices") for line in lines)
-    assert "imported 1 file(s): 1 bars new" in done.stdout
+    assert "imported 1 file: 1 bar new" in done.stdout
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "LATIN.US.csv").write_bytes("date,close\n2024-01-02,caf\xe9\n".encode("latin-1"))

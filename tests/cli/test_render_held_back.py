@@ -24,7 +24,7 @@ def test_held_back_lines(status: RunStatus, capsys: pytest.CaptureFixture[str]) 
     start = out.index("held back by a failure backoff: 22 (--retry-failed tries them now)")
     lines = out[start + 1 :]
     assert lines[0].split() == [
-        "S0.US", "next", "attempt", "2026-01-02", "09:30", "UTC,", "2", "failure(s):", "HTTP",
+        "S0.US", "next", "attempt", "2026-01-02", "09:30", "UTC,", "2", "failures:", "HTTP",
         "500",
     ]  # fmt: skip
     assert len(lines) == 21 and lines[-1].strip().startswith("… and 2 more")

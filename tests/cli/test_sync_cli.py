@@ -67,7 +67,10 @@ def test_sync_json_dry_run_and_assets(
     env = _emulator_env(emu, tmp_path / "w.db")
     dry = run_cli("sync", "AAPL.US", "MSFT.US", "--dry-run", cwd=tmp_path, env=env)
     assert dry.returncode == 0, dry.stderr
-    assert "dry run: 2 asset(s) would be synced, about 6 API calls" in dry.stdout
+    assert (
+        "dry run: 2 assets would be synced, about 7 API calls (one reads today's remaining "
+        "calls first)"
+    ) in dry.stdout
     assert f"database {tmp_path / 'w.db'} does not exist yet" in dry.stdout
     assert emu.stats()["requests"]["eod"] == 0
     assert not (tmp_path / "w.db").exists()  # a dry run writes nothing, not even the file

@@ -20,7 +20,7 @@ def test_dry_run_names_paused_and_fresh_symbols(
     assert run_cli("assets", "pause", "MSFT.US", cwd=tmp_path, env=env).returncode == 0
     dry = run_cli("sync", "MSFT.US", "AAPL.US", "--dry-run", cwd=tmp_path, env=env)
     assert dry.returncode == 0, dry.stderr
-    assert "dry run: 0 asset(s) would be synced" in dry.stdout
+    assert "dry run: 0 assets would be synced" in dry.stdout
     assert "  skipped MSFT.US: paused (datanexus assets resume MSFT.US)" in dry.stdout
     assert "  skipped AAPL.US: not due" in dry.stdout
     as_json = run_cli("sync", "MSFT.US", "--dry-run", "--json", cwd=tmp_path, env=env)

@@ -38,7 +38,7 @@ def test_a_dry_run_needs_no_token(tmp_path: Path) -> None:
     assert run_cli("assets", "add", "AAPL.US", cwd=tmp_path).returncode == 0
     out = run_cli("sync", "AAPL.US", "--dry-run", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    assert "dry run: 1 asset(s) would be synced" in out.stdout
+    assert "dry run: 1 asset would be synced" in out.stdout
 
 
 def test_the_demo_key_is_announced_once(

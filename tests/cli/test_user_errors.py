@@ -267,3 +267,19 @@ def test_a_dotenv_warning_is_printed_once_per_process(
         "warning: EODHD_RATE_LIMT in .env is not a Data Nexus setting "
         "(ignored; did you mean EODHD_RATE_LIMIT?)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("--symbols", "0"), "error: invalid --symbols 0: must be between 1 and 500"),
+        (("--years", "31"), "error: invalid --years 31: must be between 1 and 30"),
+    ],
+)
+def test_demo_refuses_bad_counts_before_its_banner(
+    tmp_path: Path, args: tuple[str, ...], line: str
+) -> None:
+    """The error is the only output: no banner on stdout first, no database created."""
+    out = run_cli("demo", *args, cwd=tmp_path)
+    assert (out.returncode, _one_line(out), out.stdout) == (ExitCode.USAGE, line, "")
+    assert list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import subprocess
 import sys
@@ -47,7 +48,21 @@ def test_bad_arguments_are_one_line_errors_with_exit_2(
     assert err.startswith(message) and err.count("\n") == 1
 
 
-def test_starts_prints_the_url_serves_and_stops_on_ctrl_c() -> None:
+def test_a_start_after_today_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --today the history would be empty (every symbol a 404): one line, exit 2."""
+    start = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)
+    monkeypatch.setattr(sys, "argv", ["datanexus", "fake-eodhd", "--start", str(start)])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: invalid --start {start}: after today (") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_starts_prints_the_url_serves_and_stops_on_a_signal(sig: signal.Signals) -> None:
     command = [sys.executable, "-m", "data_nexus", "fake-eodhd", "--symbols", "3",
                "--today", "2025-06-30", "--token", "cli-token", "--port", "0"]  # fmt: skip
     with subprocess.Popen(
@@ -61,8 +76,8 @@ def test_starts_prints_the_url_serves_and_stops_on_ctrl_c() -> None:
         params = {"api_token": "cli-token", "fmt": "json", "from": "2025-06-30"}
         response = httpx.get(f"{base_url}/eod/AAPL.US", params=params)
         assert response.json()[0]["date"] == "2025-06-30"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         out, err = process.communicate(timeout=20)
-    assert process.returncode == 0
+    assert process.returncode == 130  # interrupted, as every command (ExitCode.INTERRUPTED)
     assert out.strip().endswith("fake-eodhd: stopped")
     assert err == ""

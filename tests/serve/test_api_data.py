@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from collections.abc import Iterator, Sequence
@@ -12,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data_nexus.query.bars import get_bars_arrow
+from data_nexus.query.bars import BAR_FIELDS, get_bars, get_bars_arrow
 from data_nexus.query.findings import get_findings
 from data_nexus.query.status import get_actions, get_runs, get_status
 from data_nexus.serve import ServerThread, data
@@ -159,6 +160,8 @@ def test_status_counts_every_stored_bar(
     expected = get_status(fixed_clock(), url=demo_url)
     assert [r["symbol"] for r in rows] == list(expected["symbol"])
     assert [r["open_findings"] for r in rows] == list(expected["open_findings"])
+    assert [r["history_from"] for r in rows] == ["0001-01-01"] * len(rows)  # whole history
+    assert list(expected["history_from"]) == [dt.date.min] * len(rows)
     found = get_findings(url=demo_url)["symbol"].value_counts().to_dict()
     assert {r["symbol"]: r["open_findings"] for r in rows} == {s: found.get(s, 0) for s in symbols}
     assert sum(found.values()) > 0  # the demo's dirty market leaves findings behind
@@ -212,6 +215,37 @@ def test_runs(client: httpx.Client, demo_url: str) -> None:
     assert runs[0]["status"] == "ok"
     assert runs[0]["assets_synced"] == SYMBOLS
     assert len(client.get("/runs", params={"last": 1}).json()) == 1
+
+
+def test_every_bar_format_has_the_clis_column_order(
+    client: httpx.Client, demo_url: str, symbols: list[str]
+) -> None:
+    """date, symbol, prices, volume: the order of get_bars and `datanexus bars` (BAR_FIELDS)
+    in the CSV header, the JSON objects, and the Parquet and Arrow schemas."""
+    assert BAR_FIELDS[:2] == ("date", "symbol")
+    assert tuple(get_bars(symbols[:1], url=demo_url).columns) == BAR_FIELDS
+    params = {"symbols": ",".join(symbols[:2])}
+    csv = client.get("/bars", params={**params, "format": "csv"}).text
+    assert csv.splitlines()[0] == ",".join(BAR_FIELDS)
+    assert tuple(client.get("/bars", params=params).json()["bars"][0]) == BAR_FIELDS
+    parquet = pq.read_table(
+        io.BytesIO(client.get("/bars", params={**params, "format": "parquet"}).content)
+    )
+    assert tuple(parquet.column_names) == BAR_FIELDS
+    arrow = pa.ipc.open_stream(client.get("/bars", params={**params, "format": "arrow"}).content)
+    assert tuple(arrow.schema.names) == BAR_FIELDS
+
+
+def test_instants_read_the_same_in_every_endpoint(client: httpx.Client) -> None:
+    """/assets (a response model), /status and /runs (records) write an instant alike: ISO
+    8601 in UTC with 'Z', never '+00:00' in one and 'Z' in another."""
+    assets = {a["symbol"]: a["last_synced"] for a in client.get("/assets").json()}
+    status = {r["symbol"]: r["last_synced"] for r in client.get("/status").json()}
+    assert assets == status
+    run = client.get("/runs").json()[0]
+    for text in [*assets.values(), run["started_at"], run["finished_at"]]:
+        assert text.endswith("Z") and "+00:00" not in text, text
+        assert dt.datetime.fromisoformat(text).tzinfo == dt.UTC
 
 
 @pytest.mark.parametrize(

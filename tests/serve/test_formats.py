@@ -118,7 +118,7 @@ def test_binary_formats_concatenate_pieces(fmt: str) -> None:
     data = b"".join(chunks)
     if fmt == "csv":
         out = pacsv.read_csv(io.BytesIO(data))
-        assert data.startswith(b"symbol,date,open,high,low,close,adjusted_close,volume\n")
+        assert data.startswith(b"date,symbol,open,high,low,close,adjusted_close,volume\n")
     elif fmt == "parquet":
         out = pq.read_table(io.BytesIO(data))
         assert out.schema.metadata[b"datanexus.interval"] == b"1w"

@@ -158,7 +158,8 @@ def test_quota_is_planned_and_a_402_stops_cleanly(
     refused_run = run_sync(settings, SyncOptions(), clock=clock_at(TODAY))
     assert refused_run.status is RunStatus.STOPPED and refused_run.synced == 0
     assert "needs about 30 API calls but only 19 remain" in (refused_run.stop_reason or "")
-    assert (refused_run.calls_estimate, refused_run.calls_remaining) == (30, 19)
+    # 30 for the fetches, 1 for the usage check (already spent: 19 of 20 remain)
+    assert (refused_run.calls_estimate, refused_run.calls_remaining) == (31, 19)
     partial = run_sync(settings, SyncOptions(allow_partial=True), clock=clock_at(TODAY))
     assert partial.status is RunStatus.STOPPED and partial.status == "stopped"
     assert 0 < partial.synced < 10 and not partial.failed
@@ -170,7 +171,7 @@ def test_quota_is_planned_and_a_402_stops_cleanly(
     assert (refused["status"], refused["assets_synced"], refused["calls_spent"]) == (
         "stopped",
         0,
-        0,
+        1,  # the usage check
     )
     assert "needs about 30 API calls" in refused["message"]
     assert stopped["status"] == "stopped" and stopped["assets_synced"] == partial.synced

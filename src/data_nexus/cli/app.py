@@ -36,10 +36,19 @@ def _range_text(low: float | None, high: float | None) -> str | None:
 
 class _Argument(typer.core.TyperArgument):
     """An argument whose help row is its metavar alone (``SYMBOL``), without Typer's
-    ``<list[str]>`` type placeholder."""
+    ``<list[str]>`` type placeholder, and whose usage reads as Click writes it
+    (``SYMBOL...``, ``[SYMBOL]...``), not Typer's ``{SYMBOL}...`` for a required one."""
 
     def display_type(self, ctx: Any) -> str:
         return ""
+
+    def get_usage_pieces(self, ctx: Any) -> list[str]:
+        name = self.metavar or (self.name or "").upper()
+        if not self.required:
+            name = f"[{name}]"
+        if self.nargs != 1:
+            name += "..."
+        return [name]
 
     def _get_default_string(self, *, ctx: Any, show_default_is_str: bool, **kw: Any) -> str:
         base = super()._get_default_string

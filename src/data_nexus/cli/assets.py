@@ -12,6 +12,7 @@ from data_nexus.cli.common import (
     JsonFlag,
     announce_demo_key,
     console,
+    counted,
     existing_settings,
     print_json,
     settings_for,
@@ -71,7 +72,7 @@ def discover(
     )
     if result.refused:
         console().print(
-            f"{len(result.refused):,} listed code(s) refused (not a valid ticker in any "
+            f"{counted(len(result.refused), 'listed code')} refused (not a valid ticker in any "
             f"spelling): {', '.join(result.refused[:10])}",
             markup=False,
         )
@@ -193,7 +194,7 @@ def remove(
     counts = remove_assets(existing_settings(database_url), symbols)
     removed = counts.pop("assets")
     detail = ", ".join(f"{n:,} {table}" for table, n in counts.items())
-    console().print(f"removed {removed} asset(s) with {detail} rows", markup=False)
+    console().print(f"removed {counted(removed, 'asset')} with {detail} rows", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ from data_nexus.cli.common import (
     DatabaseUrl,
     JsonFlag,
     console,
+    counted,
     parse_duration,
     print_json,
     settings_for,
@@ -43,7 +44,8 @@ def render(report: CheckReport, shown: int = SHOWN_PER_KIND) -> list[str]:
                 lines.append(f"    … {len(details) - shown} more (--json lists them all)")
     lines.extend(f"note: {note}" for note in report.notes)
     counts = ", ".join(f"{n} {kind}" for kind, n in report.by_kind().items())
-    summary = f"{len(report.findings)} open finding(s) in {report.assets} asset(s) checked"
+    total = counted(len(report.findings), "open finding")
+    summary = f"{total} in {counted(report.assets, 'asset')} checked"
     lines.append(f"{summary}: {counts}" if counts else summary)
     return lines
 

@@ -78,6 +78,17 @@ def existing_settings(database_url: str | None = None) -> Settings:
     return settings
 
 
+def noun_for(n: int, noun: str, plural: str | None = None) -> str:
+    """``noun`` for 1, else its plural (``plural``, else ``noun + "s"``): the one place CLI
+    output chooses between ``row`` and ``rows``."""
+    return noun if n == 1 else plural or f"{noun}s"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 row``, ``0 rows``, ``12,345 rows`` (see :func:`noun_for`)."""
+    return f"{n:,} {noun_for(n, noun, plural)}"
+
+
 def console(stderr: bool = False) -> Console:
     """A Rich console; plain text when the stream is not a terminal."""
     return Console(stderr=stderr, highlight=False, soft_wrap=True)

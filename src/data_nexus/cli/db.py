@@ -12,6 +12,7 @@ from data_nexus.cli.common import (
     JsonFlag,
     console,
     existing_settings,
+    noun_for,
     print_json,
     settings_for,
 )
@@ -178,7 +179,8 @@ def info(database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
     for table in result.tables:
         approx = "" if table.rows_exact else "~"
         out.print(
-            f"  {table.name:<18} {approx}{table.rows:>12,} rows  {_human_bytes(table.bytes):>10}"
+            f"  {table.name:<18} {approx}{table.rows:>12,} {noun_for(table.rows, 'row'):<4}  "
+            f"{_human_bytes(table.bytes):>10}"
         )
     hyper = result.hypertable
     if hyper is not None:

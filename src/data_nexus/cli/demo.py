@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from data_nexus.cli.common import console
+from data_nexus.cli.common import console, counted
 from data_nexus.cli.errors import ExitCode, exit_code_of
 
 #: Where the demo puts its data by default (kept in step with ``data_nexus.demo``; a test
@@ -36,42 +36,53 @@ def register(app: typer.Typer) -> None:
 
         Everything goes into a database of the demo's own, so synthetic prices never mix
         with real data. Run it twice to see an incremental sync with nothing to fetch.
-        Ctrl-C stops it (exit 130); what was synced stays, and the next run resumes.
+        Ctrl-C (or SIGTERM) stops it (exit 130); what was synced stays, and the next run
+        resumes.
         """
         from data_nexus.cli.render import SyncRenderer  # noqa: PLC0415 - lazy: start-up time
-        from data_nexus.demo import run_demo  # noqa: PLC0415
+        from data_nexus.demo import check_demo_options, run_demo  # noqa: PLC0415
         from data_nexus.records import Split  # noqa: PLC0415
+        from data_nexus.sync.status import RunStatus  # noqa: PLC0415
 
+        check_demo_options(symbols, years)  # before the banner: an error is the only line
         out = console()
         out.print(
             "Data Nexus demo: offline, against the built-in EODHD emulator (synthetic prices)"
         )
         renderer = SyncRenderer()
         try:
+            # handle_signals: Ctrl-C or SIGTERM during the sync stops it the way it stops
+            # `datanexus sync`, and the run's row says so (KeyboardInterrupt: before or after)
             result = run_demo(
-                database_url=database_url, symbols=symbols, years=years, on_event=renderer.handle
+                database_url=database_url,
+                symbols=symbols,
+                years=years,
+                on_event=renderer.handle,
+                handle_signals=True,
             )
         except KeyboardInterrupt:
+            result = None
+        finally:
             renderer.close()
+        if result is None or result.summary.status is RunStatus.INTERRUPTED:
             db = (database_url or DEMO_DATABASE_URL).removeprefix("sqlite:///")
             console(stderr=True).print(
                 f"interrupted; the demo database {db} keeps the assets synced so far "
                 "(each is whole or untouched): run datanexus demo again to finish",
                 markup=False,
             )
-            raise typer.Exit(ExitCode.INTERRUPTED) from None
-        finally:
-            renderer.close()
+            raise typer.Exit(ExitCode.INTERRUPTED)
         summary = result.summary
         out.print(
-            f"synced {summary.synced} of {len(result.symbols)} assets in {result.seconds:.1f}s: "
-            f"{summary.rows_inserted:,} new bars, {summary.calls_spent} API calls "
+            f"synced {summary.synced} of {counted(len(result.symbols), 'asset')} in "
+            f"{result.seconds:.1f}s: {counted(summary.rows_inserted, 'new bar')}, "
+            f"{counted(summary.calls_spent, 'API call')} "
             f"({summary.skipped.get('fresh', 0)} already fresh)",
             markup=False,
         )
         out.print(
-            f"database {result.database}: {result.total_bars:,} bars and "
-            f"{result.total_actions:,} corporate actions in all",
+            f"database {result.database}: {counted(result.total_bars, 'bar')} and "
+            f"{counted(result.total_actions, 'corporate action')} in all",
             markup=False,
         )
         if result.bars:
@@ -97,8 +108,8 @@ def register(app: typer.Typer) -> None:
             kinds = sorted({i.kind for i in result.injected})
             out.print(
                 f"\nthe emulator served real-world dirt ({', '.join(kinds)}) on "
-                f"{len({i.symbol for i in result.injected})} symbols: "
-                f"{result.findings} finding(s) recorded, the rest stored exactly",
+                f"{counted(len({i.symbol for i in result.injected}), 'symbol')}: "
+                f"{counted(result.findings, 'finding')} recorded, the rest stored exactly",
                 markup=False,
             )
         db = result.database.removeprefix("sqlite:///")

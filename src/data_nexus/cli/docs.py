@@ -38,6 +38,7 @@ Exit codes, the same for every command:
 | 2 | usage or configuration error: one line on stderr starting with `error:` |
 | 3 | the provider stopped the run: authentication, daily quota, repeated failures |
 | 130 | interrupted (Ctrl-C or SIGTERM; a second one aborts a sync at once) |
+| 141 | the reader of the output closed it early (piped into `head`, say): nothing more is printed |
 """
 
 

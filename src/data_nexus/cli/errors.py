@@ -8,6 +8,8 @@ Exit codes (documented in ``datanexus --help``, README and docs/cli.md):
 - 3: the provider stopped the run: authentication failed, the daily quota is used up, or it
   kept failing for several assets in a row.
 - 130: interrupted (Ctrl-C / SIGTERM).
+- 141: the reader of the output closed it early (``| head``): nothing is printed, as for a
+  program ended by SIGPIPE (128 + 13, what a shell reports for one).
 
 The library's messages say what happened; the flag to use next is added here, because only
 the CLI knows its flags (:data:`OPTION_FLAGS`, :func:`hint_for`).
@@ -15,7 +17,9 @@ the CLI knows its flags (:data:`OPTION_FLAGS`, :func:`hint_for`).
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -46,6 +50,7 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     PROVIDER_STOP = 3
     INTERRUPTED = 130
+    BROKEN_PIPE = 141
 
 
 #: The flag of each library option name (``InvalidOption.option``).
@@ -109,14 +114,15 @@ def hint_for(error: BaseException) -> str | None:
 
 def budget_hint(summary: SyncSummary, *, allow_partial: bool) -> str | None:
     """The hint for a sync refused because today's remaining calls cannot finish its plan."""
-    from data_nexus.sync.status import RunStatus  # noqa: PLC0415 - keeps start-up light
+    from data_nexus.sync.runner import USAGE_CHECK_CALLS  # noqa: PLC0415 - start-up time
+    from data_nexus.sync.status import RunStatus  # noqa: PLC0415
 
-    remaining = summary.calls_remaining
+    remaining = summary.calls_remaining  # (counted after the usage check was spent)
     refused = (
         not allow_partial
         and summary.status is RunStatus.STOPPED
         and remaining is not None
-        and summary.calls_estimate > remaining
+        and summary.calls_estimate - USAGE_CHECK_CALLS > remaining
     )
     return BUDGET_HINT if refused else None
 
@@ -140,13 +146,57 @@ def fail(error: BaseException) -> NoReturn:
     raise SystemExit(exit_code_for(error))
 
 
+def _pipe_broke(error: BaseException) -> bool:
+    """Whether ``error`` is, or was raised while handling, a :class:`BrokenPipeError`
+    (Click and Rich turn one into ``SystemExit(1)`` themselves)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, BrokenPipeError):
+            return True
+        seen = seen.__context__
+    return False
+
+
+def _reader_gone() -> NoReturn:
+    """The reader of our output closed it early (``datanexus db info | head -1``): exit
+    quietly with :attr:`ExitCode.BROKEN_PIPE`. The standard streams are pointed at
+    ``/dev/null`` first (the recipe of Python's ``signal`` documentation), so that the
+    interpreter's last flush cannot fail again with an "Exception ignored" line."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(devnull, stream.fileno())
+    raise SystemExit(ExitCode.BROKEN_PIPE)
+
+
 def run_cli(app: typer.Typer) -> NoReturn:
     """Run ``app`` so that our errors end as one line and an exit code, never a traceback.
 
     Typer itself reports usage errors (exit 2) and ``--help``; everything Data Nexus raises
     on purpose is a :class:`DataNexusError` and ends here; an :class:`OSError` (a path the
-    user named that cannot be read or written) is their input too: one line, exit 2.
+    user named that cannot be read or written) is their input too: one line, exit 2. Output
+    whose reader has gone (a broken pipe) ends quietly with exit 141, whichever command
+    wrote it.
     """
+    try:
+        code = _run_app(app)
+        sys.stdout.flush()  # a reader that left early shows here, not at interpreter exit
+    except SystemExit as exc:
+        if _pipe_broke(exc):
+            _reader_gone()
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _reader_gone()
+        raise
+    except BrokenPipeError:
+        _reader_gone()
+    raise SystemExit(code)
+
+
+def _run_app(app: typer.Typer) -> int:
+    """:func:`run_cli`'s error mapping: returns the exit code of a command that ended on
+    its own, raises :class:`SystemExit` for an error."""
     try:
         # standalone_mode=False: Click hands usage errors to us instead of printing its
         # three-line usage block, so every error of the CLI has the same one-line shape.
@@ -159,6 +209,8 @@ def run_cli(app: typer.Typer) -> NoReturn:
         fail(exc)
     except typer.TyperException as exc:  # Click's usage errors (bad option, argument, command)
         click_fail(exc)
+    except BrokenPipeError:
+        raise  # not the user's file: run_cli ends quietly
     except OSError as exc:
         # A file the user named cannot be read or written (an unwritable output path, a
         # directory where a file is expected, a missing input): their input, so exit 2.
@@ -170,7 +222,7 @@ def run_cli(app: typer.Typer) -> NoReturn:
         sys.stderr.write("interrupted\n")
         raise SystemExit(ExitCode.INTERRUPTED) from None
     # Without standalone mode Click returns the code of a ``typer.Exit``/``--help`` exit.
-    raise SystemExit(result if isinstance(result, int) else ExitCode.OK)
+    return result if isinstance(result, int) else ExitCode.OK
 
 
 def click_fail(error: typer.TyperException) -> NoReturn:

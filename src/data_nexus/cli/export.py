@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from data_nexus.cli.common import DatabaseUrl, console, settings_for
+from data_nexus.cli.common import DatabaseUrl, console, counted, settings_for
 from data_nexus.cli.errors import ExitCode
 
 import_app = typer.Typer(help="Import bars and corporate actions from files.")
@@ -117,7 +117,7 @@ def register(app: typer.Typer) -> None:
             )
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         console().print(
-            f"exported {result.symbols:,} symbol(s), {result.rows:,} bars "
+            f"exported {counted(result.symbols, 'symbol')}, {counted(result.rows, 'bar')} "
             f"({result.format}, {result.layout}, adjust={result.adjust}, "
             f"cut-off {result.cutoff or '-'}) to {result.directory}",
             markup=False,
@@ -160,16 +160,18 @@ def register(app: typer.Typer) -> None:
         out = console()
         unreadable = result.skipped_rows - result.refused_rows
         skipped = (
-            f"; skipped {result.skipped_files} file(s) and {result.skipped_rows:,} row(s), "
+            f"; skipped {counted(result.skipped_files, 'file')} and "
+            f"{counted(result.skipped_rows, 'row')}, "
             f"listed on stderr ({result.refused_rows:,} refused by validation and recorded "
             f"as findings, {unreadable:,} unreadable and not stored)"
             if result.problems
             else ""
         )
         out.print(
-            f"imported {result.files} file(s): {result.inserted:,} bars new, "
+            f"imported {counted(result.files, 'file')}: {counted(result.inserted, 'bar')} new, "
             f"{result.updated:,} changed, {result.unchanged:,} unchanged, "
-            f"{result.actions:,} actions{skipped}; {result.findings:,} open finding(s) on "
+            f"{counted(result.actions, 'action')}{skipped}; "
+            f"{counted(result.findings, 'open finding')} on "
             "the imported symbols (datanexus check lists them)",
             markup=False,
         )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from data_nexus.cli.errors import ExitCode
 from data_nexus.errors import UsageError
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def register(app: typer.Typer) -> None:
         It serves /api/eod, /splits, /div, /eod-bulk-last-day, /exchange-symbol-list,
         /exchanges-list and /user like the real API (formats, status codes, call costs),
         for tests, benchmarks and offline demos. Point Data Nexus at it with the printed
-        export line. /_admin/stats counts requests; Ctrl-C stops it.
+        export line. /_admin/stats counts requests; Ctrl-C (or SIGTERM) stops it (exit 130).
         """
         from data_nexus.emulator import EmulatorConfig  # noqa: PLC0415 - lazy: start-up time
         from data_nexus.emulator.server import serve  # noqa: PLC0415
@@ -191,17 +192,30 @@ def register(app: typer.Typer) -> None:
             dirty=tuple((dirty or "").split(",")),
             warm=warm,
         )
+        if config.today is None and config.start > config.resolved_today():
+            # an empty history: every symbol would answer 404 (with --today, the config
+            # itself refuses a start after it)
+            raise UsageError(
+                f"invalid --start {config.start}: after today ({config.resolved_today()}); "
+                "give an earlier date (or a --today after it)"
+            )
         previous = {}
+        received: list[int] = []
+
+        def interrupt(signum: int, frame: FrameType | None) -> None:
+            received.append(signum)
+            raise KeyboardInterrupt
+
         if threading.current_thread() is threading.main_thread():
             # Ctrl-C and SIGTERM both stop the server cleanly (even where SIGINT was ignored).
-            previous = {sig: signal.signal(sig, _interrupt) for sig in _STOP_SIGNALS}
+            previous = {sig: signal.signal(sig, interrupt) for sig in _STOP_SIGNALS}
         try:
             serve(config, on_ready=_announce)
+        except KeyboardInterrupt:  # before the server was up (serve handles it after)
+            received.append(signal.SIGINT)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         typer.echo("fake-eodhd: stopped")
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
+        # stopped by a signal, like every command: 130 (documented in ExitCode)
+        raise typer.Exit(ExitCode.INTERRUPTED if received else ExitCode.OK)

@@ -22,7 +22,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -132,6 +132,38 @@ def emit(
         sys.stdout.write(text)
     else:
         output.write_text(text)
+
+
+#: The widest a free-text column (an error, a message) is in a table; --json has it whole.
+WHY_WIDTH = 60
+
+
+def _clip(text: Any) -> Any:
+    """The first line of ``text``, at most :data:`WHY_WIDTH` characters (``…`` marks a cut);
+    anything else as it is."""
+    if not isinstance(text, str):
+        return text
+    line = text.strip().split("\n", 1)[0]
+    cut = len(line) > WHY_WIDTH or "\n" in text.strip()
+    return line[: WHY_WIDTH - 1] + "…" if len(line) > WHY_WIDTH else line + ("…" if cut else "")
+
+
+def _utc_seconds(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with the instants in ``columns`` as ``YYYY-MM-DD HH:MM:SS`` in UTC (the
+    table says once that times are UTC); a missing one stays missing."""
+    import pandas as pd  # noqa: PLC0415 - lazy: start-up time
+
+    def text(value: Any) -> str | None:
+        if value is None or pd.isna(value):
+            return None
+        stamp = pd.Timestamp(value)
+        stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+    out = frame.copy()
+    for name in columns:
+        out[name] = [text(value) for value in out[name]]
+    return out
 
 
 def significant(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -257,7 +289,8 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseUrl = None,
     ) -> None:
         """Per asset: state (failing and stale first, with why and the next attempt), coverage,
-        rows, last sync and open findings."""
+        rows, how far back its history was asked (history_from; 'all': the whole history),
+        last sync (UTC, to the second) and open findings. --json has every value whole."""
         from data_nexus.query.status import get_status  # noqa: PLC0415 - lazy: start-up time
 
         frame = get_status(dt.datetime.now(dt.UTC), url=_url(database_url))
@@ -267,9 +300,16 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit(frame, "json", None)
             return
-        shown = frame.drop(columns=["paused"])
+        shown = frame.drop(columns=["paused"]).astype(object)
+        shown["why"] = [_clip(why) for why in shown["why"]]
+        shown["history_from"] = [
+            "all" if day == dt.date.min else day for day in shown["history_from"]
+        ]
+        shown = _utc_seconds(shown, ("last_synced", "next_attempt_at"))
         # An unset value (NaT, NaN, None) is '-' in the table; JSON above keeps null.
-        emit(shown.astype(object).where(shown.notna(), "-"), "table", None)
+        emit(shown.where(shown.notna(), "-"), "table", None)
+        if len(shown):
+            sys.stdout.write(f"(times in UTC; why: first {WHY_WIDTH} characters, --json has all)\n")
 
     @app.command("runs")
     def runs(
@@ -285,4 +325,9 @@ def register(app: typer.Typer) -> None:
             emit(frame, "json", None)
             return
         columns = ["id", "started_at", "status", "assets_synced", "assets_failed", "rows_written"]
-        emit(frame[[*columns, "calls_spent", "message"]].fillna(""), "table", None)
+        shown = frame[[*columns, "calls_spent", "message"]].astype(object)
+        shown["message"] = [_clip(message) for message in shown["message"]]
+        shown = _utc_seconds(shown, ("started_at",))
+        emit(shown.where(shown.notna(), ""), "table", None)
+        if len(shown):
+            sys.stdout.write("(times in UTC)\n")

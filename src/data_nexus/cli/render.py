@@ -17,6 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from data_nexus.cli.common import counted
 from data_nexus.sync.events import (
     AssetFailed,
     AssetSkipped,
@@ -62,7 +63,9 @@ class SyncRenderer:
     def _stats(self) -> str:
         elapsed = max(time.monotonic() - self.started, 1e-6)
         rate = self.done / elapsed * 60
-        return f"{self.rows:,} rows · {self.calls:,} calls · {rate:,.0f} assets/min"
+        return (
+            f"{counted(self.rows, 'row')} · {counted(self.calls, 'call')} · {rate:,.0f} assets/min"
+        )
 
     def handle(self, event: SyncEvent) -> None:
         """Render one event."""
@@ -87,7 +90,7 @@ class SyncRenderer:
         elif isinstance(event, BulkUsed):
             days = ", ".join(d.isoformat() for d in event.days)
             self._line(
-                f"bulk {event.exchange} ({days}): {event.assets} assets updated, "
+                f"bulk {event.exchange} ({days}): {counted(event.assets, 'asset')} updated, "
                 f"{event.refetch} with a new corporate action refetched"
             )
         elif isinstance(event, BulkRefused):
@@ -108,8 +111,8 @@ class SyncRenderer:
         )
         bulk = f"; bulk for {', '.join(event.bulk_exchanges)}" if event.bulk_exchanges else ""
         self._line(
-            f"{event.due} asset(s) due{f' ({skipped} skipped)' if skipped else ''}; "
-            f"about {event.calls_estimate:,} API calls{budget}{bulk}"
+            f"{counted(event.due, 'asset')} due{f' ({skipped} skipped)' if skipped else ''}; "
+            f"about {counted(event.calls_estimate, 'API call')}{budget}{bulk}"
         )
         if self.tty and not self.quiet and event.due and event.run_id is not None:
             self.progress = Progress(
@@ -151,7 +154,7 @@ class SyncRenderer:
             error = f": {item.last_error.splitlines()[0][:120]}" if item.last_error else ""
             out.print(
                 f"  {item.symbol:<20} next attempt {item.next_attempt_at:%Y-%m-%d %H:%M} UTC, "
-                f"{item.fail_count} failure(s){error}",
+                f"{counted(item.fail_count, 'failure')}{error}",
                 markup=False,
             )
         if len(summary.held_back) > 20:
@@ -163,14 +166,15 @@ class SyncRenderer:
         out = Console(highlight=False, soft_wrap=True)
         if summary.status is RunStatus.DRY_RUN:
             out.print(
-                f"dry run: {summary.planned} asset(s) would be synced, "
-                f"about {summary.calls_estimate:,} API calls"
+                f"dry run: {counted(summary.planned, 'asset')} would be synced, "
+                f"about {counted(summary.calls_estimate, 'API call')}"
+                + (" (one reads today's remaining calls first)" if summary.planned else "")
             )
             for item in summary.plan:
                 start = item.start.isoformat() if item.start else "full history"
                 out.print(
                     f"  {item.symbol:<20} {item.mode:<34} {start} → {item.end}  "
-                    f"{item.calls} call(s)",
+                    f"{counted(item.calls, 'call')}",
                     markup=False,
                 )
             if summary.bulk_used:
@@ -191,9 +195,14 @@ class SyncRenderer:
         )
         out.print(
             f"rows: {summary.rows_inserted:,} new, {summary.rows_revised:,} revised, "
-            f"{summary.rows_deleted:,} removed; {summary.full_refreshes} full refresh(es) "
+            f"{summary.rows_deleted:,} removed; "
+            f"{counted(summary.full_refreshes, 'full refresh', 'full refreshes')} "
             "after corporate actions or on request"
-            + (f"; {summary.findings:,} finding(s) (datanexus check)" if summary.findings else ""),
+            + (
+                f"; {counted(summary.findings, 'finding')} (datanexus check)"
+                if summary.findings
+                else ""
+            ),
             markup=False,
         )
         bulk = f"; bulk used for {', '.join(summary.bulk_used)}" if summary.bulk_used else ""
@@ -203,7 +212,8 @@ class SyncRenderer:
             else ""
         )
         out.print(
-            f"API: {summary.calls_spent:,} calls spent in {summary.requests_sent:,} requests{bulk}",
+            f"API: {counted(summary.calls_spent, 'call')} spent in "
+            f"{counted(summary.requests_sent, 'request')}{bulk}",
             markup=False,
         )
         for symbol, reason in list(summary.failed.items())[:20]:

@@ -72,6 +72,11 @@ __all__ = [  # the read functions, and the parts other modules import from here
     "symbol_list",
 ]
 
+#: The columns of bars as every reader gets them, in this order: ``get_bars``' DataFrame,
+#: ``datanexus bars`` in each format, and ``datanexus serve``'s CSV, JSON, Parquet and
+#: Arrow (which take it from here). The date leads, as in a time series.
+BAR_FIELDS = ("date", "symbol", *PRICE_COLUMNS, "volume")
+
 
 def check_known(reader: FrameReader, symbols: Sequence[str], known: set[str] | None = None) -> None:
     """Raise :class:`~data_nexus.errors.UnknownSymbols` (a ``UsageError``) naming the symbols

@@ -130,9 +130,12 @@ def get_status(
 
     Columns: ``symbol``, ``exchange``, ``state`` (see the module docstring), ``why`` (the
     last error of a failing asset), ``last_synced``, ``first_date``, ``last_date``, ``rows``
-    (stored bars), ``fail_count``, ``next_attempt_at``, ``paused``, ``open_findings``
-    (int64: the asset's open findings, 0 when none; listed by
-    :func:`data_nexus.query.findings.get_findings`). ``now`` is a timezone-aware instant
+    (stored bars), ``history_from`` (how far back the provider has been asked for the
+    asset's history: a backfill with ``--since`` reaches further only when it is earlier;
+    ``0001-01-01`` when the whole history was asked for, ``None`` before the first fetch),
+    ``fail_count``, ``next_attempt_at``, ``paused``, ``open_findings`` (int64: the asset's
+    open findings, 0 when none; listed by :func:`data_nexus.query.findings.get_findings`).
+    ``now`` is a timezone-aware instant
     (the clock is passed in).
     """
     source: Source = pick_source(url, store, settings)
@@ -150,6 +153,7 @@ def get_status(
             "first_date": a.first_date,
             "last_date": a.last_date,
             "rows": counts.get(a.symbol, 0),
+            "history_from": a.history_from,
             "fail_count": a.fail_count,
             "next_attempt_at": a.next_attempt_at,
             "paused": not a.is_active,
@@ -169,6 +173,7 @@ def get_status(
             "first_date",
             "last_date",
             "rows",
+            "history_from",
             "fail_count",
             "next_attempt_at",
             "paused",

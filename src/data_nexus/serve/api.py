@@ -21,6 +21,7 @@ from data_nexus.serve.data import EXCHANGE_PATTERN, SYMBOL_PATTERN
 from data_nexus.serve.errors import ERROR_RESPONSES, one_line
 from data_nexus.serve.models import AssetOut, HealthOut
 from data_nexus.serve.readonly import schema_revision
+from data_nexus.storage import registry
 from data_nexus.storage.migrate import head_revision
 from data_nexus.storage.store import Store
 from data_nexus.storage.writer import DRIVER_ERRORS
@@ -82,9 +83,9 @@ def health(request: Request) -> JSONResponse:
         out.schema_revision = schema_revision(store, request.app.state.warehouse.url)
         out.schema_at_head = out.schema_revision == head
         if out.schema_at_head:
-            dates = [a.last_date for a in list_assets(store) if a.last_date is not None]
-            if dates:
-                out.newest_bar = max(dates)
+            with store.connection() as conn:  # one aggregate row, not every asset
+                out.newest_bar = registry.newest_bar_date(conn)
+            if out.newest_bar is not None:
                 out.newest_bar_age_days = (clock_of(request)().date() - out.newest_bar).days
         else:
             out.message = "schema not at head: run 'datanexus db upgrade'"

@@ -223,14 +223,24 @@ def bars_of_symbols(
     )
 
 
+def instant_text(value: dt.datetime) -> str:
+    """An instant as the API writes every one: ISO 8601 in UTC with ``Z``
+    (``2026-03-04T05:06:07.891011Z``), as pydantic writes the response models' (``/assets``),
+    so ``/status`` and ``/runs`` read the same. A naive value is taken as UTC."""
+    utc = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return utc.isoformat().replace("+00:00", "Z")
+
+
 def _value(value: Any) -> Any:
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
         if value.tzinfo is None and value == value.normalize():
             return value.date().isoformat()
-        return value.isoformat()
-    if isinstance(value, dt.datetime | dt.date):
+        return instant_text(value.to_pydatetime())
+    if isinstance(value, dt.datetime):
+        return instant_text(value)
+    if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, float) and math.isnan(value):
         return None

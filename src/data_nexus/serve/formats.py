@@ -6,7 +6,7 @@ streamed with memory flat in the size of one piece.
 
 Shapes (every answer says what it is: ``adjust``, ``interval``, ``cutoff``):
 
-- ``json``: ``{"adjust": …, "interval": …, "bars": [{"symbol", "date", "open", "high",
+- ``json``: ``{"adjust": …, "interval": …, "bars": [{"date", "symbol", "open", "high",
   "low", "close", "adjusted_close", "volume"}, …]}``; prices are JSON numbers (float64, the
   query API's default), missing values ``null``; ``cutoff`` (the newest stored bar date of
   the symbols read) closes the object, after the bars. (One symbol's unadjusted daily bars
@@ -31,6 +31,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from data_nexus.query.bars import BAR_FIELDS
+
 FORMATS = ("json", "csv", "parquet", "arrow")
 MEDIA_TYPES = {
     "json": "application/json",
@@ -39,11 +41,12 @@ MEDIA_TYPES = {
     "arrow": "application/vnd.apache.arrow.stream",
 }
 EXTENSIONS = {"json": "json", "csv": "csv", "parquet": "parquet", "arrow": "arrows"}
-COLUMNS = ("symbol", "date", "open", "high", "low", "close", "adjusted_close", "volume")
+#: The column order of every format: the CLI's and ``get_bars``' (one definition).
+COLUMNS = BAR_FIELDS
 SCHEMA = pa.schema(
     [
-        ("symbol", pa.string()),
         ("date", pa.date32()),
+        ("symbol", pa.string()),
         ("open", pa.float64()),
         ("high", pa.float64()),
         ("low", pa.float64()),

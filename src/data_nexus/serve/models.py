@@ -107,6 +107,10 @@ class StatusOut(BaseModel):
     first_date: dt.date | None
     last_date: dt.date | None
     rows: int = Field(description="Stored bars.")
+    history_from: dt.date | None = Field(
+        description="How far back the provider has been asked for the history "
+        "(0001-01-01: all of it; null before the first fetch)."
+    )
     fail_count: int
     next_attempt_at: dt.datetime | None
     paused: bool

@@ -36,6 +36,8 @@ class AssetRow:
     last_error: str | None
     fail_count: int
     next_attempt_at: dt.datetime | None
+    #: How far back the provider has been asked for its history (``date.min``: all of it).
+    history_from: dt.date | None = None
 
 
 def _utc(value: Any) -> dt.datetime | None:
@@ -150,7 +152,8 @@ class RowReads(ReaderConnection):
         """Every asset with its sync state, sorted by symbol."""
         sql = (
             "SELECT symbol, exchange, name, is_active, is_delisted, last_synced, first_date, "
-            "last_date, last_error, fail_count, next_attempt_at FROM assets ORDER BY symbol"
+            "last_date, last_error, fail_count, next_attempt_at, history_from FROM assets "
+            "ORDER BY symbol"
         )
         return [
             AssetRow(
@@ -165,6 +168,7 @@ class RowReads(ReaderConnection):
                 r[8],
                 int(r[9] or 0),
                 _utc(r[10]),
+                _day(r[11]),
             )
             for r in self._rows(sql, [])
         ]

@@ -174,6 +174,17 @@ def count_assets(conn: sa.Connection) -> int:
     return int(conn.execute(sa.select(sa.func.count()).select_from(ASSETS)).scalar_one())
 
 
+def newest_bar_date(conn: sa.Connection) -> dt.date | None:
+    """The newest ``last_date`` of any asset (``None`` when no asset has a bar): one
+    aggregate row from the database, whatever the number of assets (``/health`` asks it on
+    every probe). A scan of ``assets``, not of ``market_data``: assets are thousands at
+    most, bars millions."""
+    value = conn.execute(sa.select(sa.func.max(_c.last_date))).scalar_one()
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
 def count_rows(conn: sa.Connection) -> tuple[int, int]:
     """How many bars and how many corporate actions are stored (in that order)."""
     bars = conn.execute(sa.select(sa.func.count()).select_from(MARKET_DATA)).scalar_one()

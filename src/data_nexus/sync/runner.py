@@ -64,6 +64,7 @@ from data_nexus.sync.schedule import (
 )
 from data_nexus.sync.status import RunStatus
 from data_nexus.sync.summary import (
+    INTERRUPTED_REASON,
     PlannedAsset,
     RunFrame,
     SyncOptions,
@@ -72,6 +73,10 @@ from data_nexus.sync.summary import (
 )
 
 RUN_LOCK_TTL = dt.timedelta(minutes=2)
+#: API calls a run with due assets spends before its first fetch: the ``/user`` request
+#: that reads today's remaining calls (EODHD charges it like any other, and so does the
+#: emulator). Part of ``calls_estimate``, so a dry run's estimate is what a run spends.
+USAGE_CHECK_CALLS = 1
 
 __all__ = ["StopSignal", "arun_sync", "run_sync"]
 
@@ -129,6 +134,17 @@ class _RunRecord:
     def note(self, event: SyncEvent) -> None:
         """Record an event the caller learns otherwise (an exception it will receive)."""
         self.events.append(event)
+
+    def note_interrupted(self, error: BaseException) -> None:
+        """Record that ``error`` (not an :class:`Exception`) is ending the run: a cancelled
+        task (``asyncio.run``'s own Ctrl-C handling when no signal handlers are installed,
+        as in the demo or a library caller), ``KeyboardInterrupt`` or ``SystemExit``. The
+        run is interrupted, not ok: without this its row would say ``ok``."""
+        if isinstance(error, Exception) or self.aborted:
+            return
+        cause = StopCause.INTERRUPTED
+        if not any(isinstance(e, RunStopping) and e.cause is cause for e in self.events):
+            self.note(RunStopping(INTERRUPTED_REASON, cause))
 
     def update(self, **changes: Any) -> None:
         """Change the frame (run id, plan figures, calls spent, …)."""
@@ -212,7 +228,7 @@ async def arun_sync(
         record.update(
             planned=len(plan.due),
             skipped={str(reason): n for reason, n in plan.skipped.items()},
-            calls_estimate=plan.calls_estimate,
+            calls_estimate=plan.calls_estimate + (USAGE_CHECK_CALLS if plan.due else 0),
             held_back=tuple(plan.held_back),
         )
         if options.dry_run:
@@ -235,13 +251,21 @@ async def arun_sync(
         if not plan.due:
             # Recorded all the same: a scheduled run that found everything fresh is evidence
             # that the schedule runs.
-            run_id = await asyncio.to_thread(
-                start_run, store, worker=owner, options=options, now=run_start
-            )
-            record.update(run_id=run_id)
-            record.emit(RunPlanned(run_id, 0, dict(record.frame.skipped), 0, None, ()))
-            summary = record.summary(clock())
-            await asyncio.to_thread(finish_run, store, summary)
+            try:
+                run_id = await _start_run(
+                    record, store, owner=owner, options=options, now=run_start
+                )
+                record.emit(RunPlanned(run_id, 0, dict(record.frame.skipped), 0, None, ()))
+            except Exception as exc:
+                record.note(RunFailed(redact(f"{type(exc).__name__}: {exc}", (settings.token,))))
+                raise
+            except BaseException as exc:
+                record.note_interrupted(exc)
+                raise
+            finally:
+                summary = record.summary(clock())
+                if summary.run_id is not None:
+                    await asyncio.to_thread(finish_run, store, summary)
             return summary
         await _execute(
             store,
@@ -277,6 +301,27 @@ def missing_sqlite_file(url: str) -> str | None:
     if path.startswith("file:"):
         return None
     return None if Path(path).exists() else path
+
+
+async def _start_run(
+    record: _RunRecord, store: Store, *, owner: str, options: SyncOptions, now: dt.datetime
+) -> int:
+    """Insert the run's row (:func:`start_run`, in a thread) and record its id.
+
+    The id is recorded even when the task is cancelled while the thread inserts (the
+    insert goes on regardless), so that the caller's clean-up can still close the row
+    instead of leaving it ``running``.
+    """
+    insert = asyncio.ensure_future(
+        asyncio.to_thread(start_run, store, worker=owner, options=options, now=now)
+    )
+    try:
+        run_id = await asyncio.shield(insert)
+    except asyncio.CancelledError:
+        record.update(run_id=await insert)
+        raise
+    record.update(run_id=run_id)
+    return run_id
 
 
 @contextlib.contextmanager
@@ -334,21 +379,21 @@ async def _execute(
         )
         try:
             async with client:
-                run_id = await asyncio.to_thread(
-                    start_run, store, worker=owner, options=options, now=run_start
+                run_id = await _start_run(
+                    record, store, owner=owner, options=options, now=run_start
                 )
-                record.update(run_id=run_id)
                 limit, remaining = await _remaining_calls(client, store, settings, run_start)
                 record.emit(
                     RunPlanned(
                         run_id,
                         len(plan.due),
                         dict(record.frame.skipped),
-                        plan.calls_estimate,
+                        record.frame.calls_estimate,
                         remaining,
                         tuple(b.exchange for b in plan.bulk),
                     )
                 )
+                # the plan's fetches against what is left now the usage check is spent
                 if (
                     remaining is not None
                     and plan.calls_estimate > remaining
@@ -399,6 +444,9 @@ async def _execute(
         except Exception as exc:
             record.note(RunFailed(redact(f"{type(exc).__name__}: {exc}", (settings.token,))))
             raise
+        except BaseException as exc:  # cancelled or KeyboardInterrupt: in-flight work is gone
+            record.note_interrupted(exc)
+            raise
         finally:
             await budget.close()
             if heartbeat is not None:
@@ -409,6 +457,9 @@ async def _execute(
             # the database may be what failed: then the run's own error is the one to see
             with contextlib.suppress(Exception) if failed else contextlib.nullcontext():
                 await unregister_unconfirmed(store, record.emit, added, not_found, owner)
+            # also when the run ended before fetching (refused by the budget): the usage
+            # check was spent all the same
+            record.update(calls_spent=client.calls_spent, requests_sent=client.requests_sent)
             summary = record.summary(clock())
             if summary.run_id is not None and summary.status is RunStatus.FAILED:
                 with contextlib.suppress(Exception):  # the database may be what failed
