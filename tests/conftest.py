@@ -2,7 +2,7 @@
 
 PostgreSQL tests use ``DATANEXUS_TEST_POSTGRES_URL`` (an admin URL of a server where we
 may create databases) when set; otherwise one throwaway cluster is started for the session
-with ``initdb``/``pg_ctl`` on a free port. Without server binaries they skip, unless
+(each pytest-xdist worker has its own) with ``initdb``/``pg_ctl`` on a free port. Without server binaries they skip, unless
 ``DATANEXUS_TEST_REQUIRE_POSTGRES=1`` (as in CI), where they fail.
 """
 
@@ -40,6 +40,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get(LONG_ENV) == "1",  # read before tests isolate the environment
         help=f"run tests/guarantees in release mode (also: {LONG_ENV}=1)",
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, hand out the files holding ``slow`` tests first.
+
+    ``--dist loadfile`` gives each worker whole files in collection order; a file of
+    minutes that comes last would leave the other workers idle while it runs.
+    """
+    if not hasattr(config, "workerinput"):
+        return
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: same order otherwise
 
 
 @pytest.fixture(scope="session")
