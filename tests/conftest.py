@@ -2,13 +2,14 @@
 
 PostgreSQL tests use ``DATANEXUS_TEST_POSTGRES_URL`` (an admin URL of a server where we
 may create databases) when set; otherwise one throwaway cluster is started for the session
-with ``initdb``/``pg_ctl`` on a free port. Without server binaries they skip, unless
+(each pytest-xdist worker has its own) with ``initdb``/``pg_ctl`` on a free port. Without server binaries they skip, unless
 ``DATANEXUS_TEST_REQUIRE_POSTGRES=1`` (as in CI), where they fail.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, hand out the files holding ``slow`` tests first.
+
+    ``--dist loadfile`` gives each worker whole files in collection order; a file of
+    minutes that comes last would leave the other workers idle while it runs.
+    """
+    if not hasattr(config, "workerinput"):
+        return
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: same order otherwise
+
+
 @pytest.fixture(scope="session")
 def long_mode(request: pytest.FixtureRequest) -> bool:
     """Whether the guarantees suite runs in release mode."""
@@ -52,20 +65,46 @@ def make_settings(url: str, **extra: object) -> Settings:
     return Settings(database_url=url, _env_file=None, **extra)  # type: ignore[call-arg]
 
 
-@pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never read the developer's DATANEXUS_*/EODHD_* settings."""
+def _isolate(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith(("DATANEXUS_", "EODHD_")) and not key.startswith("DATANEXUS_TEST_"):
             monkeypatch.delenv(key)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read the developer's DATANEXUS_*/EODHD_* settings."""
+    _isolate(monkeypatch)
+
+
+def _migrate_isolated(url: str) -> None:
+    """``upgrade_db`` for a session fixture (built before any test's isolated environment)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _isolate(monkeypatch)
+        upgrade_db(make_settings(url))
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated to head once per session; tests get copies of it.
+
+    Running the migrations costs ~0.3 s a database and hundreds of tests want a migrated
+    one; a copy of a file the migrations made is the same file. (The migrations themselves
+    are tested from empty databases in tests/storage/test_migrations.py.)
+    """
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    _migrate_isolated(f"sqlite:///{path}")
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert leftovers == [], f"the migrated file is not self-contained: {leftovers}"
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """URL of a fresh SQLite file migrated to head."""
-    url = f"sqlite:///{tmp_path / 'test.db'}"
-    upgrade_db(make_settings(url))
-    return url
+def sqlite_url(tmp_path: Path, migrated_sqlite_template: Path) -> str:
+    """URL of a fresh SQLite file migrated to head (a copy of the session's template)."""
+    path = tmp_path / "test.db"
+    shutil.copyfile(migrated_sqlite_template, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -103,11 +142,26 @@ def empty_pg_url(pg_factory: DatabaseFactory) -> Iterator[str]:
         pg_factory.drop(url)
 
 
+@pytest.fixture(scope="session")
+def migrated_pg_template(pg_factory: DatabaseFactory) -> Iterator[str]:
+    """Name of a PostgreSQL database migrated to head once per session, used as the
+    ``TEMPLATE`` of each test's migrated database (a file-level copy on the server)."""
+    url = pg_factory.create("dn_template")
+    try:
+        _migrate_isolated(url)
+        yield url.rsplit("/", 1)[1]
+    finally:
+        pg_factory.drop(url)
+
+
 @pytest.fixture
-def pg_url(empty_pg_url: str) -> str:
-    """URL of a fresh PostgreSQL database migrated to head."""
-    upgrade_db(make_settings(empty_pg_url))
-    return empty_pg_url
+def pg_url(pg_factory: DatabaseFactory, migrated_pg_template: str) -> Iterator[str]:
+    """URL of a fresh PostgreSQL database migrated to head, dropped after the test."""
+    url = pg_factory.create(template=migrated_pg_template)
+    try:
+        yield url
+    finally:
+        pg_factory.drop(url)
 
 
 @pytest.fixture(scope="session")
@@ -148,11 +202,14 @@ def empty_backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("empty_timescale_url"))
 
 
-@pytest.fixture
-def backend_url(empty_backend_url: str) -> str:
-    """A migrated database of each backend in turn."""
-    upgrade_db(make_settings(empty_backend_url))
-    return empty_backend_url
+@pytest.fixture(params=BACKENDS)
+def backend_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database of each backend in turn (TimescaleDB skipped where missing)."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    return str(request.getfixturevalue("timescale_url"))
 
 
 @pytest.fixture

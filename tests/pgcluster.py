@@ -189,11 +189,18 @@ class DatabaseFactory:
         base, _, _ = self.admin_url.rpartition("/")
         return f"{base}/{name}"
 
-    def create(self, prefix: str = "dn_test", *, extensions: tuple[str, ...] = ()) -> str:
-        """Create a fresh database (with ``extensions``) and return its URL."""
+    def create(
+        self,
+        prefix: str = "dn_test",
+        *,
+        extensions: tuple[str, ...] = (),
+        template: str | None = None,
+    ) -> str:
+        """Create a fresh database (a copy of ``template``, with ``extensions``); its URL."""
         name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self._conninfo, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         url = self._url_for(name)
         if extensions:
             conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)

@@ -18,13 +18,29 @@ Run it as ``python -m tests.guarantees.forker`` from the repository root.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
+import pkgutil
 import sys
 import traceback
 from typing import Any
 
+import data_nexus
 from data_nexus.cli import main as datanexus_main
+
+
+def _warm() -> None:
+    """Import every Data Nexus module (and so pandas, pyarrow, SQLAlchemy's dialects...) once
+    here, not in each child: the commands import them lazily, and a child that re-imports
+    them pays one to three seconds on a loaded machine. Alembic's env.py runs on import and
+    ``__main__`` is the CLI itself; both are left out."""
+    for module in pkgutil.walk_packages(data_nexus.__path__, "data_nexus."):
+        if ".migrations" in module.name or module.name.endswith("__main__"):
+            continue
+        with contextlib.suppress(ImportError):  # an optional extra that is not installed
+            importlib.import_module(module.name)
 
 
 def _child(request: dict[str, Any]) -> None:
@@ -60,6 +76,7 @@ def _code(status: int) -> int:
 
 def serve() -> None:
     """Answer requests until stdin closes."""
+    _warm()
     for line in sys.stdin:
         request = json.loads(line)
         op = request["op"]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +38,7 @@ prices = st.decimals(
 ).filter(lambda d: d > 0 and d.as_tuple().exponent >= -12)  # type: ignore[operator]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(

@@ -7,6 +7,7 @@ clock), once per module; the servers listen on 127.0.0.1 over a real socket.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -37,21 +38,42 @@ def fill(url: str) -> None:
     assert result.summary.status == "ok", result.summary.failed
 
 
-@pytest.fixture(scope="module")
-def demo_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A synced SQLite file."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('serve') / 'demo.db'}"
-    fill(url)
-    return url
+@pytest.fixture(scope="session")
+def demo_sqlite_master(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synced SQLite file, filled once per session; modules get copies of it."""
+    path = tmp_path_factory.mktemp("serve-master") / "demo.db"
+    fill(f"sqlite:///{path}")
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert leftovers == [], f"the demo file is not self-contained: {leftovers}"
+    return path
 
 
 @pytest.fixture(scope="module")
-def demo_pg(pg_factory: DatabaseFactory) -> Iterator[str]:
-    """A synced PostgreSQL database."""
-    url = pg_factory.create()
+def demo_sqlite(demo_sqlite_master: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A synced SQLite file of this module's own (a copy: a module may change it)."""
+    path = tmp_path_factory.mktemp("serve") / "demo.db"
+    shutil.copyfile(demo_sqlite_master, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def demo_pg_master(pg_factory: DatabaseFactory) -> Iterator[str]:
+    """Name of a synced PostgreSQL database, filled once per session; the template of
+    each module's own copy."""
+    url = pg_factory.create("dn_demo")
     try:
         upgrade_db(make_settings(url))
         fill(url)
+        yield url.rsplit("/", 1)[1]
+    finally:
+        pg_factory.drop(url)
+
+
+@pytest.fixture(scope="module")
+def demo_pg(pg_factory: DatabaseFactory, demo_pg_master: str) -> Iterator[str]:
+    """A synced PostgreSQL database of this module's own (a server-side copy)."""
+    url = pg_factory.create(template=demo_pg_master)
+    try:
         yield url
     finally:
         pg_factory.drop(url)

@@ -127,6 +127,7 @@ def url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
 
 
+@pytest.mark.slow
 def test_200_dirty_symbols_end_to_end(
     url: str, start_emulator: Callable[..., EmulatorServer]
 ) -> None:

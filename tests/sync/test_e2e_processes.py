@@ -92,6 +92,7 @@ def _synced_count(url: str) -> int:
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_then_rerun(
     url: str, start_emulator: Callable[..., EmulatorServer], tmp_path: Path
 ) -> None:

@@ -36,6 +36,7 @@ def url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
 
 
+@pytest.mark.slow
 def test_200_symbols_20_years_incremental_and_corporate_actions(
     url: str, start_emulator: Callable[..., EmulatorServer]
 ) -> None:
