@@ -55,7 +55,9 @@ def test_a_killed_owners_cluster_is_stopped_and_removed_by_the_next_sweep() -> N
         child.stdout.close()
         assert root.exists() and _accepts(port)  # the orphan
 
-        assert sweep_orphans(bindir) >= 1
+        # Another xdist worker starting its own cluster sweeps too and may remove this
+        # orphan first; either way, after this sweep it must be stopped and gone.
+        sweep_orphans(bindir)
         assert not root.exists()
         assert not _accepts(port)
     finally:
