@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -259,6 +260,11 @@ def test_sigint_during_an_import_keeps_whole_files_and_says_so(tmp_path: Path) -
     import sqlite3
 
     _big_warehouse(tmp_path)  # writes tmp_path / "big" (and a database we do not use)
+    # Five times the files, so that the import cannot finish between the first commit the
+    # loop below sees and the signal, however late a loaded machine lets it look.
+    big = tmp_path / "big"
+    for k in range(300, 1500):
+        shutil.copyfile(big / f"S{k % 300:03d}.US.csv", big / f"T{k:04d}.US.csv")
     db = tmp_path / "fresh.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATANEXUS_", "EODHD_"))}
     argv = [sys.executable, "-m", "data_nexus", "import", "csv", str(tmp_path / "big")]
@@ -292,7 +298,7 @@ def test_sigint_during_an_import_keeps_whole_files_and_says_so(tmp_path: Path) -
         "run the same command again to finish\n"
     )
     kept = bars_per_symbol()
-    assert 0 < len(kept) < 300 and set(kept.values()) == {731}
+    assert 0 < len(kept) < 1500 and set(kept.values()) == {731}
     again = run_cli("import", "csv", str(tmp_path / "big"), "-d", str(db), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert len(bars_per_symbol()) == 300
+    assert len(bars_per_symbol()) == 1500
